@@ -1,0 +1,23 @@
+extension Tape {
+    /// Routes a node to the VJP defined beside its forward op.
+    func backwardNode(_ i: Int) {
+        switch nodes[i].op {
+        case .leaf:
+            return
+        case .add, .sub, .mul, .div, .scale, .addScalar, .neg, .square:
+            backwardArithmetic(i)
+        case .exp, .log, .softplus, .sigmoid, .relu, .leakyRelu, .tanh:
+            backwardActivation(i)
+        case .sum, .mean, .logsumexp, .softmax:
+            backwardReduction(i)
+        case .layerNorm:
+            backwardNormalization(i)
+        case .matmul, .transpose, .concatCols, .sliceCols, .sliceRows:
+            backwardMatrixOp(i)
+        case .bceWithLogits, .gaussianLogDensity, .laplaceLogDensity:
+            backwardLogDensity(i)
+        case .inverse, .solve, .cholesky, .logDet, .skewFromVector, .lowerFromVector:
+            backwardSmallLinearAlgebra(i)
+        }
+    }
+}

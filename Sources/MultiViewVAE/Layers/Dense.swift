@@ -1,0 +1,25 @@
+/// A fully connected layer: y = x W + b, x of shape batch×inputs, W inputs×outputs, b 1×outputs.
+/// W is Kaiming-normal (for ReLU-family activations) or Xavier-uniform; b starts at zero.
+public struct Dense {
+    public let weight: ParameterView
+    public let bias: ParameterView
+    public let inputs: Int
+    public let outputs: Int
+
+    public enum Init: Sendable { case kaiming, xavier }
+
+    public init(_ name: String, inputs: Int, outputs: Int, init initKind: Init = .kaiming, arena: ParameterArena) {
+        self.inputs = inputs
+        self.outputs = outputs
+        let wInit: Initializer = initKind == .kaiming ? .kaimingNormal(fanIn: inputs)
+                                                      : .xavierUniform(fanIn: inputs, fanOut: outputs)
+        weight = arena.register("\(name).weight", rows: inputs, cols: outputs, initializer: wInit)
+        bias = arena.register("\(name).bias", rows: 1, cols: outputs, initializer: .zeros)
+    }
+
+    public func callAsFunction(_ x: Var, tape: Tape, arena: ParameterArena) -> Var {
+        let w = tape.parameter(weight, in: arena)
+        let b = tape.parameter(bias, in: arena)
+        return tape.add(tape.matmul(x, w), b)
+    }
+}
