@@ -1,0 +1,70 @@
+/// Where the views come from and how the rows are split.
+public struct DataConfig: Codable, Equatable {
+    public enum Source: String, Codable, Equatable { case fashionMNIST = "fashion-mnist", npy }
+    /// How a 28×28 image becomes views.
+    public enum ImageViews: String, Codable, Equatable {
+        case topBottom = "top-bottom", leftRight = "left-right", quadrants
+        public var count: Int { self == .quadrants ? 4 : 2 }
+    }
+
+    public var source: Source
+    /// Fashion-MNIST: the folder holding the four gzip IDX files.
+    public var directory: String
+    /// Fashion-MNIST: how images are cut into views.
+    public var imageViews: ImageViews
+    /// Pixels above this value (after scaling to [0, 1]) become 1, the rest 0; absent keeps grey levels.
+    public var binarize: Float?
+    /// npy: one file per view, rows aligned.
+    public var views: [String]
+    /// npy: optional integer labels, one per row.
+    public var labels: String?
+    /// npy: optional rows × views mask, 1 where the view is observed.
+    public var mask: String?
+    /// Rows held out of training for validation (Fashion-MNIST: from the 60 000 training images).
+    public var validationSize: Int
+    /// npy: fraction of rows held out for validation and for test.
+    public var validationFraction: Double
+    public var testFraction: Double
+    /// Use only the first N training rows (after the split); handy for quick runs. 0 = all.
+    public var trainLimit: Int
+    /// Use only the first N test rows; 0 = all.
+    public var testLimit: Int
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case source, directory, imageViews, binarize, views, labels, mask, validationSize, validationFraction
+        case testFraction, trainLimit, testLimit
+    }
+
+    public static let fashionDirectory = "/usr/share/datasets/fashion-mnist"
+
+    static func defaults() throws -> DataConfig { try decodeDefaults(DataConfig.self) }
+
+    public init(from decoder: Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        source = try c.value(.source, default: .fashionMNIST)
+        directory = try c.value(.directory, default: Self.fashionDirectory)
+        imageViews = try c.value(.imageViews, default: .topBottom)
+        binarize = try c.decodeIfPresent(Float.self, forKey: .binarize)
+        views = try c.value(.views, default: [])
+        labels = try c.decodeIfPresent(String.self, forKey: .labels)
+        mask = try c.decodeIfPresent(String.self, forKey: .mask)
+        validationSize = try c.value(.validationSize, default: 10_000)
+        validationFraction = try c.value(.validationFraction, default: 0.1)
+        testFraction = try c.value(.testFraction, default: 0.1)
+        trainLimit = try c.value(.trainLimit, default: 0)
+        testLimit = try c.value(.testLimit, default: 0)
+        if let b = binarize, !(b >= 0 && b < 1) { throw c.invalid(.binarize, "threshold must be in [0, 1), got \(b)") }
+        if source == .npy && views.count < 2 { throw c.invalid(.views, "npy data needs at least two view files, got \(views.count)") }
+        if validationSize < 0 { throw c.invalid(.validationSize, "must be ≥ 0") }
+        if !(validationFraction >= 0 && validationFraction < 1) { throw c.invalid(.validationFraction, "must be in [0, 1)") }
+        if !(testFraction >= 0 && testFraction < 1) || validationFraction + testFraction >= 1 {
+            throw c.invalid(.testFraction, "must be in [0, 1) and leave rows for training")
+        }
+        if trainLimit < 0 { throw c.invalid(.trainLimit, "must be ≥ 0") }
+        if testLimit < 0 { throw c.invalid(.testLimit, "must be ≥ 0") }
+    }
+
+    /// Number of views when the config alone says it.
+    public var viewCount: Int? { source == .fashionMNIST ? imageViews.count : views.count }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import Yams
+
+/// One experiment: what data, which model, how to train and evaluate it. Decoded strictly from
+/// YAML (unknown keys are errors); every key but `model.type` has a default.
+public struct ExperimentConfig: Codable, Equatable {
+    public var name: String
+    public var seed: UInt64
+    public var data: DataConfig
+    public var model: ModelConfig
+    public var training: TrainingConfig
+    public var evaluation: EvaluationConfig
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case name, seed, data, model, training, evaluation }
+
+    public init(from decoder: Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.value(.name, default: "experiment")
+        seed = try c.value(.seed, default: 0)
+        data = try c.value(.data, default: try DataConfig.defaults())
+        guard c.contains(.model) else { throw ConfigError.missingKey(key: "model") }
+        model = try c.decode(ModelConfig.self, forKey: .model)
+        training = try c.value(.training, default: try TrainingConfig.defaults())
+        evaluation = try c.value(.evaluation, default: try EvaluationConfig.defaults())
+        try validate()
+    }
+
+    /// Cross-field checks that single keys cannot express.
+    func validate() throws {
+        let viewCount = data.viewCount
+        if let n = viewCount, model.latent.count != 1 && model.latent.count != n {
+            throw ConfigError.invalidValue(key: "model.latent", message: "give one size for all views or one per view (\(n) views), got \(model.latent.count)")
+        }
+        if let n = viewCount, model.likelihood.count != 1 && model.likelihood.count != n {
+            throw ConfigError.invalidValue(key: "model.likelihood", message: "give one likelihood for all views or one per view (\(n) views), got \(model.likelihood.count)")
+        }
+        if model.type == .jpvae, let n = viewCount, n != 2 {
+            throw ConfigError.invalidValue(key: "model.type", message: "jpvae links exactly two views; the data has \(n)")
+        }
+    }
+
+    /// Parses YAML text, applying `overrides` ("training.epochs=5") before decoding.
+    public static func parse(yaml: String, source: String = "<config>", overrides: [String] = []) throws -> ExperimentConfig {
+        var tree: Any
+        do {
+            tree = try Yams.load(yaml: yaml) ?? [String: Any]()
+        } catch {
+            throw ConfigError.syntax(path: source, message: "\(error)")
+        }
+        guard tree is [String: Any] else { throw ConfigError.syntax(path: source, message: "the top level must be a mapping of keys") }
+        for o in overrides { tree = try ConfigOverride.apply(o, to: tree) }
+        do {
+            let text = try Yams.dump(object: tree)
+            return try YAMLDecoder().decode(ExperimentConfig.self, from: text)
+        } catch let e as ConfigError {
+            throw e
+        } catch let DecodingError.typeMismatch(type, ctx) {
+            throw ConfigError.invalidValue(key: keyPath(ctx.codingPath), message: "expected \(type)")
+        } catch let DecodingError.valueNotFound(type, ctx) {
+            throw ConfigError.invalidValue(key: keyPath(ctx.codingPath), message: "expected \(type), found nothing")
+        } catch let DecodingError.keyNotFound(key, ctx) {
+            throw ConfigError.missingKey(key: keyPath(ctx.codingPath, key.stringValue))
+        } catch let DecodingError.dataCorrupted(ctx) {
+            throw ConfigError.invalidValue(key: keyPath(ctx.codingPath), message: ctx.debugDescription)
+        }
+    }
+
+    /// Reads and parses a YAML file.
+    public static func load(path: String, overrides: [String] = []) throws -> ExperimentConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError.fileUnreadable(path: path, reason: FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError.fileUnreadable(path: path, reason: "not UTF-8 text")
+        }
+        return try parse(yaml: text, source: path, overrides: overrides)
+    }
+
+    /// The resolved configuration as YAML (saved beside checkpoints).
+    public func yaml() throws -> String { try YAMLEncoder().encode(self) }
+
+    /// A short stable fingerprint of the resolved configuration.
+    public func fingerprint() throws -> String {
+        let text = try yaml()
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
+        for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return String(h, radix: 16)
+    }
+}
+
+/// Decodes `T` from an empty mapping, i.e. all defaults.
+func decodeDefaults<T: Decodable>(_: T.Type) throws -> T {
+    try YAMLDecoder().decode(T.self, from: "{}")
+}

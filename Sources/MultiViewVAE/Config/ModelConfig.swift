@@ -1,0 +1,76 @@
+/// The model and its networks.
+public struct ModelConfig: Codable, Equatable {
+    public enum Kind: String, Codable, Equatable { case jpvae }
+    public enum Likelihood: String, Codable, Equatable { case bernoulli, gaussian, laplace }
+
+    public var type: Kind
+    /// Latent size per view (one value applies to every view).
+    public var latent: [Int]
+    public var encoderHidden: [Int]
+    public var decoderHidden: [Int]
+    public var activation: Activation
+    /// Per view (one value applies to every view). Bernoulli takes logits for data in [0, 1].
+    public var likelihood: [Likelihood]
+    /// Gaussian/Laplace: a fixed log-scale for every feature; absent learns one per feature.
+    public var fixedLogScale: Float?
+    public var prior: PriorConfig
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case type, latent, encoderHidden, decoderHidden, activation, likelihood, fixedLogScale, prior
+    }
+
+    public init(from decoder: Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        guard c.contains(.type) else { throw ConfigError.missingKey(key: keyPath(c.codingPath, "type")) }
+        type = try c.decode(Kind.self, forKey: .type)
+        latent = try c.decodeOneOrMany(Int.self, .latent, default: [20])
+        encoderHidden = try c.value(.encoderHidden, default: [512, 512])
+        decoderHidden = try c.value(.decoderHidden, default: [512, 512])
+        activation = try c.value(.activation, default: .relu)
+        likelihood = try c.decodeOneOrMany(Likelihood.self, .likelihood, default: [.bernoulli])
+        fixedLogScale = try c.decodeIfPresent(Float.self, forKey: .fixedLogScale)
+        prior = try c.value(.prior, default: try decodeDefaults(PriorConfig.self))
+        if latent.isEmpty || latent.contains(where: { $0 < 1 }) { throw c.invalid(.latent, "latent sizes must be ≥ 1") }
+        if encoderHidden.contains(where: { $0 < 1 }) { throw c.invalid(.encoderHidden, "layer sizes must be ≥ 1") }
+        if decoderHidden.contains(where: { $0 < 1 }) { throw c.invalid(.decoderHidden, "layer sizes must be ≥ 1") }
+    }
+
+    /// The latent size of view k.
+    public func latent(view k: Int) -> Int { latent.count == 1 ? latent[0] : latent[k] }
+    public func likelihood(view k: Int) -> Likelihood { likelihood.count == 1 ? likelihood[0] : likelihood[k] }
+}
+
+/// JPVAE's joint prior: how the cross-covariance C is parameterised.
+public struct PriorConfig: Codable, Equatable {
+    public enum Cross: String, Codable, Equatable, CaseIterable { case zero, bounded, scaledOrthogonal }
+    public var cross: Cross
+    /// scaledOrthogonal: C = α·C̃ with |α| < 1.
+    public var alpha: Float
+    /// scaledOrthogonal: learn α (as tanh of a free parameter) instead of fixing it.
+    public var learnAlpha: Bool
+    /// Cayley map: number of −1 entries in the sign matrix J (fixed; see README on why it is not learnt).
+    public var negativeSigns: Int
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case cross, alpha, learnAlpha, negativeSigns }
+
+    public init(from decoder: Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        cross = try c.value(.cross, default: .scaledOrthogonal)
+        alpha = try c.value(.alpha, default: 0.9)
+        learnAlpha = try c.value(.learnAlpha, default: false)
+        negativeSigns = try c.value(.negativeSigns, default: 0)
+        if !(abs(alpha) < 1) { throw c.invalid(.alpha, "|alpha| must be < 1 for a valid prior covariance, got \(alpha)") }
+        if negativeSigns < 0 { throw c.invalid(.negativeSigns, "must be ≥ 0") }
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// A scalar or a list of scalars.
+    func decodeOneOrMany<T: Decodable>(_: T.Type, _ key: Key, default fallback: [T]) throws -> [T] {
+        guard contains(key) else { return fallback }
+        if let one = try? decode(T.self, forKey: key) { return [one] }
+        return try decode([T].self, forKey: key)
+    }
+}

@@ -1,0 +1,116 @@
+/// How to optimise.
+public struct TrainingConfig: Codable, Equatable {
+    public enum Optimizer: String, Codable, Equatable { case adam, adamw }
+
+    public var epochs: Int
+    /// Global batch size: the same at any world size (each rank takes a slice).
+    public var batchSize: Int
+    public var learningRate: Float
+    public var optimizer: Optimizer
+    public var weightDecay: Float
+    /// Weight of the KL term (the top of the annealing ramp when cycles > 0).
+    public var beta: Float
+    public var annealing: AnnealingConfig
+    /// Print a progress line every this many steps when stdout is not a terminal.
+    public var logEvery: Int
+    /// Evaluate the validation split after every epoch.
+    public var validate: Bool
+    /// Save a checkpoint every this many epochs (0: only at the end).
+    public var checkpointEveryEpochs: Int
+    /// Checkpoints kept (the newest).
+    public var keepCheckpoints: Int
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case epochs, batchSize, learningRate, optimizer, weightDecay, beta, annealing, logEvery, validate
+        case checkpointEveryEpochs, keepCheckpoints
+    }
+
+    static func defaults() throws -> TrainingConfig { try decodeDefaults(TrainingConfig.self) }
+
+    public init(from decoder: Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        epochs = try c.value(.epochs, default: 30)
+        batchSize = try c.value(.batchSize, default: 32)
+        learningRate = try c.value(.learningRate, default: 1e-3)
+        optimizer = try c.value(.optimizer, default: .adam)
+        weightDecay = try c.value(.weightDecay, default: 0)
+        beta = try c.value(.beta, default: 1)
+        annealing = try c.value(.annealing, default: try decodeDefaults(AnnealingConfig.self))
+        logEvery = try c.value(.logEvery, default: 200)
+        validate = try c.value(.validate, default: true)
+        checkpointEveryEpochs = try c.value(.checkpointEveryEpochs, default: 1)
+        keepCheckpoints = try c.value(.keepCheckpoints, default: 3)
+        if epochs < 1 { throw c.invalid(.epochs, "must be ≥ 1") }
+        if batchSize < 1 { throw c.invalid(.batchSize, "must be ≥ 1") }
+        if !(learningRate > 0) { throw c.invalid(.learningRate, "must be > 0") }
+        if weightDecay < 0 { throw c.invalid(.weightDecay, "must be ≥ 0") }
+        if beta < 0 { throw c.invalid(.beta, "must be ≥ 0") }
+        if logEvery < 1 { throw c.invalid(.logEvery, "must be ≥ 1") }
+        if checkpointEveryEpochs < 0 { throw c.invalid(.checkpointEveryEpochs, "must be ≥ 0") }
+        if keepCheckpoints < 1 { throw c.invalid(.keepCheckpoints, "must be ≥ 1") }
+    }
+}
+
+/// Cyclical KL annealing (Fu et al. 2019): training is cut into `cycles` equal cycles; in each, β
+/// rises linearly from 0 over the first `ratio` of the cycle, then stays at its top. 0 cycles: constant β.
+public struct AnnealingConfig: Codable, Equatable {
+    public var cycles: Int
+    public var ratio: Double
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case cycles, ratio }
+
+    public init(from decoder: Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        cycles = try c.value(.cycles, default: 0)
+        ratio = try c.value(.ratio, default: 0.5)
+        if cycles < 0 { throw c.invalid(.cycles, "must be ≥ 0") }
+        if !(ratio > 0 && ratio <= 1) { throw c.invalid(.ratio, "must be in (0, 1]") }
+    }
+
+    /// β at `step` of `totalSteps`, scaled by `top`.
+    public func beta(step: Int, totalSteps: Int, top: Float) -> Float {
+        guard cycles > 0, totalSteps > 0 else { return top }
+        let period = Double(totalSteps) / Double(cycles)
+        let position = Double(step).truncatingRemainder(dividingBy: period) / period
+        return top * Float(Swift.min(1, position / ratio))
+    }
+}
+
+/// How `mvvae evaluate` works.
+public struct EvaluationConfig: Codable, Equatable {
+    public enum Imputation: String, Codable, Equatable { case empirical, priorMean, priorSamples }
+    /// empirical: Eq. 12 with the joint of encoder means fitted on the training split;
+    /// priorMean / priorSamples: the learnt prior's conditional z_i | z_j ~ N(C z_j, I − CCᵀ).
+    public var imputation: Imputation
+    /// priorSamples: draws per row (their mean is the imputation, their spread the uncertainty).
+    public var samples: Int
+    public var activeUnitThreshold: Float
+    public var classifierHidden: [Int]
+    public var classifierEpochs: Int
+    public var classifierLearningRate: Float
+    /// Evaluate only the first N training rows when fitting statistics and classifiers (0: all).
+    public var trainLimit: Int
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case imputation, samples, activeUnitThreshold, classifierHidden, classifierEpochs, classifierLearningRate, trainLimit
+    }
+
+    static func defaults() throws -> EvaluationConfig { try decodeDefaults(EvaluationConfig.self) }
+
+    public init(from decoder: Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        imputation = try c.value(.imputation, default: .empirical)
+        samples = try c.value(.samples, default: 10)
+        activeUnitThreshold = try c.value(.activeUnitThreshold, default: 0.01)
+        classifierHidden = try c.value(.classifierHidden, default: [256])
+        classifierEpochs = try c.value(.classifierEpochs, default: 10)
+        classifierLearningRate = try c.value(.classifierLearningRate, default: 1e-3)
+        trainLimit = try c.value(.trainLimit, default: 0)
+        if samples < 1 { throw c.invalid(.samples, "must be ≥ 1") }
+        if classifierEpochs < 1 { throw c.invalid(.classifierEpochs, "must be ≥ 1") }
+        if trainLimit < 0 { throw c.invalid(.trainLimit, "must be ≥ 0") }
+    }
+}
