@@ -71,10 +71,16 @@ public struct RandomStream {
         }
     }
 
-    /// Uniform on the open interval (0, 1): 24 random bits, offset by half a step so neither end occurs.
+    /// Uniform on the open interval (0, 1).
     @inline(__always)
-    public mutating func nextUniform() -> Float {
-        Float(nextUInt32() >> 8) * 0x1p-24 + 0x1p-25
+    public mutating func nextUniform() -> Float { Self.openUnitInterval(nextUInt32()) }
+
+    /// Maps a raw word to (0, 1): the top 23 bits, offset by half a step, give (2k+1)·2⁻²⁴, which
+    /// Float represents exactly, so neither end occurs. (With 24 bits the largest value,
+    /// 1 − 2⁻²⁵, is not representable and rounds to exactly 1.)
+    @inline(__always)
+    static func openUnitInterval(_ word: UInt32) -> Float {
+        Float(word >> 9) * 0x1p-23 + 0x1p-24
     }
 
     /// Uniform integer in 0..<n (n > 0), by rejection so every value is equally likely.
