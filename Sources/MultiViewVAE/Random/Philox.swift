@@ -45,9 +45,11 @@ public struct RandomStream {
     private var spareNormal: Float = 0
     private var hasSpare = false
 
-    public init(seed: UInt64, stream: UInt64 = 0) {
+    /// `block` skips ahead: a stream can be cut into independent sub-sequences (block k << 32, say).
+    public init(seed: UInt64, stream: UInt64 = 0, block: UInt64 = 0) {
         self.seed = seed
         self.stream = stream
+        self.blockIndex = block
     }
 
     /// The next raw 32-bit word.
@@ -135,8 +137,10 @@ public enum RandomPurpose: UInt64 {
     case evaluation = 5
     case split = 6
 
-    /// A stream id unique to (purpose, epoch, global sample index).
+    /// A stream id unique to (purpose, epoch, global sample index): 8 bits of purpose, 16 of epoch,
+    /// 40 of index (a trillion rows).
     public func stream(epoch: Int = 0, index: Int = 0) -> UInt64 {
-        (rawValue << 56) ^ (UInt64(truncatingIfNeeded: epoch) << 40) ^ UInt64(truncatingIfNeeded: index)
+        (rawValue << 56) | ((UInt64(truncatingIfNeeded: epoch) & 0xFFFF) << 40)
+            | (UInt64(truncatingIfNeeded: index) & 0xFF_FFFF_FFFF)
     }
 }
