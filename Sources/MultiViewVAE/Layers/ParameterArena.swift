@@ -43,7 +43,7 @@ public final class ParameterArena {
 
     public init() {
         values = .allocate(capacity: 1)
-        gradients = .allocate(capacity: 1)
+        gradients = .allocate(capacity: Self.controlCapacity)
     }
 
     deinit {
@@ -72,9 +72,9 @@ public final class ParameterArena {
         gradients.deallocate()
         let cap = Swift.max(count, 1)
         values = .allocate(capacity: cap)
-        gradients = .allocate(capacity: cap)
+        gradients = .allocate(capacity: count + Self.controlCapacity)
         values.initialize(repeating: 0, count: cap)
-        gradients.initialize(repeating: 0, count: cap)
+        gradients.initialize(repeating: 0, count: count + Self.controlCapacity)
         isMaterialized = true
         for (k, view) in views.enumerated() {
             var rng = RandomStream(seed: seed, stream: RandomPurpose.initialization.stream(index: k))
@@ -104,6 +104,14 @@ public final class ParameterArena {
     public func isFrozen(_ view: ParameterView) -> Bool { !frozen.isEmpty && frozen.contains(view.name) }
 
     public func zeroGradients() { gradients.update(repeating: 0, count: count) }
+
+    /// Floats after the gradients for control scalars that ride along in the gradient allreduce.
+    public static let controlCapacity = 16
+    /// The control tail: `controlCapacity` floats directly after the gradients.
+    public var control: UnsafeMutablePointer<Float> { gradients + count }
+
+    /// Trainable scalars, without alignment padding.
+    public var parameterCount: Int { views.reduce(0) { $0 + $1.count } }
 
     /// A copy of one view's values.
     public func value(_ view: ParameterView) -> Matrix {

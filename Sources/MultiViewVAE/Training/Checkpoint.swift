@@ -1,0 +1,174 @@
+import Foundation
+
+/// A saved training state: `<run>/checkpoints/step-<n>/` with
+/// - `model.safetensors`: every arena view under its name, and the Adam moments as `adam.m.<name>` and
+///   `adam.v.<name>` (float32; readable with `safetensors.numpy.load_file`);
+/// - `state.json`: the trainer's position, the optimizer step, the resolved config, the world size at
+///   save, and the CRC-32 of the tensor file.
+/// Written by rank 0 into a temporary folder, fsynced, then renamed into place, so a checkpoint folder
+/// either is complete or does not exist.
+public struct CheckpointState: Codable, Equatable {
+    public static let currentFormat = 1
+    public var format: Int
+    public var training: TrainingState
+    public var adamStep: Int
+    public var seed: UInt64
+    public var worldSize: Int
+    public var configFingerprint: String
+    public var config: String
+    public var tensorFile: String
+    public var tensorCRC32: UInt32
+    public var savedAt: String
+}
+
+public enum Checkpoint {
+    public static let folderPrefix = "step-"
+    public static let stateFile = "state.json"
+    public static let tensorFile = "model.safetensors"
+
+    /// The checkpoints folder of a run.
+    public static func folder(run: String) -> String { (run as NSString).appendingPathComponent("checkpoints") }
+
+    /// Saves the trainer's state (call on rank 0 only); keeps the newest `keep` checkpoints.
+    @discardableResult
+    public static func save(_ trainer: Trainer, run: String, keep: Int) throws -> String {
+        let fm = FileManager.default
+        let root = folder(run: run)
+        try fm.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let name = folderPrefix + String(format: "%09d", trainer.state.step)
+        let final = (root as NSString).appendingPathComponent(name)
+        let temp = (root as NSString).appendingPathComponent(".\(name).tmp-\(getpid())")
+        try? fm.removeItem(atPath: temp)
+        try fm.createDirectory(atPath: temp, withIntermediateDirectories: false)
+
+        let arena = trainer.model.arena, adam = trainer.optimizer
+        var writer = SafeTensorsWriter()
+        for v in arena.views {
+            writer.add(name: v.name, shape: [v.rows, v.cols], data: UnsafeBufferPointer(start: arena.values + v.offset, count: v.count))
+        }
+        for v in arena.views {
+            writer.add(name: "adam.m.\(v.name)", shape: [v.rows, v.cols], data: UnsafeBufferPointer(start: adam.m + v.offset, count: v.count))
+        }
+        for v in arena.views {
+            writer.add(name: "adam.v.\(v.name)", shape: [v.rows, v.cols], data: UnsafeBufferPointer(start: adam.v + v.offset, count: v.count))
+        }
+        let tensorPath = (temp as NSString).appendingPathComponent(tensorFile)
+        let fingerprint = try trainer.config.fingerprint()
+        try writer.write(to: tensorPath, metadata: ["format": "mvvae-checkpoint", "version": "\(CheckpointState.currentFormat)",
+                                                    "config_fingerprint": fingerprint, "step": "\(trainer.state.step)"])
+        let state = CheckpointState(
+            format: CheckpointState.currentFormat, training: trainer.state, adamStep: adam.step, seed: trainer.config.seed,
+            worldSize: trainer.comm.size, configFingerprint: fingerprint, config: try trainer.config.yaml(),
+            tensorFile: tensorFile, tensorCRC32: try crc32(ofFile: tensorPath),
+            savedAt: ISO8601DateFormatter().string(from: Date()))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try writeDurably(try encoder.encode(state), to: (temp as NSString).appendingPathComponent(stateFile))
+        if fm.fileExists(atPath: final) { try fm.removeItem(atPath: final) }
+        guard rename(temp, final) == 0 else {
+            throw CheckpointError.io(path: final, reason: "cannot rename checkpoint into place: \(String(cString: strerror(errno)))")
+        }
+        fsyncDirectory(root)
+        // Keep the newest `keep`.
+        let all = list(run: run)
+        for old in all.dropLast(keep) { try? fm.removeItem(atPath: old) }
+        return final
+    }
+
+    /// Checkpoint folders of a run, oldest first.
+    public static func list(run: String) -> [String] {
+        let root = folder(run: run)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        return names.filter { $0.hasPrefix(folderPrefix) }.sorted().map { (root as NSString).appendingPathComponent($0) }
+    }
+
+    /// A checkpoint read back and checked against its CRC.
+    public struct Loaded {
+        public let path: String
+        public let state: CheckpointState
+        public let tensors: SafeTensorsFile
+    }
+
+    /// Reads and validates one checkpoint folder.
+    public static func load(_ path: String) throws -> Loaded {
+        let statePath = (path as NSString).appendingPathComponent(stateFile)
+        guard let data = FileManager.default.contents(atPath: statePath) else {
+            throw CheckpointError.io(path: statePath, reason: "missing or unreadable")
+        }
+        let state: CheckpointState
+        do { state = try JSONDecoder().decode(CheckpointState.self, from: data) } catch {
+            throw CheckpointError.io(path: statePath, reason: "not a valid checkpoint state file (\(error))")
+        }
+        guard state.format == CheckpointState.currentFormat else {
+            throw CheckpointError.io(path: statePath, reason: "checkpoint format \(state.format) is not supported (this build reads \(CheckpointState.currentFormat))")
+        }
+        let tensorPath = (path as NSString).appendingPathComponent(state.tensorFile)
+        let crc = try crc32(ofFile: tensorPath)
+        guard crc == state.tensorCRC32 else {
+            throw CheckpointError.io(path: tensorPath, reason: String(format: "CRC-32 is %08x but state.json recorded %08x: the file is corrupted", crc, state.tensorCRC32))
+        }
+        return Loaded(path: path, state: state, tensors: try SafeTensorsFile(path: tensorPath))
+    }
+
+    /// The newest checkpoint of `run` that validates; the ones skipped on the way, with why.
+    public static func newestValid(run: String) -> (Loaded?, skipped: [(path: String, reason: String)]) {
+        var skipped: [(String, String)] = []
+        for path in list(run: run).reversed() {
+            do { return (try load(path), skipped) } catch { skipped.append((path, "\(error)")) }
+        }
+        return (nil, skipped)
+    }
+
+    /// Puts a loaded checkpoint into the trainer: parameters, Adam moments and step, training position.
+    public static func restore(_ loaded: Loaded, into trainer: Trainer) throws {
+        let arena = trainer.model.arena, adam = trainer.optimizer
+        for v in arena.views {
+            for (prefix, base) in [("", arena.values), ("adam.m.", adam.m), ("adam.v.", adam.v)] {
+                let name = prefix + v.name
+                guard let shape = loaded.tensors.shape(name) else {
+                    throw TrainingError.checkpointMismatch("\(loaded.path) has no tensor '\(name)'")
+                }
+                guard shape == [v.rows, v.cols] else {
+                    throw TrainingError.checkpointMismatch("tensor '\(name)' in \(loaded.path) has shape \(shape), the model needs [\(v.rows), \(v.cols)]")
+                }
+                try loaded.tensors.read(name, into: base + v.offset, count: v.count)
+            }
+        }
+        let expected = Set(arena.views.flatMap { [$0.name, "adam.m.\($0.name)", "adam.v.\($0.name)"] })
+        if let extra = loaded.tensors.names.first(where: { !expected.contains($0) }) {
+            throw TrainingError.checkpointMismatch("\(loaded.path) holds tensor '\(extra)' that this model does not have")
+        }
+        adam.step = loaded.state.adamStep
+        trainer.state = loaded.state.training
+    }
+
+    /// Loads only the parameters (for evaluation and imputation).
+    public static func loadParameters(_ loaded: Loaded, into arena: ParameterArena) throws {
+        for v in arena.views {
+            guard let shape = loaded.tensors.shape(v.name), shape == [v.rows, v.cols] else {
+                throw TrainingError.checkpointMismatch("\(loaded.path): tensor '\(v.name)' is missing or not [\(v.rows), \(v.cols)]")
+            }
+            try loaded.tensors.read(v.name, into: arena.values + v.offset, count: v.count)
+        }
+    }
+
+    static func writeDurably(_ data: Data, to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw CheckpointError.io(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        try data.withUnsafeBytes { raw in
+            var off = 0
+            while off < raw.count {
+                let n = write(fd, raw.baseAddress! + off, raw.count - off)
+                if n < 0 { throw CheckpointError.io(path: path, reason: String(cString: strerror(errno))) }
+                off += n
+            }
+        }
+        guard fsync(fd) == 0 else { throw CheckpointError.io(path: path, reason: "fsync failed: \(String(cString: strerror(errno)))") }
+    }
+
+    static func fsyncDirectory(_ path: String) {
+        let fd = open(path, O_RDONLY)
+        if fd >= 0 { fsync(fd); close(fd) }
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+
+/// Per-epoch metrics appended to `<run>/metrics.jsonl` (one JSON object a line) and `<run>/metrics.csv`.
+public final class MetricsLog {
+    public let jsonPath: String
+    public let csvPath: String
+    static let columns = ["epoch", "step", "beta", "train_loss", "train_reconstruction", "train_kl",
+                          "validation_loss", "validation_reconstruction", "validation_kl", "seconds", "samples_per_second"]
+
+    public init(run: String) throws {
+        jsonPath = (run as NSString).appendingPathComponent("metrics.jsonl")
+        csvPath = (run as NSString).appendingPathComponent("metrics.csv")
+        if !FileManager.default.fileExists(atPath: csvPath) {
+            try (Self.columns.joined(separator: ",") + "\n").write(toFile: csvPath, atomically: true, encoding: .utf8)
+        }
+    }
+
+    public func append(_ s: EpochSummary) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var line = try encoder.encode(s)
+        line.append(0x0A)
+        try Self.append(line, to: jsonPath)
+        func f(_ x: Double?) -> String { x.map { String(format: "%.6g", $0) } ?? "" }
+        let row = ["\(s.epoch)", "\(s.step)", f(Double(s.beta)), f(s.trainLoss), f(s.trainReconstruction), f(s.trainKL),
+                   f(s.validationLoss), f(s.validationReconstruction), f(s.validationKL), f(s.seconds), f(s.samplesPerSecond)]
+        try Self.append((row.joined(separator: ",") + "\n").data(using: .utf8)!, to: csvPath)
+    }
+
+    static func append(_ data: Data, to path: String) throws {
+        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        guard let h = FileHandle(forWritingAtPath: path) else {
+            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
+        }
+        defer { try? h.close() }
+        try h.seekToEnd()
+        try h.write(contentsOf: data)
+    }
+}

@@ -1,0 +1,178 @@
+import Foundation
+
+/// The one training loop, for any world size (DESIGN §1.2, §4).
+///
+/// Each step: this rank gathers its contiguous slice of the global batch, records the summed loss on
+/// the tape and backpropagates into the arena's gradient buffer; the buffer, with control scalars
+/// appended (loss sums, row count, stop flag), is summed over ranks in one allreduce; every rank divides
+/// by the global row count and takes the same optimizer step. Randomness is keyed by global sample
+/// position, so `-np 1` and `-np N` follow one trajectory up to float summation order.
+public final class Trainer {
+    public let config: ExperimentConfig
+    public let model: MultiViewModel
+    public let train: DataSubset
+    public let validation: DataSubset?
+    public let comm: Communicator
+    public let optimizer: Adam
+    public internal(set) var state = TrainingState()
+    /// Receives progress; called on every rank (the tool prints on rank 0 only).
+    public var observer: ((TrainingEvent) -> Void)?
+    /// Called on every rank when a checkpoint is due (after an epoch, and on a requested stop).
+    public var checkpointer: ((Trainer) throws -> Void)?
+    /// Steps between replica-consistency checks.
+    public var checksumEvery = 100
+
+    let tape = Tape(reserve: 512)
+    let batch: Batch
+    let positions: UnsafeMutablePointer<Int>
+    /// Control scalars appended to the gradient buffer for the allreduce.
+    enum Control { static let loss = 0, reconstruction = 1, kl = 2, rows = 3, stop = 4, count = 5 }
+    /// Rows per forward pass when evaluating a split.
+    static let evaluationChunk = 500
+
+    public var batchesPerEpoch: Int { (train.count + config.training.batchSize - 1) / config.training.batchSize }
+    public var totalSteps: Int { batchesPerEpoch * config.training.epochs }
+
+    public init(config: ExperimentConfig, model: MultiViewModel, train: DataSubset, validation: DataSubset?,
+                comm: Communicator) throws {
+        guard train.count > 0 else { throw TrainingError.emptyTrainingSet }
+        self.config = config
+        self.model = model
+        self.train = train
+        self.validation = validation
+        self.comm = comm
+        let t = config.training
+        optimizer = Adam(count: model.arena.count, learningRate: t.learningRate,
+                         weightDecay: t.optimizer == .adamw ? t.weightDecay : 0)
+        let localMax = (t.batchSize + comm.size - 1) / comm.size
+        let capacity = Swift.max(localMax, Self.evaluationChunk)
+        batch = Batch(dimensions: model.viewDimensions, capacity: capacity, hasMask: train.dataset.mask != nil)
+        positions = .allocate(capacity: capacity)
+        // Every rank starts from rank 0's parameters.
+        try comm.broadcast(model.arena.values, count: model.arena.count, root: 0)
+    }
+
+    deinit { positions.deallocate() }
+
+    /// Trains until the configured epochs are done or `shouldStop` turns true on any rank.
+    public func run(shouldStop: () -> Bool = { false }) throws -> TrainingOutcome {
+        let t = config.training
+        let arena = model.arena
+        let control = arena.control
+        observer?(.started(startStep: state.step, totalSteps: totalSteps, parameters: arena.parameterCount, worldSize: comm.size))
+        var epochStart = monotonicSeconds()
+        var epochSamplesThisRun = 0.0
+        while state.epoch < t.epochs {
+            let permutation = epochPermutation(count: train.count, seed: config.seed, epoch: state.epoch)
+            while state.batchInEpoch < batchesPerEpoch {
+                let globalStart = state.batchInEpoch * t.batchSize
+                let globalCount = Swift.min(t.batchSize, train.count - globalStart)
+                let slice = rankSlice(count: globalCount, rank: comm.rank, size: comm.size)
+                for (i, p) in slice.enumerated() { positions[i] = permutation[globalStart + p] }
+                load(count: slice.count, epoch: state.epoch, from: train)
+                let beta = t.annealing.beta(step: state.step, totalSteps: totalSteps, top: t.beta)
+
+                arena.zeroGradients()
+                control.update(repeating: 0, count: Control.count)
+                if slice.count > 0 {
+                    tape.reset()
+                    let terms = try model.loss(batch, tape: tape, beta: beta, seed: config.seed)
+                    tape.backward(terms.total)
+                    control[Control.loss] = tape.item(terms.total)
+                    control[Control.reconstruction] = tape.item(terms.reconstruction)
+                    control[Control.kl] = tape.item(terms.kl)
+                    control[Control.rows] = Float(slice.count)
+                }
+                control[Control.stop] = shouldStop() ? 1 : 0
+                try comm.allreduceSum(arena.gradients, count: arena.count + Control.count)
+
+                let rows = Double(control[Control.rows])
+                let loss = Double(control[Control.loss])
+                guard loss.isFinite else { throw TrainingError.nonFinite(step: state.step, loss: loss) }
+                let inverse = 1 / Float(rows)
+                for i in 0..<arena.count { arena.gradients[i] *= inverse }
+                optimizer.update(arena)
+
+                state.step += 1
+                state.batchInEpoch += 1
+                state.epochLossSum += loss
+                state.epochReconstructionSum += Double(control[Control.reconstruction])
+                state.epochKLSum += Double(control[Control.kl])
+                state.epochSamples += rows
+                epochSamplesThisRun += rows
+                let rate = epochSamplesThisRun / Swift.max(monotonicSeconds() - epochStart, 1e-9)
+                observer?(.step(epoch: state.epoch, step: state.step, totalSteps: totalSteps, batchInEpoch: state.batchInEpoch,
+                                batchesPerEpoch: batchesPerEpoch, loss: loss / rows, samplesPerSecond: rate))
+                if state.step % checksumEvery == 0 { try checkReplicas() }
+                if control[Control.stop] > 0 {
+                    observer?(.stopRequested(step: state.step))
+                    try checkpointer?(self)
+                    return .stopped(step: state.step)
+                }
+            }
+            let seconds = monotonicSeconds() - epochStart
+            var summary = EpochSummary(
+                epoch: state.epoch + 1, step: state.step,
+                beta: t.annealing.beta(step: Swift.max(state.step - 1, 0), totalSteps: totalSteps, top: t.beta),
+                trainLoss: state.epochLossSum / state.epochSamples,
+                trainReconstruction: state.epochReconstructionSum / state.epochSamples,
+                trainKL: state.epochKLSum / state.epochSamples,
+                seconds: seconds, samplesPerSecond: epochSamplesThisRun / Swift.max(seconds, 1e-9))
+            if t.validate, let validation, validation.count > 0 {
+                let v = try evaluateLoss(validation, beta: 1)
+                summary.validationLoss = v.loss
+                summary.validationReconstruction = v.reconstruction
+                summary.validationKL = v.kl
+            }
+            state.epoch += 1
+            state.batchInEpoch = 0
+            state.epochLossSum = 0; state.epochReconstructionSum = 0; state.epochKLSum = 0; state.epochSamples = 0
+            observer?(.epochFinished(summary))
+            let every = t.checkpointEveryEpochs
+            if state.epoch == t.epochs || (every > 0 && state.epoch % every == 0) { try checkpointer?(self) }
+            epochStart = monotonicSeconds()
+            epochSamplesThisRun = 0
+        }
+        return .completed
+    }
+
+    /// Gathers `count` rows at `positions` of `subset` into the batch.
+    func load(count: Int, epoch: Int, from subset: DataSubset) {
+        let pos = UnsafeBufferPointer(start: positions, count: count)
+        for k in 0..<batch.viewCount { subset.gather(view: k, positions: pos, into: batch.views[k]) }
+        if let mask = batch.mask { subset.gatherMask(positions: pos, into: mask) }
+        batch.indices.update(from: positions, count: count)
+        batch.setRows(count, epoch: epoch)
+    }
+
+    /// Mean per-sample loss terms over a split with weight `beta`, shared out over ranks.
+    /// The noise is keyed by a reserved epoch, so repeated evaluations see the same draws.
+    public func evaluateLoss(_ subset: DataSubset, beta: Float) throws -> (loss: Double, reconstruction: Double, kl: Double) {
+        let share = rankSlice(count: subset.count, rank: comm.rank, size: comm.size)
+        var sums = [Double](repeating: 0, count: 4)
+        var start = share.lowerBound
+        while start < share.upperBound {
+            let n = Swift.min(Self.evaluationChunk, share.upperBound - start)
+            for i in 0..<n { positions[i] = start + i }
+            load(count: n, epoch: 0xFFFF, from: subset)
+            tape.reset()
+            let terms = try model.loss(batch, tape: tape, beta: beta, seed: config.seed)
+            sums[0] += Double(tape.item(terms.total))
+            sums[1] += Double(tape.item(terms.reconstruction))
+            sums[2] += Double(tape.item(terms.kl))
+            sums[3] += Double(n)
+            start += n
+        }
+        try sums.withUnsafeMutableBufferPointer { try comm.allreduceSum($0.baseAddress!, count: 4) }
+        let n = Swift.max(sums[3], 1)
+        return (sums[0] / n, sums[1] / n, sums[2] / n)
+    }
+
+    /// Every replica must hold the same parameters: compare checksums across ranks.
+    func checkReplicas() throws {
+        guard comm.size > 1 else { return }
+        let c = model.arena.checksum()
+        let high = try comm.max(c), low = -(try comm.max(-c))
+        if high != low { throw TrainingError.replicasDiverged(step: state.step, spread: high - low) }
+    }
+}

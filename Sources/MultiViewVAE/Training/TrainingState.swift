@@ -1,0 +1,68 @@
+/// Where a run is: enough to resume it exactly (with the parameters and optimizer moments).
+public struct TrainingState: Codable, Equatable {
+    /// Epoch in progress (0-based).
+    public var epoch = 0
+    /// Global batches of `epoch` already applied.
+    public var batchInEpoch = 0
+    /// Optimizer steps taken in total.
+    public var step = 0
+    /// Running sums over the current epoch (per-sample losses), so a resumed epoch reports the same means.
+    public var epochLossSum = 0.0
+    public var epochReconstructionSum = 0.0
+    public var epochKLSum = 0.0
+    public var epochSamples = 0.0
+
+    public init() {}
+}
+
+/// One epoch's figures (losses are means per sample; nil where not computed).
+public struct EpochSummary: Codable, Equatable {
+    public var epoch: Int
+    public var step: Int
+    public var beta: Float
+    public var trainLoss: Double
+    public var trainReconstruction: Double
+    public var trainKL: Double
+    public var validationLoss: Double?
+    public var validationReconstruction: Double?
+    public var validationKL: Double?
+    public var seconds: Double
+    public var samplesPerSecond: Double
+}
+
+/// What the trainer reports as it goes; the command-line tool turns these into progress output.
+public enum TrainingEvent {
+    case started(startStep: Int, totalSteps: Int, parameters: Int, worldSize: Int)
+    case step(epoch: Int, step: Int, totalSteps: Int, batchInEpoch: Int, batchesPerEpoch: Int, loss: Double, samplesPerSecond: Double)
+    case epochFinished(EpochSummary)
+    case checkpointSaved(path: String, step: Int)
+    case stopRequested(step: Int)
+}
+
+/// How a `run` ended.
+public enum TrainingOutcome: Equatable {
+    case completed
+    /// A stop was requested (signal); state is checkpointed and the run can resume.
+    case stopped(step: Int)
+}
+
+/// Failures during training that the user must hear about.
+public enum TrainingError: Error, CustomStringConvertible {
+    case nonFinite(step: Int, loss: Double)
+    case replicasDiverged(step: Int, spread: Double)
+    case emptyTrainingSet
+    case checkpointMismatch(String)
+
+    public var description: String {
+        switch self {
+        case let .nonFinite(step, loss):
+            return "the loss became \(loss) at step \(step); nothing was applied. Lower training.learningRate or check the data for NaN/inf values"
+        case let .replicasDiverged(step, spread):
+            return "parameter replicas disagree across ranks at step \(step) (checksum spread \(spread)); the run is stopped — this points to non-deterministic data or a hardware fault"
+        case .emptyTrainingSet:
+            return "the training split has no rows; check data.validationSize / trainLimit"
+        case let .checkpointMismatch(s):
+            return "checkpoint does not fit this model: \(s)"
+        }
+    }
+}

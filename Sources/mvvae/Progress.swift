@@ -1,0 +1,60 @@
+import Foundation
+import MultiViewVAE
+
+/// Rank 0's progress output: a redrawn bar with samples/s and ETA on a terminal, plain lines every
+/// `every` steps otherwise (log files, batch schedulers).
+final class ProgressReporter {
+    let isTerminal = isatty(STDOUT_FILENO) != 0
+    let every: Int
+    var lastDraw = 0.0
+    var runStart = monotonicSeconds()
+    var startStep = 0
+
+    init(every: Int) { self.every = every }
+
+    func handle(_ event: TrainingEvent) {
+        switch event {
+        case let .started(startStep, totalSteps, parameters, worldSize):
+            self.startStep = startStep
+            runStart = monotonicSeconds()
+            print("training: \(parameters) parameters, \(worldSize) rank(s), steps \(startStep)/\(totalSteps)")
+        case let .step(epoch, step, total, batch, perEpoch, loss, rate):
+            let now = monotonicSeconds()
+            let done = step - startStep
+            let eta = done > 0 ? (now - runStart) / Double(done) * Double(total - step) : 0
+            if isTerminal {
+                guard now - lastDraw > 0.2 || step == total else { return }
+                lastDraw = now
+                let width = 24
+                let filled = Int(Double(width) * Double(batch) / Double(max(perEpoch, 1)))
+                let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+                let line = String(format: "\r epoch %d %@ %d/%d  loss %.3f  %.0f samples/s  ETA %@ ", epoch + 1, bar, batch, perEpoch,
+                                  loss, rate, Self.duration(eta))
+                FileHandle.standardOutput.write(line.data(using: .utf8)!)
+            } else if step % every == 0 {
+                print(String(format: "step %d/%d  epoch %d  batch %d/%d  loss %.4f  %.0f samples/s  ETA %@", step, total, epoch + 1,
+                             batch, perEpoch, loss, rate, Self.duration(eta)))
+            }
+        case let .epochFinished(s):
+            if isTerminal { print("") }
+            var line = String(format: "epoch %d  train loss %.4f (recon %.4f, KL %.4f)", s.epoch, s.trainLoss, s.trainReconstruction, s.trainKL)
+            if let v = s.validationLoss, let r = s.validationReconstruction, let k = s.validationKL {
+                line += String(format: "  validation %.4f (recon %.4f, KL %.4f)", v, r, k)
+            }
+            line += String(format: "  %.1f s, %.0f samples/s", s.seconds, s.samplesPerSecond)
+            print(line)
+        case let .checkpointSaved(path, step):
+            print("checkpoint: step \(step) saved to \(path)")
+        case let .stopRequested(step):
+            if isTerminal { print("") }
+            print("stop requested: saving a checkpoint at step \(step), then exiting")
+        }
+        fflush(stdout)
+    }
+
+    static func duration(_ s: Double) -> String {
+        guard s.isFinite else { return "?" }
+        let t = Int(s.rounded())
+        return t >= 3600 ? String(format: "%dh%02dm", t / 3600, (t % 3600) / 60) : String(format: "%dm%02ds", t / 60, t % 60)
+    }
+}

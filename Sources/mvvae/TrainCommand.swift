@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+import MultiViewVAE
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a model from a YAML config (data-parallel when started under mpirun).",
+        discussion: """
+            Metrics go to <run>/metrics.jsonl and <run>/metrics.csv, checkpoints to <run>/checkpoints/step-N/.
+            SIGINT or SIGTERM saves a checkpoint at the next step and exits 0; a second signal exits at once.
+            """)
+
+    @Option(help: "YAML experiment config.")
+    var config: String
+
+    @Option(help: "Run folder (default: checkpoints/<name>-<date-time>).")
+    var run: String?
+
+    @Option(name: .customLong("set"), help: "Override a config value, e.g. --set training.epochs=5 (repeatable).")
+    var overrides: [String] = []
+
+    @Option(help: "Resume: 'auto' (newest valid checkpoint in the run folder) or a checkpoint folder.")
+    var resume: String?
+
+    @Option(help: "BLAS threads for a single-process run (MPI ranks always use 1).")
+    var threads: Int = 1
+
+    func run() throws {
+        let comm = try makeCommunicator()
+        BLASThreads.set(comm.size > 1 ? 1 : max(threads, 1))
+        let root = comm.rank == 0
+        do {
+            try train(comm: comm, root: root)
+        } catch {
+            // Every rank hit the same error on the same data; only rank 0 reports it.
+            if root { FileHandle.standardError.write("mvvae train: \(error)\n".data(using: .utf8)!) }
+            throw ExitCode(1)
+        }
+    }
+
+    func train(comm: Communicator, root: Bool) throws {
+        var cfg = try ExperimentConfig.load(path: config, overrides: overrides)
+        let runDir = try resolveRunFolder(cfg, comm: comm)
+        var loaded: Checkpoint.Loaded?
+        if let resume {
+            if resume == "auto" {
+                let (found, skipped) = Checkpoint.newestValid(run: runDir)
+                if root { for s in skipped { print("resume: skipping \(s.path): \(s.reason)") } }
+                loaded = found
+                if found == nil, root { print("resume: no valid checkpoint in \(runDir); starting from scratch") }
+            } else {
+                loaded = try Checkpoint.load(resume)
+            }
+            if let loaded {
+                // The checkpoint's config is the run's config; --set may still change training length.
+                cfg = try ExperimentConfig.parse(yaml: loaded.state.config, source: "\(loaded.path)/state.json", overrides: overrides)
+            }
+        }
+        let data = try ExperimentData(config: cfg.data, seed: cfg.seed)
+        let model = try makeModel(cfg, dimensions: data.dimensions)
+        let trainer = try Trainer(config: cfg, model: model, train: data.train, validation: data.validation, comm: comm)
+        if let loaded {
+            try Checkpoint.restore(loaded, into: trainer)
+            if root { print("resume: from \(loaded.path) (step \(trainer.state.step), saved by \(loaded.state.worldSize) rank(s))") }
+        }
+        let progress = ProgressReporter(every: cfg.training.logEvery)
+        let metrics = root ? try MetricsLog(run: runDir) : nil
+        trainer.observer = { event in
+            guard root else { return }
+            progress.handle(event)
+            if case let .epochFinished(summary) = event { try? metrics?.append(summary) }
+        }
+        trainer.checkpointer = { t in
+            if root {
+                let path = try Checkpoint.save(t, run: runDir, keep: cfg.training.keepCheckpoints)
+                progress.handle(.checkpointSaved(path: path, step: t.state.step))
+            }
+            try comm.barrier()
+        }
+        StopSignals.install()
+        if root { print("run folder: \(runDir)") }
+        let outcome = try trainer.run(shouldStop: { StopSignals.stopRequested })
+        if root {
+            switch outcome {
+            case .completed: print("done: \(trainer.state.step) steps; evaluate with: mvvae evaluate --run \(runDir)")
+            case let .stopped(step): print("stopped at step \(step); resume with: mvvae train --config \(config) --run \(runDir) --resume auto")
+            }
+        }
+    }
+
+    /// The run folder, agreed on by all ranks (rank 0 picks the default name and broadcasts it).
+    func resolveRunFolder(_ cfg: ExperimentConfig, comm: Communicator) throws -> String {
+        var dir = run ?? ""
+        if run == nil, comm.rank == 0 {
+            let f = DateFormatter()
+            f.dateFormat = "yyyyMMdd-HHmmss"
+            dir = "checkpoints/\(cfg.name)-\(f.string(from: Date()))"
+        }
+        dir = String(decoding: try comm.broadcast(bytes: Array(dir.utf8)), as: UTF8.self)
+        if comm.rank == 0 {
+            let fm = FileManager.default
+            if resume == nil, !Checkpoint.list(run: dir).isEmpty {
+                throw ValidationError("run folder \(dir) already holds checkpoints; pass --resume auto to continue it or choose another --run")
+            }
+            try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try cfg.yaml().write(toFile: (dir as NSString).appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)
+        }
+        try comm.barrier()
+        return dir
+    }
+}
+
+/// Builds the model a config names.
+func makeModel(_ cfg: ExperimentConfig, dimensions: [Int]) throws -> MultiViewModel {
+    switch cfg.model.type {
+    case .jpvae:
+        guard dimensions.count == 2 else {
+            throw ValidationError("model.type jpvae needs exactly two views; the data has \(dimensions.count)")
+        }
+        return JPVAE(config: cfg.model, dimensions: dimensions, seed: cfg.seed)
+    }
+}
