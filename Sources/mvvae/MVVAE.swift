@@ -10,5 +10,5 @@ struct MVVAE: ParsableCommand {
             Run under mpirun (or srun) to train data-parallel; run directly for a single process.
             The same configuration gives the same trajectory at any world size.
             """,
-        subcommands: [TrainCommand.self, CheckMPICommand.self, BenchGEMMCommand.self])
+        subcommands: [TrainCommand.self, EvaluateCommand.self, ImputeCommand.self, CheckMPICommand.self, BenchGEMMCommand.self])
 }

@@ -68,3 +68,12 @@ public struct DataSplits: Sendable {
         return rng.permutation(n)
     }
 }
+
+extension DataSplits {
+    /// Splits assembled from parts already chosen (e.g. limited to their first rows).
+    init(train: DataSubset, validation: DataSubset, test: DataSubset) {
+        self.train = train
+        self.validation = validation
+        self.test = test
+    }
+}

@@ -78,7 +78,8 @@ public struct JPVAEEvaluation {
         }
     }
 
-    public func run(train: DataSubset, test: DataSubset, progress: (String) -> Void = { _ in }) throws -> Report {
+    /// Evaluates on `test`, fitting statistics (and classifiers when `classify` and labels exist) on `train`.
+    public func run(train: DataSubset, test: DataSubset, classify: Bool = true, progress: (String) -> Void = { _ in }) throws -> Report {
         let trainX = [train.matrix(view: 0), train.matrix(view: 1)]
         let testX = [test.matrix(view: 0), test.matrix(view: 1)]
         progress("encoding \(train.count) training and \(test.count) test rows")
@@ -122,7 +123,7 @@ public struct JPVAEEvaluation {
 
         // Table 3: classifiers trained and tested on reconstructed and imputed views.
         var classification: [String: Double]?
-        if let trainLabels = train.labels, let testLabels = test.labels {
+        if classify, let trainLabels = train.labels, let testLabels = test.labels {
             progress("classification: reconstructing and imputing the training split")
             for k in 0..<2 {
                 reconstructed[k] = [trainX, testX].enumerated().map { part, xs in

@@ -1,0 +1,139 @@
+import ArgumentParser
+import Foundation
+import MultiViewVAE
+
+struct ImputeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "impute",
+        abstract: "Impute the missing view from the observed one with a trained JPVAE run.",
+        discussion: """
+            Input: a .npy of the observed view (rows × features), or --test N for the first N rows of the
+            run's test split. Output: a .npy of the imputed other view (probabilities for Bernoulli views).
+            For image views, --png writes a grid: each pair of cells is (true image, observed half + imputed half).
+            """)
+
+    @Option(help: "Run folder.")
+    var run: String
+
+    @Option(help: "A checkpoint folder (default: the run's newest valid checkpoint).")
+    var checkpoint: String?
+
+    @Option(help: "The observed view: 1 or 2.")
+    var given: Int = 1
+
+    @Option(help: ".npy of the observed view.")
+    var input: String?
+
+    @Option(help: "Use the first N rows of the run's test split instead of --input.")
+    var test: Int?
+
+    @Option(help: ".npy of the true missing view (for the grid and the cross-entropy), optional.")
+    var truth: String?
+
+    @Option(help: "Where to write the imputed view (.npy).")
+    var output: String?
+
+    @Option(help: "Where to write a PNG grid (image views only).")
+    var png: String?
+
+    @Option(help: "Image shape of one view as HxW (default: from the run's image layout).")
+    var imageShape: String?
+
+    @Option(help: "Examples per grid row.")
+    var columns: Int = 8
+
+    @Option(name: .customLong("set"), help: "Override a config value, e.g. --set evaluation.imputation=priorMean.")
+    var overrides: [String] = []
+
+    func validate() throws {
+        guard given == 1 || given == 2 else { throw ValidationError("--given must be 1 or 2, got \(given)") }
+        guard (input == nil) != (test == nil) else { throw ValidationError("give exactly one of --input FILE.npy or --test N") }
+        if let test, test < 1 { throw ValidationError("--test must be ≥ 1") }
+        guard output != nil || png != nil else { throw ValidationError("nothing to write: give --output and/or --png") }
+    }
+
+    func run() throws {
+        do {
+            try impute()
+        } catch let e as ValidationError {
+            throw e
+        } catch {
+            FileHandle.standardError.write("mvvae impute: \(error)\n".data(using: .utf8)!)
+            throw ExitCode(1)
+        }
+    }
+
+    func impute() throws {
+        let ctx = try RunContext(run: run, checkpoint: checkpoint, overrides: overrides)
+        let g = given - 1, target = 1 - g
+        var observed: Matrix, trueOther: Matrix?
+        var data: ExperimentData?
+        if let n = test {
+            let d = try ExperimentData(config: ctx.config.data, seed: ctx.config.seed)
+            let rows = DataSubset(dataset: d.test.dataset, indices: Array(d.test.indices.prefix(n)))
+            observed = rows.matrix(view: g)
+            trueOther = rows.matrix(view: target)
+            data = d
+        } else {
+            observed = try NPYFile(path: input!).matrix()
+            trueOther = try truth.map { try NPYFile(path: $0).matrix() }
+        }
+        let dims = ctx.model.viewDimensions
+        guard observed.cols == dims[g] else {
+            throw ValidationError("the observed view has \(observed.cols) features; view \(given) of this model has \(dims[g])")
+        }
+        if let t = trueOther, t.cols != dims[target] || t.rows != observed.rows {
+            throw ValidationError("--truth is \(t.rows)×\(t.cols); expected \(observed.rows)×\(dims[target])")
+        }
+        let evaluation = JPVAEEvaluation(model: ctx.model, seed: ctx.config.seed, config: ctx.config.evaluation)
+        let conditional: LatentConditional
+        if ctx.config.evaluation.imputation == .empirical {
+            // Eq. 12 needs the joint of encoder means over the training split.
+            let d = try data ?? ExperimentData(config: ctx.config.data, seed: ctx.config.seed)
+            let train = d.train
+            let inference = JPVAEInference(model: ctx.model, seed: ctx.config.seed)
+            conditional = LatentConditional(fitting: inference.encode(view: 0, train.matrix(view: 0)).mean,
+                                            inference.encode(view: 1, train.matrix(view: 1)).mean)
+        } else {
+            conditional = try evaluation.conditional(trainMeans: [])
+        }
+        let (imputed, _) = try evaluation.impute(target: target, given: g, observed: observed, conditional: conditional)
+        if let output {
+            try NPYWriter.write(imputed, to: output)
+            print("wrote \(imputed.rows)×\(imputed.cols) imputed view \(target + 1) to \(output)")
+        }
+        if let t = trueOther {
+            let ce = JPVAEInference.crossEntropy(probabilities: imputed, data: t)
+            print(String(format: "imputation cross-entropy (view %d | view %d): %.3f per row", target + 1, given, ce.reduce(0, +) / Double(ce.count)))
+        }
+        if let png { try writeGrid(png, observed: observed, imputed: imputed, truth: trueOther, layout: ctx.config.data) }
+    }
+
+    func writeGrid(_ path: String, observed: Matrix, imputed: Matrix, truth: Matrix?, layout: DataConfig) throws {
+        var h = 0, w = 0
+        if let s = imageShape {
+            let p = s.split(separator: "x").compactMap { Int($0) }
+            guard p.count == 2, p[0] * p[1] == observed.cols else {
+                throw ValidationError("--image-shape \(s) does not match a view of \(observed.cols) features")
+            }
+            (h, w) = (p[0], p[1])
+        } else if layout.source == .fashionMNIST, layout.imageViews != .quadrants {
+            (h, w) = layout.imageViews == .topBottom ? (14, 28) : (28, 14)
+        } else {
+            throw ValidationError("--png needs --image-shape HxW for this data")
+        }
+        let vertical = layout.source != .fashionMNIST || layout.imageViews == .topBottom
+        let first = given == 1
+        var grid = ImageGrid(cellWidth: vertical ? w : 2 * w, cellHeight: vertical ? 2 * h : h, columns: max(columns, 1) * (truth == nil ? 1 : 2))
+        for r in 0..<observed.rows {
+            let o = observed.row(r), i = imputed.row(r)
+            if let truth {
+                let t = truth.row(r)
+                grid.append(first ? joinHalves(o, t, height: h, width: w, vertical: vertical) : joinHalves(t, o, height: h, width: w, vertical: vertical))
+            }
+            grid.append(first ? joinHalves(o, i, height: h, width: w, vertical: vertical) : joinHalves(i, o, height: h, width: w, vertical: vertical))
+        }
+        try grid.write(to: path)
+        print("wrote grid of \(observed.rows) examples to \(path)")
+    }
+}

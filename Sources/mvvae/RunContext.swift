@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+import MultiViewVAE
+
+/// A trained run opened for evaluation or imputation: its checkpoint, config and model.
+struct RunContext {
+    let run: String
+    let checkpoint: Checkpoint.Loaded
+    let config: ExperimentConfig
+    let model: JPVAE
+
+    /// Opens `checkpoint` (or the run's newest valid one) and rebuilds the model from its config.
+    init(run: String, checkpoint path: String?, overrides: [String], dimensions: [Int]? = nil) throws {
+        self.run = run
+        if let path {
+            checkpoint = try Checkpoint.load(path)
+        } else {
+            let (found, skipped) = Checkpoint.newestValid(run: run)
+            for s in skipped { FileHandle.standardError.write("skipping \(s.path): \(s.reason)\n".data(using: .utf8)!) }
+            guard let found else {
+                throw ValidationError("no valid checkpoint under \(Checkpoint.folder(run: run)); train first with mvvae train --run \(run)")
+            }
+            checkpoint = found
+        }
+        config = try ExperimentConfig.parse(yaml: checkpoint.state.config, source: "\(checkpoint.path)/state.json", overrides: overrides)
+        let dims = try dimensions ?? ExperimentData(config: config.data, seed: config.seed).dimensions
+        guard case .jpvae = config.model.type else { throw ValidationError("this command supports jpvae runs") }
+        model = JPVAE(config: config.model, dimensions: dims, seed: config.seed)
+        try Checkpoint.loadParameters(checkpoint, into: model.arena)
+    }
+}
