@@ -12,8 +12,8 @@ struct EvaluateCommand: ParsableCommand {
             accuracy of MLP classifiers trained and tested on reconstructed and imputed views (Table 3).
             """)
 
-    @Option(help: "Run folder (as given to mvvae train --run).")
-    var run: String
+    @Option(name: .customLong("run"), help: "Run folder (as given to mvvae train --run).")
+    var runFolder: String
 
     @Option(help: "A checkpoint folder (default: the run's newest valid checkpoint).")
     var checkpoint: String?
@@ -33,7 +33,7 @@ struct EvaluateCommand: ParsableCommand {
     func run() throws {
         BLASThreads.set(max(threads, 1))
         do {
-            let ctx = try RunContext(run: run, checkpoint: checkpoint, overrides: overrides)
+            let ctx = try RunContext(run: runFolder, checkpoint: checkpoint, overrides: overrides)
             let data = try ExperimentData(config: ctx.config.data, seed: ctx.config.seed)
             let evalConfig = ctx.config.evaluation
             let trainSubset = evalConfig.trainLimit > 0 && evalConfig.trainLimit < data.train.count
@@ -41,7 +41,7 @@ struct EvaluateCommand: ParsableCommand {
             let evaluation = JPVAEEvaluation(model: ctx.model, seed: ctx.config.seed, config: evalConfig)
             let start = monotonicSeconds()
             let report = try evaluation.run(train: trainSubset, test: data.test, classify: !noClassifiers) { print("evaluate: \($0)") }
-            let path = output ?? (run as NSString).appendingPathComponent("evaluation.json")
+            let path = output ?? (runFolder as NSString).appendingPathComponent("evaluation.json")
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(report).write(to: URL(fileURLWithPath: path), options: .atomic)
@@ -56,7 +56,7 @@ struct EvaluateCommand: ParsableCommand {
     }
 
     func markdown(_ r: JPVAEEvaluation.Report, step: Int, cross: String) -> String {
-        var out = "\n### \(run) (C: \(cross), step \(step), \(r.testRows) test rows)\n\n"
+        var out = "\n### \(runFolder) (C: \(cross), step \(step), \(r.testRows) test rows)\n\n"
         out += "| X̃1 recon | X̃2 recon | X̃1\\|2 imputed | X̃2\\|1 imputed | X̃1\\|2 train-mean | X̃2\\|1 train-mean | AU % | ‖corr‖_F |\n"
         out += "|---|---|---|---|---|---|---|---|\n"
         out += String(format: "| %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.1f | %.3f |\n", r.reconstruction[0], r.reconstruction[1],
@@ -64,7 +64,7 @@ struct EvaluateCommand: ParsableCommand {
                       r.activeUnits, r.crossCorrelationFrobenius)
         if let c = r.classification {
             out += "\n| classifier (train, test) | accuracy % |\n|---|---|\n"
-            for k in c.keys.sorted() { out += String(format: "| %@ | %.2f |\n", k, c[k]!) }
+            for k in c.keys.sorted() { out += String(format: "| %@ | %.2f |\n", k.replacingOccurrences(of: "|", with: "\\|"), c[k]!) }
         }
         return out
     }

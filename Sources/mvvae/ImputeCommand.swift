@@ -12,8 +12,8 @@ struct ImputeCommand: ParsableCommand {
             For image views, --png writes a grid: each pair of cells is (true image, observed half + imputed half).
             """)
 
-    @Option(help: "Run folder.")
-    var run: String
+    @Option(name: .customLong("run"), help: "Run folder.")
+    var runFolder: String
 
     @Option(help: "A checkpoint folder (default: the run's newest valid checkpoint).")
     var checkpoint: String?
@@ -64,7 +64,7 @@ struct ImputeCommand: ParsableCommand {
     }
 
     func impute() throws {
-        let ctx = try RunContext(run: run, checkpoint: checkpoint, overrides: overrides)
+        let ctx = try RunContext(run: runFolder, checkpoint: checkpoint, overrides: overrides)
         let g = given - 1, target = 1 - g
         var observed: Matrix, trueOther: Matrix?
         var data: ExperimentData?

@@ -14,8 +14,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "YAML experiment config.")
     var config: String
 
-    @Option(help: "Run folder (default: checkpoints/<name>-<date-time>).")
-    var run: String?
+    @Option(name: .customLong("run"), help: "Run folder (default: checkpoints/<name>-<date-time>).")
+    var runFolder: String?
 
     @Option(name: .customLong("set"), help: "Override a config value, e.g. --set training.epochs=5 (repeatable).")
     var overrides: [String] = []
@@ -91,8 +91,8 @@ struct TrainCommand: ParsableCommand {
 
     /// The run folder, agreed on by all ranks (rank 0 picks the default name and broadcasts it).
     func resolveRunFolder(_ cfg: ExperimentConfig, comm: Communicator) throws -> String {
-        var dir = run ?? ""
-        if run == nil, comm.rank == 0 {
+        var dir = runFolder ?? ""
+        if runFolder == nil, comm.rank == 0 {
             let f = DateFormatter()
             f.dateFormat = "yyyyMMdd-HHmmss"
             dir = "checkpoints/\(cfg.name)-\(f.string(from: Date()))"

@@ -37,6 +37,10 @@ public struct CheckpointError: Error, CustomStringConvertible, Equatable, Sendab
         /// The writer was given a tensor it cannot store (bad name, negative dimension, or a
         /// shape whose element count differs from the data).
         case invalidTensor(name: String, problem: String)
+        /// The tensor file's CRC-32 differs from the one recorded in state.json.
+        case checksumMismatch(found: UInt32, recorded: UInt32)
+        /// state.json is unreadable or describes something this build cannot load.
+        case invalidState(String)
     }
 
     public let path: String
@@ -102,6 +106,10 @@ extension CheckpointError.Reason: CustomStringConvertible {
             return "tensor '\(tensor)' has \(found) elements, caller asked for \(expected)"
         case let .invalidTensor(name, problem):
             return "cannot write tensor '\(name)': \(problem)"
+        case let .checksumMismatch(found, recorded):
+            return String(format: "CRC-32 is %08x but state.json recorded %08x: the file is corrupted", found, recorded)
+        case let .invalidState(problem):
+            return "invalid checkpoint state: \(problem)"
         }
     }
 }

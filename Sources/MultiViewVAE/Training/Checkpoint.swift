@@ -54,19 +54,19 @@ public enum Checkpoint {
         }
         let tensorPath = (temp as NSString).appendingPathComponent(tensorFile)
         let fingerprint = try trainer.config.fingerprint()
-        try writer.write(to: tensorPath, metadata: ["format": "mvvae-checkpoint", "version": "\(CheckpointState.currentFormat)",
+        let tensorCRC = try writer.write(to: tensorPath, metadata: ["format": "mvvae-checkpoint", "version": "\(CheckpointState.currentFormat)",
                                                     "config_fingerprint": fingerprint, "step": "\(trainer.state.step)"])
         let state = CheckpointState(
             format: CheckpointState.currentFormat, training: trainer.state, adamStep: adam.step, seed: trainer.config.seed,
             worldSize: trainer.comm.size, configFingerprint: fingerprint, config: try trainer.config.yaml(),
-            tensorFile: tensorFile, tensorCRC32: try crc32(ofFile: tensorPath),
+            tensorFile: tensorFile, tensorCRC32: tensorCRC,
             savedAt: ISO8601DateFormatter().string(from: Date()))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try writeDurably(try encoder.encode(state), to: (temp as NSString).appendingPathComponent(stateFile))
         if fm.fileExists(atPath: final) { try fm.removeItem(atPath: final) }
         guard rename(temp, final) == 0 else {
-            throw CheckpointError.io(path: final, reason: "cannot rename checkpoint into place: \(String(cString: strerror(errno)))")
+            throw CheckpointError(path: final, .io(operation: "rename checkpoint into place", message: String(cString: strerror(errno))))
         }
         fsyncDirectory(root)
         // Keep the newest `keep`.
@@ -93,19 +93,19 @@ public enum Checkpoint {
     public static func load(_ path: String) throws -> Loaded {
         let statePath = (path as NSString).appendingPathComponent(stateFile)
         guard let data = FileManager.default.contents(atPath: statePath) else {
-            throw CheckpointError.io(path: statePath, reason: "missing or unreadable")
+            throw CheckpointError(path: statePath, .io(operation: "read", message: "missing or unreadable"))
         }
         let state: CheckpointState
         do { state = try JSONDecoder().decode(CheckpointState.self, from: data) } catch {
-            throw CheckpointError.io(path: statePath, reason: "not a valid checkpoint state file (\(error))")
+            throw CheckpointError(path: statePath, .invalidState("not a valid checkpoint state file (\(error))"))
         }
         guard state.format == CheckpointState.currentFormat else {
-            throw CheckpointError.io(path: statePath, reason: "checkpoint format \(state.format) is not supported (this build reads \(CheckpointState.currentFormat))")
+            throw CheckpointError(path: statePath, .invalidState("checkpoint format \(state.format) is not supported (this build reads \(CheckpointState.currentFormat))"))
         }
         let tensorPath = (path as NSString).appendingPathComponent(state.tensorFile)
         let crc = try crc32(ofFile: tensorPath)
         guard crc == state.tensorCRC32 else {
-            throw CheckpointError.io(path: tensorPath, reason: String(format: "CRC-32 is %08x but state.json recorded %08x: the file is corrupted", crc, state.tensorCRC32))
+            throw CheckpointError(path: tensorPath, .checksumMismatch(found: crc, recorded: state.tensorCRC32))
         }
         return Loaded(path: path, state: state, tensors: try SafeTensorsFile(path: tensorPath))
     }
@@ -154,17 +154,17 @@ public enum Checkpoint {
 
     static func writeDurably(_ data: Data, to path: String) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw CheckpointError.io(path: path, reason: String(cString: strerror(errno))) }
+        guard fd >= 0 else { throw CheckpointError(path: path, .io(operation: "open", message: String(cString: strerror(errno)))) }
         defer { close(fd) }
         try data.withUnsafeBytes { raw in
             var off = 0
             while off < raw.count {
                 let n = write(fd, raw.baseAddress! + off, raw.count - off)
-                if n < 0 { throw CheckpointError.io(path: path, reason: String(cString: strerror(errno))) }
+                if n < 0 { throw CheckpointError(path: path, .io(operation: "write", message: String(cString: strerror(errno)))) }
                 off += n
             }
         }
-        guard fsync(fd) == 0 else { throw CheckpointError.io(path: path, reason: "fsync failed: \(String(cString: strerror(errno)))") }
+        guard fsync(fd) == 0 else { throw CheckpointError(path: path, .io(operation: "fsync", message: String(cString: strerror(errno)))) }
     }
 
     static func fsyncDirectory(_ path: String) {
