@@ -20,6 +20,7 @@ struct BenchGEMMCommand: ParsableCommand {
     func run() throws {
         BLASThreads.set(threads)
         let list = shapes.isEmpty ? ["128x512x392", "1024x1024x1024"] : shapes
+        print("OpenBLAS kernels: \(BLASKernel.coreName)")
         print("| shape (M×N×K) | threads | median GFLOP/s | best GFLOP/s | reps |")
         print("|---|---|---|---|---|")
         for s in list {

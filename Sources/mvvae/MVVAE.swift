@@ -1,8 +1,19 @@
 import ArgumentParser
+import Foundation
 import MultiViewVAE
 
 @main
 struct MVVAE: ParsableCommand {
+    static func main() {
+        useFastBLASKernel()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "mvvae",
         abstract: "Train, evaluate and impute multi-view variational autoencoders, on one process or over MPI.",
@@ -11,4 +22,14 @@ struct MVVAE: ParsableCommand {
             The same configuration gives the same trajectory at any world size.
             """,
         subcommands: [TrainCommand.self, EvaluateCommand.self, ImputeCommand.self, CheckMPICommand.self, BenchGEMMCommand.self])
+}
+
+/// Re-executes this binary with `OPENBLAS_CORETYPE` set when OpenBLAS loaded generic kernels on a CPU
+/// that can run much faster ones (see `BLASKernel`). Runs before MPI is initialised.
+func useFastBLASKernel() {
+    guard let core = BLASKernel.upgradeNeeded() else { return }
+    setenv("OPENBLAS_CORETYPE", core, 1)
+    setenv("MVVAE_KEEP_BLAS_KERNEL", "1", 1)  // never loop
+    execv("/proc/self/exe", CommandLine.unsafeArgv)
+    // exec failed: carry on with the kernels already loaded.
 }

@@ -53,16 +53,30 @@ public struct ExperimentConfig: Codable, Equatable {
         do {
             let text = try Yams.dump(object: tree)
             return try YAMLDecoder().decode(ExperimentConfig.self, from: text)
-        } catch let e as ConfigError {
-            throw e
-        } catch let DecodingError.typeMismatch(type, ctx) {
-            throw ConfigError.invalidValue(key: keyPath(ctx.codingPath), message: "expected \(type)")
-        } catch let DecodingError.valueNotFound(type, ctx) {
-            throw ConfigError.invalidValue(key: keyPath(ctx.codingPath), message: "expected \(type), found nothing")
-        } catch let DecodingError.keyNotFound(key, ctx) {
-            throw ConfigError.missingKey(key: keyPath(ctx.codingPath, key.stringValue))
-        } catch let DecodingError.dataCorrupted(ctx) {
-            throw ConfigError.invalidValue(key: keyPath(ctx.codingPath), message: ctx.debugDescription)
+        } catch {
+            throw Self.configError(from: error)
+        }
+    }
+
+    /// Turns a decoding failure into a `ConfigError` naming the key. Errors our own `init(from:)`
+    /// throws arrive wrapped by the YAML decoder as the underlying error.
+    static func configError(from error: Error) -> Error {
+        switch error {
+        case let e as ConfigError:
+            return e
+        case let DecodingError.dataCorrupted(ctx):
+            if let inner = ctx.underlyingError { return configError(from: inner) }
+            return ConfigError.invalidValue(key: keyPath(ctx.codingPath), message: ctx.debugDescription)
+        case let DecodingError.typeMismatch(type, ctx):
+            if let inner = ctx.underlyingError as? ConfigError { return inner }
+            let expected = "\(type)".contains("Scalar") ? "a single value" : "\(type)".contains("Mapping") ? "a mapping of keys" : "\(type)"
+            return ConfigError.invalidValue(key: keyPath(ctx.codingPath), message: "expected \(expected)")
+        case let DecodingError.valueNotFound(type, ctx):
+            return ConfigError.invalidValue(key: keyPath(ctx.codingPath), message: "expected \(type), found nothing")
+        case let DecodingError.keyNotFound(key, ctx):
+            return ConfigError.missingKey(key: keyPath(ctx.codingPath, key.stringValue))
+        default:
+            return error
         }
     }
 

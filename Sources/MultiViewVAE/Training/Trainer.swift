@@ -89,9 +89,7 @@ public final class Trainer {
                 let rows = Double(control[Control.rows])
                 let loss = Double(control[Control.loss])
                 guard loss.isFinite else { throw TrainingError.nonFinite(step: state.step, loss: loss) }
-                let inverse = 1 / Float(rows)
-                for i in 0..<arena.count { arena.gradients[i] *= inverse }
-                optimizer.update(arena)
+                optimizer.update(arena, gradScale: 1 / Float(rows))  // mean gradient over the global batch
 
                 state.step += 1
                 state.batchInEpoch += 1

@@ -1,0 +1,77 @@
+import XCTest
+@testable import MultiViewVAE
+
+final class CheckpointTests: XCTestCase {
+    func testResumeIsBitExact() throws {
+        let dir = try temporaryFolder(self)
+        // Uninterrupted: 3 epochs.
+        let reference = try TinyRun()
+        XCTAssertEqual(try reference.trainer.run(), .completed)
+
+        // Interrupted mid-epoch 2 by a stop request, then resumed from the checkpoint in a new process state.
+        let first = try TinyRun()
+        var steps = 0
+        first.trainer.observer = { if case .step = $0 { steps += 1 } }
+        first.trainer.checkpointer = { t in try Checkpoint.save(t, run: dir, keep: 2) }
+        XCTAssertEqual(try first.trainer.run(shouldStop: { steps == 20 }), .stopped(step: 21))
+        let (loaded, skipped) = Checkpoint.newestValid(run: dir)
+        XCTAssertTrue(skipped.isEmpty)
+        let second = try TinyRun()
+        try Checkpoint.restore(try XCTUnwrap(loaded), into: second.trainer)
+        XCTAssertEqual(second.trainer.state.step, 21)
+        XCTAssertEqual(second.trainer.state.epoch, 1)
+        XCTAssertEqual(try second.trainer.run(), .completed)
+        XCTAssertEqual(second.trainer.state.step, reference.trainer.state.step)
+        XCTAssertEqual(second.parameters, reference.parameters, "resumed parameters equal the uninterrupted run bit for bit")
+        XCTAssertEqual(second.trainer.optimizer.step, reference.trainer.optimizer.step)
+    }
+
+    func testCorruptCheckpointIsNamedAndAutoFallsBack() throws {
+        let dir = try temporaryFolder(self)
+        let run = try TinyRun(["training.epochs=2"])
+        run.trainer.checkpointer = { t in try Checkpoint.save(t, run: dir, keep: 5) }
+        XCTAssertEqual(try run.trainer.run(), .completed)
+        let all = Checkpoint.list(run: dir)
+        XCTAssertEqual(all.count, 2)
+        // Flip one byte in the newest tensor file's data.
+        let newest = all[1] + "/model.safetensors"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: newest))
+        bytes[bytes.count - 10] ^= 0x40
+        try bytes.write(to: URL(fileURLWithPath: newest))
+        XCTAssertThrowsError(try Checkpoint.load(all[1])) { error in
+            XCTAssertTrue("\(error)".contains("CRC-32"), "\(error)")
+            XCTAssertTrue("\(error)".contains(newest), "the error names the file: \(error)")
+        }
+        var (loaded, skipped) = Checkpoint.newestValid(run: dir)
+        XCTAssertEqual(loaded?.path, all[0], "auto resume falls back to the previous checkpoint")
+        XCTAssertEqual(skipped.map(\.path), [all[1]])
+        // A truncated state file in the older one leaves nothing valid.
+        try Data("{\"format\":".utf8).write(to: URL(fileURLWithPath: all[0] + "/state.json"))
+        (loaded, skipped) = Checkpoint.newestValid(run: dir)
+        XCTAssertNil(loaded)
+        XCTAssertEqual(skipped.count, 2)
+    }
+
+    func testCheckpointOfAnotherModelIsRejected() throws {
+        let dir = try temporaryFolder(self)
+        let run = try TinyRun(["training.epochs=1"])
+        run.trainer.checkpointer = { t in try Checkpoint.save(t, run: dir, keep: 1) }
+        _ = try run.trainer.run()
+        let other = try TinyRun(["model.latent=[5, 6]"])
+        let loaded = try Checkpoint.load(Checkpoint.list(run: dir)[0])
+        XCTAssertThrowsError(try Checkpoint.restore(loaded, into: other.trainer)) { error in
+            XCTAssertTrue("\(error)".contains("shape"), "\(error)")
+        }
+    }
+
+    func testKeepsOnlyTheNewestCheckpoints() throws {
+        let dir = try temporaryFolder(self)
+        let run = try TinyRun(["training.epochs=3"])
+        run.trainer.checkpointer = { t in try Checkpoint.save(t, run: dir, keep: 2) }
+        _ = try run.trainer.run()
+        let names = Checkpoint.list(run: dir).map { ($0 as NSString).lastPathComponent }
+        XCTAssertEqual(names, ["step-000000030", "step-000000045"])
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: Checkpoint.folder(run: dir)).filter { $0.hasPrefix(".") }
+        XCTAssertTrue(leftovers.isEmpty, "no temporary folders remain")
+    }
+}

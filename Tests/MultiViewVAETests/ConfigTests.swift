@@ -1,0 +1,113 @@
+import XCTest
+@testable import MultiViewVAE
+
+final class ConfigTests: XCTestCase {
+    let minimal = "model: {type: jpvae}\n"
+
+    func testDefaultsFollowTheReferenceRecipe() throws {
+        let c = try ExperimentConfig.parse(yaml: minimal)
+        XCTAssertEqual(c.model.latent, [20])
+        XCTAssertEqual(c.model.encoderHidden, [512, 512])
+        XCTAssertEqual(c.model.prior.cross, .scaledOrthogonal)
+        XCTAssertEqual(c.model.prior.alpha, 0.9)
+        XCTAssertEqual(c.training.batchSize, 32)
+        XCTAssertEqual(c.training.epochs, 30)
+        XCTAssertEqual(c.training.learningRate, 1e-3)
+        XCTAssertEqual(c.data.source, .fashionMNIST)
+    }
+
+    func testShippedConfigsParse() throws {
+        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../configs").standardized
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".yaml") }
+        XCTAssertGreaterThanOrEqual(files.count, 3)
+        for f in files { XCTAssertNoThrow(try ExperimentConfig.load(path: dir.appendingPathComponent(f).path), f) }
+    }
+
+    func testUnknownKeyIsAnErrorNamingIt() {
+        XCTAssertThrowsError(try ExperimentConfig.parse(yaml: "model: {type: jpvae, latnet: 4}\n")) { error in
+            guard case let ConfigError.unknownKey(key, allowed) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(key, "model.latnet")
+            XCTAssertTrue(allowed.contains("latent"))
+        }
+        XCTAssertThrowsError(try ExperimentConfig.parse(yaml: minimal + "training: {annealing: {cycle: 4}}\n")) { error in
+            XCTAssertEqual(error as? ConfigError, .unknownKey(key: "training.annealing.cycle", allowed: ["cycles", "ratio"]))
+        }
+        XCTAssertThrowsError(try ExperimentConfig.parse(yaml: minimal + "trainig: {}\n")) { error in
+            guard case let ConfigError.unknownKey(key, _) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(key, "trainig")
+        }
+    }
+
+    func testBadValuesAreNamed() {
+        func expectInvalid(_ yaml: String, _ key: String, file: StaticString = #filePath, line: UInt = #line) {
+            XCTAssertThrowsError(try ExperimentConfig.parse(yaml: yaml), file: file, line: line) { error in
+                guard case let ConfigError.invalidValue(k, _) = error else { return XCTFail("\(error)", file: file, line: line) }
+                XCTAssertEqual(k, key, file: file, line: line)
+            }
+        }
+        expectInvalid("model: {type: jpvae, prior: {alpha: 1.0}}", "model.prior.alpha")
+        expectInvalid(minimal + "training: {batchSize: 0}", "training.batchSize")
+        expectInvalid(minimal + "training: {epochs: many}", "training.epochs")
+        expectInvalid("model: {type: jpvae, latent: [4, 0]}", "model.latent")
+        expectInvalid("model: {type: jpvae, likelihood: poisson}", "model.likelihood")
+        expectInvalid("model: {type: jpvae, latent: [2, 3, 4]}", "model.latent")
+        expectInvalid(minimal + "data: {source: npy, views: [a.npy]}", "data.views")
+        XCTAssertThrowsError(try ExperimentConfig.parse(yaml: "seed: 1\n")) { XCTAssertEqual($0 as? ConfigError, .missingKey(key: "model")) }
+        XCTAssertThrowsError(try ExperimentConfig.parse(yaml: "model: {latent: 3}")) { XCTAssertEqual($0 as? ConfigError, .missingKey(key: "model.type")) }
+    }
+
+    func testSyntaxErrorsAndMissingFiles() {
+        XCTAssertThrowsError(try ExperimentConfig.parse(yaml: "model: {type: jpvae\n", source: "x.yaml")) { error in
+            guard case let ConfigError.syntax(path, _) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(path, "x.yaml")
+        }
+        XCTAssertThrowsError(try ExperimentConfig.parse(yaml: "- a\n- b\n")) { XCTAssertTrue("\($0)".contains("mapping")) }
+        XCTAssertThrowsError(try ExperimentConfig.load(path: "/nonexistent/c.yaml")) {
+            XCTAssertEqual($0 as? ConfigError, .fileUnreadable(path: "/nonexistent/c.yaml", reason: "no such file"))
+        }
+    }
+
+    func testOverridesSetNestedValuesWithTypes() throws {
+        let c = try ExperimentConfig.parse(yaml: minimal, overrides: [
+            "training.epochs=5", "model.latent=[4, 6]", "model.prior.cross=bounded", "data.binarize=0.5", "seed=7"])
+        XCTAssertEqual(c.training.epochs, 5)
+        XCTAssertEqual(c.model.latent, [4, 6])
+        XCTAssertEqual(c.model.prior.cross, .bounded)
+        XCTAssertEqual(c.data.binarize, 0.5)
+        XCTAssertEqual(c.seed, 7)
+        let back = try ExperimentConfig.parse(yaml: minimal + "data: {binarize: 0.3}\n", overrides: ["data.binarize=null"])
+        XCTAssertNil(back.data.binarize, "key=null restores the default")
+        XCTAssertThrowsError(try ExperimentConfig.parse(yaml: minimal, overrides: ["training.epochs"])) {
+            guard case ConfigError.badOverride = $0 else { return XCTFail("\($0)") }
+        }
+        XCTAssertThrowsError(try ExperimentConfig.parse(yaml: minimal, overrides: ["training.epoch=3"])) {
+            guard case let ConfigError.unknownKey(key, _) = $0 else { return XCTFail("\($0)") }
+            XCTAssertEqual(key, "training.epoch")
+        }
+        XCTAssertThrowsError(try ExperimentConfig.parse(yaml: minimal + "seed: 2\n", overrides: ["seed.x=3"])) {
+            guard case ConfigError.badOverride = $0 else { return XCTFail("\($0)") }
+        }
+        XCTAssertThrowsError(try ExperimentConfig.parse(yaml: minimal, overrides: ["seed.x=3"])) {
+            XCTAssertEqual($0 as? ConfigError, .invalidValue(key: "seed", message: "expected a single value"))
+        }
+    }
+
+    func testResolvedYAMLRoundTrips() throws {
+        let c = try ExperimentConfig.parse(yaml: minimal, overrides: ["model.prior.cross=zero", "training.annealing.cycles=4"])
+        let again = try ExperimentConfig.parse(yaml: try c.yaml())
+        XCTAssertEqual(c, again)
+        XCTAssertEqual(try c.fingerprint(), try again.fingerprint())
+    }
+
+    func testCyclicalAnnealingSchedule() throws {
+        let a = try ExperimentConfig.parse(yaml: minimal + "training: {annealing: {cycles: 2, ratio: 0.5}}").training.annealing
+        // 100 steps, 2 cycles of 50: β rises over the first 25 steps of each, then stays at the top.
+        XCTAssertEqual(a.beta(step: 0, totalSteps: 100, top: 1), 0)
+        XCTAssertEqual(a.beta(step: 10, totalSteps: 100, top: 1), 0.4, accuracy: 1e-6)
+        XCTAssertEqual(a.beta(step: 30, totalSteps: 100, top: 1), 1)
+        XCTAssertEqual(a.beta(step: 50, totalSteps: 100, top: 2), 0)
+        XCTAssertEqual(a.beta(step: 60, totalSteps: 100, top: 2), 0.8, accuracy: 1e-6)
+        let constant = try ExperimentConfig.parse(yaml: minimal).training.annealing
+        XCTAssertEqual(constant.beta(step: 3, totalSteps: 100, top: 0.7), 0.7)
+    }
+}
