@@ -30,6 +30,10 @@ func useFastBLASKernel() {
     guard let core = BLASKernel.upgradeNeeded() else { return }
     setenv("OPENBLAS_CORETYPE", core, 1)
     setenv("MVVAE_KEEP_BLAS_KERNEL", "1", 1)  // never loop
-    execv("/proc/self/exe", CommandLine.unsafeArgv)
+    // Exec the resolved path (not /proc/self/exe) so the process keeps its name in ps/top.
+    var buffer = [CChar](repeating: 0, count: 4096)
+    let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+    guard n > 0 else { return }
+    execv(String(cString: buffer), CommandLine.unsafeArgv)
     // exec failed: carry on with the kernels already loaded.
 }

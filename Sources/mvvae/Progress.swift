@@ -1,16 +1,30 @@
+import ArgumentParser
 import Foundation
 import MultiViewVAE
 
 /// Rank 0's progress output: a redrawn bar with samples/s and ETA on a terminal, plain lines every
 /// `every` steps otherwise (log files, batch schedulers).
 final class ProgressReporter {
-    let isTerminal = isatty(STDOUT_FILENO) != 0
+    enum Style: String, ExpressibleByArgument, CaseIterable {
+        case auto, bar, lines
+    }
+
+    let isTerminal: Bool
     let every: Int
     var lastDraw = 0.0
     var runStart = monotonicSeconds()
     var startStep = 0
 
-    init(every: Int) { self.every = every }
+    /// `auto` draws the bar only on a terminal outside MPI: mpirun hands ranks a pseudo-terminal even
+    /// when its own output goes to a file.
+    init(every: Int, style: Style = .auto) {
+        self.every = every
+        switch style {
+        case .bar: isTerminal = true
+        case .lines: isTerminal = false
+        case .auto: isTerminal = isatty(STDOUT_FILENO) != 0 && !MPICommunicator.launchedByMPI
+        }
+    }
 
     func handle(_ event: TrainingEvent) {
         switch event {

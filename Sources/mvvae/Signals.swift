@@ -1,7 +1,8 @@
 import Foundation
 
-/// SIGINT/SIGTERM handling for training: the first signal asks for a clean stop at the next step
-/// boundary (checkpoint, exit 0); a second one exits at once, leaving the last good checkpoint as it was.
+/// SIGINT/SIGTERM/SIGUSR1 handling for training: the first signal asks for a clean stop at the next
+/// step boundary (checkpoint, exit 0); a second one exits at once, leaving the last good checkpoint as
+/// it was. SIGUSR1 is what launch/mpi sends, because mpirun forwards it to every rank unchanged.
 enum StopSignals {
     nonisolated(unsafe) static var received: Int32 = 0
     nonisolated(unsafe) static var count: Int32 = 0
@@ -18,6 +19,7 @@ enum StopSignals {
         }
         signal(SIGINT, handler)
         signal(SIGTERM, handler)
+        signal(SIGUSR1, handler)
     }
 
     static var stopRequested: Bool { count > 0 }

@@ -23,6 +23,12 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Resume: 'auto' (newest valid checkpoint in the run folder) or a checkpoint folder.")
     var resume: String?
 
+    @Option(help: "Stop after this many optimizer steps in total (checkpoint, exit 0; resume later with --resume auto).")
+    var maxSteps: Int?
+
+    @Option(help: "Progress output: auto (a bar on a terminal, plain lines otherwise), bar, or lines.")
+    var progress: ProgressReporter.Style = .auto
+
     @Option(help: "BLAS threads for a single-process run (MPI ranks always use 1).")
     var threads: Int = 1
 
@@ -37,6 +43,11 @@ struct TrainCommand: ParsableCommand {
             if root { FileHandle.standardError.write("mvvae train: \(error)\n".data(using: .utf8)!) }
             throw ExitCode(1)
         }
+    }
+
+    func validate() throws {
+        if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be ≥ 1, got \(maxSteps)") }
+        if threads < 1 { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
     }
 
     func train(comm: Communicator, root: Bool) throws {
@@ -64,23 +75,24 @@ struct TrainCommand: ParsableCommand {
             try Checkpoint.restore(loaded, into: trainer)
             if root { print("resume: from \(loaded.path) (step \(trainer.state.step), saved by \(loaded.state.worldSize) rank(s))") }
         }
-        let progress = ProgressReporter(every: cfg.training.logEvery)
+        let reporter = ProgressReporter(every: cfg.training.logEvery, style: progress)
         let metrics = root ? try MetricsLog(run: runDir) : nil
         trainer.observer = { event in
             guard root else { return }
-            progress.handle(event)
+            reporter.handle(event)
             if case let .epochFinished(summary) = event { try? metrics?.append(summary) }
         }
         trainer.checkpointer = { t in
             if root {
                 let path = try Checkpoint.save(t, run: runDir, keep: cfg.training.keepCheckpoints)
-                progress.handle(.checkpointSaved(path: path, step: t.state.step))
+                reporter.handle(.checkpointSaved(path: path, step: t.state.step))
             }
             try comm.barrier()
         }
         StopSignals.install()
         if root { print("run folder: \(runDir)") }
-        let outcome = try trainer.run(shouldStop: { StopSignals.stopRequested })
+        let limit = maxSteps ?? Int.max
+        let outcome = try trainer.run(shouldStop: { StopSignals.stopRequested || trainer.state.step + 1 >= limit })
         if root {
             switch outcome {
             case .completed: print("done: \(trainer.state.step) steps; evaluate with: mvvae evaluate --run \(runDir)")

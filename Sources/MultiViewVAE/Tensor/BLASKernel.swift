@@ -34,3 +34,9 @@ public enum BLASKernel {
         return best
     }
 }
+
+/// Subnormal floats cost ~100× a normal operation on x86; training never needs them.
+public enum FloatingPointMode {
+    /// Flushes subnormal results and inputs to zero on the calling thread.
+    public static func flushDenormalsToZero() { mvvae_flush_denormals() }
+}

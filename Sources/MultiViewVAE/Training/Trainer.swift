@@ -36,6 +36,7 @@ public final class Trainer {
     public init(config: ExperimentConfig, model: MultiViewModel, train: DataSubset, validation: DataSubset?,
                 comm: Communicator) throws {
         guard train.count > 0 else { throw TrainingError.emptyTrainingSet }
+        FloatingPointMode.flushDenormalsToZero()
         self.config = config
         self.model = model
         self.train = train

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Bad input on every command-line path gets a clear error, a non-zero exit, and loses nothing.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+bin="${MVVAE_BIN:-$root/.build/debug/mvvae}"
+work="$(mktemp -d /tmp/mvvae-cli-test.XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+config="$root/Tests/mpi/tiny.yaml"
+checks=0
+
+# expect_error "what the message must contain" command…
+expect_error() {
+  local want="$1"; shift
+  set +e; "$@" > "$work/out" 2> "$work/err"; local code=$?; set -e
+  if ((code == 0)); then echo "FAIL: expected an error from: $*" >&2; cat "$work/out" >&2; exit 1; fi
+  if ! grep -q -F -- "$want" "$work/err"; then
+    echo "FAIL: error from '$*' does not mention '$want':" >&2; cat "$work/err" >&2; exit 1
+  fi
+  checks=$((checks + 1))
+}
+
+expect_error "no such file" "$bin" train --config "$work/missing.yaml"
+printf 'model: {type: jpvae, latnet: 3}\n' > "$work/typo.yaml"
+expect_error "unknown config key 'model.latnet'" "$bin" train --config "$work/typo.yaml"
+printf 'model: {type: jpvae\n' > "$work/syntax.yaml"
+expect_error "is not valid YAML" "$bin" train --config "$work/syntax.yaml"
+expect_error "config key 'training.batchSize'" "$bin" train --config "$config" --set training.batchSize=-4
+expect_error "bad --set" "$bin" train --config "$config" --set training.epochs
+expect_error "--max-steps must be" "$bin" train --config "$config" --max-steps 0
+
+# npy data: a view file that is not .npy, and views with different row counts.
+python3 - "$work" <<'PY'
+import sys, numpy as np
+w = sys.argv[1]
+np.save(f"{w}/a.npy", np.random.rand(50, 6).astype(np.float32))
+np.save(f"{w}/b.npy", np.random.rand(40, 4).astype(np.float32))
+open(f"{w}/bad.npy", "wb").write(b"not numpy at all")
+PY
+cat > "$work/npy.yaml" <<YAML
+model: {type: jpvae, latent: 2, encoderHidden: [4], decoderHidden: [4], likelihood: gaussian}
+data: {source: npy, views: [$work/a.npy, $work/bad.npy]}
+YAML
+expect_error "$work/bad.npy" "$bin" train --config "$work/npy.yaml" --run "$work/r0"
+sed -i "s|$work/bad.npy|$work/b.npy|" "$work/npy.yaml"
+expect_error "$work/b.npy" "$bin" train --config "$work/npy.yaml" --run "$work/r0"
+
+# A run folder with checkpoints is not overwritten without --resume.
+"$bin" train --config "$config" --run "$work/run" --max-steps 3 > /dev/null
+before=$(ls "$work/run/checkpoints")
+expect_error "already holds checkpoints" "$bin" train --config "$config" --run "$work/run"
+[[ "$(ls "$work/run/checkpoints")" == "$before" ]] || { echo "FAIL: checkpoints changed" >&2; exit 1; }
+
+# A corrupted checkpoint is named; an explicit --resume of it fails, auto skips it.
+ck="$work/run/checkpoints/$before"
+printf 'X' | dd of="$ck/model.safetensors" bs=1 seek=200 conv=notrunc 2> /dev/null
+expect_error "model.safetensors" "$bin" train --config "$config" --run "$work/run" --resume "$ck"
+"$bin" train --config "$config" --run "$work/run" --resume auto --max-steps 2 > "$work/auto.out"
+grep -q "skipping $ck" "$work/auto.out" || { echo "FAIL: --resume auto did not name the corrupt checkpoint" >&2; exit 1; }
+expect_error "no valid checkpoint" "$bin" evaluate --run "$work/empty"
+expect_error "--given must be 1 or 2" "$bin" impute --run "$work/run" --given 3 --test 4 --output "$work/x.npy"
+expect_error "exactly one of" "$bin" impute --run "$work/run" --output "$work/x.npy"
+expect_error "Unknown option" "$bin" train --config "$config" --bogus
+echo "bad input: $checks checks ok"
