@@ -86,17 +86,14 @@ struct ImputeCommand: ParsableCommand {
             throw ValidationError("--truth is \(t.rows)×\(t.cols); expected \(observed.rows)×\(dims[target])")
         }
         let evaluation = JPVAEEvaluation(model: ctx.model, seed: ctx.config.seed, config: ctx.config.evaluation)
-        let conditional: LatentConditional
+        var trainPosteriors: [(mean: Matrix, logVar: Matrix)] = []
         if ctx.config.evaluation.imputation == .empirical {
-            // Eq. 12 needs the joint of encoder means over the training split.
+            // Eq. 12 needs the joint of latents over the training split.
             let d = try data ?? ExperimentData(config: ctx.config.data, seed: ctx.config.seed)
-            let train = d.train
             let inference = JPVAEInference(model: ctx.model, seed: ctx.config.seed)
-            conditional = LatentConditional(fitting: inference.encode(view: 0, train.matrix(view: 0)).mean,
-                                            inference.encode(view: 1, train.matrix(view: 1)).mean)
-        } else {
-            conditional = try evaluation.conditional(trainMeans: [])
+            trainPosteriors = (0..<2).map { inference.encode(view: $0, d.train.matrix(view: $0)) }
         }
+        let conditional = try evaluation.conditional(trainPosteriors: trainPosteriors)
         let (imputed, _) = try evaluation.impute(target: target, given: g, observed: observed, conditional: conditional)
         if let output {
             try NPYWriter.write(imputed, to: output)

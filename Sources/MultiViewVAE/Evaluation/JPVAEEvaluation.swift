@@ -7,7 +7,7 @@ public struct JPVAEEvaluation {
     public struct Report: Codable, Equatable {
         /// Table 1: mean −log p(x_k | z_k) over the test split, z_k one posterior draw.
         public var reconstruction: [Double]
-        /// Table 1: mean cross-entropy of x̃_{1|2} and x̃_{2|1} against the true views.
+        /// Table 1: mean cross-entropy of x̃_{1|2} and x̃_{2|1} against the true views (index = imputed view).
         public var imputation: [Double]
         /// The same for the baseline that imputes every row with the training mean of the missing view.
         public var imputationTrainingMean: [Double]
@@ -69,12 +69,19 @@ public struct JPVAEEvaluation {
         }
     }
 
-    /// The conditional used for imputation: fitted on the training split's encoder means (Eq. 12),
-    /// or the learnt prior's.
-    public func conditional(trainMeans: [Matrix]) throws -> LatentConditional {
+    /// The conditional used for imputation: Eq. 12 fitted on the training split, or the learnt prior's.
+    ///
+    /// The empirical joint is fitted on one posterior draw z = μ + σε per training row (the aggregate
+    /// posterior), because the observed view enters the conditional as such a draw. Fitted on encoder
+    /// means instead, a collapsed unit (μ ≈ 0 for every row, σ ≈ 1) has near-zero variance in Σ_jj while
+    /// its draws are O(1), and Σ_ij Σ_jj⁻¹ (a − μ_j) explodes.
+    public func conditional(trainPosteriors q: [(mean: Matrix, logVar: Matrix)]) throws -> LatentConditional {
         switch config.imputation {
-        case .empirical: return LatentConditional(fitting: trainMeans[0], trainMeans[1])
-        case .priorMean, .priorSamples: return LatentConditional(prior: try inference.model.prior.value(arena: inference.model.arena))
+        case .empirical:
+            let z = (0..<2).map { inference.sample(mean: q[$0].mean, logVar: q[$0].logVar, view: $0) }
+            return LatentConditional(fitting: z[0], z[1])
+        case .priorMean, .priorSamples:
+            return LatentConditional(prior: try inference.model.prior.value(arena: inference.model.arena))
         }
     }
 
@@ -93,7 +100,7 @@ public struct JPVAEEvaluation {
             let z = inference.sample(mean: testQ[k].mean, logVar: testQ[k].logVar, view: k)
             reconstruction.append(mean(inference.negativeLogLikelihood(view: k, z: z, x: testX[k])))
         }
-        let cond = try conditional(trainMeans: trainQ.map(\.mean))
+        let cond = try conditional(trainPosteriors: trainQ)
         var imputation: [Double] = [], baseline: [Double] = [], spread: [Double] = []
         var imputedTest: [Matrix] = []
         for target in 0..<2 {
