@@ -34,3 +34,29 @@ final class LatentConditionalTests: XCTestCase {
         XCTAssertLessThan(cov.maxAbsDifference(.identity(3) - c * c.transposed), 1e-5)
     }
 }
+
+final class ImputationConditionalTests: XCTestCase {
+    /// A nearly collapsed latent unit (μ ≈ 0 for every row, σ = 1) must not blow up Eq. 12: its draws are
+    /// O(1), so the joint is fitted on draws, where the unit has unit variance. (Fitted on means, the
+    /// unit's tiny variance divides its covariances and the regression weights reach the hundreds.)
+    func testCollapsedUnitKeepsTheRegressionBounded() throws {
+        let run = try TinyRun()
+        for view in run.model.views {
+            let last = view.encoder.layers.last!
+            var w = run.model.arena.value(last.weight), b = run.model.arena.value(last.bias)
+            for r in 0..<w.rows { w[r, 0] *= 1e-3; w[r, view.latent] = 0 }  // μ₀ ≈ 0, log σ₀² = 0
+            b[0, 0] = 0
+            b[0, view.latent] = 0
+            run.model.arena.setValue(last.weight, w)
+            run.model.arena.setValue(last.bias, b)
+        }
+        let evaluation = JPVAEEvaluation(model: run.model, seed: 1, config: run.config.evaluation)
+        let q = (0..<2).map { evaluation.inference.encode(view: $0, run.data.train.matrix(view: $0)) }
+        XCTAssertLessThan(columnVariances(q[0].mean)[0], 1e-4, "unit 0 is nearly collapsed")
+        let (w, _) = try evaluation.conditional(trainPosteriors: q).regression(target: 1, given: 0)
+        XCTAssertLessThan(w.storage.map(abs).max()!, 2, "regression weights stay bounded")
+        let (imputed, _) = try evaluation.impute(target: 1, given: 0, observed: run.data.test.matrix(view: 0),
+                                                 conditional: try evaluation.conditional(trainPosteriors: q))
+        XCTAssertTrue(imputed.storage.allSatisfy(\.isFinite))
+    }
+}
