@@ -41,6 +41,32 @@ final class SafeTensorsInteropTests: SafeTensorsTestCase {
         return nil
     }
 
+    /// A checkpoint written by the trainer loads in Python with the names, shapes and values of the
+    /// trainer's own parameters and Adam moments.
+    func testPythonReadsTheTrainersCheckpoint() throws {
+        let run = try TinyRun(["training.epochs=1"])
+        run.trainer.checkpointer = { [dir] t in try Checkpoint.save(t, run: dir, keep: 1) }
+        _ = try run.trainer.run()
+        let file = Checkpoint.list(run: dir)[0] + "/model.safetensors"
+        guard let out = try runPython(["describe", file]) else { return }
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: out) as? [String: Any])
+        let tensors = try XCTUnwrap(json["tensors"] as? [String: [String: Any]])
+        let metadata = try XCTUnwrap(json["metadata"] as? [String: String])
+        XCTAssertEqual(metadata["format"], "mvvae-checkpoint")
+        XCTAssertEqual(metadata["step"], "\(run.trainer.state.step)")
+        let arena = run.model.arena, adam = run.trainer.optimizer
+        XCTAssertEqual(tensors.count, 3 * arena.views.count)
+        for v in arena.views {
+            for (name, base) in [(v.name, arena.values), ("adam.m.\(v.name)", adam.m), ("adam.v.\(v.name)", adam.v)] {
+                let t = try XCTUnwrap(tensors[name], "python sees \(name)")
+                XCTAssertEqual(t["dtype"] as? String, "float32")
+                XCTAssertEqual(t["shape"] as? [Int], [v.rows, v.cols], name)
+                let values = try XCTUnwrap(t["values"] as? [Double]).map(Float.init)
+                XCTAssertEqual(values, Array(UnsafeBufferPointer(start: base + v.offset, count: v.count)), "\(name) values")
+            }
+        }
+    }
+
     func testPythonLoadsWhatSwiftWrites() throws {
         let a = (0..<12).map { Float($0) * 0.375 - 2 }
         let b: [Float] = [1e-30, -0.0, 3.4e38, -1.25, .leastNonzeroMagnitude, 0.1, 7]

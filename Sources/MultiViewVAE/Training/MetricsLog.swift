@@ -5,7 +5,7 @@ public final class MetricsLog {
     public let jsonPath: String
     public let csvPath: String
     static let columns = ["epoch", "step", "beta", "train_loss", "train_reconstruction", "train_kl",
-                          "validation_loss", "validation_reconstruction", "validation_kl", "seconds", "samples_per_second"]
+                          "validation_loss", "validation_reconstruction", "validation_kl", "seconds", "samples_per_second", "allreduce_seconds"]
 
     public init(run: String) throws {
         jsonPath = (run as NSString).appendingPathComponent("metrics.jsonl")
@@ -23,7 +23,8 @@ public final class MetricsLog {
         try Self.append(line, to: jsonPath)
         func f(_ x: Double?) -> String { x.map { String(format: "%.6g", $0) } ?? "" }
         let row = ["\(s.epoch)", "\(s.step)", f(Double(s.beta)), f(s.trainLoss), f(s.trainReconstruction), f(s.trainKL),
-                   f(s.validationLoss), f(s.validationReconstruction), f(s.validationKL), f(s.seconds), f(s.samplesPerSecond)]
+                   f(s.validationLoss), f(s.validationReconstruction), f(s.validationKL), f(s.seconds), f(s.samplesPerSecond),
+                   f(s.allreduceSeconds)]
         try Self.append((row.joined(separator: ",") + "\n").data(using: .utf8)!, to: csvPath)
     }
 

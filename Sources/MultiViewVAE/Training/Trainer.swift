@@ -63,6 +63,7 @@ public final class Trainer {
         observer?(.started(startStep: state.step, totalSteps: totalSteps, parameters: arena.parameterCount, worldSize: comm.size))
         var epochStart = monotonicSeconds()
         var epochSamplesThisRun = 0.0
+        var allreduceSeconds = 0.0
         while state.epoch < t.epochs {
             let permutation = epochPermutation(count: train.count, seed: config.seed, epoch: state.epoch)
             while state.batchInEpoch < batchesPerEpoch {
@@ -85,7 +86,9 @@ public final class Trainer {
                     control[Control.rows] = Float(slice.count)
                 }
                 control[Control.stop] = shouldStop() ? 1 : 0
+                let reduceStart = monotonicSeconds()
                 try comm.allreduceSum(arena.gradients, count: arena.count + Control.count)
+                allreduceSeconds += monotonicSeconds() - reduceStart
 
                 let rows = Double(control[Control.rows])
                 let loss = Double(control[Control.loss])
@@ -116,7 +119,8 @@ public final class Trainer {
                 trainLoss: state.epochLossSum / state.epochSamples,
                 trainReconstruction: state.epochReconstructionSum / state.epochSamples,
                 trainKL: state.epochKLSum / state.epochSamples,
-                seconds: seconds, samplesPerSecond: epochSamplesThisRun / Swift.max(seconds, 1e-9))
+                seconds: seconds, samplesPerSecond: epochSamplesThisRun / Swift.max(seconds, 1e-9),
+                allreduceSeconds: allreduceSeconds)
             if t.validate, let validation, validation.count > 0 {
                 let v = try evaluateLoss(validation, beta: 1)
                 summary.validationLoss = v.loss
@@ -131,6 +135,7 @@ public final class Trainer {
             if state.epoch == t.epochs || (every > 0 && state.epoch % every == 0) { try checkpointer?(self) }
             epochStart = monotonicSeconds()
             epochSamplesThisRun = 0
+            allreduceSeconds = 0
         }
         return .completed
     }

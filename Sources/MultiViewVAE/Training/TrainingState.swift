@@ -28,6 +28,8 @@ public struct EpochSummary: Codable, Equatable {
     public var validationKL: Double?
     public var seconds: Double
     public var samplesPerSecond: Double
+    /// Time this rank spent in the gradient allreduce during the epoch (includes waiting for slower ranks).
+    public var allreduceSeconds: Double
 }
 
 /// What the trainer reports as it goes; the command-line tool turns these into progress output.
