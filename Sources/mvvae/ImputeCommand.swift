@@ -42,6 +42,9 @@ struct ImputeCommand: ParsableCommand {
     @Option(help: "Examples per grid row.")
     var columns: Int = 8
 
+    @Option(help: "Grid pixels per image pixel.")
+    var scale: Int = 2
+
     @Option(name: .customLong("set"), help: "Override a config value, e.g. --set evaluation.imputation=priorMean.")
     var overrides: [String] = []
 
@@ -49,6 +52,7 @@ struct ImputeCommand: ParsableCommand {
         guard given == 1 || given == 2 else { throw ValidationError("--given must be 1 or 2, got \(given)") }
         guard (input == nil) != (test == nil) else { throw ValidationError("give exactly one of --input FILE.npy or --test N") }
         if let test, test < 1 { throw ValidationError("--test must be ≥ 1") }
+        guard columns >= 1, scale >= 1 else { throw ValidationError("--columns and --scale must be ≥ 1") }
         guard output != nil || png != nil else { throw ValidationError("nothing to write: give --output and/or --png") }
     }
 
@@ -121,7 +125,8 @@ struct ImputeCommand: ParsableCommand {
         }
         let vertical = layout.source != .fashionMNIST || layout.imageViews == .topBottom
         let first = given == 1
-        var grid = ImageGrid(cellWidth: vertical ? w : 2 * w, cellHeight: vertical ? 2 * h : h, columns: max(columns, 1) * (truth == nil ? 1 : 2))
+        var grid = ImageGrid(cellWidth: vertical ? w : 2 * w, cellHeight: vertical ? 2 * h : h, columns: columns * (truth == nil ? 1 : 2))
+        grid.scale = scale
         for r in 0..<observed.rows {
             let o = observed.row(r), i = imputed.row(r)
             if let truth {

@@ -54,6 +54,8 @@ public struct ImageGrid {
     public let columns: Int
     public var cells: [[Float]] = []
     public var gap = 2
+    /// Each pixel drawn as a scale×scale block (nearest neighbour), so small images stay legible.
+    public var scale = 1
 
     public init(cellWidth: Int, cellHeight: Int, columns: Int) {
         self.cellWidth = cellWidth
@@ -68,11 +70,12 @@ public struct ImageGrid {
 
     public func render() -> (pixels: [Float], width: Int, height: Int) {
         let rows = (cells.count + columns - 1) / Swift.max(columns, 1)
-        let w = columns * cellWidth + (columns + 1) * gap, h = rows * cellHeight + (rows + 1) * gap
+        let s = Swift.max(scale, 1), cw = cellWidth * s, ch = cellHeight * s
+        let w = columns * cw + (columns + 1) * gap, h = rows * ch + (rows + 1) * gap
         var out = [Float](repeating: 1, count: w * h)
         for (k, cell) in cells.enumerated() {
-            let ox = gap + (k % columns) * (cellWidth + gap), oy = gap + (k / columns) * (cellHeight + gap)
-            for y in 0..<cellHeight { for x in 0..<cellWidth { out[(oy + y) * w + ox + x] = cell[y * cellWidth + x] } }
+            let ox = gap + (k % columns) * (cw + gap), oy = gap + (k / columns) * (ch + gap)
+            for y in 0..<ch { for x in 0..<cw { out[(oy + y) * w + ox + x] = cell[(y / s) * cellWidth + x / s] } }
         }
         return (out, w, h)
     }
