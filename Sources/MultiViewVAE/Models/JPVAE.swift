@@ -27,20 +27,22 @@ public final class JPVAE: MultiViewModel {
 
     public func loss(_ batch: Batch, tape: Tape, beta: Float, seed: UInt64) throws -> LossTerms {
         let b = batch.rows
-        var posterior: [(mean: Var, logVar: Var)] = []
-        var nll: [Var] = []
-        for (k, view) in views.enumerated() {
+        // One view's pass: encode, draw z = μ + σε, decode, −log p(x|z) per row. (Tuples, not arrays:
+        // the steady-state step must not allocate.)
+        func pass(_ k: Int) -> (q: (mean: Var, logVar: Var), nll: Var) {
+            let view = views[k]
             let x = tape.input(rows: b, cols: view.inputs) { $0.update(from: batch.views[k], count: b * view.inputs) }
             let q = view.encode(x, tape: tape, arena: arena)
             let eps = tape.input(rows: b, cols: view.latent) { batch.fillNoise($0, view: k, width: view.latent, seed: seed) }
             let z = view.sample(mean: q.mean, logVar: q.logVar, noise: eps, tape: tape)
-            nll.append(view.likelihood.negativeLogLikelihood(output: view.decode(z, tape: tape, arena: arena), target: x,
-                                                             tape: tape, arena: arena))
-            posterior.append(q)
+            return (q, view.likelihood.negativeLogLikelihood(output: view.decode(z, tape: tape, arena: arena), target: x,
+                                                            tape: tape, arena: arena))
         }
-        let divergence = try klDivergence(posterior[0], posterior[1], tape: tape)
+        let first = pass(0), second = pass(1)
+        let posterior = (first.q, second.q), nll = (first.nll, second.nll)
+        let divergence = try klDivergence(posterior.0, posterior.1, tape: tape)
         var kl = divergence.joint
-        var reconstruction = tape.add(nll[0], nll[1])
+        var reconstruction = tape.add(nll.0, nll.1)
         if batch.mask != nil {
             // Per-row weights: both views → joint KL; one view → its own ELBO with N(0, I).
             let w = tape.input(rows: b, cols: 5) { p in
@@ -51,7 +53,7 @@ public final class JPVAE: MultiViewModel {
                 }
             }
             func col(_ j: Int) -> Var { tape.sliceColumns(w, j, count: 1) }
-            reconstruction = tape.add(tape.mul(nll[0], col(0)), tape.mul(nll[1], col(1)))
+            reconstruction = tape.add(tape.mul(nll.0, col(0)), tape.mul(nll.1, col(1)))
             kl = tape.add(tape.mul(kl, col(2)),
                           tape.add(tape.mul(divergence.own1, col(3)), tape.mul(divergence.own2, col(4))))
         }
@@ -79,10 +81,10 @@ public final class JPVAE: MultiViewModel {
         let d = try precisionBlocks(c, tape: tape)
         // Eq. 9: ½[μ₁ᵀD₁μ₁ − ln|Σ₁| − n₁ + tr(D₁Σ₁)] + ½[… view 2 …] − ½[ln|D₁| + μ₁ᵀD₁Cᵀμ₂ + μ₂ᵀD₂Cμ₁].
         // D₁Cᵀ = CᵀD₂ (push-through identity), so the two cross terms are equal: −½·2·μ₁ᵀD₁Cᵀμ₂.
-        let quad1 = tape.sum(tape.mul(tape.matmul(q1.mean, d.blocks[0]), q1.mean), axis: .cols)   // μ₁ᵀD₁μ₁
-        let quad2 = tape.sum(tape.mul(tape.matmul(q2.mean, d.blocks[1]), q2.mean), axis: .cols)
-        let trace1 = tape.sum(tape.mul(p1.variance, d.diagonals[0]), axis: .cols)                // tr(D₁Σ₁)
-        let trace2 = tape.sum(tape.mul(p2.variance, d.diagonals[1]), axis: .cols)
+        let quad1 = tape.sum(tape.mul(tape.matmul(q1.mean, d.d1), q1.mean), axis: .cols)   // μ₁ᵀD₁μ₁
+        let quad2 = tape.sum(tape.mul(tape.matmul(q2.mean, d.d2), q2.mean), axis: .cols)
+        let trace1 = tape.sum(tape.mul(p1.variance, d.diagonal1), axis: .cols)            // tr(D₁Σ₁)
+        let trace2 = tape.sum(tape.mul(p2.variance, d.diagonal2), axis: .cols)
         let perView = tape.sub(tape.add(tape.add(quad1, trace1), tape.add(quad2, trace2)), tape.add(p1.logDet, p2.logDet))
         let cross = tape.sum(tape.mul(tape.matmul(q1.mean, d.crossTerm), q2.mean), axis: .cols)
         let joint = tape.sub(tape.scale(tape.sub(tape.addScalar(perView, -Float(n1 + n2)), d.logDetD1), 0.5), cross)
@@ -91,8 +93,8 @@ public final class JPVAE: MultiViewModel {
 
     /// D₁ = (I − CᵀC)⁻¹, D₂ = (I − CCᵀ)⁻¹ (Eq. 8), their diagonals as rows, D₁Cᵀ, and ln|D₁| = −ln|I − CᵀC|.
     struct Precision {
-        let blocks: [Var]
-        let diagonals: [Var]
+        let d1: Var, d2: Var
+        let diagonal1: Var, diagonal2: Var
         let crossTerm: Var
         let logDetD1: Var
     }
@@ -110,7 +112,7 @@ public final class JPVAE: MultiViewModel {
         let a2 = tape.sub(i2, tape.matmul(c, c, transposeB: true))   // I − CCᵀ
         let d1 = try tape.inverse(a1), d2 = try tape.inverse(a2)
         let diag1 = tape.sum(tape.mul(d1, i1), axis: .rows), diag2 = tape.sum(tape.mul(d2, i2), axis: .rows)
-        return Precision(blocks: [d1, d2], diagonals: [diag1, diag2], crossTerm: tape.matmul(d1, c, transposeB: true),
+        return Precision(d1: d1, d2: d2, diagonal1: diag1, diagonal2: diag2, crossTerm: tape.matmul(d1, c, transposeB: true),
                          logDetD1: tape.neg(try tape.logDeterminant(a1)))
     }
 }
