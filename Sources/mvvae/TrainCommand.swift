@@ -39,8 +39,15 @@ struct TrainCommand: ParsableCommand {
         do {
             try train(comm: comm, root: root)
         } catch {
-            // Every rank hit the same error on the same data; only rank 0 reports it.
-            if root { FileHandle.standardError.write("mvvae train: \(error)\n".data(using: .utf8)!) }
+            // A config error is the same on every rank: rank 0 reports it. Anything else (a file missing
+            // on one node, an MPI failure) may hit one rank only, so that rank reports it too.
+            let deterministic = error is ConfigError || error is ValidationError
+            if root || !deterministic {
+                let who = comm.size > 1 ? " (rank \(comm.rank))" : ""
+                FileHandle.standardError.write("mvvae train\(who): \(error)\n".data(using: .utf8)!)
+            }
+            // Other ranks may be waiting in a collective for this one: end the whole job.
+            if comm.size > 1 { comm.abort(code: 1) }
             throw ExitCode(1)
         }
     }
