@@ -34,6 +34,36 @@ public enum GEMMBenchmark {
     }
 }
 
+extension GEMMBenchmark {
+    /// Seconds per pass of running `shapes` back to back (median over repeated passes): the time the
+    /// step's matrix products need on their own.
+    public static func floor(_ shapes: [GEMMShape], seconds: Double) -> (seconds: Double, flops: Double) {
+        let flops = shapes.reduce(0) { $0 + $1.flops }
+        guard !shapes.isEmpty else { return (0, 0) }
+        let maxA = shapes.map { $0.m * $0.k }.max()!, maxB = shapes.map { $0.k * $0.n }.max()!, maxC = shapes.map { $0.m * $0.n }.max()!
+        let a = UnsafeMutablePointer<Float>.allocate(capacity: maxA), b = UnsafeMutablePointer<Float>.allocate(capacity: maxB)
+        let c = UnsafeMutablePointer<Float>.allocate(capacity: maxC)
+        defer { a.deallocate(); b.deallocate(); c.deallocate() }
+        var rng = RandomStream(seed: 3)
+        for i in 0..<maxA { a[i] = rng.nextUniform() - 0.5 }
+        for i in 0..<maxB { b[i] = rng.nextUniform() - 0.5 }
+        c.initialize(repeating: 0, count: maxC)
+        func pass() {
+            for s in shapes { sgemm(transA: s.transA, transB: s.transB, m: s.m, n: s.n, k: s.k, alpha: 1, a: a, b: b, beta: 1, c: c) }
+        }
+        pass()
+        var times: [Double] = []
+        let start = monotonicSeconds()
+        while monotonicSeconds() - start < seconds || times.count < 5 {
+            let t0 = monotonicSeconds()
+            pass()
+            times.append(monotonicSeconds() - t0)
+        }
+        times.sort()
+        return (times[times.count / 2], flops)
+    }
+}
+
 /// Seconds from a monotonic clock.
 public func monotonicSeconds() -> Double {
     var ts = timespec()

@@ -21,6 +21,8 @@ public final class Trainer {
     public var checkpointer: ((Trainer) throws -> Void)?
     /// Steps between replica-consistency checks.
     public var checksumEvery = 100
+    /// Where step time goes, accumulated since the last `phases.reset()` (for benchmarks).
+    public var phases = StepPhases()
 
     let tape = Tape(reserve: 512)
     let batch: Batch
@@ -55,6 +57,9 @@ public final class Trainer {
 
     deinit { positions.deallocate() }
 
+    /// The GEMMs of the last recorded step (see `Tape.gemmWorkload`).
+    public func gemmWorkload() -> [GEMMShape] { tape.gemmWorkload() }
+
     /// Trains until the configured epochs are done or `shouldStop` turns true on any rank.
     public func run(shouldStop: () -> Bool = { false }) throws -> TrainingOutcome {
         let t = config.training
@@ -74,11 +79,14 @@ public final class Trainer {
                 load(count: slice.count, epoch: state.epoch, from: train)
                 let beta = t.annealing.beta(step: state.step, totalSteps: totalSteps, top: t.beta)
 
+                let t0 = monotonicSeconds()
                 arena.zeroGradients()
                 control.update(repeating: 0, count: Control.count)
+                var t1 = t0
                 if slice.count > 0 {
                     tape.reset()
                     let terms = try model.loss(batch, tape: tape, beta: beta, seed: config.seed)
+                    t1 = monotonicSeconds()
                     tape.backward(terms.total)
                     control[Control.loss] = tape.item(terms.total)
                     control[Control.reconstruction] = tape.item(terms.reconstruction)
@@ -88,12 +96,15 @@ public final class Trainer {
                 control[Control.stop] = shouldStop() ? 1 : 0
                 let reduceStart = monotonicSeconds()
                 try comm.allreduceSum(arena.gradients, count: arena.count + Control.count)
-                allreduceSeconds += monotonicSeconds() - reduceStart
+                let reduceEnd = monotonicSeconds()
+                allreduceSeconds += reduceEnd - reduceStart
 
                 let rows = Double(control[Control.rows])
                 let loss = Double(control[Control.loss])
                 guard loss.isFinite else { throw TrainingError.nonFinite(step: state.step, loss: loss) }
                 optimizer.update(arena, gradScale: 1 / Float(rows))  // mean gradient over the global batch
+                phases.add(forward: t1 - t0, backward: reduceStart - t1, allreduce: reduceEnd - reduceStart,
+                           optimizer: monotonicSeconds() - reduceEnd, rows: slice.count)
 
                 state.step += 1
                 state.batchInEpoch += 1

@@ -68,3 +68,24 @@ public enum TrainingError: Error, CustomStringConvertible {
         }
     }
 }
+
+/// Seconds spent in each part of the training step on this rank, summed over steps.
+/// forward: gathering the batch is done before, so this is zeroing gradients + recording the loss;
+/// backward: the tape's reverse pass (+ reading control scalars); allreduce: the one collective
+/// (including waiting for slower ranks); optimizer: the Adam update.
+public struct StepPhases: Equatable {
+    public var forward = 0.0, backward = 0.0, allreduce = 0.0, optimizer = 0.0
+    public var steps = 0
+    public var rows = 0
+
+    public init() {}
+
+    mutating func add(forward f: Double, backward b: Double, allreduce a: Double, optimizer o: Double, rows r: Int) {
+        forward += f; backward += b; allreduce += a; optimizer += o
+        steps += 1
+        rows += r
+    }
+
+    public mutating func reset() { self = StepPhases() }
+    public var total: Double { forward + backward + allreduce + optimizer }
+}

@@ -1,0 +1,32 @@
+/// One GEMM of a training step: C[m×n] = op(A)·op(B) with inner dimension k.
+public struct GEMMShape: Hashable, Sendable {
+    public let m: Int, n: Int, k: Int
+    public let transA: Bool, transB: Bool
+    public var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
+}
+
+extension Tape {
+    /// The GEMMs the recorded graph runs: each matmul's forward product and the one or two products
+    /// of its VJP (for operands that take gradients), in the shapes `backwardMatrixOp` calls them.
+    /// Timing these alone gives the step's GEMM floor.
+    public func gemmWorkload() -> [GEMMShape] {
+        var out: [GEMMShape] = []
+        for i in 0..<count {
+            guard case let .matmul(a, b, tA, tB) = nodes[i].op else { continue }
+            let na = nodes[a], nb = nodes[b]
+            let m = nodes[i].rows, n = nodes[i].cols, k = tA ? na.rows : na.cols
+            guard m > 0, n > 0, k > 0 else { continue }
+            out.append(GEMMShape(m: m, n: n, k: k, transA: tA, transB: tB))
+            guard nodes[i].needsGrad else { continue }
+            if na.needsGrad {
+                out.append(tA ? GEMMShape(m: k, n: m, k: n, transA: tB, transB: true)
+                              : GEMMShape(m: m, n: k, k: n, transA: false, transB: !tB))
+            }
+            if nb.needsGrad {
+                out.append(tB ? GEMMShape(m: n, n: k, k: m, transA: true, transB: tA)
+                              : GEMMShape(m: k, n: n, k: m, transA: !tA, transB: false))
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import MultiViewVAE
+
+/// Steady-state training speed of a config, with where the time goes and how it compares with the
+/// step's own matrix products run alone (the GEMM floor).
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure steady-state training speed (run under mpirun for several ranks).",
+        discussion: """
+            Trains --warmup steps, then times --steps more: samples/s, ms per step split into forward,
+            backward, allreduce and optimizer, achieved GFLOP/s, and the GEMM floor (this rank's GEMMs of
+            one step timed alone in the same run). Prints a Markdown table row on rank 0.
+            """)
+
+    @Option(help: "YAML experiment config.")
+    var config: String = "configs/jpvae-fashion-orthogonal.yaml"
+
+    @Option(help: "Global batch size.")
+    var batch: Int = 128
+
+    @Option(help: "Timed steps.")
+    var steps: Int = 200
+
+    @Option(help: "Untimed warm-up steps.")
+    var warmup: Int = 30
+
+    @Option(name: .customLong("set"), help: "Override a config value (repeatable).")
+    var overrides: [String] = []
+
+    @Flag(help: "Print the Markdown table header first.")
+    var header = false
+
+    func validate() throws {
+        guard batch >= 1, steps >= 1, warmup >= 1 else { throw ValidationError("--batch, --steps and --warmup must be ≥ 1") }
+    }
+
+    func run() throws {
+        let comm = try makeCommunicator()
+        BLASThreads.set(1)
+        let cfg = try ExperimentConfig.load(path: config, overrides: overrides + [
+            "training.batchSize=\(batch)", "training.validate=false", "training.epochs=1000", "data.validationSize=0"])
+        let data = try ExperimentData(config: cfg.data, seed: cfg.seed)
+        let model = try makeModel(cfg, dimensions: data.dimensions)
+        let trainer = try Trainer(config: cfg, model: model, train: data.train, validation: nil, comm: comm)
+        var wallStart = 0.0
+        _ = try trainer.run(shouldStop: {
+            if trainer.state.step + 1 == warmup {
+                trainer.phases.reset()
+                wallStart = monotonicSeconds()
+            }
+            return trainer.state.step + 1 >= warmup + steps
+        })
+        let wall = monotonicSeconds() - wallStart
+        let p = trainer.phases
+        let floor = GEMMBenchmark.floor(trainer.gemmWorkload(), seconds: 1)
+        // The phases of the last `steps` steps; the first timed step's phases were reset mid-way, so use p.steps.
+        let n = Double(max(p.steps, 1))
+        let stepMs = 1000 * wall / Double(steps)
+        let ms = { (x: Double) in 1000 * x / n }
+        let samples = Double(batch) * Double(steps) / wall
+        let flopsPerStep = try comm.sum(floor.flops)  // all ranks' GEMM flops of one global step
+        if comm.rank == 0 {
+            if header {
+                print("| ranks | batch | samples/s | ms/step | forward | backward | allreduce | optimizer | GFLOP/s | GEMM floor ms (rank 0) | step / floor | floor GFLOP/s |")
+                print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+            }
+            print(String(format: "| %d | %d | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.1f | %.2f | %.2f | %.1f |",
+                         comm.size, batch, samples, stepMs, ms(p.forward), ms(p.backward), ms(p.allreduce), ms(p.optimizer),
+                         flopsPerStep / (wall / Double(steps)) / 1e9, 1000 * floor.seconds, (wall / Double(steps)) / max(floor.seconds, 1e-12),
+                         floor.flops / max(floor.seconds, 1e-12) / 1e9))
+        }
+    }
+}
