@@ -19,13 +19,17 @@ struct CheckMPICommand: ParsableCommand {
         let expected = Double(n * (n + 1) / 2)
         var vector = [Float](repeating: Float(comm.rank + 1), count: count)
         try vector.withUnsafeMutableBufferPointer { try comm.allreduceSum($0.baseAddress!, count: $0.count) }
+        var highest = [Float(comm.rank), -Float(comm.rank)]
+        try highest.withUnsafeMutableBufferPointer { try comm.allreduceMax($0.baseAddress!, count: 2) }
         var payload: [Float] = comm.rank == 0 ? [3.5, -1, 42] : [0, 0, 0]
         try payload.withUnsafeMutableBufferPointer { try comm.broadcast($0.baseAddress!, count: 3, root: 0) }
+        let maxRank = try comm.max(Double(comm.rank))
         let ok = total == expected && vector.allSatisfy { Double($0) == expected } && payload == [3.5, -1, 42]
+            && highest == [Float(n - 1), 0] && maxRank == Double(n - 1)
         let okAll = try comm.sum(ok ? 0 : 1) == 0
         try comm.barrier()
         if comm.rank == 0 {
-            print(okAll ? "check-mpi: \(n) rank(s) agree: allreduce sum \(Int(total)) (expected \(Int(expected))), broadcast ok"
+            print(okAll ? "check-mpi: \(n) rank(s) agree: allreduce sum \(Int(total)) (expected \(Int(expected))), max, broadcast ok"
                         : "check-mpi: FAILED: ranks disagree (allreduce sum \(total), expected \(expected))")
         }
         if !okAll { throw ExitCode(1) }

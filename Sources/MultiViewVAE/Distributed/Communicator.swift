@@ -9,6 +9,7 @@ public protocol Communicator: AnyObject {
     func allreduceSum(_ buffer: UnsafeMutablePointer<Float>, count: Int) throws
     func allreduceSum(_ buffer: UnsafeMutablePointer<Double>, count: Int) throws
     /// In-place elementwise maximum over all ranks.
+    func allreduceMax(_ buffer: UnsafeMutablePointer<Float>, count: Int) throws
     func allreduceMax(_ buffer: UnsafeMutablePointer<Double>, count: Int) throws
     /// Copies `count` bytes from `root` to every rank.
     func broadcast(_ buffer: UnsafeMutableRawPointer, bytes: Int, root: Int) throws
@@ -55,6 +56,7 @@ public final class LocalCommunicator: Communicator {
     public var size: Int { 1 }
     public func allreduceSum(_ buffer: UnsafeMutablePointer<Float>, count: Int) throws {}
     public func allreduceSum(_ buffer: UnsafeMutablePointer<Double>, count: Int) throws {}
+    public func allreduceMax(_ buffer: UnsafeMutablePointer<Float>, count: Int) throws {}
     public func allreduceMax(_ buffer: UnsafeMutablePointer<Double>, count: Int) throws {}
     public func broadcast(_ buffer: UnsafeMutableRawPointer, bytes: Int, root: Int) throws {}
     public func barrier() throws {}

@@ -69,6 +69,10 @@ public final class MPICommunicator: Communicator {
         try check(MPI_Allreduce(mvvae_in_place(), buffer, Int32(count), mvvae_double(), mvvae_op_sum(), comm), "MPI_Allreduce(sum, double)")
     }
 
+    public func allreduceMax(_ buffer: UnsafeMutablePointer<Float>, count: Int) throws {
+        try check(MPI_Allreduce(mvvae_in_place(), buffer, Int32(count), mvvae_float(), mvvae_op_max(), comm), "MPI_Allreduce(max, float)")
+    }
+
     public func allreduceMax(_ buffer: UnsafeMutablePointer<Double>, count: Int) throws {
         try check(MPI_Allreduce(mvvae_in_place(), buffer, Int32(count), mvvae_double(), mvvae_op_max(), comm), "MPI_Allreduce(max, double)")
     }
