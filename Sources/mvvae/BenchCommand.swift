@@ -45,14 +45,18 @@ struct BenchCommand: ParsableCommand {
         let model = try makeModel(cfg, dimensions: data.dimensions)
         let trainer = try Trainer(config: cfg, model: model, train: data.train, validation: nil, comm: comm)
         var wallStart = 0.0
+        var mallocsAtStart: UInt = 0
+        let countMallocs = MallocCounter.function()
         _ = try trainer.run(shouldStop: {
             if trainer.state.step + 1 == warmup {
                 trainer.phases.reset()
+                mallocsAtStart = countMallocs?() ?? 0
                 wallStart = monotonicSeconds()
             }
             return trainer.state.step + 1 >= warmup + steps
         })
         let wall = monotonicSeconds() - wallStart
+        let mallocs = countMallocs.map { Double($0() - mallocsAtStart) / Double(steps) }
         let p = trainer.phases
         let floor = GEMMBenchmark.floor(trainer.gemmWorkload(), seconds: 1)
         // The phases of the last `steps` steps; the first timed step's phases were reset mid-way, so use p.steps.
@@ -63,13 +67,25 @@ struct BenchCommand: ParsableCommand {
         let flopsPerStep = try comm.sum(floor.flops)  // all ranks' GEMM flops of one global step
         if comm.rank == 0 {
             if header {
-                print("| ranks | batch | samples/s | ms/step | forward | backward | allreduce | optimizer | GFLOP/s | GEMM floor ms (rank 0) | step / floor | floor GFLOP/s |")
-                print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+                print("| ranks | batch | samples/s | ms/step | forward | backward | allreduce | optimizer | GFLOP/s | GEMM floor ms (rank 0) | step / floor | floor GFLOP/s | mallocs/step |")
+                print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
             }
-            print(String(format: "| %d | %d | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.1f | %.2f | %.2f | %.1f |",
+            print(String(format: "| %d | %d | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.1f | %.2f | %.2f | %.1f | %@ |",
                          comm.size, batch, samples, stepMs, ms(p.forward), ms(p.backward), ms(p.allreduce), ms(p.optimizer),
                          flopsPerStep / (wall / Double(steps)) / 1e9, 1000 * floor.seconds, (wall / Double(steps)) / max(floor.seconds, 1e-12),
-                         floor.flops / max(floor.seconds, 1e-12) / 1e9))
+                         floor.flops / max(floor.seconds, 1e-12) / 1e9,
+                         mallocs.map { String(format: "%.2f", $0) } ?? "n/a (preload scripts/malloc_counter.c)"))
         }
+    }
+}
+
+/// The allocation counter of scripts/malloc_counter.c, when that library is preloaded.
+enum MallocCounter {
+    typealias Count = @convention(c) () -> UInt
+
+    static func function() -> (() -> UInt)? {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mvvae_malloc_count") else { return nil }
+        let f = unsafeBitCast(symbol, to: Count.self)
+        return { f() }
     }
 }
