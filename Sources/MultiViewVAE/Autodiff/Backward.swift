@@ -18,6 +18,8 @@ extension Tape {
             backwardLogDensity(i)
         case .inverse, .solve, .cholesky, .logDet, .skewFromVector, .lowerFromVector:
             backwardSmallLinearAlgebra(i)
+        case .linear, .bceRowSum, .reparameterize:
+            backwardFused(i)
         }
     }
 }

@@ -12,6 +12,14 @@ extension Tape {
     public func gemmWorkload() -> [GEMMShape] {
         var out: [GEMMShape] = []
         for i in 0..<count {
+            if case let .linear(x, w, _, _) = nodes[i].op {
+                let m = nodes[i].rows, n = nodes[i].cols, k = nodes[x].cols
+                guard m > 0, n > 0, k > 0 else { continue }
+                out.append(GEMMShape(m: m, n: n, k: k, transA: false, transB: false))
+                if nodes[w].needsGrad { out.append(GEMMShape(m: k, n: n, k: m, transA: true, transB: false)) }
+                if nodes[x].needsGrad { out.append(GEMMShape(m: m, n: k, k: n, transA: false, transB: true)) }
+                continue
+            }
             guard case let .matmul(a, b, tA, tB) = nodes[i].op else { continue }
             let na = nodes[a], nb = nodes[b]
             let m = nodes[i].rows, n = nodes[i].cols, k = tA ? na.rows : na.cols

@@ -36,5 +36,8 @@ enum Op {
     case logDet(Int)
     case skewFromVector(Int)
     case lowerFromVector(Int, diagonal: Bool)
+    case linear(Int, Int, Int, Activation)
+    case bceRowSum(logits: Int, targets: Int)
+    case reparameterize(mean: Int, logVar: Int, noise: Int)
 }
 

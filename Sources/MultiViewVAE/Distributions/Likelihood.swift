@@ -20,7 +20,7 @@ public struct Likelihood {
     public func negativeLogLikelihood(output: Var, target: Var, tape: Tape, arena: ParameterArena) -> Var {
         switch kind {
         case .bernoulli:
-            return tape.sum(tape.bceWithLogits(output, targets: target), axis: .cols)
+            return tape.bceWithLogitsRowSum(output, targets: target)
         case .gaussian:
             let logVar = tape.scale(scaleVar(tape, arena), 2)
             return tape.neg(tape.sum(tape.gaussianLogDensity(target, mean: output, logVar: logVar), axis: .cols))

@@ -17,9 +17,8 @@ public struct Dense {
         bias = arena.register("\(name).bias", rows: 1, cols: outputs, initializer: .zeros)
     }
 
-    public func callAsFunction(_ x: Var, tape: Tape, arena: ParameterArena) -> Var {
-        let w = tape.parameter(weight, in: arena)
-        let b = tape.parameter(bias, in: arena)
-        return tape.add(tape.matmul(x, w), b)
+    /// activation(x W + b), fused into one tape node.
+    public func callAsFunction(_ x: Var, tape: Tape, arena: ParameterArena, activation: Activation = .identity) -> Var {
+        tape.linear(x, weight: tape.parameter(weight, in: arena), bias: tape.parameter(bias, in: arena), activation: activation)
     }
 }

@@ -43,8 +43,7 @@ public struct MLP {
     public func callAsFunction(_ x: Var, tape: Tape, arena: ParameterArena) -> Var {
         var h = x
         for (k, layer) in layers.enumerated() {
-            h = layer(h, tape: tape, arena: arena)
-            h = (k == layers.count - 1 ? outputActivation : activation).apply(h, tape: tape)
+            h = layer(h, tape: tape, arena: arena, activation: k == layers.count - 1 ? outputActivation : activation)
         }
         return h
     }

@@ -28,7 +28,7 @@ public struct ViewVAE {
 
     /// z = μ + σ ⊙ ε (the reparameterisation trick), ε given.
     public func sample(mean: Var, logVar: Var, noise: Var, tape: Tape) -> Var {
-        tape.add(mean, tape.mul(tape.exp(tape.scale(logVar, 0.5)), noise))
+        tape.reparameterize(mean: mean, logVar: logVar, noise: noise)
     }
 
     /// Decoder output (likelihood parameters) for latent z.

@@ -37,6 +37,12 @@ public enum BLASKernel {
 
 /// Subnormal floats cost ~100× a normal operation on x86; training never needs them.
 public enum FloatingPointMode {
-    /// Flushes subnormal results and inputs to zero on the calling thread.
-    public static func flushDenormalsToZero() { mvvae_flush_denormals() }
+    /// Runs `body` with subnormal results and inputs flushed to zero on the calling thread, then
+    /// restores the thread's previous mode (so callers outside training see IEEE behaviour).
+    public static func withDenormalsFlushed<T>(_ body: () throws -> T) rethrows -> T {
+        let saved = mvvae_fp_mode()
+        mvvae_flush_denormals()
+        defer { mvvae_set_fp_mode(saved) }
+        return try body()
+    }
 }

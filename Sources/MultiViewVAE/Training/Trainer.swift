@@ -38,7 +38,6 @@ public final class Trainer {
     public init(config: ExperimentConfig, model: MultiViewModel, train: DataSubset, validation: DataSubset?,
                 comm: Communicator) throws {
         guard train.count > 0 else { throw TrainingError.emptyTrainingSet }
-        FloatingPointMode.flushDenormalsToZero()
         self.config = config
         self.model = model
         self.train = train
@@ -61,7 +60,12 @@ public final class Trainer {
     public func gemmWorkload() -> [GEMMShape] { tape.gemmWorkload() }
 
     /// Trains until the configured epochs are done or `shouldStop` turns true on any rank.
+    /// Subnormal floats are flushed to zero meanwhile (see `FloatingPointMode`).
     public func run(shouldStop: () -> Bool = { false }) throws -> TrainingOutcome {
+        try FloatingPointMode.withDenormalsFlushed { try runLoop(shouldStop: shouldStop) }
+    }
+
+    func runLoop(shouldStop: () -> Bool) throws -> TrainingOutcome {
         let t = config.training
         let arena = model.arena
         let control = arena.control

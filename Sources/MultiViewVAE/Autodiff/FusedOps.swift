@@ -1,0 +1,121 @@
+import Foundation
+
+// Fused kernels for the hot path: each replaces a chain of elementwise ops next to a GEMM with one
+// pass over memory (DESIGN §7). Their VJPs are written from the saved output alone.
+
+extension Activation {
+    /// f(z) for one value.
+    @inline(__always) func value(_ z: Float) -> Float {
+        switch self {
+        case .relu: return Swift.max(z, 0)
+        case .leakyRelu: return z > 0 ? z : 0.01 * z
+        case .tanh: return Foundation.tanh(z)
+        case .sigmoid: return stableSigmoid(z)
+        case .softplus: return stableSoftplus(z)
+        case .identity: return z
+        }
+    }
+
+    /// f′(z) written in terms of y = f(z), so the pre-activation need not be kept.
+    @inline(__always) func derivative(output y: Float) -> Float {
+        switch self {
+        case .relu: return y > 0 ? 1 : 0
+        case .leakyRelu: return y > 0 ? 1 : 0.01
+        case .tanh: return 1 - y * y
+        case .sigmoid: return y * (1 - y)
+        case .softplus: return -Foundation.expm1(-y)  // σ(z) = 1 − e^{−softplus(z)}
+        case .identity: return 1
+        }
+    }
+}
+
+extension Tape {
+    /// f(x W + b) in one node: the GEMM, then one pass adding the 1×n bias and applying f.
+    public func linear(_ x: Var, weight w: Var, bias b: Var, activation: Activation = .identity) -> Var {
+        let nx = nodes[x.id], nw = nodes[w.id], nb = nodes[b.id]
+        precondition(nx.cols == nw.rows, "linear: input has \(nx.cols) columns, weight has \(nw.rows) rows")
+        precondition(nb.rows == 1 && nb.cols == nw.cols, "linear: bias must be 1x\(nw.cols)")
+        let m = nx.rows, n = nw.cols, k = nx.cols
+        let out = record(.linear(x.id, w.id, b.id, activation), rows: m, cols: n,
+                         needsGrad: nx.needsGrad || nw.needsGrad || nb.needsGrad)
+        let y = nodes[out.id].value, bias = nb.value
+        if k > 0 && m > 0 && n > 0 {
+            sgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: nx.value, b: nw.value, beta: 0, c: y)
+        } else {
+            y.update(repeating: 0, count: m * n)
+        }
+        for i in 0..<m {
+            let row = y + i * n
+            for j in 0..<n { row[j] = activation.value(row[j] + bias[j]) }
+        }
+        return out
+    }
+
+    /// Σ_j BCE(logits_ij, targets_ij) per row (r×c → r×1): the Bernoulli negative log-likelihood of
+    /// each row without materialising the elementwise loss matrix.
+    public func bceWithLogitsRowSum(_ logits: Var, targets: Var) -> Var {
+        let nl = nodes[logits.id], nt = nodes[targets.id]
+        precondition(nl.rows == nt.rows && nl.cols == nt.cols, "bceWithLogitsRowSum: logits \(nl.rows)x\(nl.cols) vs targets \(nt.rows)x\(nt.cols)")
+        let out = record(.bceRowSum(logits: logits.id, targets: targets.id), rows: nl.rows, cols: 1,
+                         needsGrad: nl.needsGrad || nt.needsGrad)
+        let y = nodes[out.id].value, c = nl.cols
+        for i in 0..<nl.rows {
+            let l = nl.value + i * c, t = nt.value + i * c
+            var s: Float = 0
+            for j in 0..<c { s += Swift.max(l[j], 0) - l[j] * t[j] + Foundation.log1p(Foundation.exp(-abs(l[j]))) }
+            y[i] = s
+        }
+        return out
+    }
+
+    /// z = μ + exp(½ logVar) ⊙ ε (the reparameterisation trick) in one pass; ε is a constant.
+    public func reparameterize(mean: Var, logVar: Var, noise: Var) -> Var {
+        let nm = nodes[mean.id], nv = nodes[logVar.id], ne = nodes[noise.id]
+        precondition(nm.rows == nv.rows && nm.cols == nv.cols && ne.rows == nm.rows && ne.cols == nm.cols,
+                     "reparameterize: mean, logVar and noise must have one shape")
+        let out = record(.reparameterize(mean: mean.id, logVar: logVar.id, noise: noise.id), rows: nm.rows, cols: nm.cols,
+                         needsGrad: nm.needsGrad || nv.needsGrad)
+        let z = nodes[out.id].value
+        for k in 0..<(nm.rows * nm.cols) { z[k] = nm.value[k] + Foundation.exp(0.5 * nv.value[k]) * ne.value[k] }
+        return out
+    }
+
+    func backwardFused(_ i: Int) {
+        let node = nodes[i]
+        let g = node.grad
+        switch node.op {
+        case let .linear(x, w, b, activation):
+            let nx = nodes[x], nw = nodes[w], nb = nodes[b]
+            let m = node.rows, n = node.cols, k = nx.cols
+            // dZ = g ⊙ f′, kept in scratch for the two GEMMs.
+            let dz = aux(Var(i), count: m * n)
+            let y = node.value
+            if activation == .identity { dz.update(from: g, count: m * n) } else {
+                for q in 0..<(m * n) { dz[q] = g[q] * activation.derivative(output: y[q]) }
+            }
+            if nb.needsGrad {
+                let gb = nb.grad
+                for r in 0..<m { let row = dz + r * n; for j in 0..<n { gb[j] += row[j] } }
+            }
+            guard m > 0, n > 0, k > 0 else { return }
+            if nw.needsGrad { sgemm(transA: true, transB: false, m: k, n: n, k: m, alpha: 1, a: nx.value, b: dz, beta: 1, c: nw.grad) }
+            if nx.needsGrad { sgemm(transA: false, transB: true, m: m, n: k, k: n, alpha: 1, a: dz, b: nw.value, beta: 1, c: nx.grad) }
+        case let .bceRowSum(l, t):
+            let nl = nodes[l], nt = nodes[t], c = nl.cols
+            for r in 0..<node.rows {
+                let gr = g[r], lv = nl.value + r * c, tv = nt.value + r * c
+                if nl.needsGrad { let gl = nl.grad + r * c; for j in 0..<c { gl[j] += gr * (stableSigmoid(lv[j]) - tv[j]) } }
+                if nt.needsGrad { let gt = nt.grad + r * c; for j in 0..<c { gt[j] -= gr * lv[j] } }
+            }
+        case let .reparameterize(m, v, e):
+            let nm = nodes[m], nv = nodes[v], ne = nodes[e]
+            for q in 0..<(node.rows * node.cols) {
+                if nm.needsGrad { nm.grad[q] += g[q] }
+                // ∂z/∂logVar = ½ σ ε = ½ (z − μ).
+                if nv.needsGrad { nv.grad[q] += g[q] * 0.5 * Foundation.exp(0.5 * nv.value[q]) * ne.value[q] }
+            }
+        default:
+            preconditionFailure("not a fused op")
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import XCTest
+@testable import MultiViewVAE
+
+/// The fused kernels: their VJPs pass the finite-difference check, and their values equal the
+/// chains of plain ops they replace.
+final class FusedOpTests: XCTestCase {
+    func testLinearGradientForEveryActivation() {
+        for act in Activation.allCases {
+            // Keep pre-activations away from ReLU's kink: inputs and weights in ±1 give |z| mostly ≥ 0.05;
+            // the check's tolerance is per coordinate, so the seed is chosen where none sits on the kink.
+            GradientCheck([uniform(4, 3, seed: 21), uniform(3, 5, seed: 22), uniform(1, 5, seed: 23)])
+                .run("linear(\(act))") { t, v in t.linear(v[0], weight: v[1], bias: v[2], activation: act) }
+        }
+    }
+
+    func testLinearEqualsMatmulPlusBiasThenActivation() {
+        let x = uniform(4, 3, seed: 1), w = uniform(3, 5, seed: 2), b = uniform(1, 5, seed: 3)
+        for act in Activation.allCases {
+            let tape = Tape()
+            let xv = tape.constant(x), wv = tape.constant(w), bv = tape.constant(b)
+            let fused = tape.value(tape.linear(xv, weight: wv, bias: bv, activation: act))
+            let plain = tape.value(act.apply(tape.add(tape.matmul(xv, wv), bv), tape: tape))
+            XCTAssertLessThan(fused.maxAbsDifference(plain), 1e-6, "\(act)")
+        }
+    }
+
+    func testBCERowSumGradientAndValue() {
+        let logits = uniform(3, 4, seed: 5, -3, 3), targets = uniform(3, 4, seed: 6, 0, 1)
+        GradientCheck([logits, targets]).run("bceWithLogitsRowSum") { t, v in t.bceWithLogitsRowSum(v[0], targets: v[1]) }
+        let tape = Tape()
+        let l = tape.constant(logits), y = tape.constant(targets)
+        XCTAssertLessThan(tape.value(tape.bceWithLogitsRowSum(l, targets: y))
+            .maxAbsDifference(tape.value(tape.sum(tape.bceWithLogits(l, targets: y), axis: .cols))), 1e-5)
+    }
+
+    func testReparameterizeGradientAndValue() {
+        let mu = uniform(3, 4, seed: 7), lv = uniform(3, 4, seed: 8), eps = uniform(3, 4, seed: 9, -2, 2)
+        GradientCheck([mu, lv, eps], constants: [2]).run("reparameterize") { t, v in
+            t.reparameterize(mean: v[0], logVar: v[1], noise: v[2])
+        }
+        let tape = Tape()
+        let m = tape.constant(mu), v = tape.constant(lv), e = tape.constant(eps)
+        let plain = tape.add(m, tape.mul(tape.exp(tape.scale(v, 0.5)), e))
+        XCTAssertLessThan(tape.value(tape.reparameterize(mean: m, logVar: v, noise: e)).maxAbsDifference(tape.value(plain)), 1e-6)
+    }
+
+    func testGEMMWorkloadCountsForwardAndBackwardProducts() {
+        let arena = ParameterArena()
+        let mlp = MLP("m", sizes: [6, 5, 4], arena: arena)
+        arena.materialize(seed: 1)
+        let tape = Tape()
+        _ = mlp(tape.constant(uniform(3, 6, seed: 1)), tape: tape, arena: arena)
+        let shapes = tape.gemmWorkload()
+        // Layer 0: forward + dW (the input is a constant); layer 1: forward + dW + dx.
+        XCTAssertEqual(shapes.count, 5)
+        XCTAssertEqual(shapes.reduce(0) { $0 + $1.flops }, 2 * (2 * 3 * 6 * 5 + 3 * 3 * 5 * 4))
+    }
+}
