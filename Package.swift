@@ -36,7 +36,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "MultiViewVAETests", dependencies: ["MultiViewVAE"]),
+        .testTarget(name: "MultiViewVAETests", dependencies: ["MultiViewVAE", "CLinearAlgebra"]),
     ],
     swiftLanguageModes: [.v5]
 )
