@@ -39,14 +39,13 @@ extension Tape {
         let out = record(.linear(x.id, w.id, b.id, activation), rows: m, cols: n,
                          needsGrad: nx.needsGrad || nw.needsGrad || nb.needsGrad)
         let y = nodes[out.id].value, bias = nb.value
+        // Start from the bias and accumulate the product onto it (β = 1), then one activation pass.
+        for i in 0..<m { (y + i * n).update(from: bias, count: n) }
         if k > 0 && m > 0 && n > 0 {
-            sgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: nx.value, b: nw.value, beta: 0, c: y)
-        } else {
-            y.update(repeating: 0, count: m * n)
+            sgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: nx.value, b: nw.value, beta: 1, c: y)
         }
-        for i in 0..<m {
-            let row = y + i * n
-            for j in 0..<n { row[j] = activation.value(row[j] + bias[j]) }
+        if activation != .identity {
+            for q in 0..<(m * n) { y[q] = activation.value(y[q]) }
         }
         return out
     }
