@@ -58,10 +58,16 @@ extension Tape {
         let out = record(.bceRowSum(logits: logits.id, targets: targets.id), rows: nl.rows, cols: 1,
                          needsGrad: nl.needsGrad || nt.needsGrad)
         let y = nodes[out.id].value, c = nl.cols
+        // σ(l) is saved for the VJP; it shares e^{−|l|} with the loss, so each element costs one exp.
+        let sigma = aux(out, count: nl.rows * c)
         for i in 0..<nl.rows {
-            let l = nl.value + i * c, t = nt.value + i * c
+            let l = nl.value + i * c, t = nt.value + i * c, sg = sigma + i * c
             var s: Float = 0
-            for j in 0..<c { s += Swift.max(l[j], 0) - l[j] * t[j] + Foundation.log1p(Foundation.exp(-abs(l[j]))) }
+            for j in 0..<c {
+                let e = Foundation.exp(-abs(l[j]))
+                s += Swift.max(l[j], 0) - l[j] * t[j] + Foundation.log1p(e)
+                sg[j] = (l[j] >= 0 ? 1 : e) / (1 + e)
+            }
             y[i] = s
         }
         return out
@@ -101,9 +107,10 @@ extension Tape {
             if nx.needsGrad { sgemm(transA: false, transB: true, m: m, n: k, k: n, alpha: 1, a: dz, b: nw.value, beta: 1, c: nx.grad) }
         case let .bceRowSum(l, t):
             let nl = nodes[l], nt = nodes[t], c = nl.cols
+            let sigma = slots[i].aux!
             for r in 0..<node.rows {
-                let gr = g[r], lv = nl.value + r * c, tv = nt.value + r * c
-                if nl.needsGrad { let gl = nl.grad + r * c; for j in 0..<c { gl[j] += gr * (stableSigmoid(lv[j]) - tv[j]) } }
+                let gr = g[r], lv = nl.value + r * c, tv = nt.value + r * c, sg = sigma + r * c
+                if nl.needsGrad { let gl = nl.grad + r * c; for j in 0..<c { gl[j] += gr * (sg[j] - tv[j]) } }
                 if nt.needsGrad { let gt = nt.grad + r * c; for j in 0..<c { gt[j] -= gr * lv[j] } }
             }
         case let .reparameterize(m, v, e):

@@ -36,8 +36,10 @@ public final class Adam {
     }
 
     /// One update of `params` from `gradScale · grads` (both `count` floats). The scale folds the
-    /// division by the global row count into this pass instead of a separate one over the buffer.
-    public func update(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, gradScale: Float = 1) {
+    /// division by the global row count into this pass instead of a separate one over the buffer;
+    /// `zeroGradients` clears each gradient once read, which saves the next step a pass of its own.
+    public func update(params: UnsafeMutablePointer<Float>, grads: UnsafeMutablePointer<Float>, gradScale: Float = 1,
+                       zeroGradients: Bool = false) {
         step += 1
         let b1 = beta1, b2 = beta2, eps = epsilon
         let c1 = 1 - Float(Foundation.pow(Double(b1), Double(step)))
@@ -57,6 +59,7 @@ public final class Adam {
         var i = 0
         while i + lanes <= count {
             let g = vScale * UnsafeRawPointer(grads + i).loadUnaligned(as: V.self)
+            if zeroGradients { UnsafeMutableRawPointer(grads + i).storeBytes(of: V(), as: V.self) }
             let mi = vb1 * UnsafeRawPointer(m + i).loadUnaligned(as: V.self) + va1 * g
             let vi = vb2 * UnsafeRawPointer(v + i).loadUnaligned(as: V.self) + va2 * g * g
             let p = UnsafeRawPointer(params + i).loadUnaligned(as: V.self)
@@ -67,6 +70,7 @@ public final class Adam {
         }
         while i < count {
             let g = gradScale * grads[i]
+            if zeroGradients { grads[i] = 0 }
             let mi = b1 * m[i] + (1 - b1) * g
             let vi = b2 * v[i] + (1 - b2) * g * g
             m[i] = mi
@@ -77,8 +81,8 @@ public final class Adam {
     }
 
     /// Steps the arena with its own gradient buffer.
-    public func update(_ arena: ParameterArena, gradScale: Float = 1) {
+    public func update(_ arena: ParameterArena, gradScale: Float = 1, zeroGradients: Bool = false) {
         precondition(arena.count == count, "optimizer sized for \(count) floats, arena has \(arena.count)")
-        update(params: arena.values, grads: arena.gradients, gradScale: gradScale)
+        update(params: arena.values, grads: arena.gradients, gradScale: gradScale, zeroGradients: zeroGradients)
     }
 }

@@ -69,6 +69,7 @@ public final class Trainer {
         let t = config.training
         let arena = model.arena
         let control = arena.control
+        arena.zeroGradients()  // from here on the optimizer clears each gradient as it reads it
         observer?(.started(startStep: state.step, totalSteps: totalSteps, parameters: arena.parameterCount, worldSize: comm.size))
         var epochStart = monotonicSeconds()
         var epochSamplesThisRun = 0.0
@@ -84,7 +85,6 @@ public final class Trainer {
                 let beta = t.annealing.beta(step: state.step, totalSteps: totalSteps, top: t.beta)
 
                 let t0 = monotonicSeconds()
-                arena.zeroGradients()
                 control.update(repeating: 0, count: Control.count)
                 var t1 = t0
                 if slice.count > 0 {
@@ -106,7 +106,8 @@ public final class Trainer {
                 let rows = Double(control[Control.rows])
                 let loss = Double(control[Control.loss])
                 guard loss.isFinite else { throw TrainingError.nonFinite(step: state.step, loss: loss) }
-                optimizer.update(arena, gradScale: 1 / Float(rows))  // mean gradient over the global batch
+                // Mean gradient over the global batch; gradients come back zeroed for the next step.
+                optimizer.update(arena, gradScale: 1 / Float(rows), zeroGradients: true)
                 phases.add(forward: t1 - t0, backward: reduceStart - t1, allreduce: reduceEnd - reduceStart,
                            optimizer: monotonicSeconds() - reduceEnd, rows: slice.count)
 
