@@ -60,13 +60,26 @@ extension Tape {
         let y = nodes[out.id].value, c = nl.cols
         // σ(l) is saved for the VJP; it shares e^{−|l|} with the loss, so each element costs one exp.
         let sigma = aux(out, count: nl.rows * c)
+        let lanes = Float16x.scalarCount
         for i in 0..<nl.rows {
             let l = nl.value + i * c, t = nt.value + i * c, sg = sigma + i * c
-            var s: Float = 0
-            for j in 0..<c {
+            var acc = Float16x()
+            var j = 0
+            while j + lanes <= c {
+                let lv = UnsafeRawPointer(l + j).loadUnaligned(as: Float16x.self)
+                let tv = UnsafeRawPointer(t + j).loadUnaligned(as: Float16x.self)
+                let e = vectorExp(lv.replacing(with: -lv, where: lv .> 0))  // e^{−|l|}
+                acc += lv.replacing(with: 0, where: lv .< 0) - lv * tv + vectorLog1pUnit(e)
+                let numerator = Float16x(repeating: 1).replacing(with: e, where: lv .< 0)
+                UnsafeMutableRawPointer(sg + j).storeBytes(of: numerator / (1 + e), as: Float16x.self)
+                j += lanes
+            }
+            var s = acc.sum()
+            while j < c {
                 let e = Foundation.exp(-abs(l[j]))
                 s += Swift.max(l[j], 0) - l[j] * t[j] + Foundation.log1p(e)
                 sg[j] = (l[j] >= 0 ? 1 : e) / (1 + e)
+                j += 1
             }
             y[i] = s
         }

@@ -1,0 +1,38 @@
+/// Vectorised exp and log1p for the loss kernels. libm's scalar calls dominated the Bernoulli
+/// likelihood (two per pixel); these evaluate sixteen lanes at once to ~1 ulp-level accuracy on the
+/// ranges used (|error| < 2e-7 relative for exp, < 1e-7 absolute for log1p on [0, 1]).
+public typealias Float16x = SIMD16<Float>
+
+/// e^x: x = n·ln 2 + r with |r| ≤ ln2/2, e^r by its degree-7 Taylor polynomial, 2^n from the exponent bits.
+@inline(__always)
+public func vectorExp(_ x: Float16x) -> Float16x {
+    let clamped = x.clamped(lowerBound: Float16x(repeating: -87.3), upperBound: Float16x(repeating: 88.7))
+    let n = (clamped * 1.442_695_04).rounded(.toNearestOrEven)
+    let r = clamped - n * 0.693_145_75 - n * 1.428_606_8e-6   // ln 2 split in two for exact reduction
+    var p = Float16x(repeating: 1.0 / 5040)
+    p = p * r + 1.0 / 720
+    p = p * r + 1.0 / 120
+    p = p * r + 1.0 / 24
+    p = p * r + 1.0 / 6
+    p = p * r + 0.5
+    p = p * r + 1
+    p = p * r + 1
+    let bits = (SIMD16<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
+    return p * unsafeBitCast(bits, to: Float16x.self)
+}
+
+/// log(1 + e) for e in [0, 1]: with y = 1 + e and s = (y − 1)/(y + 1) ≤ 1/3,
+/// log y = 2(s + s³/3 + s⁵/5 + …), truncated after s¹³.
+@inline(__always)
+public func vectorLog1pUnit(_ e: Float16x) -> Float16x {
+    let s = e / (e + 2)
+    let s2 = s * s
+    var p = Float16x(repeating: 1.0 / 13)
+    p = p * s2 + 1.0 / 11
+    p = p * s2 + 1.0 / 9
+    p = p * s2 + 1.0 / 7
+    p = p * s2 + 1.0 / 5
+    p = p * s2 + 1.0 / 3
+    p = p * s2 + 1
+    return 2 * s * p
+}
