@@ -44,8 +44,10 @@ extension Tape {
         if k > 0 && m > 0 && n > 0 {
             sgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: nx.value, b: nw.value, beta: 1, c: y)
         }
-        if activation != .identity {
-            for q in 0..<(m * n) { y[q] = activation.value(y[q]) }
+        switch activation {  // the switch outside the loops lets each loop vectorise
+        case .identity: break
+        case .relu: for q in 0..<(m * n) { y[q] = Swift.max(y[q], 0) }
+        default: for q in 0..<(m * n) { y[q] = activation.value(y[q]) }
         }
         return out
     }
@@ -108,8 +110,10 @@ extension Tape {
             // dZ = g ⊙ f′, kept in scratch for the two GEMMs.
             let dz = aux(Var(i), count: m * n)
             let y = node.value
-            if activation == .identity { dz.update(from: g, count: m * n) } else {
-                for q in 0..<(m * n) { dz[q] = g[q] * activation.derivative(output: y[q]) }
+            switch activation {
+            case .identity: dz.update(from: g, count: m * n)
+            case .relu: for q in 0..<(m * n) { dz[q] = y[q] > 0 ? g[q] : 0 }
+            default: for q in 0..<(m * n) { dz[q] = g[q] * activation.derivative(output: y[q]) }
             }
             if nb.needsGrad {
                 let gb = nb.grad
