@@ -67,6 +67,7 @@ struct BenchCommand: ParsableCommand {
         let flopsPerStep = try comm.sum(floor.flops)  // all ranks' GEMM flops of one global step
         if comm.rank == 0 {
             if header {
+                print("(\(cfg.name): \(model.arena.parameterCount) parameters, \(model.arena.count) floats in the gradient buffer; kernels \(BLASKernel.coreName))")
                 print("| ranks | batch | samples/s | ms/step | forward | backward | allreduce | optimizer | GFLOP/s | GEMM floor ms (rank 0) | step / floor | floor GFLOP/s | mallocs/step |")
                 print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
             }
