@@ -112,7 +112,16 @@ extension Tape {
             let y = node.value
             switch activation {
             case .identity: dz.update(from: g, count: m * n)
-            case .relu: for q in 0..<(m * n) { dz[q] = y[q] > 0 ? g[q] : 0 }
+            case .relu:
+                // Sixteen lanes at a time (the scalar loop did not vectorise: the buffers may alias).
+                var q = 0
+                while q + 16 <= m * n {
+                    let yv = UnsafeRawPointer(y + q).loadUnaligned(as: Float16x.self)
+                    let gv = UnsafeRawPointer(g + q).loadUnaligned(as: Float16x.self)
+                    UnsafeMutableRawPointer(dz + q).storeBytes(of: gv.replacing(with: 0, where: yv .<= 0), as: Float16x.self)
+                    q += 16
+                }
+                while q < m * n { dz[q] = y[q] > 0 ? g[q] : 0; q += 1 }
             default: for q in 0..<(m * n) { dz[q] = g[q] * activation.derivative(output: y[q]) }
             }
             if nb.needsGrad {

@@ -7,7 +7,11 @@ public typealias Float16x = SIMD16<Float>
 @inline(__always)
 public func vectorExp(_ x: Float16x) -> Float16x {
     let clamped = x.clamped(lowerBound: Float16x(repeating: -87.3), upperBound: Float16x(repeating: 88.7))
-    let n = (clamped * 1.442_695_04).rounded(.toNearestOrEven)
+    // Round to the nearest integer by adding 1.5·2²³: the sum's low mantissa bits then hold n itself,
+    // read back through the bit pattern (no per-lane rint or float→int conversion calls).
+    let shifter: Float = 12_582_912
+    let shifted = clamped * 1.442_695_04 + shifter
+    let n = shifted - shifter
     let r = clamped - n * 0.693_145_75 - n * 1.428_606_8e-6   // ln 2 split in two for exact reduction
     var p = Float16x(repeating: 1.0 / 5040)
     p = p * r + 1.0 / 720
@@ -17,8 +21,10 @@ public func vectorExp(_ x: Float16x) -> Float16x {
     p = p * r + 0.5
     p = p * r + 1
     p = p * r + 1
-    let bits = (SIMD16<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
-    return p * unsafeBitCast(bits, to: Float16x.self)
+    // 2ⁿ: (n + 127) in the exponent field; n = bits(shifted) − bits(1.5·2²³).
+    let nBits = unsafeBitCast(shifted, to: SIMD16<UInt32>.self) &- 0x4B40_0000
+    let scale = unsafeBitCast((nBits &+ 127) &<< 23, to: Float16x.self)
+    return p * scale
 }
 
 /// log(1 + e) for e in [0, 1]: with y = 1 + e and s = (y − 1)/(y + 1) ≤ 1/3,
