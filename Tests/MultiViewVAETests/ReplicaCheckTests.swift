@@ -1,0 +1,34 @@
+import XCTest
+@testable import MultiViewVAE
+
+/// A communicator that pretends to be rank 0 of 2 whose peer holds different parameters:
+/// sums pass through unchanged, maxima come back larger than this rank's value.
+final class DivergentPeerCommunicator: Communicator {
+    var rank: Int { 0 }
+    var size: Int { 2 }
+    func allreduceSum(_ buffer: UnsafeMutablePointer<Float>, count: Int) throws {}
+    func allreduceSum(_ buffer: UnsafeMutablePointer<Double>, count: Int) throws {}
+    func allreduceMax(_ buffer: UnsafeMutablePointer<Float>, count: Int) throws { for i in 0..<count { buffer[i] += 1 } }
+    func allreduceMax(_ buffer: UnsafeMutablePointer<Double>, count: Int) throws { for i in 0..<count { buffer[i] += 1 } }
+    func broadcast(_ buffer: UnsafeMutableRawPointer, bytes: Int, root: Int) throws {}
+    func barrier() throws {}
+    func abort(code: Int32) -> Never { fatalError("abort \(code)") }
+}
+
+final class ReplicaCheckTests: XCTestCase {
+    func testDivergedReplicasStopTheRunWithAClearError() throws {
+        let run = try TinyRun(["training.epochs=1"], comm: DivergentPeerCommunicator())
+        run.trainer.checksumEvery = 3
+        XCTAssertThrowsError(try run.trainer.run()) { error in
+            guard case let TrainingError.replicasDiverged(step, _) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(step, 3, "caught at the first check")
+            XCTAssertTrue("\(error)".contains("disagree"))
+        }
+    }
+
+    func testAgreeingReplicasPass() throws {
+        let run = try TinyRun(["training.epochs=1"])
+        run.trainer.checksumEvery = 1
+        XCTAssertEqual(try run.trainer.run(), .completed)
+    }
+}
