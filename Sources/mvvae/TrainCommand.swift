@@ -138,5 +138,10 @@ func makeModel(_ cfg: ExperimentConfig, dimensions: [Int]) throws -> MultiViewMo
             throw ValidationError("model.type jpvae needs exactly two views; the data has \(dimensions.count)")
         }
         return JPVAE(config: cfg.model, dimensions: dimensions, seed: cfg.seed)
+    case .aggregated:
+        guard dimensions.count >= 2 else {
+            throw ValidationError("model.type aggregated needs at least two modalities; the data has \(dimensions.count)")
+        }
+        return AggregatedVAE(config: cfg.model, dimensions: dimensions, seed: cfg.seed)
     }
 }

@@ -29,7 +29,7 @@ public struct ExperimentConfig: Codable, Equatable {
     /// Cross-field checks that single keys cannot express.
     func validate() throws {
         let viewCount = data.viewCount
-        if let n = viewCount, model.latent.count != 1 && model.latent.count != n {
+        if model.type == .jpvae, let n = viewCount, model.latent.count != 1 && model.latent.count != n {
             throw ConfigError.invalidValue(key: "model.latent", message: "give one size for all views or one per view (\(n) views), got \(model.latent.count)")
         }
         if let n = viewCount, model.likelihood.count != 1 && model.likelihood.count != n {

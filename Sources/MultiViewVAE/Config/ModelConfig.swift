@@ -1,6 +1,7 @@
 /// The model and its networks.
 public struct ModelConfig: Codable, Equatable {
-    public enum Kind: String, Codable, Equatable { case jpvae }
+    public enum Kind: String, Codable, Equatable { case jpvae, aggregated }
+    public enum AggregatorKind: String, Codable, Equatable, CaseIterable { case poe, sumPooling }
     public enum Likelihood: String, Codable, Equatable { case bernoulli, gaussian, laplace }
 
     public var type: Kind
@@ -14,9 +15,18 @@ public struct ModelConfig: Codable, Equatable {
     /// Gaussian/Laplace: a fixed log-scale for every feature; absent learns one per feature.
     public var fixedLogScale: Float?
     public var prior: PriorConfig
+    /// aggregated: how q(z | x_S) is formed, and the training bound.
+    public var aggregator: AggregatorKind
+    public var bound: AggregatedVAE.Bound
+    /// aggregated: width of each modality's feature vector h_s, of the sum-pooled representation,
+    /// and the hidden layers of the aggregator's networks.
+    public var featureSize: Int
+    public var poolingSize: Int
+    public var aggregatorHidden: [Int]
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case type, latent, encoderHidden, decoderHidden, activation, likelihood, fixedLogScale, prior
+        case aggregator, bound, featureSize, poolingSize, aggregatorHidden
     }
 
     public init(from decoder: Decoder) throws {
@@ -31,9 +41,20 @@ public struct ModelConfig: Codable, Equatable {
         likelihood = try c.decodeOneOrMany(Likelihood.self, .likelihood, default: [.bernoulli])
         fixedLogScale = try c.decodeIfPresent(Float.self, forKey: .fixedLogScale)
         prior = try c.value(.prior, default: try decodeDefaults(PriorConfig.self))
+        aggregator = try c.value(.aggregator, default: .poe)
+        bound = try c.value(.bound, default: .masked)
+        featureSize = try c.value(.featureSize, default: 256)
+        poolingSize = try c.value(.poolingSize, default: 256)
+        aggregatorHidden = try c.value(.aggregatorHidden, default: [256])
         if latent.isEmpty || latent.contains(where: { $0 < 1 }) { throw c.invalid(.latent, "latent sizes must be ≥ 1") }
         if encoderHidden.contains(where: { $0 < 1 }) { throw c.invalid(.encoderHidden, "layer sizes must be ≥ 1") }
         if decoderHidden.contains(where: { $0 < 1 }) { throw c.invalid(.decoderHidden, "layer sizes must be ≥ 1") }
+        if featureSize < 1 { throw c.invalid(.featureSize, "must be ≥ 1") }
+        if poolingSize < 1 { throw c.invalid(.poolingSize, "must be ≥ 1") }
+        if aggregatorHidden.contains(where: { $0 < 1 }) { throw c.invalid(.aggregatorHidden, "layer sizes must be ≥ 1") }
+        if type == .aggregated && latent.count != 1 {
+            throw c.invalid(.latent, "an aggregated model has one shared latent: give a single size")
+        }
     }
 
     /// The latent size of view k.

@@ -1,0 +1,125 @@
+/// A multimodal VAE with one shared latent z ~ N(0, I) and an aggregator that turns the features of
+/// any subset of modalities into q(z | x_S) (papers/permutation-invariant-aggregation-paper.txt).
+///
+/// Per row, with M the observed modalities, the loss is the negative of one of
+/// - `elbo`:    E_{q(z|x_M)}[log p(x_M|z)] − β KL(q(z|x_M) ‖ p(z));
+/// - `masked`:  L(x_S) + L(x_{M∖S} | x_S) for a random S ⊆ M (Eq. 2):
+///              E_{q(z|x_S)}[log p(x_S|z)] − β KL(q(z|x_S) ‖ p(z))
+///              + E_{q(z|x_M)}[log p(x_{M∖S}|z)] − β KL(q(z|x_M) ‖ q(z|x_S));
+/// - `mixture`: the mixture-based bound (Eq. 1), the mean over s ∈ M of
+///              E_{q(z|x_s)}[log p(x_M|z)] − β KL(q(z|x_s) ‖ p(z)).
+/// Gaussian aggregators give every KL in closed form, so no score-function term arises.
+public final class AggregatedVAE: MultiViewModel {
+    public enum Bound: String, Codable, Equatable, CaseIterable { case masked, mixture, elbo }
+
+    public let arena: ParameterArena
+    public let encoders: [MLP]
+    public let decoders: [MLP]
+    public let likelihoods: [Likelihood]
+    public let aggregator: Aggregator
+    public let bound: Bound
+    public let latent: Int
+    public let viewDimensions: [Int]
+
+    public init(config: ModelConfig, dimensions: [Int], seed: UInt64) {
+        let arena = ParameterArena()
+        let k = dimensions.count
+        let latent = config.latent(view: 0)
+        let features = config.featureSize
+        encoders = (0..<k).map {
+            MLP("modality\($0).encoder", sizes: [dimensions[$0]] + config.encoderHidden + [features],
+                activation: config.activation, outputActivation: config.activation, arena: arena)
+        }
+        decoders = (0..<k).map {
+            MLP("modality\($0).decoder", sizes: [latent] + config.decoderHidden + [dimensions[$0]], activation: config.activation, arena: arena)
+        }
+        likelihoods = (0..<k).map {
+            Likelihood("modality\($0).likelihood", kind: config.likelihood(view: $0), features: dimensions[$0],
+                       fixedLogScale: config.fixedLogScale, arena: arena)
+        }
+        switch config.aggregator {
+        case .poe:
+            aggregator = ProductOfExperts("aggregator", features: features, latent: latent, modalities: k, arena: arena)
+        case .sumPooling:
+            aggregator = SumPooling("aggregator", features: features, latent: latent, modalities: k, hidden: config.aggregatorHidden,
+                                    pooling: config.poolingSize, activation: config.activation, arena: arena)
+        }
+        bound = config.bound
+        self.latent = latent
+        viewDimensions = dimensions
+        arena.materialize(seed: seed)
+        self.arena = arena
+    }
+
+    /// h_s = f_s(x_s) for every modality.
+    public func features(_ x: [Var], tape: Tape) -> [Var] {
+        encoders.enumerated().map { s, f in f(x[s], tape: tape, arena: arena) }
+    }
+
+    /// −log p(x_s | z) per row (rows × 1).
+    func nll(_ s: Int, z: Var, x: Var, tape: Tape) -> Var {
+        likelihoods[s].negativeLogLikelihood(output: decoders[s](z, tape: tape, arena: arena), target: x, tape: tape, arena: arena)
+    }
+
+    /// z = μ + σ ε with ε from sub-sequence `draw` of each row's noise stream.
+    func sample(_ q: GaussianPosterior, draw: Int, batch: Batch, seed: UInt64, tape: Tape) -> Var {
+        let eps = tape.input(rows: batch.rows, cols: latent) { batch.fillNoise($0, view: draw, width: latent, seed: seed) }
+        return tape.reparameterize(mean: q.mean, logVar: q.logVar, noise: eps)
+    }
+
+    public func loss(_ batch: Batch, tape: Tape, beta: Float, seed: UInt64) throws -> LossTerms {
+        let b = batch.rows, k = viewDimensions.count
+        let x = (0..<k).map { s in tape.input(rows: b, cols: viewDimensions[s]) { $0.update(from: batch.views[s], count: b * viewDimensions[s]) } }
+        let observed = tape.input(rows: b, cols: k) { p in
+            for r in 0..<b { for s in 0..<k { p[r * k + s] = batch.observed(r, view: s) ? 1 : 0 } }
+        }
+        let h = features(x, tape: tape)
+        let qM = aggregator.posterior(features: h, mask: observed, tape: tape, arena: arena)
+        var reconstruction: Var, kl: Var
+        switch bound {
+        case .elbo:
+            let z = sample(qM, draw: 0, batch: batch, seed: seed, tape: tape)
+            reconstruction = weightedNLL(z: z, x: x, weights: observed, tape: tape)
+            kl = tape.standardNormalKL(qM)
+        case .masked:
+            let subset = tape.input(rows: b, cols: k) { MaskSampler.fill($0, batch: batch, seed: seed) }
+            let qS = aggregator.posterior(features: h, mask: subset, tape: tape, arena: arena)
+            let zS = sample(qS, draw: 0, batch: batch, seed: seed, tape: tape)
+            let zM = sample(qM, draw: 1, batch: batch, seed: seed, tape: tape)
+            reconstruction = tape.add(weightedNLL(z: zS, x: x, weights: subset, tape: tape),                      // L(x_S)
+                                      weightedNLL(z: zM, x: x, weights: tape.sub(observed, subset), tape: tape))  // L(x_{M∖S} | x_S)
+            kl = tape.add(tape.standardNormalKL(qS), tape.gaussianKL(qM, qS))
+        case .mixture:
+            // Weight of unimodal term s: m_s / |M| per row (0 for rows with nothing observed).
+            let count = tape.sum(observed, axis: .cols)
+            let weights = tape.div(observed, tape.addScalar(count, 1e-12))
+            var rec: Var?, div: Var?
+            for s in 0..<k {
+                let only = tape.input(rows: b, cols: k) { p in
+                    for r in 0..<b { for t in 0..<k { p[r * k + t] = t == s && batch.observed(r, view: s) ? 1 : 0 } }
+                }
+                let qs = aggregator.posterior(features: h, mask: only, tape: tape, arena: arena)
+                let z = sample(qs, draw: 2 + s, batch: batch, seed: seed, tape: tape)
+                let w = tape.maskColumn(weights, s)
+                let r = tape.mul(weightedNLL(z: z, x: x, weights: observed, tape: tape), w)
+                let d = tape.mul(tape.standardNormalKL(qs), w)
+                rec = rec.map { tape.add($0, r) } ?? r
+                div = div.map { tape.add($0, d) } ?? d
+            }
+            reconstruction = rec!
+            kl = div!
+        }
+        let reconstructionSum = tape.sum(reconstruction), klSum = tape.sum(kl)
+        return LossTerms(total: tape.add(reconstructionSum, tape.scale(klSum, beta)), reconstruction: reconstructionSum, kl: klSum)
+    }
+
+    /// Σ_s w_s · (−log p(x_s | z)) per row, with w a rows × K weight matrix.
+    func weightedNLL(z: Var, x: [Var], weights: Var, tape: Tape) -> Var {
+        var total: Var?
+        for s in 0..<x.count {
+            let term = tape.mul(nll(s, z: z, x: x[s], tape: tape), tape.maskColumn(weights, s))
+            total = total.map { tape.add($0, term) } ?? term
+        }
+        return total!
+    }
+}
