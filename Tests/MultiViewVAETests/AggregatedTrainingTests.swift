@@ -1,0 +1,40 @@
+import XCTest
+@testable import MultiViewVAE
+
+final class AggregatedTrainingTests: XCTestCase {
+    /// Three modalities x_s = z W_s + noise from a 2-d latent, some modalities missing per row.
+    func dataset(rows n: Int, missing: Double) throws -> MultiViewDataset {
+        let z = Matrix.randomNormal(rows: n, cols: 2, seed: 1)
+        let views = [5, 4, 3].enumerated().map { s, d in
+            z * Matrix.randomNormal(rows: 2, cols: d, seed: 10 + UInt64(s)) + Matrix.randomNormal(rows: n, cols: d, seed: 20 + UInt64(s), scale: 0.3)
+        }
+        var rng = RandomStream(seed: 5)
+        var mask = [UInt8](repeating: 1, count: n * 3)
+        for r in 0..<n where Double(rng.nextUniform()) < missing { mask[r * 3 + rng.nextInt(below: 3)] = 0 }
+        return try MultiViewDataset(views: views.map { ViewSource.matrix($0) }, mask: try ViewMask(rows: n, views: 3, values: mask))
+    }
+
+    func testEveryAggregatorAndBoundTrains() throws {
+        let data = try dataset(rows: 400, missing: 0.2)
+        let train = DataSubset.all(data)
+        for aggregator in ModelConfig.AggregatorKind.allCases {
+            for bound in AggregatedVAE.Bound.allCases {
+                let config = try ExperimentConfig.parse(yaml: """
+                    seed: 2
+                    data: {source: npy, views: [a.npy, b.npy, c.npy]}
+                    model: {type: aggregated, aggregator: \(aggregator.rawValue), bound: \(bound.rawValue), latent: 2,
+                            encoderHidden: [16], featureSize: 8, poolingSize: 8, aggregatorHidden: [8], decoderHidden: [16],
+                            likelihood: gaussian}
+                    training: {epochs: 4, batchSize: 40, learningRate: 0.01, validate: false}
+                    """)
+                let model = AggregatedVAE(config: config.model, dimensions: data.dimensions, seed: 2)
+                let trainer = try Trainer(config: config, model: model, train: train, validation: nil, comm: LocalCommunicator())
+                var losses: [Double] = []
+                trainer.observer = { if case let .epochFinished(s) = $0 { losses.append(s.trainLoss) } }
+                XCTAssertEqual(try trainer.run(), .completed)
+                XCTAssertTrue(losses.allSatisfy(\.isFinite), "\(aggregator) \(bound)")
+                XCTAssertLessThan(losses.last!, losses.first! - 1, "\(aggregator) \(bound): \(losses)")
+            }
+        }
+    }
+}
