@@ -69,6 +69,7 @@ struct ImputeCommand: ParsableCommand {
 
     func impute() throws {
         let ctx = try RunContext(run: runFolder, checkpoint: checkpoint, overrides: overrides)
+        let model = try ctx.jpvae(for: "impute")
         let g = given - 1, target = 1 - g
         var observed: Matrix, trueOther: Matrix?
         var data: ExperimentData?
@@ -82,30 +83,31 @@ struct ImputeCommand: ParsableCommand {
             observed = try NPYFile(path: input!).matrix()
             trueOther = try truth.map { try NPYFile(path: $0).matrix() }
         }
-        let dims = ctx.model.viewDimensions
+        let dims = model.viewDimensions
         guard observed.cols == dims[g] else {
             throw ValidationError("the observed view has \(observed.cols) features; view \(given) of this model has \(dims[g])")
         }
         if let t = trueOther, t.cols != dims[target] || t.rows != observed.rows {
             throw ValidationError("--truth is \(t.rows)×\(t.cols); expected \(observed.rows)×\(dims[target])")
         }
-        let evaluation = JPVAEEvaluation(model: ctx.model, seed: ctx.config.seed, config: ctx.config.evaluation)
+        let evaluation = JPVAEEvaluation(model: model, seed: ctx.config.seed, config: ctx.config.evaluation)
         var trainPosteriors: [(mean: Matrix, logVar: Matrix)] = []
         if ctx.config.evaluation.imputation == .empirical {
             // Eq. 12 needs the joint of latents over the training split.
             let d = try data ?? ExperimentData(config: ctx.config.data, seed: ctx.config.seed)
-            let inference = JPVAEInference(model: ctx.model, seed: ctx.config.seed)
+            let inference = JPVAEInference(model: model, seed: ctx.config.seed)
             trainPosteriors = (0..<2).map { inference.encode(view: $0, d.train.matrix(view: $0)) }
         }
         let conditional = try evaluation.conditional(trainPosteriors: trainPosteriors)
-        let (imputed, _) = try evaluation.impute(target: target, given: g, observed: observed, conditional: conditional)
+        let result = try evaluation.impute(target: target, given: g, observed: observed, conditional: conditional)
+        let imputed = result.mean
         if let output {
             try NPYWriter.write(imputed, to: output)
             print("wrote \(imputed.rows)×\(imputed.cols) imputed view \(target + 1) to \(output)")
         }
         if let t = trueOther {
-            let ce = JPVAEInference.crossEntropy(probabilities: imputed, data: t)
-            print(String(format: "imputation cross-entropy (view %d | view %d): %.3f per row", target + 1, given, ce.reduce(0, +) / Double(ce.count)))
+            let score = evaluation.imputationScore(target: target, imputed: result, truth: t)
+            print(String(format: "imputation −log p (view %d | view %d): %.3f per row", target + 1, given, score.reduce(0, +) / Double(score.count)))
         }
         if let png { try writeGrid(png, observed: observed, imputed: imputed, truth: trueOther, layout: ctx.config.data) }
     }
@@ -114,7 +116,7 @@ struct ImputeCommand: ParsableCommand {
         var h = 0, w = 0
         if let s = imageShape {
             let p = s.split(separator: "x").compactMap { Int($0) }
-            guard p.count == 2, p[0] * p[1] == observed.cols else {
+            guard p.count == 2, p[0] >= 1, p[1] >= 1, p[0] * p[1] == observed.cols else {
                 throw ValidationError("--image-shape \(s) does not match a view of \(observed.cols) features")
             }
             (h, w) = (p[0], p[1])

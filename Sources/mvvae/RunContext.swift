@@ -7,7 +7,7 @@ struct RunContext {
     let run: String
     let checkpoint: Checkpoint.Loaded
     let config: ExperimentConfig
-    let model: JPVAE
+    let model: MultiViewModel
 
     /// Opens `checkpoint` (or the run's newest valid one) and rebuilds the model from its config.
     init(run: String, checkpoint path: String?, overrides: [String], dimensions: [Int]? = nil) throws {
@@ -24,8 +24,17 @@ struct RunContext {
         }
         config = try ExperimentConfig.parse(yaml: checkpoint.state.config, source: "\(checkpoint.path)/state.json", overrides: overrides)
         let dims = try dimensions ?? ExperimentData(config: config.data, seed: config.seed).dimensions
-        guard case .jpvae = config.model.type else { throw ValidationError("this command supports jpvae runs") }
-        model = JPVAE(config: config.model, dimensions: dims, seed: config.seed)
+        model = try makeModel(config, dimensions: dims)
         try Checkpoint.loadParameters(checkpoint, into: model.arena)
+    }
+}
+
+extension RunContext {
+    /// The run's model as a JPVAE, or a clear error for other model types.
+    func jpvae(for command: String) throws -> JPVAE {
+        guard let m = model as? JPVAE else {
+            throw ValidationError("mvvae \(command) supports jpvae runs; this run trains '\(config.model.type.rawValue)'")
+        }
+        return m
     }
 }

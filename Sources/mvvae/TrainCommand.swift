@@ -71,10 +71,34 @@ struct TrainCommand: ParsableCommand {
                 loaded = try Checkpoint.load(resume)
             }
             if let loaded {
-                // The checkpoint's config is the run's config; --set may still change training length.
+                // The checkpoint's config is the run's config. Only settings that leave the trajectory
+                // as it was may change on resume (a different batch size or seed would not resume it);
+                // repeating the run's own values is fine.
+                let saved = try ExperimentConfig.parse(yaml: loaded.state.config, source: "\(loaded.path)/state.json")
                 cfg = try ExperimentConfig.parse(yaml: loaded.state.config, source: "\(loaded.path)/state.json", overrides: overrides)
+                var comparable = cfg
+                comparable.training.epochs = saved.training.epochs
+                comparable.training.logEvery = saved.training.logEvery
+                comparable.training.keepCheckpoints = saved.training.keepCheckpoints
+                comparable.training.checkpointEveryEpochs = saved.training.checkpointEveryEpochs
+                comparable.training.validate = saved.training.validate
+                if comparable != saved {
+                    throw ValidationError("""
+                        --set \(overrides.joined(separator: " ")) would change the resumed run's configuration; on resume only \
+                        training.epochs, logEvery, keepCheckpoints, checkpointEveryEpochs and validate may change
+                        """)
+                }
             }
         }
+        if root, let loaded, resume != "auto",
+           URL(fileURLWithPath: loaded.path).standardizedFileURL.deletingLastPathComponent().path
+            == URL(fileURLWithPath: Checkpoint.folder(run: runDir)).standardizedFileURL.path {
+            for path in try Checkpoint.abandon(after: loaded.state.training.step, run: runDir) {
+                print("resume: \(path) belongs to the abandoned trajectory; moved under checkpoints/abandoned-after-\(loaded.state.training.step)-*/")
+            }
+        }
+        if root { try cfg.yaml().write(toFile: (runDir as NSString).appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8) }
+        try comm.barrier()
         let data = try ExperimentData(config: cfg.data, seed: cfg.seed)
         let model = try makeModel(cfg, dimensions: data.dimensions)
         let trainer = try Trainer(config: cfg, model: model, train: data.train, validation: data.validation, comm: comm)
@@ -123,7 +147,6 @@ struct TrainCommand: ParsableCommand {
                 throw ValidationError("run folder \(dir) already holds checkpoints; pass --resume auto to continue it or choose another --run")
             }
             try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            try cfg.yaml().write(toFile: (dir as NSString).appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)
         }
         try comm.barrier()
         return dir

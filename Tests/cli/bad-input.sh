@@ -36,7 +36,12 @@ w = sys.argv[1]
 np.save(f"{w}/a.npy", np.random.rand(50, 6).astype(np.float32))
 np.save(f"{w}/b.npy", np.random.rand(40, 4).astype(np.float32))
 open(f"{w}/bad.npy", "wb").write(b"not numpy at all")
+np.save(f"{w}/empty.npy", np.zeros((50, 0), dtype=np.float32))
 PY
+cat > "$work/empty-view.yaml" <<YAML
+model: {type: jpvae, latent: 2, encoderHidden: [4], decoderHidden: [4], likelihood: gaussian}
+data: {source: npy, views: [$work/a.npy, $work/empty.npy]}
+YAML
 cat > "$work/npy.yaml" <<YAML
 model: {type: jpvae, latent: 2, encoderHidden: [4], decoderHidden: [4], likelihood: gaussian}
 data: {source: npy, views: [$work/a.npy, $work/bad.npy]}
@@ -57,6 +62,9 @@ printf 'X' | dd of="$ck/model.safetensors" bs=1 seek=200 conv=notrunc 2> /dev/nu
 expect_error "model.safetensors" "$bin" train --config "$config" --run "$work/run" --resume "$ck"
 "$bin" train --config "$config" --run "$work/run" --resume auto --max-steps 2 > "$work/auto.out"
 grep -q "skipping $ck" "$work/auto.out" || { echo "FAIL: --resume auto did not name the corrupt checkpoint" >&2; exit 1; }
+expect_error "would change the resumed run" "$bin" train --config "$config" --run "$work/run" --resume auto --set training.batchSize=8
+expect_error "no features" "$bin" train --config "$work/empty-view.yaml" --run "$work/r1"
+expect_error "evaluation.classifierHidden" "$bin" train --config "$config" --set 'evaluation.classifierHidden=[0]'
 expect_error "no valid checkpoint" "$bin" evaluate --run "$work/empty"
 expect_error "--given must be 1 or 2" "$bin" impute --run "$work/run" --given 3 --test 4 --output "$work/x.npy"
 expect_error "exactly one of" "$bin" impute --run "$work/run" --output "$work/x.npy"

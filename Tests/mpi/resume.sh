@@ -2,7 +2,7 @@
 # Exact resume: 10 steps, stop, resume, 30 more at the same world size equals 40 uninterrupted steps
 # bit for bit. Elastic: the checkpoint saved at -np 2 resumes at -np 1 and -np 3 and lands within
 # the world-size tolerance of the uninterrupted run.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 set2=(--set training.epochs=2)
 mpi -np 2 "$bin" train --config "$config" --run "$work/full" "${set2[@]}" > "$work/full.log" 2>&1 || { cat "$work/full.log"; fail "uninterrupted run"; }
 mpi -np 2 "$bin" train --config "$config" --run "$work/part" "${set2[@]}" --max-steps 10 > "$work/part.log" 2>&1 || { cat "$work/part.log"; fail "first half"; }

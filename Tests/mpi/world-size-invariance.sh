@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # 20 steps from one seed at world sizes 1, 2 and 3 (oversubscribed) end with the same parameters,
 # up to float summation order.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 for np in 1 2 3; do
   mpi -np "$np" "$bin" train --config "$config" --run "$work/np$np" > "$work/np$np.log" 2>&1 || { cat "$work/np$np.log"; fail "training at -np $np"; }
 done

@@ -66,7 +66,7 @@ public final class Tape {
         let n = rows * cols
         let i = count
         if i == slots.count { slots.append(Slot()) }
-        if slots[i].capacity < n {
+        if slots[i].capacity < n || slots[i].value == nil {
             slots[i].value?.deallocate()
             slots[i].grad?.deallocate()
             let cap = Swift.max(n, 1)

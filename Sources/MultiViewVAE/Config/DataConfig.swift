@@ -1,6 +1,6 @@
 /// Where the views come from and how the rows are split.
 public struct DataConfig: Codable, Equatable {
-    public enum Source: String, Codable, Equatable { case fashionMNIST = "fashion-mnist", npy }
+    public enum Source: String, Codable, Equatable { case fashionMNIST = "fashion-mnist", npy, linearGaussian = "linear-gaussian" }
     /// How a 28×28 image becomes views.
     public enum ImageViews: String, Codable, Equatable {
         case topBottom = "top-bottom", leftRight = "left-right", quadrants
@@ -29,10 +29,19 @@ public struct DataConfig: Codable, Equatable {
     public var trainLimit: Int
     /// Use only the first N test rows; 0 = all.
     public var testLimit: Int
+    /// linear-gaussian: the simulation of the aggregation paper's App. J (x_s = W_s z + b_s + σε).
+    public var modalities: Int
+    public var latentDimension: Int
+    public var samples: Int
+    public var noiseVariance: Double
+    /// linear-gaussian: per-modality dimensions; absent draws each from [30, 60).
+    public var dimensions: [Int]?
+    /// linear-gaussian: seed of the simulated parameters and data (independent of the training seed).
+    public var dataSeed: UInt64
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case source, directory, imageViews, binarize, views, labels, mask, validationSize, validationFraction
-        case testFraction, trainLimit, testLimit
+        case testFraction, trainLimit, testLimit, modalities, latentDimension, samples, noiseVariance, dimensions, dataSeed
     }
 
     public static let fashionDirectory = "/usr/share/datasets/fashion-mnist"
@@ -54,6 +63,21 @@ public struct DataConfig: Codable, Equatable {
         testFraction = try c.value(.testFraction, default: 0.1)
         trainLimit = try c.value(.trainLimit, default: 0)
         testLimit = try c.value(.testLimit, default: 0)
+        modalities = try c.value(.modalities, default: 5)
+        latentDimension = try c.value(.latentDimension, default: 5)
+        samples = try c.value(.samples, default: 5000)
+        noiseVariance = try c.value(.noiseVariance, default: 1)
+        dimensions = try c.decodeIfPresent([Int].self, forKey: .dimensions)
+        dataSeed = try c.value(.dataSeed, default: 0)
+        if source == .linearGaussian {
+            if modalities < 2 { throw c.invalid(.modalities, "needs at least 2") }
+            if latentDimension < 1 { throw c.invalid(.latentDimension, "must be ≥ 1") }
+            if samples < 10 { throw c.invalid(.samples, "must be ≥ 10") }
+            if !(noiseVariance > 0) { throw c.invalid(.noiseVariance, "must be > 0") }
+            if let d = dimensions, d.count != modalities || d.contains(where: { $0 < 1 }) {
+                throw c.invalid(.dimensions, "give one positive size per modality (\(modalities))")
+            }
+        }
         if let b = binarize, !(b >= 0 && b < 1) { throw c.invalid(.binarize, "threshold must be in [0, 1), got \(b)") }
         if source == .npy && views.count < 2 { throw c.invalid(.views, "npy data needs at least two view files, got \(views.count)") }
         if validationSize < 0 { throw c.invalid(.validationSize, "must be ≥ 0") }
@@ -66,5 +90,11 @@ public struct DataConfig: Codable, Equatable {
     }
 
     /// Number of views when the config alone says it.
-    public var viewCount: Int? { source == .fashionMNIST ? imageViews.count : views.count }
+    public var viewCount: Int? {
+        switch source {
+        case .fashionMNIST: return imageViews.count
+        case .npy: return views.count
+        case .linearGaussian: return modalities
+        }
+    }
 }

@@ -111,6 +111,8 @@ public struct EvaluationConfig: Codable, Equatable {
         trainLimit = try c.value(.trainLimit, default: 0)
         if samples < 1 { throw c.invalid(.samples, "must be ≥ 1") }
         if classifierEpochs < 1 { throw c.invalid(.classifierEpochs, "must be ≥ 1") }
+        if classifierHidden.contains(where: { $0 < 1 }) { throw c.invalid(.classifierHidden, "layer sizes must be ≥ 1") }
+        if !(classifierLearningRate > 0) { throw c.invalid(.classifierLearningRate, "must be > 0") }
         if trainLimit < 0 { throw c.invalid(.trainLimit, "must be ≥ 0") }
     }
 }

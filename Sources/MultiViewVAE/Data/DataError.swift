@@ -36,6 +36,7 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
     case noViews
     case badViewNames(reason: String)
     case viewRowsMismatch(view: String, source: String, rows: Int, expectedRows: Int, firstView: String)
+    case emptyView(view: String, source: String)
     case labelsCountMismatch(source: String, count: Int, expected: Int)
     case badLabel(source: String, index: Int, value: Double)
     case maskShapeMismatch(source: String, rows: Int, cols: Int, expectedRows: Int, expectedCols: Int)
@@ -95,6 +96,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
             return "View names do not fit the views: \(reason). Give exactly one name per view."
         case let .viewRowsMismatch(view, source, rows, expected, first):
             return "View '\(view)' (\(source)) has \(rows) rows but view '\(first)' has \(expected). All views must hold the same samples in the same order."
+        case let .emptyView(view, source):
+            return "View '\(view)' (\(source)) has no features (0 columns). Every view needs at least one feature per sample."
         case let .labelsCountMismatch(source, count, expected):
             return "Labels (\(source)) hold \(count) entries but the views have \(expected) rows. Give one label per sample."
         case let .badLabel(source, index, value):

@@ -28,6 +28,9 @@ public final class MultiViewDataset: Sendable {
         guard names.count == views.count else {
             throw DataError.badViewNames(reason: "\(names.count) names were given for \(views.count) views")
         }
+        for (k, v) in views.enumerated() where v.cols < 1 {
+            throw DataError.emptyView(view: names[k], source: v.origin)
+        }
         for (k, v) in views.enumerated() where v.rows != first.rows {
             throw DataError.viewRowsMismatch(view: names[k], source: v.origin, rows: v.rows,
                                              expectedRows: first.rows, firstView: names[0])

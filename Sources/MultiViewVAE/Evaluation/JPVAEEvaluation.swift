@@ -7,7 +7,8 @@ public struct JPVAEEvaluation {
     public struct Report: Codable, Equatable {
         /// Table 1: mean −log p(x_k | z_k) over the test split, z_k one posterior draw.
         public var reconstruction: [Double]
-        /// Table 1: mean cross-entropy of x̃_{1|2} and x̃_{2|1} against the true views (index = imputed view).
+        /// Table 1: mean −log p of the true view under its imputation, x̃_{1|2} and x̃_{2|1} (index = imputed
+        /// view): the cross-entropy for Bernoulli views, the view's own likelihood otherwise.
         public var imputation: [Double]
         /// The same for the baseline that imputes every row with the training mean of the missing view.
         public var imputationTrainingMean: [Double]
@@ -36,14 +37,16 @@ public struct JPVAEEvaluation {
     }
 
     /// Imputes view `target` from view `given` for the rows of `x` (the observed view's data).
+    /// `mean`: the expected missing view (probabilities for Bernoulli views); `spread`: its per-feature
+    /// standard deviation across draws (priorSamples only); `latent`: the conditional mean of z_target.
     public func impute(target: Int, given: Int, observed x: Matrix, conditional: LatentConditional)
-        throws -> (mean: Matrix, spread: Matrix?) {
+        throws -> (mean: Matrix, spread: Matrix?, latent: Matrix) {
         let q = inference.encode(view: given, x)
         let a = inference.sample(mean: q.mean, logVar: q.logVar, view: given)  // one draw z_j = a per row, as in the paper
         switch config.imputation {
         case .empirical, .priorMean:
             let z = try conditional.conditionalMean(target: target, given: given, values: a)
-            return (inference.decodeMean(view: target, z), nil)
+            return (inference.decodeMean(view: target, z), nil, z)
         case .priorSamples:
             let (w, cov) = try conditional.regression(target: target, given: given)
             let l = try cov.cholesky()
@@ -65,7 +68,35 @@ public struct JPVAEEvaluation {
                 sum.storage[i] /= n
                 sd.storage[i] = Swift.max(0, sumSq.storage[i] / n - sum.storage[i] * sum.storage[i]).squareRoot()
             }
-            return (sum, sd)
+            return (sum, sd, zMean)
+        }
+    }
+
+    /// −log p(truth) under the imputation, per row: the Bernoulli cross-entropy of the imputed
+    /// probabilities, or the view's own likelihood at the conditional latent mean for real-valued views.
+    public func imputationScore(target: Int, imputed: (mean: Matrix, spread: Matrix?, latent: Matrix), truth: Matrix) -> [Double] {
+        if inference.model.views[target].likelihood.kind == .bernoulli {
+            return JPVAEInference.crossEntropy(probabilities: imputed.mean, data: truth)
+        }
+        return inference.negativeLogLikelihood(view: target, z: imputed.latent, x: truth)
+    }
+
+    /// The same score for the baseline that imputes the training split's mean: Bernoulli cross-entropy
+    /// of the per-feature training means, or, for real-valued views, a Gaussian with the per-feature
+    /// training mean and variance.
+    func trainingMeanScore(target: Int, train: Matrix, truth: Matrix) -> [Double] {
+        let m = columnMeans(train)
+        if inference.model.views[target].likelihood.kind == .bernoulli {
+            var p = Matrix(rows: truth.rows, cols: truth.cols)
+            for r in 0..<p.rows { for c in 0..<p.cols { p[r, c] = m[c] } }
+            return JPVAEInference.crossEntropy(probabilities: p, data: truth)
+        }
+        let v = columnVariances(train).map { Double(Swift.max($0, 1e-12)) }
+        return (0..<truth.rows).map { r in
+            (0..<truth.cols).reduce(0.0) { acc, c in
+                let d = Double(truth[r, c] - m[c])
+                return acc + 0.5 * Foundation.log(2 * Double.pi * v[c]) + d * d / (2 * v[c])
+            }
         }
     }
 
@@ -86,7 +117,16 @@ public struct JPVAEEvaluation {
     }
 
     /// Evaluates on `test`, fitting statistics (and classifiers when `classify` and labels exist) on `train`.
-    public func run(train: DataSubset, test: DataSubset, classify: Bool = true, progress: (String) -> Void = { _ in }) throws -> Report {
+    public func run(train allTrain: DataSubset, test allTest: DataSubset, classify: Bool = true,
+                    progress: (String) -> Void = { _ in }) throws -> Report {
+        // Every metric compares views with each other: only rows where both views are observed count.
+        func complete(_ s: DataSubset) -> DataSubset {
+            DataSubset(dataset: s.dataset, indices: s.indices.filter { s.dataset.isObserved(row: $0, view: 0) && s.dataset.isObserved(row: $0, view: 1) })
+        }
+        let train = complete(allTrain), test = complete(allTest)
+        guard train.count > 1, test.count > 0 else {
+            throw TrainingError.checkpointMismatch("evaluation needs rows with both views observed (train \(train.count), test \(test.count))")
+        }
         let trainX = [train.matrix(view: 0), train.matrix(view: 1)]
         let testX = [test.matrix(view: 0), test.matrix(view: 1)]
         progress("encoding \(train.count) training and \(test.count) test rows")
@@ -106,14 +146,11 @@ public struct JPVAEEvaluation {
         for target in 0..<2 {
             let given = 1 - target
             progress("imputing view \(target + 1) from view \(given + 1)")
-            let (p, sd) = try impute(target: target, given: given, observed: testX[given], conditional: cond)
-            imputation.append(mean(JPVAEInference.crossEntropy(probabilities: p, data: testX[target])))
-            if let sd { spread.append(Double(sd.storage.reduce(0, +)) / Double(Swift.max(sd.count, 1))) }
-            imputedTest.append(p)
-            var colMean = Matrix(rows: testX[target].rows, cols: testX[target].cols)
-            let m = columnMeans(trainX[target])
-            for r in 0..<colMean.rows { for c in 0..<colMean.cols { colMean[r, c] = m[c] } }
-            baseline.append(mean(JPVAEInference.crossEntropy(probabilities: colMean, data: testX[target])))
+            let imputed = try impute(target: target, given: given, observed: testX[given], conditional: cond)
+            imputation.append(mean(imputationScore(target: target, imputed: imputed, truth: testX[target])))
+            if let sd = imputed.spread { spread.append(Double(sd.storage.reduce(0, +)) / Double(Swift.max(sd.count, 1))) }
+            imputedTest.append(imputed.mean)
+            baseline.append(mean(trainingMeanScore(target: target, train: trainX[target], truth: testX[target])))
         }
 
         // Table 2: active units over the training split.
@@ -130,7 +167,11 @@ public struct JPVAEEvaluation {
 
         // Table 3: classifiers trained and tested on reconstructed and imputed views.
         var classification: [String: Double]?
-        if classify, let trainLabels = train.labels, let testLabels = test.labels {
+        if classify, let rawTrain = train.labels, let rawTest = test.labels {
+            // Dense class indices 0..<K, whatever integers the label file used.
+            let classes = Array(Set(rawTrain + rawTest)).sorted()
+            let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, Int32($0)) })
+            let trainLabels = rawTrain.map { index[$0]! }, testLabels = rawTest.map { index[$0]! }
             progress("classification: reconstructing and imputing the training split")
             for k in 0..<2 {
                 reconstructed[k] = [trainX, testX].enumerated().map { part, xs in
@@ -142,7 +183,7 @@ public struct JPVAEEvaluation {
             var acc: [String: Double] = [:]
             func score(_ name: String, _ a: Matrix, _ b: Matrix) {
                 progress("classifier \(name)")
-                let clf = Classifier(inputs: a.cols, hidden: config.classifierHidden, classes: Int((trainLabels.max() ?? 0) + 1),
+                let clf = Classifier(inputs: a.cols, hidden: config.classifierHidden, classes: classes.count,
                                      seed: inference.seed &+ 99)
                 clf.train(a, labels: trainLabels, epochs: config.classifierEpochs, learningRate: config.classifierLearningRate,
                           seed: inference.seed &+ 98)

@@ -6,7 +6,8 @@ public typealias Float16x = SIMD16<Float>
 /// e^x: x = n·ln 2 + r with |r| ≤ ln2/2, e^r by its degree-7 Taylor polynomial, 2^n from the exponent bits.
 @inline(__always)
 public func vectorExp(_ x: Float16x) -> Float16x {
-    let clamped = x.clamped(lowerBound: Float16x(repeating: -87.3), upperBound: Float16x(repeating: 88.7))
+    // Below −87.3 the result is flushed to 0; above 88.37, 2ⁿ would need exponent 255 (inf) — clamp there.
+    let clamped = x.clamped(lowerBound: Float16x(repeating: -87.3), upperBound: Float16x(repeating: 88.37))
     // Round to the nearest integer by adding 1.5·2²³: the sum's low mantissa bits then hold n itself,
     // read back through the bit pattern (no per-lane rint or float→int conversion calls).
     let shifter: Float = 12_582_912
@@ -24,7 +25,8 @@ public func vectorExp(_ x: Float16x) -> Float16x {
     // 2ⁿ: (n + 127) in the exponent field; n = bits(shifted) − bits(1.5·2²³).
     let nBits = unsafeBitCast(shifted, to: SIMD16<UInt32>.self) &- 0x4B40_0000
     let scale = unsafeBitCast((nBits &+ 127) &<< 23, to: Float16x.self)
-    return p * scale
+    // NaN stays NaN (the clamp would hide it); far-negative inputs give 0.
+    return (p * scale).replacing(with: 0, where: x .< -87.3).replacing(with: x, where: x .!= x)
 }
 
 /// log(1 + e) for e in [0, 1]: with y = 1 + e and s = (y − 1)/(y + 1) ≤ 1/3,

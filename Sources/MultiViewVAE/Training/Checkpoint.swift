@@ -40,6 +40,7 @@ public enum Checkpoint {
         let temp = (root as NSString).appendingPathComponent(".\(name).tmp-\(getpid())")
         try? fm.removeItem(atPath: temp)
         try fm.createDirectory(atPath: temp, withIntermediateDirectories: false)
+        defer { try? fm.removeItem(atPath: temp) }  // gone after the rename; a failed save leaves nothing
 
         let arena = trainer.model.arena, adam = trainer.optimizer
         var writer = SafeTensorsWriter()
@@ -64,15 +65,45 @@ public enum Checkpoint {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try writeDurably(try encoder.encode(state), to: (temp as NSString).appendingPathComponent(stateFile))
-        if fm.fileExists(atPath: final) { try fm.removeItem(atPath: final) }
+        // Saving a step again (a resumed run stopping where it stopped before): move the old folder
+        // aside first, so a valid checkpoint exists at every moment.
+        let aside = final + ".replaced-\(getpid())"
+        let replacing = fm.fileExists(atPath: final)
+        if replacing {
+            guard rename(final, aside) == 0 else {
+                throw CheckpointError(path: final, .io(operation: "move the previous checkpoint aside", message: String(cString: strerror(errno))))
+            }
+        }
         guard rename(temp, final) == 0 else {
-            throw CheckpointError(path: final, .io(operation: "rename checkpoint into place", message: String(cString: strerror(errno))))
+            let reason = String(cString: strerror(errno))
+            if replacing { _ = rename(aside, final) }
+            throw CheckpointError(path: final, .io(operation: "rename checkpoint into place", message: reason))
         }
         fsyncDirectory(root)
-        // Keep the newest `keep`.
-        let all = list(run: run)
-        for old in all.dropLast(keep) { try? fm.removeItem(atPath: old) }
+        if replacing { try? fm.removeItem(atPath: aside) }
+        // Keep the newest `keep`, never the one just written.
+        for old in list(run: run).filter({ $0 != final }).dropLast(keep - 1) { try? fm.removeItem(atPath: old) }
         return final
+    }
+
+    /// Moves the run's checkpoints with a later step than `step` into `checkpoints/abandoned-<step>/`
+    /// (resuming from an older checkpoint starts a new trajectory; the old one is kept, not deleted,
+    /// and no longer found by `--resume auto`). Returns the moved folders.
+    @discardableResult
+    public static func abandon(after step: Int, run: String) throws -> [String] {
+        let later = list(run: run).filter { stepNumber(of: $0).map { $0 > step } ?? false }
+        guard !later.isEmpty else { return [] }
+        let fm = FileManager.default
+        let dest = (folder(run: run) as NSString).appendingPathComponent("abandoned-after-\(step)-\(getpid())")
+        try fm.createDirectory(atPath: dest, withIntermediateDirectories: true)
+        for path in later { try fm.moveItem(atPath: path, toPath: (dest as NSString).appendingPathComponent((path as NSString).lastPathComponent)) }
+        return later
+    }
+
+    /// The step encoded in a checkpoint folder's name.
+    public static func stepNumber(of path: String) -> Int? {
+        let name = (path as NSString).lastPathComponent
+        return name.hasPrefix(folderPrefix) ? Int(name.dropFirst(folderPrefix.count)) : nil
     }
 
     /// Checkpoint folders of a run, oldest first.

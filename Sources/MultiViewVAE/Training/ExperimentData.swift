@@ -5,6 +5,8 @@ public struct ExperimentData {
     public let viewNames: [String]
     /// Height and width of each view when the views are image blocks (for PNG grids).
     public let imageShapes: [(height: Int, width: Int)]?
+    /// The simulation behind `linear-gaussian` data: true parameters and latents.
+    public let simulation: LinearGaussianData?
 
     public var train: DataSubset { splits.train }
     public var validation: DataSubset { splits.validation }
@@ -23,6 +25,7 @@ public struct ExperimentData {
             viewNames = layout.viewNames
             imageShapes = config.imageViews == .quadrants ? Array(repeating: (14, 14), count: 4)
                 : config.imageViews == .topBottom ? [(14, 28), (14, 28)] : [(28, 14), (28, 14)]
+            simulation = nil
         case .npy:
             let dataset = try MultiViewDataset(npyViews: config.views, labelsPath: config.labels, maskPath: config.mask)
             splits = try DataSplits(dataset: dataset, validation: .fraction(config.validationFraction),
@@ -30,6 +33,17 @@ public struct ExperimentData {
                 .limited(train: config.trainLimit, test: config.testLimit)
             viewNames = dataset.names
             imageShapes = nil
+            simulation = nil
+        case .linearGaussian:
+            let sim = try LinearGaussianData(.init(modalityCount: config.modalities, latentDimension: config.latentDimension,
+                                                   dimensions: config.dimensions, sampleCount: config.samples,
+                                                   noiseVariance: config.noiseVariance, seed: config.dataSeed))
+            splits = try DataSplits(dataset: sim.dataset, validation: .fraction(config.validationFraction),
+                                    test: .fraction(config.testFraction), seed: seed)
+                .limited(train: config.trainLimit, test: config.testLimit)
+            viewNames = sim.dataset.names
+            imageShapes = nil
+            simulation = sim
         }
     }
 }

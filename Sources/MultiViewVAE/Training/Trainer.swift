@@ -95,7 +95,7 @@ public final class Trainer {
                     control[Control.loss] = tape.item(terms.total)
                     control[Control.reconstruction] = tape.item(terms.reconstruction)
                     control[Control.kl] = tape.item(terms.kl)
-                    control[Control.rows] = Float(slice.count)
+                    control[Control.rows] = Float(rowsWithData())
                 }
                 control[Control.stop] = shouldStop() ? 1 : 0
                 let reduceStart = monotonicSeconds()
@@ -103,9 +103,9 @@ public final class Trainer {
                 let reduceEnd = monotonicSeconds()
                 allreduceSeconds += reduceEnd - reduceStart
 
-                let rows = Double(control[Control.rows])
+                let rows = Swift.max(Double(control[Control.rows]), 1)
                 let loss = Double(control[Control.loss])
-                guard loss.isFinite else { throw TrainingError.nonFinite(step: state.step, loss: loss) }
+                guard loss.isFinite, arena.gradientsAreFinite() else { throw TrainingError.nonFinite(step: state.step, loss: loss) }
                 // Mean gradient over the global batch; gradients come back zeroed for the next step.
                 optimizer.update(arena, gradScale: 1 / Float(rows), zeroGradients: true)
                 phases.add(forward: t1 - t0, backward: reduceStart - t1, allreduce: reduceEnd - reduceStart,
@@ -156,6 +156,16 @@ public final class Trainer {
         return .completed
     }
 
+    /// Rows of the batch with at least one observed view: a row with none contributes no loss, so it
+    /// must not count towards the mean either.
+    func rowsWithData() -> Int {
+        guard let mask = batch.mask else { return batch.rows }
+        let k = batch.viewCount
+        var n = 0
+        for r in 0..<batch.rows where (0..<k).contains(where: { mask[r * k + $0] != 0 }) { n += 1 }
+        return n
+    }
+
     /// Gathers `count` rows at `positions` of `subset` into the batch.
     func load(count: Int, epoch: Int, from subset: DataSubset) {
         let pos = UnsafeBufferPointer(start: positions, count: count)
@@ -180,7 +190,7 @@ public final class Trainer {
             sums[0] += Double(tape.item(terms.total))
             sums[1] += Double(tape.item(terms.reconstruction))
             sums[2] += Double(tape.item(terms.kl))
-            sums[3] += Double(n)
+            sums[3] += Double(rowsWithData())
             start += n
         }
         try sums.withUnsafeMutableBufferPointer { try comm.allreduceSum($0.baseAddress!, count: 4) }

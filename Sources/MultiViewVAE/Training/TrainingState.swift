@@ -58,7 +58,7 @@ public enum TrainingError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .nonFinite(step, loss):
-            return "the loss became \(loss) at step \(step); nothing was applied. Lower training.learningRate or check the data for NaN/inf values"
+            return "the loss or its gradient became non-finite at step \(step) (loss \(loss)); nothing was applied. Lower training.learningRate or check the data for NaN/inf values"
         case let .replicasDiverged(step, spread):
             return "parameter replicas disagree across ranks at step \(step) (checksum spread \(spread)); the run is stopped — this points to non-deterministic data or a hardware fault"
         case .emptyTrainingSet:

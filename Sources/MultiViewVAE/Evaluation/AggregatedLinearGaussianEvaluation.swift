@@ -1,0 +1,95 @@
+import Foundation
+
+/// The linear-Gaussian reference experiment of the aggregation paper (§5.1, App. J): for a model with
+/// linear Gaussian decoders the marginal log-likelihood is exact, log N(x; b, W Wᵀ + Ψ), and the
+/// maximum-likelihood value is the probabilistic-PCA solution on the same rows.
+public struct AggregatedLinearGaussianEvaluation {
+    public struct Report: Codable, Equatable {
+        /// Mean per-row log-likelihood of the training rows under the trained model and under the MLE.
+        public var modelLogLikelihood: Double
+        public var mleLogLikelihood: Double
+        /// (LLH_MLE − LLH_model) / |LLH_MLE|.
+        public var relativeGap: Double
+        /// Mean correlation of true and inferred latents (posterior means given all modalities):
+        /// weak = after CCA (as the paper reports), strong = direct, both with optimal matching.
+        public var weakMCC: Double
+        public var strongMCC: Double
+        /// Mean KL(q(z|x) ‖ p(z)) over the rows (the full rate).
+        public var fullRate: Double
+        public var rows: Int
+    }
+
+    public enum Failure: Error, CustomStringConvertible {
+        case notLinearGaussian(String)
+        public var description: String {
+            switch self {
+            case let .notLinearGaussian(why):
+                return "the exact log-likelihood needs linear Gaussian decoders (model.decoderHidden: [], model.likelihood: gaussian): \(why)"
+            }
+        }
+    }
+
+    public let model: AggregatedVAE
+
+    public init(model: AggregatedVAE) { self.model = model }
+
+    /// The trained decoders as a linear-Gaussian model: W_s = weightᵀ, b_s = bias, Ψ_s = e^{2·log-scale}.
+    public func decoderModel() throws -> LinearGaussianModel {
+        var loadings: [Matrix] = [], biases: [[Float]] = [], noise: [[Double]] = []
+        for (s, decoder) in model.decoders.enumerated() {
+            guard decoder.layers.count == 1 else { throw Failure.notLinearGaussian("modality \(s)'s decoder has hidden layers") }
+            let likelihood = model.likelihoods[s]
+            guard likelihood.kind == .gaussian else { throw Failure.notLinearGaussian("modality \(s) is \(likelihood.kind.rawValue)") }
+            let layer = decoder.layers[0]
+            loadings.append(model.arena.value(layer.weight).transposed)
+            biases.append(model.arena.value(layer.bias).storage)
+            let d = layer.outputs
+            if let ls = likelihood.logScale {
+                noise.append(model.arena.value(ls).storage.map { Foundation.exp(2 * Double($0)) })
+            } else {
+                noise.append([Double](repeating: Foundation.exp(2 * Double(likelihood.fixedLogScale)), count: d))
+            }
+        }
+        return LinearGaussianModel(loadings: loadings, biases: biases, noiseVariances: noise)
+    }
+
+    /// q(z | x) given all modalities, for every row: means and log-variances.
+    public func encode(_ views: [Matrix]) -> (mean: Matrix, logVar: Matrix) {
+        let n = views[0].rows, k = views.count, chunk = 1000
+        var mean = Matrix(rows: n, cols: model.latent), logVar = mean
+        let tape = Tape()
+        var start = 0
+        while start < n {
+            let r = start..<Swift.min(n, start + chunk)
+            tape.reset()
+            let h = model.features(views.map { tape.constant($0.rows(r)) }, tape: tape)
+            let q = model.aggregator.posterior(features: h, mask: tape.constant(Matrix(rows: r.count, cols: k, repeating: 1)),
+                                               tape: tape, arena: model.arena)
+            let w = model.latent
+            mean.storage.replaceSubrange((r.lowerBound * w)..<(r.upperBound * w), with: tape.value(q.mean).storage)
+            logVar.storage.replaceSubrange((r.lowerBound * w)..<(r.upperBound * w), with: tape.value(q.logVar).storage)
+            start = r.upperBound
+        }
+        return (mean, logVar)
+    }
+
+    public func run(rows subset: DataSubset, trueLatents: Matrix) throws -> Report {
+        let views = (0..<model.viewDimensions.count).map { subset.matrix(view: $0) }
+        let llh = try decoderModel().logLikelihood(views)
+        let mle = try ProbabilisticPCA(fitting: views, latentDimension: model.latent).maximumLogLikelihood
+        let q = encode(views)
+        var z = Matrix(rows: subset.count, cols: trueLatents.cols)
+        for (i, row) in subset.indices.enumerated() { for c in 0..<z.cols { z[i, c] = trueLatents[row, c] } }
+        var rate = 0.0
+        for r in 0..<q.mean.rows {
+            for j in 0..<q.mean.cols {
+                let m = Double(q.mean[r, j]), lv = Double(q.logVar[r, j])
+                rate += 0.5 * (m * m + Foundation.exp(lv) - 1 - lv)
+            }
+        }
+        return Report(modelLogLikelihood: llh, mleLogLikelihood: mle,
+                      relativeGap: ProbabilisticPCA.relativeGap(modelLLH: llh, mleLLH: mle),
+                      weakMCC: try MeanCorrelationCoefficient.weak(z, q.mean), strongMCC: MeanCorrelationCoefficient.strong(z, q.mean),
+                      fullRate: rate / Double(Swift.max(q.mean.rows, 1)), rows: subset.count)
+    }
+}
