@@ -5,7 +5,8 @@ import Foundation
 /// maximum-likelihood value is the probabilistic-PCA solution on the same rows.
 public struct AggregatedLinearGaussianEvaluation {
     public struct Report: Codable, Equatable {
-        /// Mean per-row log-likelihood of the training rows under the trained model and under the MLE.
+        /// Mean per-row log-likelihood of the training rows under the trained model (its W, b with the
+        /// MLE's noise variance σ²_ML) and under the MLE (probabilistic PCA).
         public var modelLogLikelihood: Double
         public var mleLogLikelihood: Double
         /// (LLH_MLE − LLH_model) / |LLH_MLE|.
@@ -33,8 +34,9 @@ public struct AggregatedLinearGaussianEvaluation {
 
     public init(model: AggregatedVAE) { self.model = model }
 
-    /// The trained decoders as a linear-Gaussian model: W_s = weightᵀ, b_s = bias, Ψ_s = e^{2·log-scale}.
-    public func decoderModel() throws -> LinearGaussianModel {
+    /// The trained decoders as a linear-Gaussian model: W_s = weightᵀ, b_s = bias, and Ψ = `noise`·I when
+    /// given, else the decoders' own variances e^{2·log-scale}.
+    public func decoderModel(noise shared: Double? = nil) throws -> LinearGaussianModel {
         var loadings: [Matrix] = [], biases: [[Float]] = [], noise: [[Double]] = []
         for (s, decoder) in model.decoders.enumerated() {
             guard decoder.layers.count == 1 else { throw Failure.notLinearGaussian("modality \(s)'s decoder has hidden layers") }
@@ -44,7 +46,9 @@ public struct AggregatedLinearGaussianEvaluation {
             loadings.append(model.arena.value(layer.weight).transposed)
             biases.append(model.arena.value(layer.bias).storage)
             let d = layer.outputs
-            if let ls = likelihood.logScale {
+            if let shared {
+                noise.append([Double](repeating: shared, count: d))
+            } else if let ls = likelihood.logScale {
                 noise.append(model.arena.value(ls).storage.map { Foundation.exp(2 * Double($0)) })
             } else {
                 noise.append([Double](repeating: Foundation.exp(2 * Double(likelihood.fixedLogScale)), count: d))
@@ -75,8 +79,11 @@ public struct AggregatedLinearGaussianEvaluation {
 
     public func run(rows subset: DataSubset, trueLatents: Matrix) throws -> Report {
         let views = (0..<model.viewDimensions.count).map { subset.matrix(view: $0) }
-        let llh = try decoderModel().logLikelihood(views)
-        let mle = try ProbabilisticPCA(fitting: views, latentDimension: model.latent).maximumLogLikelihood
+        // As in the paper's App. J, the model's log-likelihood uses the decoders' W and b with the PPCA
+        // noise variance σ²_ML: the MLE is then an upper bound and the gap measures W and b alone.
+        let ppca = try ProbabilisticPCA(fitting: views, latentDimension: model.latent)
+        let llh = try decoderModel(noise: ppca.noiseVariance).logLikelihood(views)
+        let mle = ppca.maximumLogLikelihood
         let q = encode(views)
         var z = Matrix(rows: subset.count, cols: trueLatents.cols)
         for (i, row) in subset.indices.enumerated() { for c in 0..<z.cols { z[i, c] = trueLatents[row, c] } }
