@@ -11,6 +11,12 @@ public protocol Communicator: AnyObject {
     /// In-place elementwise maximum over all ranks.
     func allreduceMax(_ buffer: UnsafeMutablePointer<Float>, count: Int) throws
     func allreduceMax(_ buffer: UnsafeMutablePointer<Double>, count: Int) throws
+    /// Sums `send` (all blocks, laid end to end) over ranks; this rank's block `blocks[rank]` of the sum is
+    /// written to `receive` (blocks[rank].count floats). `receive` must not overlap `send`, except that a
+    /// world of one may pass `send + blocks[0].lowerBound`.
+    func reduceScatterSum(_ send: UnsafePointer<Float>, into receive: UnsafeMutablePointer<Float>, blocks: [Range<Int>]) throws
+    /// In place: every rank's block `blocks[r]` of `buffer` is copied to all ranks.
+    func allgather(_ buffer: UnsafeMutablePointer<Float>, blocks: [Range<Int>]) throws
     /// Copies `count` bytes from `root` to every rank.
     func broadcast(_ buffer: UnsafeMutableRawPointer, bytes: Int, root: Int) throws
     func barrier() throws
@@ -58,6 +64,11 @@ public final class LocalCommunicator: Communicator {
     public func allreduceSum(_ buffer: UnsafeMutablePointer<Double>, count: Int) throws {}
     public func allreduceMax(_ buffer: UnsafeMutablePointer<Float>, count: Int) throws {}
     public func allreduceMax(_ buffer: UnsafeMutablePointer<Double>, count: Int) throws {}
+    public func reduceScatterSum(_ send: UnsafePointer<Float>, into receive: UnsafeMutablePointer<Float>, blocks: [Range<Int>]) throws {
+        let b = blocks[0]
+        if UnsafePointer(receive) != send + b.lowerBound { receive.update(from: send + b.lowerBound, count: b.count) }
+    }
+    public func allgather(_ buffer: UnsafeMutablePointer<Float>, blocks: [Range<Int>]) throws {}
     public func broadcast(_ buffer: UnsafeMutableRawPointer, bytes: Int, root: Int) throws {}
     public func barrier() throws {}
     public func abort(code: Int32) -> Never { exit(code) }

@@ -77,6 +77,18 @@ public final class MPICommunicator: Communicator {
         try check(MPI_Allreduce(mvvae_in_place(), buffer, Int32(count), mvvae_double(), mvvae_op_max(), comm), "MPI_Allreduce(max, double)")
     }
 
+    public func reduceScatterSum(_ send: UnsafePointer<Float>, into receive: UnsafeMutablePointer<Float>, blocks: [Range<Int>]) throws {
+        var counts = blocks.map { Int32($0.count) }
+        try check(MPI_Reduce_scatter(send, receive, &counts, mvvae_float(), mvvae_op_sum(), comm), "MPI_Reduce_scatter")
+    }
+
+    public func allgather(_ buffer: UnsafeMutablePointer<Float>, blocks: [Range<Int>]) throws {
+        var counts = blocks.map { Int32($0.count) }
+        var displacements = blocks.map { Int32($0.lowerBound) }
+        try check(MPI_Allgatherv(mvvae_in_place(), 0, mvvae_float(), buffer, &counts, &displacements, mvvae_float(), comm),
+                  "MPI_Allgatherv")
+    }
+
     public func broadcast(_ buffer: UnsafeMutableRawPointer, bytes: Int, root: Int) throws {
         try check(MPI_Bcast(buffer, Int32(bytes), mvvae_byte(), Int32(root), comm), "MPI_Bcast")
     }

@@ -110,20 +110,6 @@ public final class ParameterArena {
     /// The control tail: `controlCapacity` floats directly after the gradients.
     public var control: UnsafeMutablePointer<Float> { gradients + count }
 
-    /// Whether every gradient is finite: one vectorised pass summing the buffer (a NaN or ±inf anywhere
-    /// makes the sum non-finite).
-    public func gradientsAreFinite() -> Bool {
-        var acc = SIMD16<Float>()
-        var i = 0
-        while i + 16 <= count {
-            acc += UnsafeRawPointer(gradients + i).loadUnaligned(as: SIMD16<Float>.self) * 0  // 0·x is NaN for x = ±inf or NaN
-            i += 16
-        }
-        var tail: Float = 0
-        while i < count { tail += gradients[i] * 0; i += 1 }
-        return (acc.sum() + tail).isFinite
-    }
-
     /// Trainable scalars, without alignment padding.
     public var parameterCount: Int { views.reduce(0) { $0 + $1.count } }
 

@@ -40,7 +40,19 @@ public final class Adam {
     /// `zeroGradients` clears each gradient once read, which saves the next step a pass of its own.
     public func update(params: UnsafeMutablePointer<Float>, grads: UnsafeMutablePointer<Float>, gradScale: Float = 1,
                        zeroGradients: Bool = false) {
+        update(shard: 0..<count, params: params, grads: grads, gradScale: gradScale, zeroGradients: zeroGradients)
+    }
+
+    /// One update of the coordinates `shard` only: `params` and the moments from `shard.lowerBound` on,
+    /// `grads` holding exactly the shard's gradients (`shard.count` floats). With the optimizer sharded
+    /// over ranks, each rank updates its own block and the blocks are then allgathered; Adam is
+    /// elementwise, so the result equals the unsharded update.
+    public func update(shard: Range<Int>, params allParams: UnsafeMutablePointer<Float>, grads: UnsafeMutablePointer<Float>,
+                       gradScale: Float = 1, zeroGradients: Bool = false) {
+        precondition(shard.lowerBound >= 0 && shard.upperBound <= count, "shard \(shard) outside 0..<\(count)")
         step += 1
+        let count = shard.count
+        let params = allParams + shard.lowerBound
         let b1 = beta1, b2 = beta2, eps = epsilon
         let c1 = 1 - Float(Foundation.pow(Double(b1), Double(step)))
         let c2 = 1 - Float(Foundation.pow(Double(b2), Double(step)))
@@ -48,7 +60,7 @@ public final class Adam {
         let stepSize = lr / c1
         let invSqrtC2 = 1 / c2.squareRoot()
         let decay = 1 - lr * weightDecay
-        let m = self.m, v = self.v
+        let m = self.m + shard.lowerBound, v = self.v + shard.lowerBound
         // Sixteen lanes at a time: the compiler cannot prove the four buffers do not alias, so it
         // would not vectorise the scalar loop on its own.
         typealias V = SIMD16<Float>

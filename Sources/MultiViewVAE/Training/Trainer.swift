@@ -27,8 +27,14 @@ public final class Trainer {
     let tape = Tape(reserve: 512)
     let batch: Batch
     let positions: UnsafeMutablePointer<Int>
+    /// The optimizer is sharded over ranks: rank r owns the parameters `shards[r]` — it receives their
+    /// summed gradients (reduce-scatter), updates them and their Adam moments, and the updated blocks
+    /// are allgathered. Each rank's optimizer work and memory traffic fall as 1/P.
+    let shards: [Range<Int>]
+    /// This rank's summed gradients (its shard); with one rank, the gradient buffer itself.
+    let shardGradients: UnsafeMutablePointer<Float>
     /// Control scalars appended to the gradient buffer for the allreduce.
-    enum Control { static let loss = 0, reconstruction = 1, kl = 2, rows = 3, stop = 4, count = 5 }
+    enum Control { static let loss = 0, reconstruction = 1, kl = 2, rows = 3, stop = 4, nonFinite = 5, count = 6 }
     /// Rows per forward pass when evaluating a split.
     static let evaluationChunk = 500
 
@@ -50,11 +56,23 @@ public final class Trainer {
         let capacity = Swift.max(localMax, Self.evaluationChunk)
         batch = Batch(dimensions: model.viewDimensions, capacity: capacity, hasMask: train.dataset.mask != nil)
         positions = .allocate(capacity: capacity)
+        shards = (0..<comm.size).map { rankSlice(count: model.arena.count, rank: $0, size: comm.size) }
+        shardGradients = comm.size == 1 ? model.arena.gradients : .allocate(capacity: Swift.max(shards[comm.rank].count, 1))
         // Every rank starts from rank 0's parameters.
         try comm.broadcast(model.arena.values, count: model.arena.count, root: 0)
     }
 
-    deinit { positions.deallocate() }
+    deinit {
+        positions.deallocate()
+        if shardGradients != model.arena.gradients { shardGradients.deallocate() }
+    }
+
+    /// Collects every rank's shard of the Adam moments (before a checkpoint: rank 0 writes them all).
+    public func gatherOptimizerState() throws {
+        guard comm.size > 1 else { return }
+        try comm.allgather(optimizer.m, blocks: shards)
+        try comm.allgather(optimizer.v, blocks: shards)
+    }
 
     /// The GEMMs of the last recorded step (see `Tape.gemmWorkload`).
     public func gemmWorkload() -> [GEMMShape] { tape.gemmWorkload() }
@@ -98,18 +116,26 @@ public final class Trainer {
                     control[Control.rows] = Float(rowsWithData())
                 }
                 control[Control.stop] = shouldStop() ? 1 : 0
+                let mine = shards[comm.rank]
                 let reduceStart = monotonicSeconds()
-                try comm.allreduceSum(arena.gradients, count: arena.count + Control.count)
+                try comm.reduceScatterSum(arena.gradients, into: shardGradients, blocks: shards)
+                control[Control.nonFinite] = allFinite(shardGradients, count: mine.count) ? 0 : 1
+                try comm.allreduceSum(control, count: Control.count)
                 let reduceEnd = monotonicSeconds()
                 allreduceSeconds += reduceEnd - reduceStart
 
                 let rows = Swift.max(Double(control[Control.rows]), 1)
                 let loss = Double(control[Control.loss])
-                guard loss.isFinite, arena.gradientsAreFinite() else { throw TrainingError.nonFinite(step: state.step, loss: loss) }
-                // Mean gradient over the global batch; gradients come back zeroed for the next step.
-                optimizer.update(arena, gradScale: 1 / Float(rows), zeroGradients: true)
-                phases.add(forward: t1 - t0, backward: reduceStart - t1, allreduce: reduceEnd - reduceStart,
-                           optimizer: monotonicSeconds() - reduceEnd, rows: slice.count)
+                guard loss.isFinite, control[Control.nonFinite] == 0 else { throw TrainingError.nonFinite(step: state.step, loss: loss) }
+                // Mean gradient over the global batch on this rank's shard; its gradients come back zeroed.
+                optimizer.update(shard: mine, params: arena.values, grads: shardGradients, gradScale: 1 / Float(rows), zeroGradients: true)
+                if comm.size > 1 { arena.zeroGradients() }  // the local sums were only read by the reduce-scatter
+                let optimizerEnd = monotonicSeconds()
+                try comm.allgather(arena.values, blocks: shards)
+                let gatherEnd = monotonicSeconds()
+                allreduceSeconds += gatherEnd - optimizerEnd
+                phases.add(forward: t1 - t0, backward: reduceStart - t1, allreduce: (reduceEnd - reduceStart) + (gatherEnd - optimizerEnd),
+                           optimizer: optimizerEnd - reduceEnd, rows: slice.count)
 
                 state.step += 1
                 state.batchInEpoch += 1
@@ -124,6 +150,7 @@ public final class Trainer {
                 if state.step % checksumEvery == 0 { try checkReplicas() }
                 if control[Control.stop] > 0 {
                     observer?(.stopRequested(step: state.step))
+                    try gatherOptimizerState()
                     try checkpointer?(self)
                     return .stopped(step: state.step)
                 }
@@ -148,12 +175,28 @@ public final class Trainer {
             state.epochLossSum = 0; state.epochReconstructionSum = 0; state.epochKLSum = 0; state.epochSamples = 0
             observer?(.epochFinished(summary))
             let every = t.checkpointEveryEpochs
-            if state.epoch == t.epochs || (every > 0 && state.epoch % every == 0) { try checkpointer?(self) }
+            if state.epoch == t.epochs || (every > 0 && state.epoch % every == 0) {
+                try gatherOptimizerState()
+                try checkpointer?(self)
+            }
             epochStart = monotonicSeconds()
             epochSamplesThisRun = 0
             allreduceSeconds = 0
         }
         return .completed
+    }
+
+    /// Whether `count` floats are all finite (a NaN or ±inf anywhere makes 0·x non-finite).
+    func allFinite(_ p: UnsafePointer<Float>, count: Int) -> Bool {
+        var acc = SIMD16<Float>()
+        var i = 0
+        while i + 16 <= count {
+            acc += UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<Float>.self) * 0
+            i += 16
+        }
+        var tail: Float = 0
+        while i < count { tail += p[i] * 0; i += 1 }
+        return (acc.sum() + tail).isFinite
     }
 
     /// Rows of the batch with at least one observed view: a row with none contributes no loss, so it
