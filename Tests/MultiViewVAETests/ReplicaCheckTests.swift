@@ -10,6 +10,10 @@ final class DivergentPeerCommunicator: Communicator {
     func allreduceSum(_ buffer: UnsafeMutablePointer<Double>, count: Int) throws {}
     func allreduceMax(_ buffer: UnsafeMutablePointer<Float>, count: Int) throws { for i in 0..<count { buffer[i] += 1 } }
     func allreduceMax(_ buffer: UnsafeMutablePointer<Double>, count: Int) throws { for i in 0..<count { buffer[i] += 1 } }
+    func reduceScatterSum(_ send: UnsafePointer<Float>, into receive: UnsafeMutablePointer<Float>, blocks: [Range<Int>]) throws {
+        receive.update(from: send + blocks[0].lowerBound, count: blocks[0].count)
+    }
+    func allgather(_ buffer: UnsafeMutablePointer<Float>, blocks: [Range<Int>]) throws {}
     func broadcast(_ buffer: UnsafeMutableRawPointer, bytes: Int, root: Int) throws {}
     func barrier() throws {}
     func abort(code: Int32) -> Never { fatalError("abort \(code)") }

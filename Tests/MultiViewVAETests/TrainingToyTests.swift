@@ -94,3 +94,30 @@ final class TrainingToyTests: XCTestCase {
         XCTAssertEqual(arena.gradient(layer.bias).storage, [1, 1])
     }
 }
+
+final class ShardedAdamTests: XCTestCase {
+    /// Updating the parameters in blocks (one per rank) equals one update of the whole buffer.
+    func testShardedUpdatesEqualTheFullUpdate() {
+        let n = 103
+        let p0 = Matrix.randomNormal(rows: 1, cols: n, seed: 1), g = Matrix.randomNormal(rows: 1, cols: n, seed: 2)
+        var full = p0.storage, sharded = p0.storage
+        let a = Adam(count: n, learningRate: 0.01, weightDecay: 0.1), b = Adam(count: n, learningRate: 0.01, weightDecay: 0.1)
+        for _ in 0..<3 {
+            var grads = g.storage
+            grads.withUnsafeMutableBufferPointer { gp in
+                full.withUnsafeMutableBufferPointer { a.update(params: $0.baseAddress!, grads: gp.baseAddress!, gradScale: 0.5) }
+            }
+            let blocks = (0..<3).map { rankSlice(count: n, rank: $0, size: 3) }
+            for block in blocks {
+                var shardGrads = Array(g.storage[block])
+                shardGrads.withUnsafeMutableBufferPointer { gp in
+                    sharded.withUnsafeMutableBufferPointer { b.update(shard: block, params: $0.baseAddress!, grads: gp.baseAddress!, gradScale: 0.5) }
+                }
+                b.step -= 1  // one optimizer step per training step, whatever the number of blocks
+            }
+            b.step += 1
+        }
+        XCTAssertEqual(full, sharded)
+        XCTAssertEqual(Array(UnsafeBufferPointer(start: a.m, count: n)), Array(UnsafeBufferPointer(start: b.m, count: n)))
+    }
+}
