@@ -1,6 +1,7 @@
 /// Sum pooling (DeepSets, Zaheer et al. 2017): q(z | x_S) = N(μ, σ²) with
 /// (μ, log σ²) = ρ(Σ_{s∈S} χ_s(h_s)): per-modality networks χ_s to a pooled representation, a masked
-/// sum (permutation invariant by construction), and a shared head ρ. For S = ∅ the prior is returned.
+/// sum (permutation invariant by construction), and a shared head ρ whose log-variance is softly
+/// bounded to ±8. For S = ∅ the prior is returned.
 public struct SumPooling: Aggregator {
     public let latent: Int
     public let elements: [MLP]
@@ -29,7 +30,10 @@ public struct SumPooling: Aggregator {
             pooled = pooled.map { tape.add($0, e) } ?? e
         }
         let out = head(pooled!, tape: tape, arena: arena)
-        let mean = tape.sliceColumns(out, 0, count: latent), logVar = tape.sliceColumns(out, latent, count: latent)
+        let mean = tape.sliceColumns(out, 0, count: latent)
+        // log σ² = 8 tanh(raw / 8): a pooled sum over many features can swing the head's output far
+        // in one Adam step, and e^{log σ²} then overflows in the KL terms; ±8 spans variances 3e-4…3e3.
+        let logVar = tape.scale(tape.tanh(tape.scale(tape.sliceColumns(out, latent, count: latent), 1.0 / 8)), 8)
         // Rows with no modality get the prior N(0, I): any(S) = 1 − Π(1 − m_s).
         var none = tape.scalar(1)
         for s in 0..<elements.count { none = tape.mul(none, tape.addScalar(tape.neg(tape.maskColumn(mask, s)), 1)) }
