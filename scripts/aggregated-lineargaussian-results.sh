@@ -18,6 +18,8 @@ one() {  # one() CONFIG_STEM SEED
     rm -rf "$run"
     "$BIN" train --config "configs/$1.yaml" --run "$run" --set seed="$2" --set training.epochs="$EPOCHS" --set training.learningRate="$LR" --progress lines \
       > "$run.train.log" 2>&1 || { echo "training $run failed (see $run.train.log)"; return 1; }
+    # A run stopped by a signal also exits 0: evaluate only a run that finished.
+    grep -q "^done:" "$run.train.log" || { echo "training $run did not finish (see $run.train.log)"; return 1; }
     "$BIN" evaluate --run "$run" > "$run.eval.log" 2>&1 || { echo "evaluating $run failed (see $run.eval.log)"; return 1; }
   fi
   echo "done: $run"
