@@ -43,12 +43,12 @@ final class DataDatasetTests: XCTestCase {
         XCTAssertEqual(images.views(.quadrants).map(\.cols), [196, 196, 196, 196])
     }
 
-    func testScalingAndBinarisation() {
+    func testScalingAndBinarisation() throws {
         let images = LabeledImages(count: 1, height: 2, width: 2, pixels: [0, 1, 128, 255], labels: [3])
         XCTAssertEqual(images.views(.whole)[0].storage, [0, 1 / 255, 128 / 255, 1])
         XCTAssertEqual(images.views(.whole, binarizeAbove: 0)[0].storage, [0, 1, 1, 1])
         XCTAssertEqual(images.views(.whole, binarizeAbove: 0.5)[0].storage, [0, 0, 1, 1])
-        let ds = try! images.dataset(.leftRight)
+        let ds = try images.dataset(.leftRight)
         XCTAssertEqual(ds.names, ["left", "right"])
         XCTAssertEqual(ds.matrix(view: 1).storage, [1 / 255, 1])
         XCTAssertEqual(ds.label(0), 3)

@@ -83,10 +83,13 @@ func gzipped(_ bytes: [UInt8]) throws -> [UInt8] {
     return output
 }
 
-/// Skips the calling test unless python3 with numpy can be run.
+/// Fails the calling test unless python3 with numpy can be run (launch/setup installs both).
 func requireNumpy() throws {
     let (status, _) = try runProcess(["python3", "-c", "import numpy"])
-    if status != 0 { throw XCTSkip("python3 with numpy is not available") }
+    if status != 0 {
+        XCTFail("python3 with numpy is not available; run launch/setup")
+        throw CocoaError(.executableNotLoadable)
+    }
 }
 
 /// Runs a Python script (with numpy imported as np) and fails the test with its output if it fails.
