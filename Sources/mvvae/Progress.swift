@@ -62,7 +62,7 @@ final class ProgressReporter {
             print("checkpoint: step \(step) saved to \(path)")
         case let .stopRequested(step):
             if isTerminal { print("") }
-            print("stop requested: saving a checkpoint at step \(step), then exiting")
+            print("stopping (signal or --max-steps): saving a checkpoint at step \(step), then exiting")
         }
         fflush(stdout)
     }

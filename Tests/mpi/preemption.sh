@@ -16,7 +16,7 @@ for _ in $(seq 1 600); do
 done
 kill -TERM "$launcher" 2>/dev/null || fail "the run ended before it could be preempted (make it longer)"
 set +e; wait "$launcher"; code=$?; set -e
-cat "$work/cut.log" | grep -E "stop requested|stopped at|checkpoint" || true
+cat "$work/cut.log" | grep -E "stopping|stopped at|checkpoint" || true
 [[ $code -eq 0 ]] || { cat "$work/cut.log"; fail "preempted job exited $code, expected 0"; }
 grep -q "stopped at step" "$work/cut.log" || fail "the job did not report a clean stop"
 stopped=$(basename "$(newest "$work/cut")")
