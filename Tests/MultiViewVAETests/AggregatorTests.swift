@@ -12,7 +12,7 @@ final class AggregatorTests: XCTestCase {
 
     func evaluate(_ agg: Aggregator, _ arena: ParameterArena, _ f: [Matrix], _ m: Matrix) -> (mean: Matrix, logVar: Matrix) {
         let tape = Tape()
-        let q = agg.posterior(features: f.map { tape.constant($0) }, mask: tape.constant(m), tape: tape, arena: arena)
+        let q = agg.distribution(features: f.map { tape.constant($0) }, mask: tape.constant(m), tape: tape, arena: arena).gaussian
         return (tape.value(q.mean), tape.value(q.logVar))
     }
 
@@ -83,7 +83,7 @@ final class AggregatorTests: XCTestCase {
         let (poe, pa) = makePoE()
         let poePermuted = ProductOfExperts(latent: poe.latent, experts: perm.map { poe.experts[$0] })
         let (sp, sa) = makeSumPooling()
-        let spPermuted = SumPooling(latent: sp.latent, elements: perm.map { sp.elements[$0] }, head: sp.head)
+        let spPermuted = SumPooling(elements: perm.map { sp.elements[$0] }, head: sp.head)
         for (a, b, arena) in [(poe as Aggregator, poePermuted as Aggregator, pa), (sp, spPermuted, sa)] {
             let q1 = evaluate(a, arena, f, mask), q2 = evaluate(b, arena, pf, pm)
             XCTAssertLessThan(q1.mean.maxAbsDifference(q2.mean), 1e-5)
@@ -99,7 +99,7 @@ final class AggregatorTests: XCTestCase {
         let (sp, sa) = makeSumPooling()
         let pairs: [(Aggregator, Aggregator, ParameterArena)] = [
             (poe, ProductOfExperts(latent: latent, experts: [poe.experts[0], poe.experts[2]]), pa),
-            (sp, SumPooling(latent: latent, elements: [sp.elements[0], sp.elements[2]], head: sp.head), sa)]
+            (sp, SumPooling(elements: [sp.elements[0], sp.elements[2]], head: sp.head), sa)]
         for (full, pair, arena) in pairs {
             let q1 = evaluate(full, arena, f, m3), q2 = evaluate(pair, arena, [f[0], f[2]], m2)
             XCTAssertLessThan(q1.mean.maxAbsDifference(q2.mean), 1e-6)
@@ -112,12 +112,12 @@ final class AggregatorTests: XCTestCase {
         let r1 = Matrix.randomNormal(rows: rows, cols: latent, seed: 5), r2 = Matrix.randomNormal(rows: rows, cols: latent, seed: 6)
         for (agg, arena) in [makePoE() as (Aggregator, ParameterArena), makeSumPooling()] {
             try checkArenaGradient(arena, tolerance: 2e-2) { tape in
-                let q = agg.posterior(features: f.map { tape.constant($0) }, mask: tape.constant(mask), tape: tape, arena: arena)
+                let q = agg.distribution(features: f.map { tape.constant($0) }, mask: tape.constant(mask), tape: tape, arena: arena).gaussian
                 return tape.add(tape.sum(tape.mul(q.mean, tape.constant(r1))), tape.sum(tape.mul(q.logVar, tape.constant(r2))))
             }
             // And into the features themselves.
             GradientCheck(f + [mask], constants: [modalities]).run("aggregator features") { t, v in
-                let q = agg.posterior(features: Array(v.prefix(self.modalities)), mask: v[self.modalities], tape: t, arena: arena)
+                let q = agg.distribution(features: Array(v.prefix(self.modalities)), mask: v[self.modalities], tape: t, arena: arena).gaussian
                 return t.concatColumns(q.mean, q.logVar)
             }
         }

@@ -23,7 +23,7 @@ final class MaskedBoundTests: XCTestCase {
     func posterior(_ m: AggregatedVAE, _ x: [Matrix], subset: [Float]) -> (mean: [Double], variance: [Double]) {
         let tape = Tape()
         let h = m.features(x.map { tape.constant($0) }, tape: tape)
-        let q = m.aggregator.posterior(features: h, mask: tape.constant(Matrix(rows: 1, cols: dims.count, subset)), tape: tape, arena: m.arena)
+        let q = m.aggregator.distribution(features: h, mask: tape.constant(Matrix(rows: 1, cols: dims.count, subset)), tape: tape, arena: m.arena).gaussian
         return (tape.value(q.mean).storage.map(Double.init), tape.value(q.logVar).storage.map { exp(Double($0)) })
     }
 

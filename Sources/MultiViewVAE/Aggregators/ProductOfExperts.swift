@@ -1,7 +1,7 @@
 /// Product of experts with the prior expert (Wu & Goodman 2018): each modality s maps its features
 /// to a Gaussian expert N(μ_s, σ_s²); q(z | x_S) ∝ N(0, I) · Π_{s∈S} N(μ_s, σ_s²), i.e.
 /// precision Λ = 1 + Σ_{s∈S} σ_s⁻², mean = Λ⁻¹ Σ_{s∈S} σ_s⁻² μ_s (the precision-weighted mean).
-public struct ProductOfExperts: Aggregator {
+public struct ProductOfExperts: GaussianAggregator {
     public let latent: Int
     /// Per modality: features → [μ_s, log σ_s²].
     public let experts: [Dense]

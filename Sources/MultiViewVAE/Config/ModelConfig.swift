@@ -1,7 +1,7 @@
 /// The model and its networks.
 public struct ModelConfig: Codable, Equatable {
     public enum Kind: String, Codable, Equatable { case jpvae, aggregated }
-    public enum AggregatorKind: String, Codable, Equatable, CaseIterable { case poe, sumPooling }
+    public enum AggregatorKind: String, Codable, Equatable, CaseIterable { case poe, moe, mopoe, sumPooling }
     public enum Likelihood: String, Codable, Equatable { case bernoulli, gaussian, laplace }
 
     public var type: Kind
@@ -23,10 +23,13 @@ public struct ModelConfig: Codable, Equatable {
     public var featureSize: Int
     public var poolingSize: Int
     public var aggregatorHidden: [Int]
+    /// aggregated, learnt aggregators: 1 = a Gaussian q(z | x_S); C ≥ 2 = a mixture of C Gaussians
+    /// with learnt weights (the paper's mixture variants of SumPooling and SelfAttention).
+    public var mixtureComponents: Int
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case type, latent, encoderHidden, decoderHidden, activation, likelihood, fixedLogScale, prior
-        case aggregator, bound, featureSize, poolingSize, aggregatorHidden
+        case aggregator, bound, featureSize, poolingSize, aggregatorHidden, mixtureComponents
     }
 
     public init(from decoder: Decoder) throws {
@@ -46,12 +49,17 @@ public struct ModelConfig: Codable, Equatable {
         featureSize = try c.value(.featureSize, default: 256)
         poolingSize = try c.value(.poolingSize, default: 256)
         aggregatorHidden = try c.value(.aggregatorHidden, default: [256])
+        mixtureComponents = try c.value(.mixtureComponents, default: 1)
         if latent.isEmpty || latent.contains(where: { $0 < 1 }) { throw c.invalid(.latent, "latent sizes must be ≥ 1") }
         if encoderHidden.contains(where: { $0 < 1 }) { throw c.invalid(.encoderHidden, "layer sizes must be ≥ 1") }
         if decoderHidden.contains(where: { $0 < 1 }) { throw c.invalid(.decoderHidden, "layer sizes must be ≥ 1") }
         if featureSize < 1 { throw c.invalid(.featureSize, "must be ≥ 1") }
         if poolingSize < 1 { throw c.invalid(.poolingSize, "must be ≥ 1") }
         if aggregatorHidden.contains(where: { $0 < 1 }) { throw c.invalid(.aggregatorHidden, "layer sizes must be ≥ 1") }
+        if mixtureComponents < 1 { throw c.invalid(.mixtureComponents, "must be ≥ 1 (1 = a single Gaussian)") }
+        if mixtureComponents > 1 && [.poe, .moe, .mopoe].contains(aggregator) {
+            throw c.invalid(.mixtureComponents, "applies to learnt aggregators (sumPooling, selfAttention); \(aggregator.rawValue) fixes its own components")
+        }
         if type == .aggregated && latent.count != 1 {
             throw c.invalid(.latent, "an aggregated model has one shared latent: give a single size")
         }

@@ -57,24 +57,44 @@ public struct AggregatedLinearGaussianEvaluation {
         return LinearGaussianModel(loadings: loadings, biases: biases, noiseVariances: noise)
     }
 
-    /// q(z | x) given all modalities, for every row: means and log-variances.
-    public func encode(_ views: [Matrix]) -> (mean: Matrix, logVar: Matrix) {
-        let n = views[0].rows, k = views.count, chunk = 1000
-        var mean = Matrix(rows: n, cols: model.latent), logVar = mean
+    /// q(z | x) given all modalities, for every row: its mean and its rate KL(q ‖ N(0, I)) — closed form for
+    /// a Gaussian, a Monte-Carlo average over `rateDraws` stratified draws (one per component) for a mixture.
+    public func encode(_ views: [Matrix], rateDraws: Int = 16, seed: UInt64 = 0) -> (mean: Matrix, rate: [Double]) {
+        let n = views[0].rows, k = views.count, chunk = 1000, w = model.latent
+        var mean = Matrix(rows: n, cols: w), rate = [Double](repeating: 0, count: n)
         let tape = Tape()
         var start = 0
         while start < n {
             let r = start..<Swift.min(n, start + chunk)
             tape.reset()
             let h = model.features(views.map { tape.constant($0.rows(r)) }, tape: tape)
-            let q = model.aggregator.posterior(features: h, mask: tape.constant(Matrix(rows: r.count, cols: k, repeating: 1)),
-                                               tape: tape, arena: model.arena)
-            let w = model.latent
-            mean.storage.replaceSubrange((r.lowerBound * w)..<(r.upperBound * w), with: tape.value(q.mean).storage)
-            logVar.storage.replaceSubrange((r.lowerBound * w)..<(r.upperBound * w), with: tape.value(q.logVar).storage)
+            let q = model.aggregator.distribution(features: h, mask: tape.constant(Matrix(rows: r.count, cols: k, repeating: 1)),
+                                                  tape: tape, arena: model.arena)
+            mean.storage.replaceSubrange((r.lowerBound * w)..<(r.upperBound * w), with: tape.value(tape.mean(q)).storage)
+            let kl = q.isGaussian ? tape.value(tape.standardNormalKL(q.gaussian)) : monteCarloRate(q, rows: r, draws: rateDraws, seed: seed, tape: tape)
+            for i in r { rate[i] = Double(kl[i - r.lowerBound, 0]) }
             start = r.upperBound
         }
-        return (mean, logVar)
+        return (mean, rate)
+    }
+
+    /// Σ_c w_c (log q(z_c) − log N(z_c; 0, I)) with z_c ~ component c, averaged over `draws` (rows × 1).
+    func monteCarloRate(_ q: PosteriorMixture, rows r: Range<Int>, draws: Int, seed: UInt64, tape: Tape) -> Matrix {
+        var total = Matrix(rows: r.count, cols: 1)
+        for d in 0..<draws {
+            for (c, component) in q.components.enumerated() {
+                let eps = tape.input(rows: r.count, cols: model.latent) { p in
+                    for i in r {
+                        var rng = RandomStream(seed: seed, stream: RandomPurpose.evaluation.stream(epoch: d, index: i), block: UInt64(c) << 32)
+                        rng.fillNormal(p + (i - r.lowerBound) * model.latent, count: model.latent)
+                    }
+                }
+                let z = tape.reparameterize(mean: component.mean, logVar: component.logVar, noise: eps)
+                let term = tape.value(tape.mul(tape.sub(tape.logDensity(z, q), tape.standardNormalLogDensity(z)), tape.weight(q, c)!))
+                for i in 0..<r.count { total[i, 0] += term[i, 0] / Float(draws) }
+            }
+        }
+        return total
     }
 
     public func run(rows subset: DataSubset, trueLatents: Matrix) throws -> Report {
@@ -87,13 +107,7 @@ public struct AggregatedLinearGaussianEvaluation {
         let q = encode(views)
         var z = Matrix(rows: subset.count, cols: trueLatents.cols)
         for (i, row) in subset.indices.enumerated() { for c in 0..<z.cols { z[i, c] = trueLatents[row, c] } }
-        var rate = 0.0
-        for r in 0..<q.mean.rows {
-            for j in 0..<q.mean.cols {
-                let m = Double(q.mean[r, j]), lv = Double(q.logVar[r, j])
-                rate += 0.5 * (m * m + Foundation.exp(lv) - 1 - lv)
-            }
-        }
+        let rate = q.rate.reduce(0, +)
         return Report(modelLogLikelihood: llh, mleLogLikelihood: mle,
                       relativeGap: ProbabilisticPCA.relativeGap(modelLLH: llh, mleLLH: mle),
                       weakMCC: try MeanCorrelationCoefficient.weak(z, q.mean), strongMCC: MeanCorrelationCoefficient.strong(z, q.mean),

@@ -8,7 +8,8 @@
 ///              + E_{q(z|x_M)}[log p(x_{M∖S}|z)] − β KL(q(z|x_M) ‖ q(z|x_S));
 /// - `mixture`: the mixture-based bound (Eq. 1), the mean over s ∈ M of
 ///              E_{q(z|x_s)}[log p(x_M|z)] − β KL(q(z|x_s) ‖ p(z)).
-/// Gaussian aggregators give every KL in closed form, so no score-function term arises.
+/// Gaussian aggregators give every KL in closed form; mixtures (MoE, MoPoE, mixture heads) sample
+/// each component once and estimate the KL terms by Monte Carlo with sticking-the-landing gradients.
 public final class AggregatedVAE: MultiViewModel {
     public enum Bound: String, Codable, Equatable, CaseIterable { case masked, mixture, elbo }
 
@@ -40,9 +41,13 @@ public final class AggregatedVAE: MultiViewModel {
         switch config.aggregator {
         case .poe:
             aggregator = ProductOfExperts("aggregator", features: features, latent: latent, modalities: k, arena: arena)
+        case .moe:
+            aggregator = MixtureOfExperts("aggregator", features: features, latent: latent, modalities: k, arena: arena)
+        case .mopoe:
+            aggregator = MixtureOfProductsOfExperts("aggregator", features: features, latent: latent, modalities: k, arena: arena)
         case .sumPooling:
             aggregator = SumPooling("aggregator", features: features, latent: latent, modalities: k, hidden: config.aggregatorHidden,
-                                    pooling: config.poolingSize, activation: config.activation, arena: arena)
+                                    pooling: config.poolingSize, components: config.mixtureComponents, activation: config.activation, arena: arena)
         }
         bound = config.bound
         self.latent = latent
@@ -74,21 +79,19 @@ public final class AggregatedVAE: MultiViewModel {
             for r in 0..<b { for s in 0..<k { p[r * k + s] = batch.observed(r, view: s) ? 1 : 0 } }
         }
         let h = features(x, tape: tape)
-        let qM = aggregator.posterior(features: h, mask: observed, tape: tape, arena: arena)
+        let qM = aggregator.distribution(features: h, mask: observed, tape: tape, arena: arena)
+        let draw = Draw(batch: batch, seed: seed)
         var reconstruction: Var, kl: Var
         switch bound {
         case .elbo:
-            let z = sample(qM, draw: 0, batch: batch, seed: seed, tape: tape)
-            reconstruction = weightedNLL(z: z, x: x, weights: observed, tape: tape)
-            kl = tape.standardNormalKL(qM)
+            (reconstruction, kl) = term(qM, slot: 0, x: x, weights: observed, against: nil, draw: draw, tape: tape)
         case .masked:
             let subset = tape.input(rows: b, cols: k) { MaskSampler.fill($0, batch: batch, seed: seed) }
-            let qS = aggregator.posterior(features: h, mask: subset, tape: tape, arena: arena)
-            let zS = sample(qS, draw: 0, batch: batch, seed: seed, tape: tape)
-            let zM = sample(qM, draw: 1, batch: batch, seed: seed, tape: tape)
-            reconstruction = tape.add(weightedNLL(z: zS, x: x, weights: subset, tape: tape),                      // L(x_S)
-                                      weightedNLL(z: zM, x: x, weights: tape.sub(observed, subset), tape: tape))  // L(x_{M∖S} | x_S)
-            kl = tape.add(tape.standardNormalKL(qS), tape.gaussianKL(qM, qS))
+            let qS = aggregator.distribution(features: h, mask: subset, tape: tape, arena: arena)
+            let given = term(qS, slot: 0, x: x, weights: subset, against: nil, draw: draw, tape: tape)                     // L(x_S)
+            let rest = term(qM, slot: 1, x: x, weights: tape.sub(observed, subset), against: qS, draw: draw, tape: tape)  // L(x_{M∖S} | x_S)
+            reconstruction = tape.add(given.reconstruction, rest.reconstruction)
+            kl = tape.add(given.kl, rest.kl)
         case .mixture:
             // Weight of unimodal term s: m_s / |M| per row (0 for rows with nothing observed).
             let count = tape.sum(observed, axis: .cols)
@@ -98,11 +101,10 @@ public final class AggregatedVAE: MultiViewModel {
                 let only = tape.input(rows: b, cols: k) { p in
                     for r in 0..<b { for t in 0..<k { p[r * k + t] = t == s && batch.observed(r, view: s) ? 1 : 0 } }
                 }
-                let qs = aggregator.posterior(features: h, mask: only, tape: tape, arena: arena)
-                let z = sample(qs, draw: 2 + s, batch: batch, seed: seed, tape: tape)
+                let qs = aggregator.distribution(features: h, mask: only, tape: tape, arena: arena)
+                let one = term(qs, slot: 2 + s, x: x, weights: observed, against: nil, draw: draw, tape: tape)
                 let w = tape.maskColumn(weights, s)
-                let r = tape.mul(weightedNLL(z: z, x: x, weights: observed, tape: tape), w)
-                let d = tape.mul(tape.standardNormalKL(qs), w)
+                let r = tape.mul(one.reconstruction, w), d = tape.mul(one.kl, w)
                 rec = rec.map { tape.add($0, r) } ?? r
                 div = div.map { tape.add($0, d) } ?? d
             }
@@ -111,6 +113,41 @@ public final class AggregatedVAE: MultiViewModel {
         }
         let reconstructionSum = tape.sum(reconstruction), klSum = tape.sum(kl)
         return LossTerms(total: tape.add(reconstructionSum, tape.scale(klSum, beta)), reconstruction: reconstructionSum, kl: klSum)
+    }
+
+    /// Where a term's noise comes from: the batch's per-row streams under the run's seed.
+    struct Draw {
+        let batch: Batch
+        let seed: UInt64
+        /// Noise sub-stream of component c of the term in `slot` (component 0 keeps the slot's own number).
+        func stream(slot: Int, component c: Int) -> Int { slot + 1024 * c }
+    }
+
+    /// E_q[Σ_s w_s (−log p(x_s | z))] and KL(q ‖ p) per row (p = N(0, I) when `against` is nil).
+    /// Gaussians on both sides: one reparameterised sample and the closed-form KL. Otherwise each
+    /// component c of q is sampled once (stratified), both terms are weighted by w_c, and the KL is the
+    /// Monte-Carlo log q(z_c) − log p(z_c) with q's parameters detached (sticking the landing).
+    func term(_ q: PosteriorMixture, slot: Int, x: [Var], weights: Var, against p: PosteriorMixture?,
+              draw: Draw, tape: Tape) -> (reconstruction: Var, kl: Var) {
+        if q.isGaussian && (p?.isGaussian ?? true) {
+            let z = sample(q.gaussian, draw: slot, batch: draw.batch, seed: draw.seed, tape: tape)
+            let kl = p.map { tape.gaussianKL(q.gaussian, $0.gaussian) } ?? tape.standardNormalKL(q.gaussian)
+            return (weightedNLL(z: z, x: x, weights: weights, tape: tape), kl)
+        }
+        let frozen = tape.detached(q)
+        var rec: Var?, div: Var?
+        for (c, component) in q.components.enumerated() {
+            let z = sample(component, draw: draw.stream(slot: slot, component: c), batch: draw.batch, seed: draw.seed, tape: tape)
+            var r = weightedNLL(z: z, x: x, weights: weights, tape: tape)
+            var d = tape.sub(tape.logDensity(z, frozen), p.map { tape.logDensity(z, $0) } ?? tape.standardNormalLogDensity(z))
+            if let w = tape.weight(q, c) {
+                r = tape.mul(r, w)
+                d = tape.mul(d, w)
+            }
+            rec = rec.map { tape.add($0, r) } ?? r
+            div = div.map { tape.add($0, d) } ?? d
+        }
+        return (rec!, div!)
     }
 
     /// Σ_s w_s · (−log p(x_s | z)) per row, with w a rows × K weight matrix.

@@ -1,0 +1,59 @@
+import Foundation
+
+// Log-densities of diagonal Gaussians and their mixtures at sampled points, for Monte-Carlo KL terms.
+
+extension Tape {
+    /// A copy of `x` that takes no gradient (stop-gradient).
+    public func detached(_ x: Var) -> Var {
+        let n = nodes[x.id]
+        return input(rows: n.rows, cols: n.cols) { $0.update(from: nodes[x.id].value, count: n.rows * n.cols) }
+    }
+
+    /// The same distribution with every parameter detached: the sticking-the-landing estimator
+    /// (Roeder et al. 2017) evaluates log q(z) this way so that only the path through z carries gradient,
+    /// which drops the zero-mean score term from the KL gradient.
+    public func detached(_ q: PosteriorMixture) -> PosteriorMixture {
+        let parts = q.components.map { GaussianPosterior(mean: detached($0.mean), logVar: detached($0.logVar)) }
+        guard let w = q.weights else { return PosteriorMixture(parts[0]) }
+        return PosteriorMixture(components: parts, weights: detached(w))
+    }
+
+    /// log N(z; μ, diag e^{lv}) per row (rows × 1).
+    public func logDensity(_ z: Var, _ q: GaussianPosterior) -> Var {
+        sum(gaussianLogDensity(z, mean: q.mean, logVar: q.logVar), axis: .cols)
+    }
+
+    /// log N(z; 0, I) per row (rows × 1).
+    public func standardNormalLogDensity(_ z: Var) -> Var {
+        let d = Float(cols(z))
+        return addScalar(scale(sum(square(z), axis: .cols), -0.5), -0.5 * d * Foundation.log(2 * Float.pi))
+    }
+
+    /// log Σ_c w_c N(z; μ_c, σ_c²) per row (rows × 1). Absent components (w_c = 0) enter as
+    /// log(w_c + 1e-30) ≈ −69 below the others, so they vanish without −∞ reaching the backward pass.
+    public func logDensity(_ z: Var, _ q: PosteriorMixture) -> Var {
+        guard let w = q.weights else { return logDensity(z, q.components[0]) }
+        var terms: Var?
+        for (c, component) in q.components.enumerated() {
+            let t = add(logDensity(z, component), log(addScalar(sliceColumns(w, c, count: 1), 1e-30)))
+            terms = terms.map { concatColumns($0, t) } ?? t
+        }
+        return logsumexp(terms!)
+    }
+
+    /// The weight of component c per row (rows × 1), or nil for a single Gaussian (w = 1).
+    public func weight(_ q: PosteriorMixture, _ c: Int) -> Var? {
+        q.weights.map { sliceColumns($0, c, count: 1) }
+    }
+
+    /// Σ_c w_c μ_c: the mixture's mean (rows × latent).
+    public func mean(_ q: PosteriorMixture) -> Var {
+        guard q.weights != nil else { return q.components[0].mean }
+        var total: Var?
+        for (c, component) in q.components.enumerated() {
+            let t = mul(component.mean, weight(q, c)!)
+            total = total.map { add($0, t) } ?? t
+        }
+        return total!
+    }
+}
