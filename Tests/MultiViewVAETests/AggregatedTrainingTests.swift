@@ -17,13 +17,14 @@ final class AggregatedTrainingTests: XCTestCase {
     func testEveryAggregatorAndBoundTrains() throws {
         let data = try dataset(rows: 400, missing: 0.2)
         let train = DataSubset.all(data)
-        for aggregator in ModelConfig.AggregatorKind.allCases {
+        let variants = ModelConfig.AggregatorKind.allCases.map { ($0, 1) } + [(.sumPooling, 3)]
+        for (aggregator, components) in variants {
             for bound in AggregatedVAE.Bound.allCases {
                 let config = try ExperimentConfig.parse(yaml: """
                     seed: 2
                     data: {source: npy, views: [a.npy, b.npy, c.npy]}
                     model: {type: aggregated, aggregator: \(aggregator.rawValue), bound: \(bound.rawValue), latent: 2,
-                            encoderHidden: [16], featureSize: 8, poolingSize: 8, aggregatorHidden: [8], decoderHidden: [16],
+                            encoderHidden: [16], featureSize: 8, poolingSize: 8, aggregatorHidden: [8], decoderHidden: [16], mixtureComponents: \(components),
                             likelihood: gaussian}
                     training: {epochs: 4, batchSize: 40, learningRate: 0.01, validate: false}
                     """)
@@ -32,8 +33,8 @@ final class AggregatedTrainingTests: XCTestCase {
                 var losses: [Double] = []
                 trainer.observer = { if case let .epochFinished(s) = $0 { losses.append(s.trainLoss) } }
                 XCTAssertEqual(try trainer.run(), .completed)
-                XCTAssertTrue(losses.allSatisfy(\.isFinite), "\(aggregator) \(bound)")
-                XCTAssertLessThan(losses.last!, losses.first! - 1, "\(aggregator) \(bound): \(losses)")
+                XCTAssertTrue(losses.allSatisfy(\.isFinite), "\(aggregator)×\(components) \(bound)")
+                XCTAssertLessThan(losses.last!, losses.first! - 1, "\(aggregator)×\(components) \(bound): \(losses)")
             }
         }
     }
