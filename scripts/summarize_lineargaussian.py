@@ -2,7 +2,8 @@
 """Summarises `mvvae evaluate` reports of aggregated models on the linear-Gaussian simulation.
 
 Usage: scripts/summarize_lineargaussian.py runs/aggregated-lineargaussian-*/evaluation.json
-Groups by aggregator and bound (from the run folder name) and prints mean (std) over seeds.
+Groups by simulation (5 modalities, or k2 = bi-modal), aggregator and bound (from the run folder name)
+and prints mean (std) over seeds.
 """
 import json
 import re
@@ -20,21 +21,22 @@ def fmt(values, spec):
 def main(paths):
     groups = defaultdict(list)
     for p in paths:
-        m = re.search(r"aggregated-lineargaussian-(\w+)-(masked|mixture|elbo)-", p)
+        m = re.search(r"aggregated-lineargaussian-([a-z]+)-(masked|mixture|elbo)(-k2)?-e", p)
         if m:
             with open(p) as f:
-                groups[(m.group(1), m.group(2))].append(json.load(f))
-    print("| aggregator | bound | runs | LLH model | LLH MLE | relative gap | weak MCC | strong MCC | full rate |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for agg in ["poe", "sumpooling"]:
+                groups[(m.group(3) or "", m.group(1), m.group(2))].append(json.load(f))
+    print("| modalities | aggregator | bound | runs | LLH model | LLH MLE | relative gap | weak MCC | strong MCC | full rate |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for variant, label in [("-k2", "2"), ("", "5")]:
+      for agg in ["poe", "moe", "mopoe", "sumpooling", "selfattention"]:
         for bound in ["masked", "mixture", "elbo"]:
-            g = groups.get((agg, bound))
+            g = groups.get((variant, agg, bound))
             if not g:
                 continue
             cols = [fmt([r["modelLogLikelihood"] for r in g], ".3f"), fmt([r["mleLogLikelihood"] for r in g], ".3f"),
                     fmt([r["relativeGap"] for r in g], ".2e"), fmt([r["weakMCC"] for r in g], ".3f"),
                     fmt([r["strongMCC"] for r in g], ".3f"), fmt([r["fullRate"] for r in g], ".2f")]
-            print(f"| {agg} | {bound} | {len(g)} | " + " | ".join(cols) + " |")
+            print(f"| {label} | {agg} | {bound} | {len(g)} | " + " | ".join(cols) + " |")
 
 
 if __name__ == "__main__":

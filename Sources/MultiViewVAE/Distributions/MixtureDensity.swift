@@ -29,16 +29,25 @@ extension Tape {
         return addScalar(scale(sum(square(z), axis: .cols), -0.5), -0.5 * d * Foundation.log(2 * Float.pi))
     }
 
-    /// log Σ_c w_c N(z; μ_c, σ_c²) per row (rows × 1). Absent components (w_c = 0) enter as
-    /// log(w_c + 1e-30) ≈ −69 below the others, so they vanish without −∞ reaching the backward pass.
+    /// log Σ_c w_c N(z; μ_c, σ_c²) per row (rows × 1). A component absent from some rows (w_c = 0) enters
+    /// there as log(w_c + 1e-30) ≈ −69 below the others, so it vanishes without −∞ reaching the backward
+    /// pass; one absent from every row is skipped.
     public func logDensity(_ z: Var, _ q: PosteriorMixture) -> Var {
         guard let w = q.weights else { return logDensity(z, q.components[0]) }
         var terms: Var?
-        for (c, component) in q.components.enumerated() {
+        for (c, component) in q.components.enumerated() where hasWeight(q, c) {
             let t = add(logDensity(z, component), log(addScalar(sliceColumns(w, c, count: 1), 1e-30)))
             terms = terms.map { concatColumns($0, t) } ?? t
         }
         return logsumexp(terms!)
+    }
+
+    /// Whether component c has positive weight in any row (always true for a single Gaussian).
+    public func hasWeight(_ q: PosteriorMixture, _ c: Int) -> Bool {
+        guard let w = q.weights else { return true }
+        let n = nodes[w.id]
+        for r in 0..<n.rows where n.value[r * n.cols + c] > 0 { return true }
+        return false
     }
 
     /// The weight of component c per row (rows × 1), or nil for a single Gaussian (w = 1).

@@ -127,6 +127,7 @@ public final class AggregatedVAE: MultiViewModel {
     /// Gaussians on both sides: one reparameterised sample and the closed-form KL. Otherwise each
     /// component c of q is sampled once (stratified), both terms are weighted by w_c, and the KL is the
     /// Monte-Carlo log q(z_c) − log p(z_c) with q's parameters detached (sticking the landing).
+    /// A component absent from every row (the other experts of a unimodal MoE posterior) is skipped.
     func term(_ q: PosteriorMixture, slot: Int, x: [Var], weights: Var, against p: PosteriorMixture?,
               draw: Draw, tape: Tape) -> (reconstruction: Var, kl: Var) {
         if q.isGaussian && (p?.isGaussian ?? true) {
@@ -136,7 +137,7 @@ public final class AggregatedVAE: MultiViewModel {
         }
         let frozen = tape.detached(q)
         var rec: Var?, div: Var?
-        for (c, component) in q.components.enumerated() {
+        for (c, component) in q.components.enumerated() where tape.hasWeight(q, c) {
             let z = sample(component, draw: draw.stream(slot: slot, component: c), batch: draw.batch, seed: draw.seed, tape: tape)
             var r = weightedNLL(z: z, x: x, weights: weights, tape: tape)
             var d = tape.sub(tape.logDensity(z, frozen), p.map { tape.logDensity(z, $0) } ?? tape.standardNormalLogDensity(z))
