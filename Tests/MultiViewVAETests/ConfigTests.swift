@@ -52,6 +52,11 @@ final class ConfigTests: XCTestCase {
         expectInvalid("model: {type: jpvae, likelihood: poisson}", "model.likelihood")
         expectInvalid("model: {type: jpvae, latent: [2, 3, 4]}", "model.latent")
         expectInvalid(minimal + "data: {source: npy, views: [a.npy]}", "data.views")
+        expectInvalid("model: {type: aggregated, privateLatent: -1}", "model.privateLatent")
+        expectInvalid("model: {type: jpvae, privateLatent: 2}", "model.privateLatent")
+        expectInvalid("model: {type: aggregated, aggregator: sumPooling, mixtureComponents: 0}", "model.mixtureComponents")
+        expectInvalid("model: {type: aggregated, aggregator: moe, mixtureComponents: 3}", "model.mixtureComponents")
+        expectInvalid("model: {type: aggregated, aggregator: attention}", "model.aggregator")
         XCTAssertThrowsError(try ExperimentConfig.parse(yaml: "seed: 1\n")) { XCTAssertEqual($0 as? ConfigError, .missingKey(key: "model")) }
         XCTAssertThrowsError(try ExperimentConfig.parse(yaml: "model: {latent: 3}")) { XCTAssertEqual($0 as? ConfigError, .missingKey(key: "model.type")) }
     }

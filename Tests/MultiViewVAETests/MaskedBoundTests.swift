@@ -8,10 +8,11 @@ final class MaskedBoundTests: XCTestCase {
     let dims = [3, 2, 2]
     let logScale: Float = -0.5
 
-    func model(_ aggregator: String) throws -> AggregatedVAE {
+    func model(_ aggregator: String, privateLatent: Int = 0) throws -> AggregatedVAE {
         let config = try ExperimentConfig.parse(yaml: """
             model: {type: aggregated, aggregator: \(aggregator), bound: masked, latent: 2, encoderHidden: [], featureSize: 4,
-                    poolingSize: 3, aggregatorHidden: [3], activation: tanh, decoderHidden: [], likelihood: gaussian, fixedLogScale: \(logScale)}
+                    poolingSize: 3, aggregatorHidden: [3], activation: tanh, decoderHidden: [], likelihood: gaussian, fixedLogScale: \(logScale),
+                    privateLatent: \(privateLatent)}
             data: {source: npy, views: [a.npy, b.npy, c.npy]}
             """).model
         let m = AggregatedVAE(config: config, dimensions: dims, seed: 1)
@@ -27,8 +28,24 @@ final class MaskedBoundTests: XCTestCase {
         return (tape.value(q.mean).storage.map(Double.init), tape.value(q.logVar).storage.map { exp(Double($0)) })
     }
 
-    /// E_{z ~ N(m, diag v)}[−log N(x_s; z W_s + b_s, σ² I)].
-    func expectedNLL(_ m: AggregatedVAE, _ s: Int, x: Matrix, q: (mean: [Double], variance: [Double])) -> Double {
+    /// q(z̃_s | x_s) of every modality for one row (empty without private latents).
+    func privatePosteriors(_ m: AggregatedVAE, _ x: [Matrix]) -> [(mean: [Double], variance: [Double])] {
+        guard let p = m.privateLatents else { return [] }
+        let tape = Tape()
+        let h = m.features(x.map { tape.constant($0) }, tape: tape)
+        return p.posteriors(h, tape: tape, arena: m.arena).map {
+            (tape.value($0.mean).storage.map(Double.init), tape.value($0.logVar).storage.map { exp(Double($0)) })
+        }
+    }
+
+    /// E_{z ~ N(m, diag v), z̃_s ~ q̃_s}[−log N(x_s; [z, z̃_s] W_s + b_s, σ² I)].
+    func expectedNLL(_ m: AggregatedVAE, _ s: Int, x: Matrix, q: (mean: [Double], variance: [Double]),
+                     private qp: (mean: [Double], variance: [Double])? = nil) -> Double {
+        let joint = qp.map { (mean: q.mean + $0.mean, variance: q.variance + $0.variance) } ?? q
+        return expectedNLL(m, s, x: x, joint: joint)
+    }
+
+    func expectedNLL(_ m: AggregatedVAE, _ s: Int, x: Matrix, joint q: (mean: [Double], variance: [Double])) -> Double {
         let layer = m.decoders[s].layers[0]
         let w = m.arena.value(layer.weight), b = m.arena.value(layer.bias)
         let sigma2 = exp(2 * Double(logScale))
@@ -57,8 +74,9 @@ final class MaskedBoundTests: XCTestCase {
     func factorial(_ n: Int) -> Double { n < 2 ? 1 : Double(n) * factorial(n - 1) }
 
     func testMonteCarloLossMatchesTheClosedFormExpectation() throws {
-        for aggregator in ["poe", "sumPooling"] {
-            let m = try model(aggregator)
+        for (aggregator, privateLatent) in [("poe", 0), ("sumPooling", 0), ("poe", 1), ("sumPooling", 2)] {
+            let m = try model(aggregator, privateLatent: privateLatent)
+            let qp = privatePosteriors(m, dims.enumerated().map { s, d in uniform(1, d, seed: 50 + UInt64(s), -2, 2) })
             let x = dims.enumerated().map { s, d in uniform(1, d, seed: 50 + UInt64(s), -2, 2) }
             let k = dims.count
             // Exact: Σ_S P(S) [Σ_{s∈S} E_{q_S} NLL_s + Σ_{s∉S} E_{q_M} NLL_s + KL(q_S ‖ p) + KL(q_M ‖ q_S)].
@@ -72,7 +90,9 @@ final class MaskedBoundTests: XCTestCase {
                 let p = factorial(size) * factorial(k - size) / factorial(k + 1)
                 let qS = posterior(m, x, subset: subset)
                 var term = kl(qS, prior) + kl(qM, qS)
-                for s in 0..<k { term += expectedNLL(m, s, x: x[s], q: subset[s] == 1 ? qS : qM) }
+                for s in 0..<k { term += expectedNLL(m, s, x: x[s], q: subset[s] == 1 ? qS : qM, private: qp.isEmpty ? nil : qp[s]) }
+                // Each modality's private latent enters once, with its KL to N(0, I).
+                for q in qp { term += kl(q, (mean: [Double](repeating: 0, count: q.mean.count), variance: [Double](repeating: 1, count: q.mean.count))) }
                 exact += p * term
             }
             // Monte Carlo: the trainer's loss on this row with fresh noise and mask each "epoch".
@@ -91,7 +111,7 @@ final class MaskedBoundTests: XCTestCase {
             }
             let mc = sum / Double(draws)
             let se = ((sumSq / Double(draws) - mc * mc) / Double(draws)).squareRoot()
-            XCTAssertEqual(mc, exact, accuracy: 4 * se, "\(aggregator): Monte Carlo \(mc) ± \(se) vs closed form \(exact)")
+            XCTAssertEqual(mc, exact, accuracy: 4 * se, "\(aggregator), private \(privateLatent): Monte Carlo \(mc) ± \(se) vs closed form \(exact)")
         }
     }
 }

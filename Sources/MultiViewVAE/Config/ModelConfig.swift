@@ -26,10 +26,12 @@ public struct ModelConfig: Codable, Equatable {
     /// aggregated, learnt aggregators: 1 = a Gaussian q(z | x_S); C ≥ 2 = a mixture of C Gaussians
     /// with learnt weights (the paper's mixture variants of SumPooling and SelfAttention).
     public var mixtureComponents: Int
+    /// aggregated: size of each modality's private latent (paper §3.2); 0 = shared latent only.
+    public var privateLatent: Int
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case type, latent, encoderHidden, decoderHidden, activation, likelihood, fixedLogScale, prior
-        case aggregator, bound, featureSize, poolingSize, aggregatorHidden, mixtureComponents
+        case aggregator, bound, featureSize, poolingSize, aggregatorHidden, mixtureComponents, privateLatent
     }
 
     public init(from decoder: Decoder) throws {
@@ -50,12 +52,15 @@ public struct ModelConfig: Codable, Equatable {
         poolingSize = try c.value(.poolingSize, default: 256)
         aggregatorHidden = try c.value(.aggregatorHidden, default: [256])
         mixtureComponents = try c.value(.mixtureComponents, default: 1)
+        privateLatent = try c.value(.privateLatent, default: 0)
         if latent.isEmpty || latent.contains(where: { $0 < 1 }) { throw c.invalid(.latent, "latent sizes must be ≥ 1") }
         if encoderHidden.contains(where: { $0 < 1 }) { throw c.invalid(.encoderHidden, "layer sizes must be ≥ 1") }
         if decoderHidden.contains(where: { $0 < 1 }) { throw c.invalid(.decoderHidden, "layer sizes must be ≥ 1") }
         if featureSize < 1 { throw c.invalid(.featureSize, "must be ≥ 1") }
         if poolingSize < 1 { throw c.invalid(.poolingSize, "must be ≥ 1") }
         if aggregatorHidden.contains(where: { $0 < 1 }) { throw c.invalid(.aggregatorHidden, "layer sizes must be ≥ 1") }
+        if privateLatent < 0 { throw c.invalid(.privateLatent, "must be ≥ 0 (0 = no private latents)") }
+        if privateLatent > 0 && type != .aggregated { throw c.invalid(.privateLatent, "applies to aggregated models only") }
         if mixtureComponents < 1 { throw c.invalid(.mixtureComponents, "must be ≥ 1 (1 = a single Gaussian)") }
         if mixtureComponents > 1 && [.poe, .moe, .mopoe].contains(aggregator) {
             throw c.invalid(.mixtureComponents, "applies to learnt aggregators (sumPooling, selfAttention); \(aggregator.rawValue) fixes its own components")

@@ -34,6 +34,20 @@ public struct AggregatedLinearGaussianEvaluation {
 
     public init(model: AggregatedVAE) { self.model = model }
 
+    /// Modality s's loading on the joint latent (z, z̃_0, …, z̃_{K−1}): its weightᵀ split into the shared
+    /// columns and its own private block, zeros for the other modalities' private latents (App. J's
+    /// sparse loading matrix). Without private latents it is weightᵀ itself.
+    func loading(_ w: Matrix, modality s: Int) -> Matrix {
+        guard let p = model.privateLatents?.size else { return w }
+        let l = model.latent, k = model.viewDimensions.count
+        var out = Matrix(rows: w.rows, cols: l + k * p)
+        for i in 0..<w.rows {
+            for j in 0..<l { out[i, j] = w[i, j] }
+            for j in 0..<p { out[i, l + s * p + j] = w[i, l + j] }
+        }
+        return out
+    }
+
     /// The trained decoders as a linear-Gaussian model: W_s = weightᵀ, b_s = bias, and Ψ = `noise`·I when
     /// given, else the decoders' own variances e^{2·log-scale}.
     public func decoderModel(noise shared: Double? = nil) throws -> LinearGaussianModel {
@@ -43,7 +57,7 @@ public struct AggregatedLinearGaussianEvaluation {
             let likelihood = model.likelihoods[s]
             guard likelihood.kind == .gaussian else { throw Failure.notLinearGaussian("modality \(s) is \(likelihood.kind.rawValue)") }
             let layer = decoder.layers[0]
-            loadings.append(model.arena.value(layer.weight).transposed)
+            loadings.append(loading(model.arena.value(layer.weight).transposed, modality: s))
             biases.append(model.arena.value(layer.bias).storage)
             let d = layer.outputs
             if let shared {

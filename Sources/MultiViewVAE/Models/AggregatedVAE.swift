@@ -8,6 +8,9 @@
 ///              + E_{q(z|x_M)}[log p(x_{M∖S}|z)] − β KL(q(z|x_M) ‖ q(z|x_S));
 /// - `mixture`: the mixture-based bound (Eq. 1), the mean over s ∈ M of
 ///              E_{q(z|x_s)}[log p(x_M|z)] − β KL(q(z|x_s) ‖ p(z)).
+/// With private latents (`privateLatent` > 0) decoder s also reads z̃_s ~ q(z̃_s | x_s), inferred for every
+/// observed modality once per step with KL(q(z̃_s|x_s) ‖ p) counted once per observed s (App. E); in the
+/// mixture bound's term for s, the other modalities' private latents come from the prior.
 /// Gaussian aggregators give every KL in closed form; mixtures (MoE, MoPoE, mixture heads) sample
 /// each component once and estimate the KL terms by Monte Carlo with sticking-the-landing gradients.
 public final class AggregatedVAE: MultiViewModel {
@@ -20,6 +23,7 @@ public final class AggregatedVAE: MultiViewModel {
     public let aggregator: Aggregator
     public let bound: Bound
     public let latent: Int
+    public let privateLatents: PrivateLatents?
     public let viewDimensions: [Int]
 
     public init(config: ModelConfig, dimensions: [Int], seed: UInt64) {
@@ -32,7 +36,7 @@ public final class AggregatedVAE: MultiViewModel {
                 activation: config.activation, outputActivation: config.activation, arena: arena)
         }
         decoders = (0..<k).map {
-            MLP("modality\($0).decoder", sizes: [latent] + config.decoderHidden + [dimensions[$0]], activation: config.activation, arena: arena)
+            MLP("modality\($0).decoder", sizes: [latent + config.privateLatent] + config.decoderHidden + [dimensions[$0]], activation: config.activation, arena: arena)
         }
         likelihoods = (0..<k).map {
             Likelihood("modality\($0).likelihood", kind: config.likelihood(view: $0), features: dimensions[$0],
@@ -49,6 +53,8 @@ public final class AggregatedVAE: MultiViewModel {
             aggregator = SumPooling("aggregator", features: features, latent: latent, modalities: k, hidden: config.aggregatorHidden,
                                     pooling: config.poolingSize, components: config.mixtureComponents, activation: config.activation, arena: arena)
         }
+        privateLatents = config.privateLatent > 0
+            ? PrivateLatents("modality", features: features, size: config.privateLatent, modalities: k, arena: arena) : nil
         bound = config.bound
         self.latent = latent
         viewDimensions = dimensions
@@ -61,15 +67,22 @@ public final class AggregatedVAE: MultiViewModel {
         encoders.enumerated().map { s, f in f(x[s], tape: tape, arena: arena) }
     }
 
-    /// −log p(x_s | z) per row (rows × 1).
-    func nll(_ s: Int, z: Var, x: Var, tape: Tape) -> Var {
-        likelihoods[s].negativeLogLikelihood(output: decoders[s](z, tape: tape, arena: arena), target: x, tape: tape, arena: arena)
+    /// −log p(x_s | z, z̃_s) per row (rows × 1); `privateSample` is z̃_s when the model has private latents.
+    func nll(_ s: Int, z: Var, privateSample: Var?, x: Var, tape: Tape) -> Var {
+        let input = privateSample.map { tape.concatColumns(z, $0) } ?? z
+        return likelihoods[s].negativeLogLikelihood(output: decoders[s](input, tape: tape, arena: arena), target: x, tape: tape, arena: arena)
     }
 
     /// z = μ + σ ε with ε from sub-sequence `draw` of each row's noise stream.
     func sample(_ q: GaussianPosterior, draw: Int, batch: Batch, seed: UInt64, tape: Tape) -> Var {
-        let eps = tape.input(rows: batch.rows, cols: latent) { batch.fillNoise($0, view: draw, width: latent, seed: seed) }
+        let width = tape.cols(q.mean)
+        let eps = tape.input(rows: batch.rows, cols: width) { batch.fillNoise($0, view: draw, width: width, seed: seed) }
         return tape.reparameterize(mean: q.mean, logVar: q.logVar, noise: eps)
+    }
+
+    /// A draw from the prior N(0, I) of a private latent.
+    func priorSample(width: Int, draw: Int, batch: Batch, seed: UInt64, tape: Tape) -> Var {
+        tape.input(rows: batch.rows, cols: width) { batch.fillNoise($0, view: draw, width: width, seed: seed) }
     }
 
     public func loss(_ batch: Batch, tape: Tape, beta: Float, seed: UInt64) throws -> LossTerms {
@@ -81,15 +94,20 @@ public final class AggregatedVAE: MultiViewModel {
         let h = features(x, tape: tape)
         let qM = aggregator.distribution(features: h, mask: observed, tape: tape, arena: arena)
         let draw = Draw(batch: batch, seed: seed)
+        // Private latents: one draw per modality from q(z̃_s | x_s), and the private KL per modality.
+        let privateQ = privateLatents?.posteriors(h, tape: tape, arena: arena)
+        let privates = privateQ?.enumerated().map { s, q in sample(q, draw: PrivateLatents.posteriorStream(s), batch: batch, seed: seed, tape: tape) }
+        let privateKL = privateQ.map { qs in qs.dropFirst().reduce(tape.standardNormalKL(qs[0])) { tape.concatColumns($0, tape.standardNormalKL($1)) } }
         var reconstruction: Var, kl: Var
         switch bound {
         case .elbo:
-            (reconstruction, kl) = term(qM, slot: 0, x: x, weights: observed, against: nil, draw: draw, tape: tape)
+            (reconstruction, kl) = term(qM, slot: 0, x: x, privates: privates, weights: observed, against: nil, draw: draw, tape: tape)
         case .masked:
             let subset = tape.input(rows: b, cols: k) { MaskSampler.fill($0, batch: batch, seed: seed) }
             let qS = aggregator.distribution(features: h, mask: subset, tape: tape, arena: arena)
-            let given = term(qS, slot: 0, x: x, weights: subset, against: nil, draw: draw, tape: tape)                     // L(x_S)
-            let rest = term(qM, slot: 1, x: x, weights: tape.sub(observed, subset), against: qS, draw: draw, tape: tape)  // L(x_{M∖S} | x_S)
+            let given = term(qS, slot: 0, x: x, privates: privates, weights: subset, against: nil, draw: draw, tape: tape)  // L(x_S)
+            let rest = term(qM, slot: 1, x: x, privates: privates, weights: tape.sub(observed, subset), against: qS,          // L(x_{M∖S} | x_S)
+                            draw: draw, tape: tape)
             reconstruction = tape.add(given.reconstruction, rest.reconstruction)
             kl = tape.add(given.kl, rest.kl)
         case .mixture:
@@ -102,7 +120,14 @@ public final class AggregatedVAE: MultiViewModel {
                     for r in 0..<b { for t in 0..<k { p[r * k + t] = t == s && batch.observed(r, view: s) ? 1 : 0 } }
                 }
                 let qs = aggregator.distribution(features: h, mask: only, tape: tape, arena: arena)
-                let one = term(qs, slot: 2 + s, x: x, weights: observed, against: nil, draw: draw, tape: tape)
+                // Only modality s is encoded: the others' private latents come from their prior.
+                let mixed = privates.map { inferred in
+                    (0..<k).map { t in
+                        t == s ? inferred[t] : priorSample(width: privateLatents!.size, draw: PrivateLatents.priorStream(term: s, modality: t, modalities: k),
+                                                           batch: batch, seed: seed, tape: tape)
+                    }
+                }
+                let one = term(qs, slot: 2 + s, x: x, privates: mixed, weights: observed, against: nil, draw: draw, tape: tape)
                 let w = tape.maskColumn(weights, s)
                 let r = tape.mul(one.reconstruction, w), d = tape.mul(one.kl, w)
                 rec = rec.map { tape.add($0, r) } ?? r
@@ -110,6 +135,12 @@ public final class AggregatedVAE: MultiViewModel {
             }
             reconstruction = rec!
             kl = div!
+            // Each unimodal term s carries KL(q(z̃_s|x_s) ‖ p) with the term's weight m_s / |M|.
+            if let privateKL { kl = tape.add(kl, tape.sum(tape.mul(privateKL, weights), axis: .cols)) }
+        }
+        if bound != .mixture, let privateKL {
+            // Every observed modality's private latent is inferred once: in L(x_S) or in L(x_{M∖S} | x_S).
+            kl = tape.add(kl, tape.sum(tape.mul(privateKL, observed), axis: .cols))
         }
         let reconstructionSum = tape.sum(reconstruction), klSum = tape.sum(kl)
         return LossTerms(total: tape.add(reconstructionSum, tape.scale(klSum, beta)), reconstruction: reconstructionSum, kl: klSum)
@@ -128,18 +159,18 @@ public final class AggregatedVAE: MultiViewModel {
     /// component c of q is sampled once (stratified), both terms are weighted by w_c, and the KL is the
     /// Monte-Carlo log q(z_c) − log p(z_c) with q's parameters detached (sticking the landing).
     /// A component absent from every row (the other experts of a unimodal MoE posterior) is skipped.
-    func term(_ q: PosteriorMixture, slot: Int, x: [Var], weights: Var, against p: PosteriorMixture?,
+    func term(_ q: PosteriorMixture, slot: Int, x: [Var], privates: [Var]? = nil, weights: Var, against p: PosteriorMixture?,
               draw: Draw, tape: Tape) -> (reconstruction: Var, kl: Var) {
         if q.isGaussian && (p?.isGaussian ?? true) {
             let z = sample(q.gaussian, draw: slot, batch: draw.batch, seed: draw.seed, tape: tape)
             let kl = p.map { tape.gaussianKL(q.gaussian, $0.gaussian) } ?? tape.standardNormalKL(q.gaussian)
-            return (weightedNLL(z: z, x: x, weights: weights, tape: tape), kl)
+            return (weightedNLL(z: z, x: x, privates: privates, weights: weights, tape: tape), kl)
         }
         let frozen = tape.detached(q)
         var rec: Var?, div: Var?
         for (c, component) in q.components.enumerated() where tape.hasWeight(q, c) {
             let z = sample(component, draw: draw.stream(slot: slot, component: c), batch: draw.batch, seed: draw.seed, tape: tape)
-            var r = weightedNLL(z: z, x: x, weights: weights, tape: tape)
+            var r = weightedNLL(z: z, x: x, privates: privates, weights: weights, tape: tape)
             var d = tape.sub(tape.logDensity(z, frozen), p.map { tape.logDensity(z, $0) } ?? tape.standardNormalLogDensity(z))
             if let w = tape.weight(q, c) {
                 r = tape.mul(r, w)
@@ -151,11 +182,11 @@ public final class AggregatedVAE: MultiViewModel {
         return (rec!, div!)
     }
 
-    /// Σ_s w_s · (−log p(x_s | z)) per row, with w a rows × K weight matrix.
-    func weightedNLL(z: Var, x: [Var], weights: Var, tape: Tape) -> Var {
+    /// Σ_s w_s · (−log p(x_s | z, z̃_s)) per row, with w a rows × K weight matrix.
+    func weightedNLL(z: Var, x: [Var], privates: [Var]? = nil, weights: Var, tape: Tape) -> Var {
         var total: Var?
         for s in 0..<x.count {
-            let term = tape.mul(nll(s, z: z, x: x[s], tape: tape), tape.maskColumn(weights, s))
+            let term = tape.mul(nll(s, z: z, privateSample: privates?[s], x: x[s], tape: tape), tape.maskColumn(weights, s))
             total = total.map { tape.add($0, term) } ?? term
         }
         return total!
