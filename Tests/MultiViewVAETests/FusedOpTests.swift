@@ -58,4 +58,21 @@ final class FusedOpTests: XCTestCase {
         XCTAssertEqual(shapes.count, 5)
         XCTAssertEqual(shapes.reduce(0) { $0 + $1.flops }, 2 * (2 * 3 * 6 * 5 + 3 * 3 * 5 * 4))
     }
+
+    func testWeightedLogSumExpGradientAndValue() {
+        let logits = uniform(3, 4, seed: 30, -5, 5)
+        // Positive weights: both inputs take gradients.
+        GradientCheck([logits, uniform(3, 4, seed: 31, 0.1, 1)]).run("weightedLogSumExp") { t, v in t.weightedLogSumExp(v[0], weights: v[1]) }
+        // Absent components (w = 0, a constant mask) are left out: gradients reach only present logits.
+        let mask = Matrix([[1, 0, 0.5, 0], [0, 0, 0, 2], [0.2, 0.3, 0, 0.5]])
+        GradientCheck([logits, mask], constants: [1]).run("weightedLogSumExp, absent components") { t, v in t.weightedLogSumExp(v[0], weights: v[1]) }
+        let tape = Tape()
+        // An absent component with a density e^{200} larger than the present ones changes nothing.
+        var far = logits
+        far[0, 1] = 200
+        let y = tape.value(tape.weightedLogSumExp(tape.constant(far), weights: tape.constant(mask)))
+        XCTAssertEqual(Double(y[0, 0]), log(exp(Double(logits[0, 0])) + 0.5 * exp(Double(logits[0, 2]))), accuracy: 1e-5)
+        XCTAssertEqual(Double(y[1, 0]), log(2) + Double(logits[1, 3]), accuracy: 1e-5)
+        XCTAssertEqual(tape.value(tape.weightedLogSumExp(tape.constant(logits), weights: tape.constant(Matrix(rows: 3, cols: 4))))[0, 0], -.infinity)
+    }
 }

@@ -20,6 +20,8 @@ extension Tape {
             backwardSmallLinearAlgebra(i)
         case .linear, .bceRowSum, .reparameterize:
             backwardFused(i)
+        case .weightedLogSumExp:
+            backwardWeightedLogSumExp(i)
         }
     }
 }

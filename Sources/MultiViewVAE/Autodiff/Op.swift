@@ -39,5 +39,6 @@ enum Op {
     case linear(Int, Int, Int, Activation)
     case bceRowSum(logits: Int, targets: Int)
     case reparameterize(mean: Int, logVar: Int, noise: Int)
+    case weightedLogSumExp(logits: Int, weights: Int)
 }
 

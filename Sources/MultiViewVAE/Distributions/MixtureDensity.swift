@@ -29,17 +29,17 @@ extension Tape {
         return addScalar(scale(sum(square(z), axis: .cols), -0.5), -0.5 * d * Foundation.log(2 * Float.pi))
     }
 
-    /// log Σ_c w_c N(z; μ_c, σ_c²) per row (rows × 1). A component absent from some rows (w_c = 0) enters
-    /// there as log(w_c + 1e-30) ≈ −69 below the others, so it vanishes without −∞ reaching the backward
-    /// pass; one absent from every row is skipped.
+    /// log Σ_c w_c N(z; μ_c, σ_c²) per row (rows × 1), over the components with w_c > 0 in that row
+    /// (`weightedLogSumExp`); a component absent from every row is not even evaluated.
     public func logDensity(_ z: Var, _ q: PosteriorMixture) -> Var {
         guard let w = q.weights else { return logDensity(z, q.components[0]) }
-        var terms: Var?
+        var terms: Var?, present: Var?
         for (c, component) in q.components.enumerated() where hasWeight(q, c) {
-            let t = add(logDensity(z, component), log(addScalar(sliceColumns(w, c, count: 1), 1e-30)))
+            let t = logDensity(z, component), wc = sliceColumns(w, c, count: 1)
             terms = terms.map { concatColumns($0, t) } ?? t
+            present = present.map { concatColumns($0, wc) } ?? wc
         }
-        return logsumexp(terms!)
+        return weightedLogSumExp(terms!, weights: present!)
     }
 
     /// Whether component c has positive weight in any row (always true for a single Gaussian).
