@@ -53,6 +53,7 @@ final class ConfigTests: XCTestCase {
         expectInvalid("model: {type: jpvae, latent: [2, 3, 4]}", "model.latent")
         expectInvalid(minimal + "data: {source: npy, views: [a.npy]}", "data.views")
         expectInvalid("model: {type: aggregated, privateLatent: -1}", "model.privateLatent")
+        expectInvalid(minimal + "training: {warmupSteps: -1}", "training.warmupSteps")
         expectInvalid("model: {type: jpvae, privateLatent: 2}", "model.privateLatent")
         expectInvalid("model: {type: aggregated, aggregator: sumPooling, mixtureComponents: 0}", "model.mixtureComponents")
         expectInvalid("model: {type: aggregated, aggregator: moe, mixtureComponents: 3}", "model.mixtureComponents")
@@ -114,5 +115,12 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(a.beta(step: 60, totalSteps: 100, top: 2), 0.8, accuracy: 1e-6)
         let constant = try ExperimentConfig.parse(yaml: minimal).training.annealing
         XCTAssertEqual(constant.beta(step: 3, totalSteps: 100, top: 0.7), 0.7)
+    }
+
+    func testWarmupRampsTheLearningRateLinearly() throws {
+        let t = try ExperimentConfig.parse(yaml: minimal + "training: {learningRate: 0.01, warmupSteps: 4}").training
+        XCTAssertEqual((0..<6).map { t.learningRate(step: $0) }, [0.0025, 0.005, 0.0075, 0.01, 0.01, 0.01])
+        let none = try ExperimentConfig.parse(yaml: minimal + "training: {learningRate: 0.01}").training
+        XCTAssertEqual(none.learningRate(step: 0), 0.01)
     }
 }

@@ -6,6 +6,10 @@ public struct TrainingConfig: Codable, Equatable {
     /// Global batch size: the same at any world size (each rank takes a slice).
     public var batchSize: Int
     public var learningRate: Float
+    /// The learning rate rises linearly from learningRate/warmupSteps to learningRate over the first
+    /// `warmupSteps` steps (0: none). Adam's first steps move every weight by about the learning rate
+    /// in a coherent direction, which can blow up deep encoder → pooling → head stacks.
+    public var warmupSteps: Int
     public var optimizer: Optimizer
     public var weightDecay: Float
     /// Weight of the KL term (the top of the annealing ramp when cycles > 0).
@@ -21,7 +25,7 @@ public struct TrainingConfig: Codable, Equatable {
     public var keepCheckpoints: Int
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case epochs, batchSize, learningRate, optimizer, weightDecay, beta, annealing, logEvery, validate
+        case epochs, batchSize, learningRate, warmupSteps, optimizer, weightDecay, beta, annealing, logEvery, validate
         case checkpointEveryEpochs, keepCheckpoints
     }
 
@@ -33,6 +37,7 @@ public struct TrainingConfig: Codable, Equatable {
         epochs = try c.value(.epochs, default: 30)
         batchSize = try c.value(.batchSize, default: 32)
         learningRate = try c.value(.learningRate, default: 1e-3)
+        warmupSteps = try c.value(.warmupSteps, default: 0)
         optimizer = try c.value(.optimizer, default: .adam)
         weightDecay = try c.value(.weightDecay, default: 0)
         beta = try c.value(.beta, default: 1)
@@ -44,11 +49,17 @@ public struct TrainingConfig: Codable, Equatable {
         if epochs < 1 { throw c.invalid(.epochs, "must be ≥ 1") }
         if batchSize < 1 { throw c.invalid(.batchSize, "must be ≥ 1") }
         if !(learningRate > 0) { throw c.invalid(.learningRate, "must be > 0") }
+        if warmupSteps < 0 { throw c.invalid(.warmupSteps, "must be ≥ 0 (0 = no warm-up)") }
         if weightDecay < 0 { throw c.invalid(.weightDecay, "must be ≥ 0") }
         if beta < 0 { throw c.invalid(.beta, "must be ≥ 0") }
         if logEvery < 1 { throw c.invalid(.logEvery, "must be ≥ 1") }
         if checkpointEveryEpochs < 0 { throw c.invalid(.checkpointEveryEpochs, "must be ≥ 0") }
         if keepCheckpoints < 1 { throw c.invalid(.keepCheckpoints, "must be ≥ 1") }
+    }
+
+    /// The learning rate of step `step` (0-based), after the warm-up.
+    public func learningRate(step: Int) -> Float {
+        warmupSteps > 0 && step < warmupSteps ? learningRate * Float(step + 1) / Float(warmupSteps) : learningRate
     }
 }
 

@@ -128,6 +128,7 @@ public final class Trainer {
                 let loss = Double(control[Control.loss])
                 guard loss.isFinite, control[Control.nonFinite] == 0 else { throw TrainingError.nonFinite(step: state.step, loss: loss) }
                 // Mean gradient over the global batch on this rank's shard; its gradients come back zeroed.
+                optimizer.learningRate = t.learningRate(step: state.step)
                 optimizer.update(shard: mine, params: arena.values, grads: shardGradients, gradScale: 1 / Float(rows), zeroGradients: true)
                 if comm.size > 1 { arena.zeroGradients() }  // the local sums were only read by the reduce-scatter
                 let optimizerEnd = monotonicSeconds()
