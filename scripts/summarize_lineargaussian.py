@@ -32,6 +32,11 @@ def drift(evaluation_path):
     return statistics.mean(rows[-n:]) - statistics.mean(rows[-2 * n:-n])
 
 
+def rd(report, key):
+    """A rate–distortion term of a report (NaN for reports written before it existed)."""
+    return report.get("rateDistortion", {}).get(key, float("nan"))
+
+
 def main(paths):
     groups = defaultdict(list)
     for p in paths:
@@ -42,8 +47,8 @@ def main(paths):
             report = report.get("linearGaussian", report)  # newer reports nest the exact evaluation
             report["drift"] = drift(p)
             groups[(m.group(3) or "", m.group(1), m.group(2))].append(report)
-    print("| modalities | aggregator | bound | runs | LLH model | LLH MLE | relative gap | weak MCC | strong MCC | full rate | loss drift |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| modalities | aggregator | bound | runs | LLH model | LLH MLE | relative gap | weak MCC | strong MCC | full rec. | full rate | cross rec. | cross rate | loss drift |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for variant, label in [("-k2", "2"), ("", "5")]:
       for agg in ["poe", "moe", "mopoe", "sumpooling", "selfattention"]:
         for bound in ["masked", "mixture", "elbo"]:

@@ -57,6 +57,13 @@ public final class Tape {
     /// Rewinds the tape for the next step; buffers are kept for reuse.
     public func reset() { count = 0 }
 
+    /// Drops the nodes recorded after position `mark` (a previous `count`), keeping the earlier ones:
+    /// evaluation loops record shared work once and rewind between Monte-Carlo draws.
+    public func rewind(to mark: Int) {
+        precondition(mark >= 0 && mark <= count, "rewind(to: \(mark)) outside 0…\(count)")
+        count = mark
+    }
+
     // MARK: Recording
 
     /// Records a node whose value buffer is owned by the tape; returns its handle.

@@ -17,6 +17,8 @@ public struct AggregatedLinearGaussianEvaluation {
         public var strongMCC: Double
         /// Mean KL(q(z|x) ‖ p(z)) over the rows (the full rate).
         public var fullRate: Double
+        /// Full and cross reconstructions and rates (`RateDistortion`, under the decoders' own noise).
+        public var rateDistortion: RateDistortion?
         public var rows: Int
     }
 
@@ -125,6 +127,7 @@ public struct AggregatedLinearGaussianEvaluation {
         return Report(modelLogLikelihood: llh, mleLogLikelihood: mle,
                       relativeGap: ProbabilisticPCA.relativeGap(modelLLH: llh, mleLLH: mle),
                       weakMCC: try MeanCorrelationCoefficient.weak(z, q.mean), strongMCC: MeanCorrelationCoefficient.strong(z, q.mean),
-                      fullRate: rate / Double(Swift.max(q.mean.rows, 1)), rows: subset.count)
+                      fullRate: rate / Double(Swift.max(q.mean.rows, 1)),
+                      rateDistortion: RateDistortion.measure(model, views: views), rows: subset.count)
     }
 }
