@@ -137,6 +137,8 @@ final class GradientCheckTests: XCTestCase {
     func testGaussianLogDensity() {
         let shapes: [(x: (Int, Int), mean: (Int, Int), logVar: (Int, Int))] = [
             ((3, 4), (3, 4), (3, 4)),
+            ((3, 4), (3, 4), (1, 4)),   // the fast paths: full x and mean, per-column or scalar log-variance
+            ((3, 4), (3, 4), (1, 1)),
             ((3, 4), (1, 4), (3, 1)),
             ((3, 4), (3, 1), (1, 1)),
             ((1, 4), (3, 4), (1, 4)),
@@ -155,6 +157,8 @@ final class GradientCheckTests: XCTestCase {
     func testLaplaceLogDensity() {
         let shapes: [(x: (Int, Int), loc: (Int, Int), logScale: (Int, Int))] = [
             ((3, 4), (3, 4), (3, 4)),
+            ((3, 4), (3, 4), (1, 4)),   // the fast paths: full x and mean, per-column or scalar log-variance
+            ((3, 4), (3, 4), (1, 1)),
             ((3, 4), (1, 4), (3, 1)),
             ((3, 4), (3, 1), (1, 1)),
         ]

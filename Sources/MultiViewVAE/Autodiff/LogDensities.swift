@@ -32,6 +32,15 @@ extension Tape {
         let out = record(.gaussianLogDensity(x: x.id, mean: mean.id, logVar: logVar.id), rows: s.rows, cols: s.cols,
                          needsGrad: nx.needsGrad || nm.needsGrad || nv.needsGrad)
         let y = nodes[out.id].value
+        if let layout = gaussianFastLayout(nx, nm, nv, s.rows, s.cols) {
+            // x and mean full; log-variance full, per column or scalar: one exp per distinct variance.
+            let c = s.cols, lvs = nv.value
+            forEachVariance(layout, rows: s.rows, cols: c) { k, iv in
+                let d = nx.value[k] - nm.value[k], lv = lvs[iv]
+                y[k] = -halfLog2Pi - 0.5 * lv - 0.5 * d * d * Foundation.exp(-lv)
+            }
+            return out
+        }
         for i in 0..<s.rows {
             for j in 0..<s.cols {
                 let d = nx.value[bindex(i, j, nx.rows, nx.cols)] - nm.value[bindex(i, j, nm.rows, nm.cols)]
@@ -40,6 +49,27 @@ extension Tape {
             }
         }
         return out
+    }
+
+    /// How the log-variance of a Gaussian density lines up with full-size x and mean, when it does.
+    enum VarianceLayout { case full, perColumn, scalar }
+
+    func gaussianFastLayout(_ nx: Node, _ nm: Node, _ nv: Node, _ r: Int, _ c: Int) -> VarianceLayout? {
+        guard nx.rows == r, nx.cols == c, nm.rows == r, nm.cols == c else { return nil }
+        if nv.rows == r && nv.cols == c { return .full }
+        if nv.rows == 1 && nv.cols == c { return .perColumn }
+        if nv.rows == 1 && nv.cols == 1 { return .scalar }
+        return nil
+    }
+
+    /// Calls body(k, iv) for every element k of an r×c result with iv the index of its log-variance.
+    @inline(__always)
+    func forEachVariance(_ layout: VarianceLayout, rows r: Int, cols c: Int, _ body: (Int, Int) -> Void) {
+        switch layout {
+        case .full: for k in 0..<(r * c) { body(k, k) }
+        case .perColumn: for i in 0..<r { for j in 0..<c { body(i * c + j, j) } }
+        case .scalar: for k in 0..<(r * c) { body(k, 0) }
+        }
     }
 
     /// log Laplace(x; loc, exp(logScale)) = −log 2 − logScale − |x − loc| / scale, elementwise with broadcasting.
@@ -72,6 +102,16 @@ extension Tape {
             }
         case let .gaussianLogDensity(x, m, v):
             let nx = nodes[x], nm = nodes[m], nv = nodes[v]
+            if let layout = gaussianFastLayout(nx, nm, nv, r, c) {
+                forEachVariance(layout, rows: r, cols: c) { k, iv in
+                    let d = nx.value[k] - nm.value[k]
+                    let p = Foundation.exp(-nv.value[iv]), gk = g[k]
+                    if nx.needsGrad { nx.grad[k] -= gk * d * p }
+                    if nm.needsGrad { nm.grad[k] += gk * d * p }
+                    if nv.needsGrad { nv.grad[iv] += gk * (0.5 * d * d * p - 0.5) }
+                }
+                return
+            }
             for i in 0..<r {
                 for j in 0..<c {
                     let ix = bindex(i, j, nx.rows, nx.cols), im = bindex(i, j, nm.rows, nm.cols), iv = bindex(i, j, nv.rows, nv.cols)
