@@ -22,6 +22,8 @@ extension Tape {
             backwardFused(i)
         case .weightedLogSumExp:
             backwardWeightedLogSumExp(i)
+        case .maskedAttention, .reshape:
+            backwardAttention(i)
         }
     }
 }

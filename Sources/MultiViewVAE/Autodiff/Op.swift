@@ -40,5 +40,7 @@ enum Op {
     case bceRowSum(logits: Int, targets: Int)
     case reparameterize(mean: Int, logVar: Int, noise: Int)
     case weightedLogSumExp(logits: Int, weights: Int)
+    case maskedAttention(q: Int, k: Int, v: Int, mask: Int, heads: Int)
+    case reshape(Int)
 }
 
