@@ -1,7 +1,7 @@
 /// The model and its networks.
 public struct ModelConfig: Codable, Equatable {
     public enum Kind: String, Codable, Equatable { case jpvae, aggregated }
-    public enum AggregatorKind: String, Codable, Equatable, CaseIterable { case poe, moe, mopoe, sumPooling }
+    public enum AggregatorKind: String, Codable, Equatable, CaseIterable { case poe, moe, mopoe, sumPooling, selfAttention }
     public enum Likelihood: String, Codable, Equatable { case bernoulli, gaussian, laplace }
 
     public var type: Kind
@@ -28,10 +28,15 @@ public struct ModelConfig: Codable, Equatable {
     public var mixtureComponents: Int
     /// aggregated: size of each modality's private latent (paper §3.2); 0 = shared latent only.
     public var privateLatent: Int
+    /// aggregated, selfAttention: attention heads per block (poolingSize must be divisible by it) and
+    /// the number of pre-layer-norm attention blocks.
+    public var attentionHeads: Int
+    public var attentionBlocks: Int
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case type, latent, encoderHidden, decoderHidden, activation, likelihood, fixedLogScale, prior
         case aggregator, bound, featureSize, poolingSize, aggregatorHidden, mixtureComponents, privateLatent
+        case attentionHeads, attentionBlocks
     }
 
     public init(from decoder: Decoder) throws {
@@ -53,6 +58,8 @@ public struct ModelConfig: Codable, Equatable {
         aggregatorHidden = try c.value(.aggregatorHidden, default: [256])
         mixtureComponents = try c.value(.mixtureComponents, default: 1)
         privateLatent = try c.value(.privateLatent, default: 0)
+        attentionHeads = try c.value(.attentionHeads, default: 4)
+        attentionBlocks = try c.value(.attentionBlocks, default: 2)
         if latent.isEmpty || latent.contains(where: { $0 < 1 }) { throw c.invalid(.latent, "latent sizes must be ≥ 1") }
         if encoderHidden.contains(where: { $0 < 1 }) { throw c.invalid(.encoderHidden, "layer sizes must be ≥ 1") }
         if decoderHidden.contains(where: { $0 < 1 }) { throw c.invalid(.decoderHidden, "layer sizes must be ≥ 1") }
@@ -64,6 +71,11 @@ public struct ModelConfig: Codable, Equatable {
         if mixtureComponents < 1 { throw c.invalid(.mixtureComponents, "must be ≥ 1 (1 = a single Gaussian)") }
         if mixtureComponents > 1 && [.poe, .moe, .mopoe].contains(aggregator) {
             throw c.invalid(.mixtureComponents, "applies to learnt aggregators (sumPooling, selfAttention); \(aggregator.rawValue) fixes its own components")
+        }
+        if attentionHeads < 1 { throw c.invalid(.attentionHeads, "must be ≥ 1") }
+        if attentionBlocks < 1 { throw c.invalid(.attentionBlocks, "must be ≥ 1") }
+        if aggregator == .selfAttention && poolingSize % attentionHeads != 0 {
+            throw c.invalid(.attentionHeads, "selfAttention splits poolingSize = \(poolingSize) into \(attentionHeads) heads of equal size: poolingSize must be divisible by attentionHeads")
         }
         if type == .aggregated && latent.count != 1 {
             throw c.invalid(.latent, "an aggregated model has one shared latent: give a single size")

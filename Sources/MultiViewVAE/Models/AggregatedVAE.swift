@@ -52,6 +52,10 @@ public final class AggregatedVAE: MultiViewModel {
         case .sumPooling:
             aggregator = SumPooling("aggregator", features: features, latent: latent, modalities: k, hidden: config.aggregatorHidden,
                                     pooling: config.poolingSize, components: config.mixtureComponents, activation: config.activation, arena: arena)
+        case .selfAttention:
+            aggregator = SelfAttention("aggregator", features: features, latent: latent, modalities: k, hidden: config.aggregatorHidden,
+                                       width: config.poolingSize, heads: config.attentionHeads, blocks: config.attentionBlocks,
+                                       components: config.mixtureComponents, activation: config.activation, arena: arena)
         }
         privateLatents = config.privateLatent > 0
             ? PrivateLatents("modality", features: features, size: config.privateLatent, modalities: k, arena: arena) : nil
