@@ -136,6 +136,7 @@ final class SelfAttentionTests: XCTestCase {
         }
     }
 
+    /// One variant also has private latents (they sit beside the aggregator, so any aggregator takes them).
     func testTrainsUnderTheMaskedAndMixtureBounds() throws {
         // Three modalities x_s = z W_s + noise from a 2-d latent; a fifth of the rows miss one modality.
         let n = 400
@@ -147,11 +148,11 @@ final class SelfAttentionTests: XCTestCase {
         var observed = [UInt8](repeating: 1, count: n * 3)
         for r in 0..<n where rng.nextUniform() < 0.2 { observed[r * 3 + rng.nextInt(below: 3)] = 0 }
         let data = try MultiViewDataset(views: views.map { ViewSource.matrix($0) }, mask: try ViewMask(rows: n, views: 3, values: observed))
-        for (bound, components) in [("masked", 1), ("masked", 3), ("mixture", 3)] {
+        for (bound, components, privateLatent) in [("masked", 1, 0), ("masked", 3, 2), ("mixture", 3, 0)] {
             let config = try ExperimentConfig.parse(yaml: """
                 seed: 2
                 data: {source: npy, views: [a.npy, b.npy, c.npy]}
-                model: {type: aggregated, aggregator: selfAttention, bound: \(bound), mixtureComponents: \(components), latent: 2,
+                model: {type: aggregated, aggregator: selfAttention, bound: \(bound), mixtureComponents: \(components), privateLatent: \(privateLatent), latent: 2,
                         encoderHidden: [16], featureSize: 8, poolingSize: 8, attentionHeads: 2, attentionBlocks: 2,
                         aggregatorHidden: [8], decoderHidden: [16], likelihood: gaussian}
                 training: {epochs: 4, batchSize: 40, learningRate: 0.01, validate: false}
@@ -162,8 +163,8 @@ final class SelfAttentionTests: XCTestCase {
             var losses: [Double] = []
             trainer.observer = { if case let .epochFinished(s) = $0 { losses.append(s.trainLoss) } }
             XCTAssertEqual(try trainer.run(), .completed)
-            XCTAssertTrue(losses.allSatisfy(\.isFinite), "\(bound) \(components)")
-            XCTAssertLessThan(losses.last!, losses.first! - 1, "\(bound) \(components): \(losses)")
+            XCTAssertTrue(losses.allSatisfy(\.isFinite), "\(bound) \(components) \(privateLatent)")
+            XCTAssertLessThan(losses.last!, losses.first! - 1, "\(bound) \(components) \(privateLatent): \(losses)")
         }
     }
 }
