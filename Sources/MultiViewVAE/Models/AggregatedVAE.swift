@@ -96,7 +96,8 @@ public final class AggregatedVAE: MultiViewModel {
             for r in 0..<b { for s in 0..<k { p[r * k + s] = batch.observed(r, view: s) ? 1 : 0 } }
         }
         let h = features(x, tape: tape)
-        let qM = aggregator.distribution(features: h, mask: observed, tape: tape, arena: arena)
+        // q(z | x_M) given every observed modality (the mixture bound uses unimodal posteriors only).
+        let qM = bound == .mixture ? nil : aggregator.distribution(features: h, mask: observed, tape: tape, arena: arena)
         let draw = Draw(batch: batch, seed: seed)
         // Private latents: one draw per modality from q(z̃_s | x_s), and the private KL per modality.
         let privateQ = privateLatents?.posteriors(h, tape: tape, arena: arena)
@@ -105,12 +106,12 @@ public final class AggregatedVAE: MultiViewModel {
         var reconstruction: Var, kl: Var
         switch bound {
         case .elbo:
-            (reconstruction, kl) = term(qM, slot: 0, x: x, privates: privates, weights: observed, against: nil, draw: draw, tape: tape)
+            (reconstruction, kl) = term(qM!, slot: 0, x: x, privates: privates, weights: observed, against: nil, draw: draw, tape: tape)
         case .masked:
             let subset = tape.input(rows: b, cols: k) { MaskSampler.fill($0, batch: batch, seed: seed) }
             let qS = aggregator.distribution(features: h, mask: subset, tape: tape, arena: arena)
             let given = term(qS, slot: 0, x: x, privates: privates, weights: subset, against: nil, draw: draw, tape: tape)  // L(x_S)
-            let rest = term(qM, slot: 1, x: x, privates: privates, weights: tape.sub(observed, subset), against: qS,          // L(x_{M∖S} | x_S)
+            let rest = term(qM!, slot: 1, x: x, privates: privates, weights: tape.sub(observed, subset), against: qS,          // L(x_{M∖S} | x_S)
                             draw: draw, tape: tape)
             reconstruction = tape.add(given.reconstruction, rest.reconstruction)
             kl = tape.add(given.kl, rest.kl)
