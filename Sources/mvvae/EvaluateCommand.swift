@@ -10,6 +10,11 @@ struct EvaluateCommand: ParsableCommand {
             Reports JPVAE's paper metrics: reconstruction and imputation cross-entropy per view (Table 1),
             active units (Table 2), the latent cross-correlation and its Frobenius norm (Fig. 4), and the
             accuracy of MLP classifiers trained and tested on reconstructed and imputed views (Table 3).
+
+            Aggregated models: importance-sampled log p(x_M) (N = evaluation.importanceSamples draws from
+            q(z|x_M)), log p(x_s | x_rest) per modality, full and cross reconstruction, dropped-view imputation
+            (data.missingRate), latent linear-classification accuracy, and for images a cross-generation grid
+            <run>/cross-generation.png; on linear-gaussian data also the exact log-likelihood gap and MCC.
             """)
 
     @Option(name: .customLong("run"), help: "Run folder (as given to mvvae train --run).")
@@ -24,13 +29,17 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Where to write the JSON report (default: <run>/evaluation.json).")
     var output: String?
 
-    @Flag(help: "Skip the classifiers of Table 3 (faster).")
+    @Flag(help: "Skip the classifiers (JPVAE: Table 3; aggregated: the latent linear classifier).")
     var noClassifiers = false
+
+    @Option(help: "Aggregated models on images: test images of each kind in the cross-generation grid (0: no grid).")
+    var gridImages: Int = 12
 
     @Option(help: "BLAS threads.")
     var threads: Int = 1
 
     func run() throws {
+        guard gridImages >= 0 else { throw ValidationError("--grid-images must be 0 (no grid) or more, got \(gridImages)") }
         BLASThreads.set(max(threads, 1))
         do {
             let ctx = try RunContext(run: runFolder, checkpoint: checkpoint, overrides: overrides)
@@ -60,21 +69,41 @@ struct EvaluateCommand: ParsableCommand {
         }
     }
 
-    /// Aggregated models: the exact linear-Gaussian evaluation when the data is the simulation.
+    /// Aggregated models: the importance-sampled evaluation on the test split, a cross-generation grid
+    /// for image data, and the exact linear-Gaussian evaluation when the data is that simulation.
     func evaluateAggregated(_ model: AggregatedVAE, ctx: RunContext, data: ExperimentData) throws {
-        guard let sim = data.simulation else {
-            throw ValidationError("mvvae evaluate supports aggregated models on data.source linear-gaussian so far (exact log-likelihood); other data comes with the importance-sampled evaluation")
-        }
-        let report = try AggregatedLinearGaussianEvaluation(model: model).run(rows: data.train, trueLatents: sim.latents)
+        let start = monotonicSeconds()
+        let evalConfig = ctx.config.evaluation
+        let train = evalConfig.trainLimit > 0 && evalConfig.trainLimit < data.train.count
+            ? DataSubset(dataset: data.train.dataset, indices: Array(data.train.indices.prefix(evalConfig.trainLimit))) : data.train
         let path = output ?? (runFolder as NSString).appendingPathComponent("evaluation.json")
+        let folder = (path as NSString).deletingLastPathComponent
+        var report = try AggregatedEvaluation(model: model, config: evalConfig, seed: ctx.config.seed)
+            .run(train: train, test: data.test, unmaskedTest: data.unmaskedTest, classify: !noClassifiers) { print("evaluate: \($0)") }
+        if let layout = data.imageLayout, gridImages > 0 {
+            let gridPath = (folder as NSString).appendingPathComponent("cross-generation.png")
+            let grid = CrossGenerationGrid(model: model, layout: .init(height: layout.height, width: layout.width, pixels: layout.pixels))
+            report.crossGenerationGrid = try grid.write(test: data.test, truth: data.unmaskedTest, images: gridImages, to: gridPath).path
+        }
+        var file = AggregatedEvaluationFile(general: report)
+        if let sim = data.simulation {
+            // The exact evaluation fits PPCA on complete rows: the training rows before any simulated drops.
+            let rows = DataSubset(dataset: sim.dataset, indices: data.train.indices)
+            do {
+                file.linearGaussian = try AggregatedLinearGaussianEvaluation(model: model).run(rows: rows, trueLatents: sim.latents)
+            } catch let e as AggregatedLinearGaussianEvaluation.Failure {
+                file.linearGaussianSkipped = "\(e)"
+            }
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(report).write(to: URL(fileURLWithPath: path), options: .atomic)
-        print("\n### \(runFolder) (\(ctx.config.model.aggregator.rawValue), \(ctx.config.model.bound.rawValue) bound, \(report.rows) training rows)\n")
-        print("| LLH model | LLH MLE (PPCA) | relative gap | weak MCC | strong MCC | full rate |\n|---|---|---|---|---|---|")
-        print(String(format: "| %.4f | %.4f | %.3e | %.4f | %.4f | %.3f |", report.modelLogLikelihood, report.mleLogLikelihood,
-                     report.relativeGap, report.weakMCC, report.strongMCC, report.fullRate))
-        print("written to \(path)")
+        try encoder.encode(file).write(to: URL(fileURLWithPath: path), options: .atomic)
+        let title = "\(runFolder) (\(ctx.config.model.aggregator.rawValue), \(ctx.config.model.bound.rawValue) bound, step \(ctx.checkpoint.state.training.step))"
+        let text = file.markdown(title: title)
+        let markdownPath = (path as NSString).deletingPathExtension + ".md"
+        try text.write(toFile: markdownPath, atomically: true, encoding: .utf8)
+        print(text)
+        print(String(format: "evaluation took %.1f s; written to %@ and %@", monotonicSeconds() - start, path, markdownPath))
     }
 
     func markdown(_ r: JPVAEEvaluation.Report, step: Int, cross: String) -> String {

@@ -66,6 +66,9 @@ expect_error "would change the resumed run" "$bin" train --config "$config" --ru
 expect_error "no features" "$bin" train --config "$work/empty-view.yaml" --run "$work/r1"
 expect_error "evaluation.classifierHidden" "$bin" train --config "$config" --set 'evaluation.classifierHidden=[0]'
 expect_error "no valid checkpoint" "$bin" evaluate --run "$work/empty"
+expect_error "--grid-images must be" "$bin" evaluate --run "$work/run" --grid-images=-1
+expect_error "data.missingRate" "$bin" train --config "$config" --set data.missingRate=0.9
+expect_error "evaluation.importanceSamples" "$bin" train --config "$config" --set evaluation.importanceSamples=0
 expect_error "--given must be 1 or 2" "$bin" impute --run "$work/run" --given 3 --test 4 --output "$work/x.npy"
 expect_error "exactly one of" "$bin" impute --run "$work/run" --output "$work/x.npy"
 expect_error "Unknown option" "$bin" train --config "$config" --bogus

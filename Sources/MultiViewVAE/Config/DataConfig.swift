@@ -25,6 +25,9 @@ public struct DataConfig: Codable, Equatable {
     /// npy: fraction of rows held out for validation and for test.
     public var validationFraction: Double
     public var testFraction: Double
+    /// Share of views to drop at random from every split (missing completely at random, seeded by
+    /// `seed`; each row keeps at least one view; combined with `mask` when one is given). 0 = none.
+    public var missingRate: Double
     /// Use only the first N training rows (after the split); handy for quick runs. 0 = all.
     public var trainLimit: Int
     /// Use only the first N test rows; 0 = all.
@@ -41,7 +44,7 @@ public struct DataConfig: Codable, Equatable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case source, directory, imageViews, binarize, views, labels, mask, validationSize, validationFraction
-        case testFraction, trainLimit, testLimit, modalities, latentDimension, samples, noiseVariance, dimensions, dataSeed
+        case testFraction, missingRate, trainLimit, testLimit, modalities, latentDimension, samples, noiseVariance, dimensions, dataSeed
     }
 
     public static let fashionDirectory = "/usr/share/datasets/fashion-mnist"
@@ -61,6 +64,7 @@ public struct DataConfig: Codable, Equatable {
         validationSize = try c.value(.validationSize, default: 10_000)
         validationFraction = try c.value(.validationFraction, default: 0.1)
         testFraction = try c.value(.testFraction, default: 0.1)
+        missingRate = try c.value(.missingRate, default: 0)
         trainLimit = try c.value(.trainLimit, default: 0)
         testLimit = try c.value(.testLimit, default: 0)
         modalities = try c.value(.modalities, default: 5)
@@ -84,6 +88,12 @@ public struct DataConfig: Codable, Equatable {
         if !(validationFraction >= 0 && validationFraction < 1) { throw c.invalid(.validationFraction, "must be in [0, 1)") }
         if !(testFraction >= 0 && testFraction < 1) || validationFraction + testFraction >= 1 {
             throw c.invalid(.testFraction, "must be in [0, 1) and leave rows for training")
+        }
+        if !(missingRate >= 0 && missingRate < 1) {
+            throw c.invalid(.missingRate, "must be a share of views in [0, 1), e.g. 0.3, got \(missingRate)")
+        }
+        if missingRate > 0, let k = viewCount, missingRate > MissingAtRandom.maximumRate(views: k) + 1e-12 {
+            throw c.invalid(.missingRate, "with \(k) views at most \(k - 1) of \(k) per row can be missing (one is always kept): use at most \(MissingAtRandom.maximumRate(views: k)), got \(missingRate)")
         }
         if trainLimit < 0 { throw c.invalid(.trainLimit, "must be ≥ 0") }
         if testLimit < 0 { throw c.invalid(.testLimit, "must be ≥ 0") }

@@ -103,9 +103,12 @@ public struct EvaluationConfig: Codable, Equatable {
     public var classifierLearningRate: Float
     /// Evaluate only the first N training rows when fitting statistics and classifiers (0: all).
     public var trainLimit: Int
+    /// Aggregated models: draws z_n ~ q(z | x_S) per row in the importance-sampled log-likelihoods.
+    public var importanceSamples: Int
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case imputation, samples, activeUnitThreshold, classifierHidden, classifierEpochs, classifierLearningRate, trainLimit
+        case importanceSamples
     }
 
     static func defaults() throws -> EvaluationConfig { try decodeDefaults(EvaluationConfig.self) }
@@ -120,6 +123,9 @@ public struct EvaluationConfig: Codable, Equatable {
         classifierEpochs = try c.value(.classifierEpochs, default: 10)
         classifierLearningRate = try c.value(.classifierLearningRate, default: 1e-3)
         trainLimit = try c.value(.trainLimit, default: 0)
+        importanceSamples = try c.value(.importanceSamples, default: 100)
+        // Draw n keys a 16-bit field of the evaluation random stream.
+        if !(1...65_535).contains(importanceSamples) { throw c.invalid(.importanceSamples, "must be between 1 and 65535, got \(importanceSamples)") }
         if samples < 1 { throw c.invalid(.samples, "must be ≥ 1") }
         if classifierEpochs < 1 { throw c.invalid(.classifierEpochs, "must be ≥ 1") }
         if classifierHidden.contains(where: { $0 < 1 }) { throw c.invalid(.classifierHidden, "layer sizes must be ≥ 1") }

@@ -82,6 +82,11 @@ public final class MultiViewDataset: Sendable {
         return labels
     }
 
+    /// The same views and labels with another observed-view mask (the data is shared, not copied).
+    public func replacingMask(_ mask: ViewMask?) throws -> MultiViewDataset {
+        try MultiViewDataset(views: views, names: names, labels: labels, mask: mask)
+    }
+
     // MARK: Access
 
     @inline(__always)

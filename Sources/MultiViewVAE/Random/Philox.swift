@@ -136,6 +136,8 @@ public enum RandomPurpose: UInt64 {
     case mask = 4
     case evaluation = 5
     case split = 6
+    /// Simulated missing modalities (`data.missingRate`): epoch = data file part, index = row.
+    case missingness = 7
 
     /// A stream id unique to (purpose, epoch, global sample index): 8 bits of purpose, 16 of epoch,
     /// 40 of index (a trillion rows).

@@ -5,6 +5,11 @@ public struct ExperimentData {
     public let viewNames: [String]
     /// Height and width of each view when the views are image blocks (for PNG grids).
     public let imageShapes: [(height: Int, width: Int)]?
+    /// With `data.missingRate`: the test rows with every view the data itself has (the simulated drops
+    /// undone), so imputations of dropped views can be compared with the truth. Nil otherwise.
+    public let unmaskedTest: DataSubset?
+    /// Image data: the full image size and, per view, the flat pixel indices it takes (for PNG grids).
+    public let imageLayout: (height: Int, width: Int, pixels: [[Int]])?
     /// The simulation behind `linear-gaussian` data: true parameters and latents.
     public let simulation: LinearGaussianData?
 
@@ -17,34 +22,55 @@ public struct ExperimentData {
         switch config.source {
         case .fashionMNIST:
             let layout = config.imageViews.layout
-            let train = try FashionMNIST.dataset(.train, layout: layout, binarizeAbove: config.binarize, directory: config.directory)
-            let test = try FashionMNIST.dataset(.test, layout: layout, binarizeAbove: config.binarize, directory: config.directory)
+            let fullTrain = try FashionMNIST.dataset(.train, layout: layout, binarizeAbove: config.binarize, directory: config.directory)
+            let fullTest = try FashionMNIST.dataset(.test, layout: layout, binarizeAbove: config.binarize, directory: config.directory)
+            // The two files draw their masks from different parts of the stream (part 0 = train, 1 = test).
+            let train = try Self.dropViews(fullTrain, config: config, seed: seed, part: 0)
+            let test = try Self.dropViews(fullTest, config: config, seed: seed, part: 1)
             var splits = try DataSplits(train: train, test: test, validation: .count(config.validationSize), seed: seed)
             splits = splits.limited(train: config.trainLimit, test: config.testLimit)
             self.splits = splits
             viewNames = layout.viewNames
             imageShapes = config.imageViews == .quadrants ? Array(repeating: (14, 14), count: 4)
                 : config.imageViews == .topBottom ? [(14, 28), (14, 28)] : [(28, 14), (28, 14)]
+            imageLayout = (FashionMNIST.height, FashionMNIST.width, layout.pixelIndices(height: FashionMNIST.height, width: FashionMNIST.width))
+            unmaskedTest = config.missingRate > 0 ? DataSubset(dataset: fullTest, indices: splits.test.indices) : nil
             simulation = nil
         case .npy:
-            let dataset = try MultiViewDataset(npyViews: config.views, labelsPath: config.labels, maskPath: config.mask)
+            let full = try MultiViewDataset(npyViews: config.views, labelsPath: config.labels, maskPath: config.mask)
+            let dataset = try Self.dropViews(full, config: config, seed: seed, part: 0)
             splits = try DataSplits(dataset: dataset, validation: .fraction(config.validationFraction),
                                     test: .fraction(config.testFraction), seed: seed)
                 .limited(train: config.trainLimit, test: config.testLimit)
             viewNames = dataset.names
             imageShapes = nil
+            imageLayout = nil
+            unmaskedTest = config.missingRate > 0 ? DataSubset(dataset: full, indices: splits.test.indices) : nil
             simulation = nil
         case .linearGaussian:
             let sim = try LinearGaussianData(.init(modalityCount: config.modalities, latentDimension: config.latentDimension,
                                                    dimensions: config.dimensions, sampleCount: config.samples,
                                                    noiseVariance: config.noiseVariance, seed: config.dataSeed))
-            splits = try DataSplits(dataset: sim.dataset, validation: .fraction(config.validationFraction),
+            let dataset = try Self.dropViews(sim.dataset, config: config, seed: seed, part: 0)
+            splits = try DataSplits(dataset: dataset, validation: .fraction(config.validationFraction),
                                     test: .fraction(config.testFraction), seed: seed)
                 .limited(train: config.trainLimit, test: config.testLimit)
             viewNames = sim.dataset.names
             imageShapes = nil
+            imageLayout = nil
+            unmaskedTest = config.missingRate > 0 ? DataSubset(dataset: sim.dataset, indices: splits.test.indices) : nil
             simulation = sim
         }
+    }
+}
+
+extension ExperimentData {
+    /// `dataset` with a share `data.missingRate` of its views dropped at random (on top of its own mask).
+    static func dropViews(_ dataset: MultiViewDataset, config: DataConfig, seed: UInt64, part: Int) throws -> MultiViewDataset {
+        guard config.missingRate > 0 else { return dataset }
+        let mask = try MissingAtRandom.mask(rows: dataset.count, views: dataset.viewCount, rate: config.missingRate, seed: seed,
+                                            part: part, explicit: dataset.mask)
+        return try dataset.replacingMask(mask)
     }
 }
 
