@@ -14,12 +14,14 @@ final class ImportanceSamplingTests: XCTestCase {
     static let latent = 2, dimensions = [5, 4, 6], noise = 0.5
 
     /// The hand-built model, its linear-Gaussian counterpart, and `rows` rows drawn from it.
-    func linearGaussian(rows: Int, expertVarianceFactor: Double = 1) throws
+    /// With `privateScale` > 0 every modality also has a one-dimensional private latent z̃_s entering as
+    /// x_s += privateScale · v_s z̃_s (v_s a unit vector); its encoder is left at the prior N(0, 1).
+    func linearGaussian(rows: Int, expertVarianceFactor: Double = 1, privateScale: Float = 0, aggregator: String = "poe") throws
         -> (model: AggregatedVAE, exact: LinearGaussianModel, views: [Matrix]) {
-        let l = Self.latent, k = Self.dimensions.count
+        let l = Self.latent, k = Self.dimensions.count, p = privateScale > 0 ? 1 : 0
         let config = try ExperimentConfig.parse(yaml: """
             data: {source: linear-gaussian, modalities: 3, latentDimension: 2, dimensions: [5, 4, 6]}
-            model: {type: aggregated, aggregator: poe, bound: elbo, latent: 2, encoderHidden: [], featureSize: 2,
+            model: {type: aggregated, aggregator: \(aggregator), bound: elbo, latent: 2, encoderHidden: [], featureSize: 2, privateLatent: \(p),
                     decoderHidden: [], activation: identity, likelihood: gaussian, fixedLogScale: \(0.5 * log(Self.noise))}
             """)
         let model = AggregatedVAE(config: config.model, dimensions: Self.dimensions, seed: 1)
@@ -28,18 +30,35 @@ final class ImportanceSamplingTests: XCTestCase {
         for (s, d) in Self.dimensions.enumerated() {
             let w = orthonormalColumns(rows: d, cols: l, rng: &rng)
             let b = (0..<d).map { _ in rng.nextNormal() }
-            loadings.append(w)
+            // The joint loading of (z, z̃_1, …, z̃_K): W_s, and the private column in slot s.
+            var joint = Matrix(rows: d, cols: l + k * p)
+            let v = orthonormalColumns(rows: d, cols: 1, rng: &rng)
+            for i in 0..<d {
+                for c in 0..<l { joint[i, c] = w[i, c] }
+                if p > 0 { joint[i, l + s] = privateScale * v[i, 0] }
+            }
+            loadings.append(joint)
             biases.append(b)
             let arena = model.arena
-            arena.setValue(model.decoders[s].layers[0].weight, w.transposed)
+            var decoder = Matrix(rows: l + p, cols: d)
+            for i in 0..<d {
+                for c in 0..<l { decoder[c, i] = w[i, c] }
+                if p > 0 { decoder[l, i] = privateScale * v[i, 0] }
+            }
+            arena.setValue(model.decoders[s].layers[0].weight, decoder)
             arena.setValue(model.decoders[s].layers[0].bias, Matrix(rows: 1, cols: d, b))
             // h_s = W_sᵀ(x_s − b_s): row-vector form x·W_s − b_sᵀW_s.
             arena.setValue(model.encoders[s].layers[0].weight, w)
             arena.setValue(model.encoders[s].layers[0].bias, Matrix(rows: 1, cols: l, (0..<l).map { c in
                 -(0..<d).reduce(Float(0)) { $0 + b[$1] * w[$1, c] }
             }))
+            if let head = model.privateLatents?.heads[s] {   // q(z̃_s | x_s) = N(0, 1), the prior
+                arena.setValue(head.weight, Matrix(rows: l, cols: 2 * p))
+                arena.setValue(head.bias, Matrix(rows: 1, cols: 2 * p))
+            }
             // Expert s: mean h_s, log-variance log(σ² · factor).
-            let expert = (model.aggregator as! ProductOfExperts).experts[s]
+            let product = model.aggregator as? ProductOfExperts ?? (model.aggregator as! MixtureOfProductsOfExperts).product
+            let expert = product.experts[s]
             var weight = Matrix(rows: l, cols: 2 * l)
             for c in 0..<l { weight[c, c] = 1 }
             arena.setValue(expert.weight, weight)
@@ -49,10 +68,10 @@ final class ImportanceSamplingTests: XCTestCase {
         let exact = LinearGaussianModel(loadings: loadings, biases: biases, noiseVariance: Self.noise)
         var views = Self.dimensions.map { Matrix(rows: rows, cols: $0) }
         for r in 0..<rows {
-            let z = (0..<l).map { _ in rng.nextNormal() }
+            let z = (0..<(l + k * p)).map { _ in rng.nextNormal() }
             for s in 0..<k {
                 for i in 0..<Self.dimensions[s] {
-                    views[s][r, i] = biases[s][i] + (0..<l).reduce(Float(0)) { $0 + loadings[s][i, $1] * z[$1] }
+                    views[s][r, i] = biases[s][i] + (0..<(l + k * p)).reduce(Float(0)) { $0 + loadings[s][i, $1] * z[$1] }
                         + Float(Self.noise.squareRoot()) * rng.nextNormal()
                 }
             }
@@ -94,7 +113,8 @@ final class ImportanceSamplingTests: XCTestCase {
     }
 
     /// A proposal 4× too wide: the N = 1 estimate (an ELBO sample) falls well short, and N = 2000 comes
-    /// within 0.02 nats per row of the closed form (mean over 40 rows; measured ≈ 0.002).
+    /// within 0.02 nats per row of the closed form, 0.03 for the conditional (means over 40 rows;
+    /// measured 0.001 and 0.004).
     func testEstimateConvergesToTheClosedFormAsDrawsGrow() throws {
         let (model, exact, views) = try linearGaussian(rows: 40, expertVarianceFactor: 4)
         let dataset = try MultiViewDataset(views: views.map { .matrix($0) })
@@ -105,7 +125,7 @@ final class ImportanceSamplingTests: XCTestCase {
         let many = try AggregatedEvaluation(model: model, config: try evaluationConfig(draws: 2000), seed: 5).run(train: all, test: all, classify: false)
         XCTAssertLessThan(one.logLikelihood, truth - 0.5, "one draw is a loose lower bound")
         XCTAssertEqual(many.logLikelihood, truth, accuracy: 0.02)
-        XCTAssertEqual(try XCTUnwrap(many.conditional[1].logLikelihood), rest, accuracy: 0.04)
+        XCTAssertEqual(try XCTUnwrap(many.conditional[1].logLikelihood), rest, accuracy: 0.03)
     }
 
     /// Rows missing a modality are scored on what they observe: log p(x_M) is the closed-form marginal
@@ -134,6 +154,36 @@ final class ImportanceSamplingTests: XCTestCase {
             XCTAssertEqual(report.fullReconstruction[s].rows, observing)
         }
         XCTAssertNil(report.missingImputation, "no hidden truth was given")
+    }
+
+    /// Private latents: z̃_s is integrated out with its prior as the proposal (the private encoders stay at
+    /// N(0, 1)); with N = 1000 the estimate comes within 0.04 nats per row of log N(x; b, W Wᵀ + V Vᵀ + σ²I),
+    /// and the conditional too (measured 0.007 and 0.002).
+    func testPrivateLatentsAreIntegratedOut() throws {
+        let (model, exact, views) = try linearGaussian(rows: 30, expertVarianceFactor: 3, privateScale: 0.6)
+        XCTAssertNotNil(model.privateLatents)
+        let all = DataSubset.all(try MultiViewDataset(views: views.map { .matrix($0) }))
+        let report = try AggregatedEvaluation(model: model, config: try evaluationConfig(draws: 1000), seed: 5).run(train: all, test: all, classify: false)
+        XCTAssertEqual(report.logLikelihood, try exact.logLikelihoods(views).reduce(0, +) / 30, accuracy: 0.04)
+        let conditional = try exact.conditionalLogLikelihoods(views, target: [0], given: [1, 2]).reduce(0, +) / 30
+        XCTAssertEqual(try XCTUnwrap(report.conditional[0].logLikelihood), conditional, accuracy: 0.04)
+    }
+
+    /// A mixture proposal (MoPoE: the uniform mixture of the PoEs of every non-empty subset, one of them
+    /// the exact posterior) is sampled ancestrally; with N = 1000 the estimate comes within 0.03 nats per
+    /// row of the closed form, also for rows missing a modality (measured: below 0.005).
+    func testMixtureProposalConverges() throws {
+        let (model, exact, views) = try linearGaussian(rows: 24, aggregator: "mopoe")
+        var values = [UInt8](repeating: 1, count: 24 * 3)
+        for r in 0..<24 where r % 4 == 3 { values[r * 3 + r % 3] = 0 }
+        let dataset = try MultiViewDataset(views: views.map { .matrix($0) }, mask: try ViewMask(rows: 24, views: 3, values: values))
+        let all = DataSubset.all(dataset)
+        let report = try AggregatedEvaluation(model: model, config: try evaluationConfig(draws: 1000), seed: 8).run(train: all, test: all, classify: false)
+        var truth = 0.0
+        for r in 0..<24 {
+            truth += try exact.logLikelihoods(views.map { $0.rows(r..<(r + 1)) }, modalities: (0..<3).filter { values[r * 3 + $0] != 0 })[0]
+        }
+        XCTAssertEqual(report.logLikelihood, truth / 24, accuracy: 0.03)
     }
 
     func testEstimatesDoNotDependOnChunking() throws {

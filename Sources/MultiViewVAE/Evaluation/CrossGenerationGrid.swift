@@ -82,14 +82,20 @@ public struct CrossGenerationGrid {
         return Summary(missing: missing, heldOut: heldOut, path: path)
     }
 
-    /// E[x_s | z̄] for every view s, with z̄ the mean of q(z | x_given).
+    /// E[x_s | z̄, z̃_s] for every view s, with z̄ the mean of q(z | x_given) and, with private latents,
+    /// z̃_s the mean of q(z̃_s | x_s) for given views and the prior's mean 0 for the others.
     func decodedMeans(x: [Matrix], given: Matrix) -> [Matrix] {
         let tape = Tape()
         let h = model.features(x.map { tape.constant($0) }, tape: tape)
         let q = model.aggregator.distribution(features: h, mask: tape.constant(given), tape: tape, arena: model.arena)
         let z = tape.mean(q)
+        let privateQ = model.privateLatents?.posteriors(h, tape: tape, arena: model.arena)
         return (0..<x.count).map { s in
-            tape.value(model.likelihoods[s].mean(output: model.decoders[s](z, tape: tape, arena: model.arena), tape: tape))
+            var input = z
+            if let privateQ {
+                input = tape.concatColumns(z, tape.mul(privateQ[s].mean, tape.maskColumn(tape.constant(given), s)))
+            }
+            return tape.value(model.likelihoods[s].mean(output: model.decoders[s](input, tape: tape, arena: model.arena), tape: tape))
         }
     }
 }

@@ -5,7 +5,9 @@ import Foundation
 ///
 ///     log p(x_S) ≈ log (1/N) Σ_n p(x_S | z_n) p(z_n) / q(z_n | x_S),   z_n ~ q(z | x_S),
 ///
-/// with ancestral draws for mixture posteriors (MixtureSampler). The estimate is a stochastic lower
+/// with ancestral draws for mixture posteriors (MixtureSampler). With private latents z̃_s the latent is
+/// (z, z̃_S), the proposal q(z | x_S) Π_{s∈S} q(z̃_s | x_s), and each weight gains Π_{s∈S} p(z̃_s) / q(z̃_s | x_s);
+/// a modality outside S is decoded with z̃_s drawn from its prior. The estimate is a stochastic lower
 /// bound (Jensen) that tightens as N grows and is exact for any N when q is the true posterior.
 /// Every modality is decoded at the same draws, so the expected reconstruction of the modalities
 /// outside S (cross-generation) comes along at the cost of their decoders.
@@ -45,8 +47,11 @@ public struct ImportanceSampler {
         let h = model.features(x.map { tape.constant($0) }, tape: tape)
         let q = model.aggregator.distribution(features: h, mask: tape.constant(subset), tape: tape, arena: model.arena)
         // q's parameters as plain values: the tape is reset for every group of draws below.
-        let components = q.components.map { (mean: Self.full(tape.value($0.mean), rows: rows), logVar: Self.full(tape.value($0.logVar), rows: rows)) }
+        let components = q.components.map { (mean: Self.full(tape.value($0.mean), rows: rows, cols: model.latent),
+                                             logVar: Self.full(tape.value($0.logVar), rows: rows, cols: model.latent)) }
         let weights = q.weights.map { tape.value($0) }
+        let privateQ = model.privateLatents?.posteriors(h, tape: tape, arena: model.arena)
+            .map { (mean: tape.value($0.mean), logVar: tape.value($0.logVar)) }
         func posterior(times g: Int) -> PosteriorMixture {
             let parts = components.map { GaussianPosterior(mean: tape.constant(Self.tile($0.mean, g)), logVar: tape.constant(Self.tile($0.logVar, g))) }
             guard let w = weights else { return PosteriorMixture(parts[0]) }
@@ -74,7 +79,12 @@ public struct ImportanceSampler {
             var logWeight = (0..<(g * rows)).map { Double(logP[$0, 0]) - Double(logQ[$0, 0]) }
             for s in 0..<k {
                 let target = Self.tile(targets[s], g)
-                let output = model.decoders[s](z, tape: tape, arena: model.arena)
+                var input = z
+                if let privateQ {
+                    let p = privateDraws(privateQ[s], modality: s, subset: subset, indices: indices, first: first, count: g, logWeight: &logWeight)
+                    input = tape.concatColumns(z, tape.constant(p))
+                }
+                let output = model.decoders[s](input, tape: tape, arena: model.arena)
                 let nll = tape.value(model.likelihoods[s].negativeLogLikelihood(output: output, target: tape.constant(target), tape: tape, arena: model.arena))
                 let mean = tape.value(model.likelihoods[s].mean(output: output, tape: tape))
                 let d = target.cols
@@ -97,10 +107,39 @@ public struct ImportanceSampler {
         return out
     }
 
-    /// A parameter that broadcasts one row (the prior's zeros, say) expanded to `rows` rows.
-    static func full(_ m: Matrix, rows: Int) -> Matrix {
-        guard m.rows == 1 && rows != 1 else { return m }
-        return tile(m, rows)
+    /// Draws of z̃_s, stacked like the shared draws: from q(z̃_s | x_s) for rows with s ∈ S (adding
+    /// log p(z̃_s) − log q(z̃_s | x_s) to their log-weights), from the prior N(0, I) otherwise. Row r's draw
+    /// n uses sub-sequence 1 + s of the stream the shared draw n comes from.
+    func privateDraws(_ q: (mean: Matrix, logVar: Matrix), modality s: Int, subset: Matrix, indices: [Int], first: Int, count g: Int,
+                      logWeight: inout [Double]) -> Matrix {
+        let rows = subset.rows, size = q.mean.cols
+        var out = Matrix(rows: g * rows, cols: size)
+        for j in 0..<g {
+            for r in 0..<rows {
+                var rng = RandomStream(seed: seed, stream: RandomPurpose.evaluation.stream(epoch: first + j, index: indices[r]), block: UInt64(1 + s) << 32)
+                let inferred = subset[r, s] != 0
+                var logRatio = 0.0
+                for c in 0..<size {
+                    let e = rng.nextNormal()
+                    guard inferred else { out[j * rows + r, c] = e; continue }
+                    let lv = q.logVar[r, c], v = q.mean[r, c] + Foundation.exp(0.5 * lv) * e
+                    out[j * rows + r, c] = v
+                    // log N(v; 0, 1) − log N(v; μ, σ²) = −v²/2 + e²/2 + lv/2.
+                    logRatio += Double(-0.5 * v * v + 0.5 * e * e + 0.5 * lv)
+                }
+                logWeight[j * rows + r] += logRatio
+            }
+        }
+        return out
+    }
+
+    /// A parameter that broadcasts (one row, or the 1 × 1 scalar of an empty product of experts)
+    /// expanded to rows × cols, so it can be tiled and sampled row by row.
+    static func full(_ m: Matrix, rows: Int, cols: Int) -> Matrix {
+        guard m.rows != rows || m.cols != cols else { return m }
+        var out = Matrix(rows: rows, cols: cols)
+        for r in 0..<rows { for c in 0..<cols { out[r, c] = m[m.rows == 1 ? 0 : r, m.cols == 1 ? 0 : c] } }
+        return out
     }
 
     /// `times` copies of m stacked vertically.
