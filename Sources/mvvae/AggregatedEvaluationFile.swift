@@ -1,9 +1,9 @@
 import Foundation
 import MultiViewVAE
 
-/// What `mvvae evaluate` writes for an aggregated run: the general (importance-sampled) report and, on
-/// linear-Gaussian data, the exact report. Both are encoded side by side at the top level of one JSON
-/// object (their keys differ), so scripts that read the exact report's keys keep working.
+/// What `mvvae evaluate` writes for an aggregated run: the general (importance-sampled) report's keys at
+/// the top level and, on linear-Gaussian data, the exact report nested under `linearGaussian` (both have
+/// a `fullRate`, over different rows; scripts/summarize_lineargaussian.py reads the nested one).
 struct AggregatedEvaluationFile: Codable {
     var general: AggregatedEvaluation.Report
     var linearGaussian: AggregatedLinearGaussianEvaluation.Report?
@@ -12,19 +12,20 @@ struct AggregatedEvaluationFile: Codable {
 
     init(general: AggregatedEvaluation.Report) { self.general = general }
 
-    enum Keys: String, CodingKey { case linearGaussianSkipped }
+    enum Keys: String, CodingKey { case linearGaussian, linearGaussianSkipped }
 
     func encode(to encoder: Encoder) throws {
         try general.encode(to: encoder)
-        try linearGaussian?.encode(to: encoder)
         var c = encoder.container(keyedBy: Keys.self)
+        try c.encodeIfPresent(linearGaussian, forKey: .linearGaussian)
         try c.encodeIfPresent(linearGaussianSkipped, forKey: .linearGaussianSkipped)
     }
 
     init(from decoder: Decoder) throws {
         general = try AggregatedEvaluation.Report(from: decoder)
-        linearGaussian = try? AggregatedLinearGaussianEvaluation.Report(from: decoder)
-        linearGaussianSkipped = try decoder.container(keyedBy: Keys.self).decodeIfPresent(String.self, forKey: .linearGaussianSkipped)
+        let c = try decoder.container(keyedBy: Keys.self)
+        linearGaussian = try c.decodeIfPresent(AggregatedLinearGaussianEvaluation.Report.self, forKey: .linearGaussian)
+        linearGaussianSkipped = try c.decodeIfPresent(String.self, forKey: .linearGaussianSkipped)
     }
 
     /// The report as Markdown tables.
@@ -57,6 +58,10 @@ struct AggregatedEvaluationFile: Codable {
             out += "| LLH model | LLH MLE (PPCA) | relative gap | weak MCC | strong MCC | full rate |\n|---|---|---|---|---|---|\n"
             out += String(format: "| %.4f | %.4f | %.3e | %.4f | %.4f | %.3f |\n", lg.modelLogLikelihood, lg.mleLogLikelihood,
                           lg.relativeGap, lg.weakMCC, lg.strongMCC, lg.fullRate)
+            if let rd = lg.rateDistortion {
+                out += String(format: "\nRate–distortion (training rows): full reconstruction %.3f, full rate %.3f, cross reconstruction %.3f, cross rate %.3f\n",
+                              rd.fullReconstruction, rd.fullRate, rd.crossReconstruction, rd.crossRate)
+            }
         }
         if let why = linearGaussianSkipped { out += "\nExact linear-Gaussian evaluation skipped: \(why)\n" }
         return out

@@ -85,7 +85,7 @@ public struct AggregatedEvaluation {
         var start = 0
         while start < test.count {
             let positions = Array(start..<Swift.min(test.count, start + chunkRows))
-            progress("importance sampling test rows \(start)–\(positions.last! + 1) of \(test.count)")
+            if start % (16 * chunkRows) == 0 { progress("importance sampling test rows \(start + 1)… of \(test.count)") }
             let chunk = EvaluationRows(test, positions: positions, truth: unmaskedTest)
             let all = sampler.estimate(x: chunk.x, subset: chunk.observed, targets: chunk.truth, indices: chunk.indices, tape: tape)
             for r in 0..<chunk.rows {
