@@ -57,7 +57,9 @@ def main(paths):
                 continue
             cols = [fmt([r["modelLogLikelihood"] for r in g], ".3f"), fmt([r["mleLogLikelihood"] for r in g], ".3f"),
                     fmt([r["relativeGap"] for r in g], ".2e"), fmt([r["weakMCC"] for r in g], ".3f"),
-                    fmt([r["strongMCC"] for r in g], ".3f"), fmt([r["fullRate"] for r in g], ".2f"),
+                    fmt([r["strongMCC"] for r in g], ".3f"),
+                    fmt([rd(r, "fullReconstruction") for r in g], ".2f"), fmt([r["fullRate"] for r in g], ".2f"),
+                    fmt([rd(r, "crossReconstruction") for r in g], ".2f"), fmt([rd(r, "crossRate") for r in g], ".2f"),
                     fmt([r["drift"] for r in g], ".3f")]
             print(f"| {label} | {agg} | {bound} | {len(g)} | " + " | ".join(cols) + " |")
 
