@@ -51,6 +51,7 @@ struct BenchCommand: ParsableCommand {
             if trainer.state.step + 1 == warmup {
                 trainer.phases.reset()
                 mallocsAtStart = countMallocs?() ?? 0
+                MallocCounter.armTrace()
                 wallStart = monotonicSeconds()
             }
             return trainer.state.step + 1 >= warmup + steps
@@ -88,5 +89,11 @@ enum MallocCounter {
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mvvae_malloc_count") else { return nil }
         let f = unsafeBitCast(symbol, to: Count.self)
         return { f() }
+    }
+
+    /// Starts the counter's optional backtraces (MVVAE_MALLOC_TRACE=N) from the first timed step on.
+    static func armTrace() {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mvvae_malloc_trace_arm") else { return }
+        unsafeBitCast(symbol, to: (@convention(c) () -> Void).self)()
     }
 }
