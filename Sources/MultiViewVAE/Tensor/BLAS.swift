@@ -3,8 +3,11 @@ import CLinearAlgebra
 /// Row-major GEMM: C ← α·op(A)·op(B) + β·C, where op(A) is m×k and op(B) is k×n, through OpenBLAS.
 /// Leading dimensions are those of the matrices as stored (row-major, contiguous).
 ///
-/// Tiny products (the latent-sized ones of a KL term) run in a plain loop instead: OpenBLAS 0.3.21's
-/// "small matrix" kernels allocate on every call, and a call costs more than such a product.
+/// Two kinds of products avoid a plain `cblas_sgemm` call, both because OpenBLAS 0.3.21's SkylakeX
+/// "small matrix" kernels (used when m·n·k ≤ 100³) would call malloc on every call, and the training
+/// step must not allocate:
+/// - tiny products (the latent-sized ones of a KL term) run in a plain loop: a call costs more than they do;
+/// - non-transposed products whose column count leaves n % 16 = 1…8 go through `splitColumnsGEMM`.
 @inline(__always)
 public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                   alpha: Float, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
@@ -13,29 +16,91 @@ public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         smallGEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, b: b, beta: beta, c: c)
         return
     }
-    let lda = transA ? m : k
-    let ldb = transB ? k : n
+    if !transA && !transB && smallNNKernelAllocates(m: m, n: n, k: k) {
+        splitColumnsGEMM(m: m, n: n, k: k, alpha: alpha, a: a, b: b, beta: beta, c: c)
+        return
+    }
+    cblasGEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: transA ? m : k,
+              b: b, ldb: transB ? k : n, beta: beta, c: c, ldc: n)
+}
+
+@inline(__always)
+func cblasGEMM(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+               b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(n))
+                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
 
 /// Products with m·n·k at most this go to `smallGEMM`.
 public let smallGEMMLimit = 32 * 32 * 32
 
+/// Whether OpenBLAS 0.3.21's SkylakeX small-matrix kernel would allocate for the row-major product
+/// A[m×k]·B[k×n]. That kernel works column-major, so our n is its M: it covers M in blocks of 16 lanes,
+/// a remainder of 9…15 with masked loads, and a remainder of 1…8 (when K ≥ 32) by copying those rows
+/// of A into a buffer it mallocs and frees on every call. Measured on this library: the condition below
+/// is exactly the set of allocating shapes over every m, n ≤ 130 and k in {8, 31, 32, 33, 100, 392, 512},
+/// for all four transpose combinations (only the non-transposed one allocates) and β ∈ {0, 1}.
+@inline(__always)
+func smallNNKernelAllocates(m: Int, n: Int, k: Int) -> Bool {
+    let r = n % 16
+    return r >= 1 && r <= 8 && k >= 32 && m * n * k <= 1_000_000
+}
+
+/// C ← α·A·B + β·C (no transposes) computed as column blocks that OpenBLAS's small kernel handles
+/// without allocating: with r = n % 16, the last w = 8 + ⌈r/2⌉ columns (remainder 9…12) and the first
+/// n − w (remainder 0 or 9…12) are two ordinary calls. Each element of C is still one dot product
+/// accumulated in k order by one call, so only the columns the allocating path used to produce round
+/// differently. Where no such split exists (n ≤ 16, or r = 1) the leftover columns run in the loop.
+func splitColumnsGEMM(m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                      beta: Float, c: UnsafeMutablePointer<Float>) {
+    let r = n % 16
+    let head: Int          // columns 0..<head through OpenBLAS in one call
+    var middle = 0..<0     // a second OpenBLAS block, when one exists
+    if n > 16 && r >= 2 {
+        let w = 8 + (r + 1) / 2
+        head = n - w
+        middle = head..<n
+    } else if n > 16 {  // r == 1: the first n − 1 columns are a multiple of 16
+        head = n - 1
+    } else {
+        head = 0
+    }
+    if head > 0 {
+        cblasGEMM(transA: false, transB: false, m: m, n: head, k: k, alpha: alpha, a: a, lda: k, b: b, ldb: n, beta: beta, c: c, ldc: n)
+    }
+    if !middle.isEmpty {
+        cblasGEMM(transA: false, transB: false, m: m, n: middle.count, k: k, alpha: alpha, a: a, lda: k,
+                  b: b + middle.lowerBound, ldb: n, beta: beta, c: c + middle.lowerBound, ldc: n)
+    }
+    let done = middle.isEmpty ? head : n
+    if done < n {
+        stridedSmallGEMM(transA: false, transB: false, m: m, n: n - done, k: k, alpha: alpha, a: a, lda: k,
+                         b: b + done, ldb: n, beta: beta, c: c + done, ldc: n)
+    }
+}
+
 /// The plain-loop GEMM for tiny products (same contract as `sgemm`).
 public func smallGEMM(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                       alpha: Float, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
                       beta: Float, c: UnsafeMutablePointer<Float>) {
+    stridedSmallGEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: transA ? m : k,
+                     b: b, ldb: transB ? k : n, beta: beta, c: c, ldc: n)
+}
+
+/// `smallGEMM` with explicit leading dimensions (row strides of A, B and C as stored).
+@inline(__always)
+func stridedSmallGEMM(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+                      b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
     for i in 0..<m {
-        let row = c + i * n
+        let row = c + i * ldc
         if beta == 0 { row.update(repeating: 0, count: n) } else if beta != 1 { for j in 0..<n { row[j] *= beta } }
         for p in 0..<k {
-            let aip = alpha * (transA ? a[p * m + i] : a[i * k + p])
+            let aip = alpha * (transA ? a[p * lda + i] : a[i * lda + p])
             if aip == 0 { continue }
             if transB {
-                for j in 0..<n { row[j] += aip * b[j * k + p] }
+                for j in 0..<n { row[j] += aip * b[j * ldb + p] }
             } else {
-                let bp = b + p * n
+                let bp = b + p * ldb
                 for j in 0..<n { row[j] += aip * bp[j] }
             }
         }
