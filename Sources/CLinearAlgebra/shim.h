@@ -1,8 +1,10 @@
-// OpenBLAS's CBLAS and the LAPACKE C interface to LAPACK, plus one floating-point control.
+// OpenBLAS's CBLAS and the LAPACKE C interface to LAPACK, plus one floating-point control and the
+// Adam kernel (adam_kernel.h).
 #ifndef MVVAE_CLINEARALGEBRA_SHIM_H
 #define MVVAE_CLINEARALGEBRA_SHIM_H
 #include <cblas.h>
 #include <lapacke.h>
+#include "adam_kernel.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <xmmintrin.h>

@@ -1,3 +1,4 @@
+import CLinearAlgebra
 import Foundation
 
 /// Adam (Kingma & Ba 2015) and AdamW (Loshchilov & Hutter 2019: weight decay decoupled from the
@@ -61,35 +62,9 @@ public final class Adam {
         let invSqrtC2 = 1 / c2.squareRoot()
         let decay = 1 - lr * weightDecay
         let m = self.m + shard.lowerBound, v = self.v + shard.lowerBound
-        // Sixteen lanes at a time: the compiler cannot prove the four buffers do not alias, so it
-        // would not vectorise the scalar loop on its own.
-        typealias V = SIMD16<Float>
-        let lanes = V.scalarCount
-        let vb1 = V(repeating: b1), vb2 = V(repeating: b2), va1 = V(repeating: 1 - b1), va2 = V(repeating: 1 - b2)
-        let vScale = V(repeating: gradScale)
-        let vStep = V(repeating: stepSize), vInv = V(repeating: invSqrtC2), vEps = V(repeating: eps), vDecay = V(repeating: decay)
-        var i = 0
-        while i + lanes <= count {
-            let g = vScale * UnsafeRawPointer(grads + i).loadUnaligned(as: V.self)
-            if zeroGradients { UnsafeMutableRawPointer(grads + i).storeBytes(of: V(), as: V.self) }
-            let mi = vb1 * UnsafeRawPointer(m + i).loadUnaligned(as: V.self) + va1 * g
-            let vi = vb2 * UnsafeRawPointer(v + i).loadUnaligned(as: V.self) + va2 * g * g
-            let p = UnsafeRawPointer(params + i).loadUnaligned(as: V.self)
-            UnsafeMutableRawPointer(m + i).storeBytes(of: mi, as: V.self)
-            UnsafeMutableRawPointer(v + i).storeBytes(of: vi, as: V.self)
-            UnsafeMutableRawPointer(params + i).storeBytes(of: p * vDecay - vStep * mi / (vi.squareRoot() * vInv + vEps), as: V.self)
-            i += lanes
-        }
-        while i < count {
-            let g = gradScale * grads[i]
-            if zeroGradients { grads[i] = 0 }
-            let mi = b1 * m[i] + (1 - b1) * g
-            let vi = b2 * v[i] + (1 - b2) * g * g
-            m[i] = mi
-            v[i] = vi
-            params[i] = params[i] * decay - stepSize * mi / ((vi.squareRoot() * invSqrtC2) + eps)
-            i += 1
-        }
+        // The elementwise pass runs in C (CLinearAlgebra's adam_kernel.h): Swift turns SIMD square roots
+        // into scalar ones, which made this pass compute-bound. Same operations, same order, same bits.
+        mvvae_adam_update(params, grads, m, v, count, gradScale, b1, b2, stepSize, invSqrtC2, eps, decay, zeroGradients ? 1 : 0)
     }
 
     /// Steps the arena with its own gradient buffer.
