@@ -146,17 +146,14 @@ public final class MPICommunicator: Communicator {
                   "MPI_Sendrecv")
     }
 
-    /// Elements per message of the reduce-scatter ring: each piece is combined as soon as it lands, while
-    /// it is still in cache, instead of streaming whole blocks through memory twice.
-    static let ringChunk = 1 << 16
-
     /// Ring reduce-scatter: P − 1 steps. At step s rank r passes its running result for block
     /// (r − s − 1) mod P to rank r + 1 and receives the running result for block (r − s − 2) mod P from
     /// rank r − 1, which it combines with its own contribution (`combine(received, own)`). Block b is thus
     /// accumulated in the fixed order b+1, b+2, …, b (ranks mod P) whatever the timing, and after the last
     /// step rank r holds block r. `receive` may alias `send + block(rank).lowerBound`.
-    /// Each step moves its block in pieces of `ringChunk`; every rank sends the same number of pieces
-    /// (set by the largest block, empty ones included) so the messages always pair up.
+    /// Each step is one message per direction: splitting blocks into cache-sized pieces was measured
+    /// slower on a shared host, where every extra exchange waits for the peer to be scheduled
+    /// (BENCHMARKS.md, "Collectives").
     func ringReduceScatter<T>(_ send: UnsafePointer<T>, into receive: UnsafeMutablePointer<T>, type: MPI_Datatype,
                               block: (Int) -> Range<Int>, combine: (T, T) -> T) throws {
         let p = size, r = rank
@@ -167,29 +164,20 @@ public final class MPICommunicator: Communicator {
         }
         var largest = 0
         for b in 0..<p { largest = Swift.max(largest, block(b).count) }
-        let chunk = Self.ringChunk
-        let pieces = Swift.max(1, (largest + chunk - 1) / chunk)
-        // Scratch: where the last step's pieces land, then (beyond two ranks) two running results,
-        // the one being sent and the one being received.
-        let running = p > 2 ? largest : 0
-        let base = scratch(bytes: (Swift.min(chunk, largest) + 2 * running) * MemoryLayout<T>.stride)
-        let landing = base.bindMemory(to: T.self, capacity: Swift.min(chunk, largest) + 2 * running)
-        var outgoing = landing + Swift.min(chunk, largest), incoming = outgoing + running
+        // Scratch: two running results, the one being sent and the one being received (at two ranks
+        // only the received one: the sole step sends this rank's own data).
+        let halves = p > 2 ? 2 : 1
+        let stride = (largest * MemoryLayout<T>.stride + 63) & ~63
+        let base = scratch(bytes: halves * stride)
+        var incoming = base.bindMemory(to: T.self, capacity: largest)
+        var outgoing = (base + (halves - 1) * stride).bindMemory(to: T.self, capacity: largest)
         for s in 0..<(p - 1) {
-            let last = s == p - 2
             let sendBlock = block((r - s - 1 + 2 * p) % p), receiveBlock = block((r - s - 2 + 2 * p) % p)
-            for piece in 0..<pieces {
-                let start = piece * chunk
-                let sendCount = Swift.max(0, Swift.min(chunk, sendBlock.count - start))
-                let receiveCount = Swift.max(0, Swift.min(chunk, receiveBlock.count - start))
-                let source = s == 0 ? send + sendBlock.lowerBound + Swift.min(start, sendBlock.count)
-                                    : UnsafePointer(outgoing + Swift.min(start, sendBlock.count))
-                let into = last ? landing : incoming + Swift.min(start, receiveBlock.count)
-                try shift(source, sendCount, into: into, receiveCount, type: type)
-                let own = send + receiveBlock.lowerBound + Swift.min(start, receiveBlock.count)
-                let target = last ? receive + Swift.min(start, receiveBlock.count) : into  // the last step lands in this rank's block
-                for i in 0..<receiveCount { target[i] = combine(into[i], own[i]) }
-            }
+            let source = s == 0 ? send + sendBlock.lowerBound : UnsafePointer(outgoing)
+            try shift(source, sendBlock.count, into: incoming, receiveBlock.count, type: type)
+            let own = send + receiveBlock.lowerBound
+            let target = s == p - 2 ? receive : incoming  // the last step lands in this rank's block
+            for i in 0..<receiveBlock.count { target[i] = combine(incoming[i], own[i]) }
             swap(&outgoing, &incoming)
         }
     }
@@ -206,11 +194,27 @@ public final class MPICommunicator: Communicator {
         }
     }
 
-    /// In-place allreduce as a ring reduce-scatter over `rankSlice` blocks of the buffer followed by a ring
-    /// allgather: every rank ends with the same bits.
+    /// Vectors up to this many elements are allreduced by gathering every rank's copy (P − 1 messages)
+    /// instead of a reduce-scatter and an allgather (2(P − 1) messages): the control scalars of each step.
+    static let smallAllreduce = 256
+
+    /// In-place allreduce. Every rank ends with the same bits: short vectors are allgathered and summed
+    /// in rank order 0, 1, …, P − 1 on every rank; longer ones go through a ring reduce-scatter over
+    /// `rankSlice` blocks followed by a ring allgather.
     func ringAllreduce<T>(_ buffer: UnsafeMutablePointer<T>, count: Int, type: MPI_Datatype, combine: (T, T) -> T) throws {
         guard size > 1, count > 0 else { return }
         let p = size
+        if count <= Self.smallAllreduce {
+            let all = scratch(bytes: p * count * MemoryLayout<T>.stride).bindMemory(to: T.self, capacity: p * count)
+            (all + rank * count).update(from: buffer, count: count)
+            try ringAllgather(all, type: type, block: { ($0 * count)..<($0 * count + count) })
+            for i in 0..<count {
+                var x = all[i]
+                for r in 1..<p { x = combine(x, all[r * count + i]) }
+                buffer[i] = x
+            }
+            return
+        }
         let mine = rankSlice(count: count, rank: rank, size: p)
         try ringReduceScatter(UnsafePointer(buffer), into: buffer + mine.lowerBound, type: type,
                               block: { rankSlice(count: count, rank: $0, size: p) }, combine: combine)
