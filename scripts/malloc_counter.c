@@ -1,4 +1,4 @@
-// Counts heap allocations for `mvvae bench` when preloaded:
+// Counts heap allocations for `mvvae bench` when preloaded (scripts/bench.sh builds and preloads it):
 //   LD_PRELOAD=.build/malloc_counter.so mvvae bench …
 // mvvae looks up mvvae_malloc_count with dlsym; without this library it reports no count.
 //
