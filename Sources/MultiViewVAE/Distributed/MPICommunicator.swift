@@ -88,34 +88,34 @@ public final class MPICommunicator: Communicator {
 
     public func allreduceSum(_ buffer: UnsafeMutablePointer<Float>, count: Int) throws {
         if usesLibraryCollectives { return try libraryAllreduceSum(buffer, count: count) }
-        try ringAllreduce(buffer, count: count, type: mvvae_float()) { $0 + $1 }
+        try ringAllreduce(buffer, count: count, type: mvvae_float(), op: .sum)
     }
 
     public func allreduceSum(_ buffer: UnsafeMutablePointer<Double>, count: Int) throws {
         if usesLibraryCollectives {
             return try check(MPI_Allreduce(mvvae_in_place(), buffer, Int32(count), mvvae_double(), mvvae_op_sum(), comm), "MPI_Allreduce(sum, double)")
         }
-        try ringAllreduce(buffer, count: count, type: mvvae_double()) { $0 + $1 }
+        try ringAllreduce(buffer, count: count, type: mvvae_double(), op: .sum)
     }
 
     public func allreduceMax(_ buffer: UnsafeMutablePointer<Float>, count: Int) throws {
         if usesLibraryCollectives {
             return try check(MPI_Allreduce(mvvae_in_place(), buffer, Int32(count), mvvae_float(), mvvae_op_max(), comm), "MPI_Allreduce(max, float)")
         }
-        try ringAllreduce(buffer, count: count, type: mvvae_float()) { Swift.max($0, $1) }
+        try ringAllreduce(buffer, count: count, type: mvvae_float(), op: .max)
     }
 
     public func allreduceMax(_ buffer: UnsafeMutablePointer<Double>, count: Int) throws {
         if usesLibraryCollectives {
             return try check(MPI_Allreduce(mvvae_in_place(), buffer, Int32(count), mvvae_double(), mvvae_op_max(), comm), "MPI_Allreduce(max, double)")
         }
-        try ringAllreduce(buffer, count: count, type: mvvae_double()) { Swift.max($0, $1) }
+        try ringAllreduce(buffer, count: count, type: mvvae_double(), op: .max)
     }
 
     public func reduceScatterSum(_ send: UnsafePointer<Float>, into receive: UnsafeMutablePointer<Float>, blocks: [Range<Int>]) throws {
         precondition(blocks.count == size, "reduceScatterSum: one block per rank")
         if usesLibraryCollectives { return try libraryReduceScatterSum(send, into: receive, blocks: blocks) }
-        try ringReduceScatter(send, into: receive, type: mvvae_float(), block: { blocks[$0] }, combine: { $0 + $1 })
+        try ringReduceScatter(send, into: receive, type: mvvae_float(), block: { blocks[$0] }, op: .sum)
     }
 
     public func allgather(_ buffer: UnsafeMutablePointer<Float>, blocks: [Range<Int>]) throws {
@@ -148,14 +148,14 @@ public final class MPICommunicator: Communicator {
 
     /// Ring reduce-scatter: P − 1 steps. At step s rank r passes its running result for block
     /// (r − s − 1) mod P to rank r + 1 and receives the running result for block (r − s − 2) mod P from
-    /// rank r − 1, which it combines with its own contribution (`combine(received, own)`). Block b is thus
+    /// rank r − 1, which it combines with its own contribution (`op(received, own)`). Block b is thus
     /// accumulated in the fixed order b+1, b+2, …, b (ranks mod P) whatever the timing, and after the last
     /// step rank r holds block r. `receive` may alias `send + block(rank).lowerBound`.
     /// Each step is one message per direction: splitting blocks into cache-sized pieces was measured
     /// slower on a shared host, where every extra exchange waits for the peer to be scheduled
     /// (BENCHMARKS.md, "Collectives").
-    func ringReduceScatter<T>(_ send: UnsafePointer<T>, into receive: UnsafeMutablePointer<T>, type: MPI_Datatype,
-                              block: (Int) -> Range<Int>, combine: (T, T) -> T) throws {
+    func ringReduceScatter<T: RingElement>(_ send: UnsafePointer<T>, into receive: UnsafeMutablePointer<T>, type: MPI_Datatype,
+                              block: (Int) -> Range<Int>, op: RingOp) throws {
         let p = size, r = rank
         let mine = block(r)
         if p == 1 {
@@ -177,7 +177,7 @@ public final class MPICommunicator: Communicator {
             try shift(source, sendBlock.count, into: incoming, receiveBlock.count, type: type)
             let own = send + receiveBlock.lowerBound
             let target = s == p - 2 ? receive : incoming  // the last step lands in this rank's block
-            for i in 0..<receiveBlock.count { target[i] = combine(incoming[i], own[i]) }
+            op.apply(UnsafePointer(incoming), own, into: target, count: receiveBlock.count)
             swap(&outgoing, &incoming)
         }
     }
@@ -201,7 +201,7 @@ public final class MPICommunicator: Communicator {
     /// In-place allreduce. Every rank ends with the same bits: short vectors are allgathered and summed
     /// in rank order 0, 1, …, P − 1 on every rank; longer ones go through a ring reduce-scatter over
     /// `rankSlice` blocks followed by a ring allgather.
-    func ringAllreduce<T>(_ buffer: UnsafeMutablePointer<T>, count: Int, type: MPI_Datatype, combine: (T, T) -> T) throws {
+    func ringAllreduce<T: RingElement>(_ buffer: UnsafeMutablePointer<T>, count: Int, type: MPI_Datatype, op: RingOp) throws {
         guard size > 1, count > 0 else { return }
         let p = size
         if count <= Self.smallAllreduce {
@@ -210,14 +210,14 @@ public final class MPICommunicator: Communicator {
             try ringAllgather(all, type: type, block: { ($0 * count)..<($0 * count + count) })
             for i in 0..<count {
                 var x = all[i]
-                for r in 1..<p { x = combine(x, all[r * count + i]) }
+                for r in 1..<p { x = op == .sum ? x + all[r * count + i] : Swift.max(x, all[r * count + i]) }
                 buffer[i] = x
             }
             return
         }
         let mine = rankSlice(count: count, rank: rank, size: p)
         try ringReduceScatter(UnsafePointer(buffer), into: buffer + mine.lowerBound, type: type,
-                              block: { rankSlice(count: count, rank: $0, size: p) }, combine: combine)
+                              block: { rankSlice(count: count, rank: $0, size: p) }, op: op)
         try ringAllgather(buffer, type: type, block: { rankSlice(count: count, rank: $0, size: p) })
     }
 
@@ -267,4 +267,33 @@ public final class MPICommunicator: Communicator {
 /// The communicator for this process: MPI when started by a launcher, local otherwise.
 public func makeCommunicator() throws -> Communicator {
     MPICommunicator.launchedByMPI ? try MPICommunicator() : LocalCommunicator()
+}
+
+/// Element types the rings reduce.
+protocol RingElement: BinaryFloatingPoint, SIMDScalar {}
+extension Float: RingElement {}
+extension Double: RingElement {}
+
+/// How the rings combine a received value with this rank's own.
+enum RingOp {
+    case sum, max
+
+    /// target[i] = op(received[i], own[i]). Concrete loops rather than a closure: the optimiser left a
+    /// closure as an indirect call per element, which cost milliseconds per step on a 1M-float block.
+    @inline(__always)
+    func apply<T: RingElement>(_ received: UnsafePointer<T>, _ own: UnsafePointer<T>, into target: UnsafeMutablePointer<T>, count: Int) {
+        switch self {
+        case .sum:
+            typealias V = SIMD8<T>
+            var i = 0
+            while i + V.scalarCount <= count {
+                let x = UnsafeRawPointer(received + i).loadUnaligned(as: V.self) + UnsafeRawPointer(own + i).loadUnaligned(as: V.self)
+                UnsafeMutableRawPointer(target + i).storeBytes(of: x, as: V.self)
+                i += V.scalarCount
+            }
+            while i < count { target[i] = received[i] + own[i]; i += 1 }
+        case .max:
+            for i in 0..<count { target[i] = Swift.max(received[i], own[i]) }
+        }
+    }
 }
