@@ -57,7 +57,8 @@ final class ImportanceSamplingTests: XCTestCase {
                 arena.setValue(head.bias, Matrix(rows: 1, cols: 2 * p))
             }
             // Expert s: mean h_s, log-variance log(σ² · factor).
-            let product = model.aggregator as? ProductOfExperts ?? (model.aggregator as! MixtureOfProductsOfExperts).product
+            let product = try XCTUnwrap(model.aggregator as? ProductOfExperts ?? (model.aggregator as? MixtureOfProductsOfExperts)?.product,
+                                        "this hand-built model needs PoE experts (poe or mopoe), not \(aggregator)")
             let expert = product.experts[s]
             var weight = Matrix(rows: l, cols: 2 * l)
             for c in 0..<l { weight[c, c] = 1 }

@@ -66,7 +66,7 @@ final class MixtureAggregatorTests: XCTestCase {
         XCTAssertEqual(tape.value(q.weights!), Matrix([[0.5, 0, 0.5, 0], [1.0 / 3, 1.0 / 3, 1.0 / 3, 0], [0, 1, 0, 0], [0, 0, 0, 1]]))
         // Component s is expert s: its mean is the head's first `latent` outputs.
         for s in 0..<modalities {
-            let head = tape.value(moe.heads[s](tape.constant(f[s]), tape: tape, arena: arena))
+            let head = tape.value(moe.unimodal.experts[s](tape.constant(f[s]), tape: tape, arena: arena))
             XCTAssertLessThan(tape.value(q.components[s].mean).maxAbsDifference(head.columns(0..<latent)), 1e-6)
         }
     }
@@ -170,7 +170,7 @@ final class MixtureAggregatorTests: XCTestCase {
         for r in 0..<rows { for (i, s) in perm.enumerated() { pm[r, i] = mask[r, s] } }
         let (moe, a1) = makeMoE(), (mopoe, a2) = makeMoPoE(), (sp, a3) = makeMixtureSumPooling()
         let pairs: [(String, Aggregator, Aggregator, ParameterArena)] = [
-            ("MoE", moe, MixtureOfExperts(latent: latent, heads: perm.map { moe.heads[$0] }), a1),
+            ("MoE", moe, MixtureOfExperts(unimodal: ProductOfExperts(latent: latent, experts: perm.map { moe.unimodal.experts[$0] })), a1),
             ("MoPoE", mopoe, MixtureOfProductsOfExperts(product: ProductOfExperts(latent: latent, experts: perm.map { mopoe.product.experts[$0] })), a2),
             ("mixture SumPooling", sp, SumPooling(elements: perm.map { sp.elements[$0] }, head: sp.head), a3)]
         for (name, a, b, arena) in pairs { assertSame(signature(a, arena, f, mask), signature(b, arena, pf, pm), name) }
@@ -181,7 +181,7 @@ final class MixtureAggregatorTests: XCTestCase {
         let m3 = Matrix([[1, 0, 1], [1, 0, 1], [0, 0, 1], [1, 0, 0]]), m2 = Matrix([[1, 1], [1, 1], [0, 1], [1, 0]])
         let (moe, a1) = makeMoE(), (mopoe, a2) = makeMoPoE(), (sp, a3) = makeMixtureSumPooling()
         let pairs: [(String, Aggregator, Aggregator, ParameterArena)] = [
-            ("MoE", moe, MixtureOfExperts(latent: latent, heads: [moe.heads[0], moe.heads[2]]), a1),
+            ("MoE", moe, MixtureOfExperts(unimodal: ProductOfExperts(latent: latent, experts: [moe.unimodal.experts[0], moe.unimodal.experts[2]])), a1),
             ("MoPoE", mopoe, MixtureOfProductsOfExperts(product: ProductOfExperts(latent: latent, experts: [mopoe.product.experts[0], mopoe.product.experts[2]])), a2),
             ("mixture SumPooling", sp, SumPooling(elements: [sp.elements[0], sp.elements[2]], head: sp.head), a3)]
         for (name, full, pair, arena) in pairs { assertSame(signature(full, arena, f, m3), signature(pair, arena, [f[0], f[2]], m2), name) }

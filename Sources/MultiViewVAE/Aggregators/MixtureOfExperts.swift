@@ -3,31 +3,25 @@
 /// the prior, weighted m_s/|S| and [S = ∅]. Training samples every component once and weights its
 /// terms by w_c (stratified sampling), so the weights' gradient needs no score function.
 public struct MixtureOfExperts: Aggregator {
-    public let latent: Int
-    /// Per modality: features → [μ_s, raw log σ_s²].
-    public let heads: [Dense]
+    /// The unimodal experts: the same per-modality heads a product of experts uses (features → [μ_s, raw log σ_s²]).
+    public let unimodal: ProductOfExperts
 
-    /// An aggregator over given expert heads (reordered or a subset of another's, say).
-    public init(latent: Int, heads: [Dense]) {
-        self.latent = latent
-        self.heads = heads
-    }
+    public var latent: Int { unimodal.latent }
+
+    /// An aggregator over given experts (reordered or a subset of another's, say).
+    public init(unimodal: ProductOfExperts) { self.unimodal = unimodal }
 
     public init(_ name: String, features: Int, latent: Int, modalities: Int, arena: ParameterArena) {
-        self.init(latent: latent, heads: (0..<modalities).map {
-            Dense("\(name).expert\($0)", inputs: features, outputs: 2 * latent, init: .xavier, arena: arena)
-        })
+        unimodal = ProductOfExperts(name, features: features, latent: latent, modalities: modalities, arena: arena)
     }
 
     public func distribution(features: [Var], mask: Var, tape: Tape, arena: ParameterArena) -> PosteriorMixture {
-        var components: [GaussianPosterior] = heads.enumerated().map { s, head in
-            let out = head(features[s], tape: tape, arena: arena)
+        var components: [GaussianPosterior] = unimodal.expertParameters(features: features, tape: tape, arena: arena).map {
             // log σ² = 8 tanh(raw / 8): an expert is not tempered by the prior as in a product, and its
             // log-density enters the Monte-Carlo KL, so its variance stays within e^{±8}.
-            let logVar = tape.scale(tape.tanh(tape.scale(tape.sliceColumns(out, latent, count: latent), 1.0 / 8)), 8)
-            return GaussianPosterior(mean: tape.sliceColumns(out, 0, count: latent), logVar: logVar)
+            GaussianPosterior(mean: $0.mean, logVar: tape.scale(tape.tanh(tape.scale($0.logVar, 1.0 / 8)), 8))
         }
-        let rows = tape.rows(mask), k = heads.count
+        let rows = tape.rows(mask), k = unimodal.experts.count
         components.append(tape.standardNormal(rows: rows, latent: latent))
         let m = tape.nodes[mask.id].value
         let weights = tape.input(rows: rows, cols: k + 1) { w in
