@@ -20,10 +20,12 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        // The step's elementwise kernels (AVX-512 where the CPU has it, chosen at run time).
+        .target(name: "CKernels"),
         .target(
             name: "MultiViewVAE",
             dependencies: [
-                "CMPI", "CLinearAlgebra", "CZlib", "CPNG",
+                "CMPI", "CLinearAlgebra", "CKernels", "CZlib", "CPNG",
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
@@ -36,7 +38,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "MultiViewVAETests", dependencies: ["MultiViewVAE", "CLinearAlgebra"]),
+        .testTarget(name: "MultiViewVAETests", dependencies: ["MultiViewVAE", "CLinearAlgebra", "CKernels"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,10 +1,8 @@
-// OpenBLAS's CBLAS and the LAPACKE C interface to LAPACK, plus one floating-point control and the
-// Adam kernel (adam_kernel.h).
+// OpenBLAS's CBLAS and the LAPACKE C interface to LAPACK, plus the floating-point mode controls.
 #ifndef MVVAE_CLINEARALGEBRA_SHIM_H
 #define MVVAE_CLINEARALGEBRA_SHIM_H
 #include <cblas.h>
 #include <lapacke.h>
-#include "adam_kernel.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <xmmintrin.h>

@@ -19,4 +19,7 @@ static inline MPI_Status *mvvae_status_ignore(void) { return MPI_STATUS_IGNORE; 
 static inline int mvvae_success(void) { return MPI_SUCCESS; }
 static inline int mvvae_thread_funneled(void) { return MPI_THREAD_FUNNELED; }
 static inline int mvvae_max_error_string(void) { return MPI_MAX_ERROR_STRING; }
+static inline int mvvae_comm_type_shared(void) { return MPI_COMM_TYPE_SHARED; }
+static inline MPI_Info mvvae_info_null(void) { return MPI_INFO_NULL; }
+static inline int mvvae_mode_nocheck(void) { return MPI_MODE_NOCHECK; }
 #endif

@@ -28,10 +28,11 @@ final class ProgressReporter {
 
     func handle(_ event: TrainingEvent) {
         switch event {
-        case let .started(startStep, totalSteps, parameters, worldSize):
+        case let .started(startStep, totalSteps, parameters, worldSize, exchange):
             self.startStep = startStep
             runStart = monotonicSeconds()
-            print("training: \(parameters) parameters, \(worldSize) rank(s), steps \(startStep)/\(totalSteps)")
+            let how = worldSize > 1 ? " (gradient exchange: \(exchange))" : ""
+            print("training: \(parameters) parameters, \(worldSize) rank(s)\(how), steps \(startStep)/\(totalSteps)")
         case let .step(epoch, step, total, batch, perEpoch, loss, rate):
             let now = monotonicSeconds()
             let done = step - startStep

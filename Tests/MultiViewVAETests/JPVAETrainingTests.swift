@@ -78,4 +78,16 @@ final class JPVAETrainingTests: XCTestCase {
         XCTAssertTrue(losses.allSatisfy(\.isFinite))
         XCTAssertLessThan(losses.last!, losses.first!)
     }
+
+    /// A diverging run stops with `TrainingError.nonFinite` naming the step, instead of training on NaN.
+    func testDivergingRunStopsWithNonFiniteError() throws {
+        let run = try TinyRun(["training.learningRate=1e30"])
+        XCTAssertThrowsError(try run.trainer.run()) { error in
+            guard case let TrainingError.nonFinite(step, _)? = error as? TrainingError else {
+                return XCTFail("expected TrainingError.nonFinite, got \(error)")
+            }
+            XCTAssertGreaterThan(step, 0)
+            XCTAssertLessThan(step, run.trainer.totalSteps)
+        }
+    }
 }

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 // Fused kernels for the hot path: each replaces a chain of elementwise ops next to a GEMM with one
@@ -39,16 +40,23 @@ extension Tape {
         let out = record(.linear(x.id, w.id, b.id, activation), rows: m, cols: n,
                          needsGrad: nx.needsGrad || nw.needsGrad || nb.needsGrad)
         let y = nodes[out.id].value, bias = nb.value
+        guard m > 0 && n > 0 else { return out }
+        if activation == .identity || activation == .relu {
+            // The product first (β = 0), then one C pass adding the bias and applying f.
+            if k > 0 {
+                sgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: nx.value, b: nw.value, beta: 0, c: y)
+            } else {
+                y.update(repeating: 0, count: m * n)
+            }
+            mvvae_bias_activation(y, bias, m, n, activation == .relu ? 1 : 0)
+            return out
+        }
         // Start from the bias and accumulate the product onto it (β = 1), then one activation pass.
         for i in 0..<m { (y + i * n).update(from: bias, count: n) }
-        if k > 0 && m > 0 && n > 0 {
+        if k > 0 {
             sgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: nx.value, b: nw.value, beta: 1, c: y)
         }
-        switch activation {  // the switch outside the loops lets each loop vectorise
-        case .identity: break
-        case .relu: for q in 0..<(m * n) { y[q] = Swift.max(y[q], 0) }
-        default: for q in 0..<(m * n) { y[q] = activation.value(y[q]) }
-        }
+        for q in 0..<(m * n) { y[q] = activation.value(y[q]) }
         return out
     }
 
@@ -59,32 +67,9 @@ extension Tape {
         precondition(nl.rows == nt.rows && nl.cols == nt.cols, "bceWithLogitsRowSum: logits \(nl.rows)x\(nl.cols) vs targets \(nt.rows)x\(nt.cols)")
         let out = record(.bceRowSum(logits: logits.id, targets: targets.id), rows: nl.rows, cols: 1,
                          needsGrad: nl.needsGrad || nt.needsGrad)
-        let y = nodes[out.id].value, c = nl.cols
         // σ(l) is saved for the VJP; it shares e^{−|l|} with the loss, so each element costs one exp.
-        let sigma = aux(out, count: nl.rows * c)
-        let lanes = Float16x.scalarCount
-        for i in 0..<nl.rows {
-            let l = nl.value + i * c, t = nt.value + i * c, sg = sigma + i * c
-            var acc = Float16x()
-            var j = 0
-            while j + lanes <= c {
-                let lv = UnsafeRawPointer(l + j).loadUnaligned(as: Float16x.self)
-                let tv = UnsafeRawPointer(t + j).loadUnaligned(as: Float16x.self)
-                let e = vectorExp(lv.replacing(with: -lv, where: lv .> 0))  // e^{−|l|}
-                acc += lv.replacing(with: 0, where: lv .< 0) - lv * tv + vectorLog1pUnit(e)
-                let numerator = Float16x(repeating: 1).replacing(with: e, where: lv .< 0)
-                UnsafeMutableRawPointer(sg + j).storeBytes(of: numerator / (1 + e), as: Float16x.self)
-                j += lanes
-            }
-            var s = acc.sum()
-            while j < c {
-                let e = Foundation.exp(-abs(l[j]))
-                s += Swift.max(l[j], 0) - l[j] * t[j] + Foundation.log1p(e)
-                sg[j] = (l[j] >= 0 ? 1 : e) / (1 + e)
-                j += 1
-            }
-            y[i] = s
-        }
+        let sigma = aux(out, count: nl.rows * nl.cols)
+        mvvae_bce_rowsum(nl.value, nt.value, sigma, nodes[out.id].value, nl.rows, nl.cols)
         return out
     }
 
@@ -107,26 +92,21 @@ extension Tape {
         case let .linear(x, w, b, activation):
             let nx = nodes[x], nw = nodes[w], nb = nodes[b]
             let m = node.rows, n = node.cols, k = nx.cols
-            // dZ = g ⊙ f′, kept in scratch for the two GEMMs.
-            let dz = aux(Var(i), count: m * n)
+            // dZ = g ⊙ f′ (g itself for the identity), kept in scratch for the two GEMMs; the bias gradient
+            // (column sums of dZ) is taken in the same pass.
             let y = node.value
+            let gb: UnsafeMutablePointer<Float>? = nb.needsGrad ? nb.grad : nil
+            var dz = g
             switch activation {
-            case .identity: dz.update(from: g, count: m * n)
+            case .identity:
+                if let gb { mvvae_column_sums_add(g, m, n, gb) }
             case .relu:
-                // Sixteen lanes at a time (the scalar loop did not vectorise: the buffers may alias).
-                var q = 0
-                while q + 16 <= m * n {
-                    let yv = UnsafeRawPointer(y + q).loadUnaligned(as: Float16x.self)
-                    let gv = UnsafeRawPointer(g + q).loadUnaligned(as: Float16x.self)
-                    UnsafeMutableRawPointer(dz + q).storeBytes(of: gv.replacing(with: 0, where: yv .<= 0), as: Float16x.self)
-                    q += 16
-                }
-                while q < m * n { dz[q] = y[q] > 0 ? g[q] : 0; q += 1 }
-            default: for q in 0..<(m * n) { dz[q] = g[q] * activation.derivative(output: y[q]) }
-            }
-            if nb.needsGrad {
-                let gb = nb.grad
-                for r in 0..<m { let row = dz + r * n; for j in 0..<n { gb[j] += row[j] } }
+                dz = aux(Var(i), count: m * n)
+                mvvae_relu_backward(y, g, dz, m, n, gb)
+            default:
+                dz = aux(Var(i), count: m * n)
+                for q in 0..<(m * n) { dz[q] = g[q] * activation.derivative(output: y[q]) }
+                if let gb { mvvae_column_sums_add(dz, m, n, gb) }
             }
             guard m > 0, n > 0, k > 0 else { return }
             if nw.needsGrad { sgemm(transA: true, transB: false, m: k, n: n, k: m, alpha: 1, a: nx.value, b: dz, beta: 1, c: nw.grad) }
@@ -134,10 +114,12 @@ extension Tape {
         case let .bceRowSum(l, t):
             let nl = nodes[l], nt = nodes[t], c = nl.cols
             let sigma = slots[i].aux!
-            for r in 0..<node.rows {
-                let gr = g[r], lv = nl.value + r * c, tv = nt.value + r * c, sg = sigma + r * c
-                if nl.needsGrad { let gl = nl.grad + r * c; for j in 0..<c { gl[j] += gr * (sg[j] - tv[j]) } }
-                if nt.needsGrad { let gt = nt.grad + r * c; for j in 0..<c { gt[j] -= gr * lv[j] } }
+            if nl.needsGrad { mvvae_bce_rowsum_backward(sigma, nt.value, g, nl.grad, node.rows, c) }
+            if nt.needsGrad {
+                for r in 0..<node.rows {
+                    let gr = g[r], lv = nl.value + r * c, gt = nt.grad + r * c
+                    for j in 0..<c { gt[j] -= gr * lv[j] }
+                }
             }
         case let .reparameterize(m, v, e):
             let nm = nodes[m], nv = nodes[v], ne = nodes[e]

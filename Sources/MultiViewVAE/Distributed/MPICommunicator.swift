@@ -25,7 +25,7 @@ public struct MPIError: Error, CustomStringConvertible {
 public final class MPICommunicator: Communicator {
     public let rank: Int
     public let size: Int
-    private let comm: MPI_Comm
+    let comm: MPI_Comm
     /// A duplicate of MPI_COMM_WORLD for the rings' point-to-point messages, so they can never match
     /// messages of anything else that talks over the world communicator.
     private let ringComm: MPI_Comm
@@ -82,7 +82,7 @@ public final class MPICommunicator: Communicator {
     }
 
     @inline(__always)
-    private func check(_ rc: Int32, _ call: String) throws {
+    func check(_ rc: Int32, _ call: String) throws {
         if rc != mvvae_success() { throw MPIError(call: call, code: rc, message: Self.errorString(rc)) }
     }
 

@@ -37,6 +37,8 @@ public final class ParameterArena {
     public private(set) var values: UnsafeMutablePointer<Float>
     public private(set) var gradients: UnsafeMutablePointer<Float>
     public private(set) var isMaterialized = false
+    /// The arena's own buffers while `values`/`gradients` point at borrowed (shared) memory.
+    private var ownStorage: (values: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>)?
 
     /// Each view starts on a 16-float (64-byte) boundary so kernels see aligned rows.
     static let alignment = 16
@@ -47,8 +49,32 @@ public final class ParameterArena {
     }
 
     deinit {
-        values.deallocate()
-        gradients.deallocate()
+        let own = ownStorage ?? (values, gradients)
+        own.values.deallocate()
+        own.gradients.deallocate()
+    }
+
+    /// Points the arena at buffers owned elsewhere (`count` values, `count + controlCapacity` gradients:
+    /// the node's shared parameters and this rank's shared gradient buffer), copying the current values
+    /// there when `copyValues`. Everything that reads the arena later (the tape's parameters, Adam,
+    /// checkpoints) sees the borrowed memory until `returnBorrowedStorage`.
+    public func borrowStorage(values newValues: UnsafeMutablePointer<Float>, gradients newGradients: UnsafeMutablePointer<Float>,
+                              copyValues: Bool) {
+        precondition(isMaterialized && ownStorage == nil, "borrowStorage: arena not materialised or already borrowing")
+        if copyValues { newValues.update(from: values, count: count) }
+        ownStorage = (values, gradients)
+        values = newValues
+        gradients = newGradients
+    }
+
+    /// Copies the borrowed values back into the arena's own buffer and points the arena at it again.
+    public func returnBorrowedStorage() {
+        guard let own = ownStorage else { return }
+        own.values.update(from: values, count: count)
+        own.gradients.update(from: gradients, count: count + Self.controlCapacity)
+        values = own.values
+        gradients = own.gradients
+        ownStorage = nil
     }
 
     /// Registers a parameter; names must be unique ("encoder1.layer0.weight").

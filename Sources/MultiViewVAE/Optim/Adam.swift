@@ -1,4 +1,4 @@
-import CLinearAlgebra
+import CKernels
 import Foundation
 
 /// Adam (Kingma & Ba 2015) and AdamW (Loshchilov & Hutter 2019: weight decay decoupled from the
@@ -39,21 +39,34 @@ public final class Adam {
     /// One update of `params` from `gradScale · grads` (both `count` floats). The scale folds the
     /// division by the global row count into this pass instead of a separate one over the buffer;
     /// `zeroGradients` clears each gradient once read, which saves the next step a pass of its own.
+    /// Returns how many coordinates had a non-finite gradient (those are left unchanged).
+    @discardableResult
     public func update(params: UnsafeMutablePointer<Float>, grads: UnsafeMutablePointer<Float>, gradScale: Float = 1,
-                       zeroGradients: Bool = false) {
+                       zeroGradients: Bool = false) -> Int {
         update(shard: 0..<count, params: params, grads: grads, gradScale: gradScale, zeroGradients: zeroGradients)
     }
 
     /// One update of the coordinates `shard` only: `params` and the moments from `shard.lowerBound` on,
     /// `grads` holding exactly the shard's gradients (`shard.count` floats). With the optimizer sharded
-    /// over ranks, each rank updates its own block and the blocks are then allgathered; Adam is
-    /// elementwise, so the result equals the unsharded update.
+    /// over ranks, each rank updates its own block; Adam is elementwise, so the result equals the
+    /// unsharded update.
+    @discardableResult
     public func update(shard: Range<Int>, params allParams: UnsafeMutablePointer<Float>, grads: UnsafeMutablePointer<Float>,
-                       gradScale: Float = 1, zeroGradients: Bool = false) {
+                       gradScale: Float = 1, zeroGradients: Bool = false) -> Int {
+        var source: UnsafeMutablePointer<Float>? = grads
+        return update(shard: shard, params: allParams, gradientSources: &source, sourceCount: 1, gradScale: gradScale,
+                      zeroGradients: zeroGradients)
+    }
+
+    /// The update of `shard` from the sum of `sourceCount` gradient buffers, each pointing at the
+    /// shard's first gradient and added in order (every rank's buffer when ranks share memory; see
+    /// `SharedMemoryExchange`). Returns how many coordinates had a non-finite summed gradient: those keep
+    /// their parameter and moments, and the caller stops training.
+    public func update(shard: Range<Int>, params allParams: UnsafeMutablePointer<Float>,
+                       gradientSources: UnsafePointer<UnsafeMutablePointer<Float>?>, sourceCount: Int,
+                       gradScale: Float = 1, zeroGradients: Bool = false) -> Int {
         precondition(shard.lowerBound >= 0 && shard.upperBound <= count, "shard \(shard) outside 0..<\(count)")
         step += 1
-        let count = shard.count
-        let params = allParams + shard.lowerBound
         let b1 = beta1, b2 = beta2, eps = epsilon
         let c1 = 1 - Float(Foundation.pow(Double(b1), Double(step)))
         let c2 = 1 - Float(Foundation.pow(Double(b2), Double(step)))
@@ -61,15 +74,17 @@ public final class Adam {
         let stepSize = lr / c1
         let invSqrtC2 = 1 / c2.squareRoot()
         let decay = 1 - lr * weightDecay
-        let m = self.m + shard.lowerBound, v = self.v + shard.lowerBound
-        // The elementwise pass runs in C (CLinearAlgebra's adam_kernel.h): Swift turns SIMD square roots
-        // into scalar ones, which made this pass compute-bound. Same operations, same order, same bits.
-        mvvae_adam_update(params, grads, m, v, count, gradScale, b1, b2, stepSize, invSqrtC2, eps, decay, zeroGradients ? 1 : 0)
+        // The elementwise pass runs in C (CKernels): Swift turns SIMD square roots into scalar ones,
+        // which made this pass compute-bound. Same operations and order as the scalar formula, same bits.
+        return mvvae_adam_update(allParams + shard.lowerBound, gradientSources, Int32(sourceCount), m + shard.lowerBound,
+                                 v + shard.lowerBound, shard.count, gradScale, b1, b2, stepSize, invSqrtC2, eps, decay,
+                                 zeroGradients ? 1 : 0)
     }
 
     /// Steps the arena with its own gradient buffer.
-    public func update(_ arena: ParameterArena, gradScale: Float = 1, zeroGradients: Bool = false) {
+    @discardableResult
+    public func update(_ arena: ParameterArena, gradScale: Float = 1, zeroGradients: Bool = false) -> Int {
         precondition(arena.count == count, "optimizer sized for \(count) floats, arena has \(arena.count)")
-        update(params: arena.values, grads: arena.gradients, gradScale: gradScale, zeroGradients: zeroGradients)
+        return update(params: arena.values, grads: arena.gradients, gradScale: gradScale, zeroGradients: zeroGradients)
     }
 }

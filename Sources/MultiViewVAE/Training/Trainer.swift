@@ -3,10 +3,13 @@ import Foundation
 /// The one training loop, for any world size (DESIGN §1.2, §4).
 ///
 /// Each step: this rank gathers its contiguous slice of the global batch, records the summed loss on
-/// the tape and backpropagates into the arena's gradient buffer; the buffer, with control scalars
-/// appended (loss sums, row count, stop flag), is summed over ranks in one allreduce; every rank divides
-/// by the global row count and takes the same optimizer step. Randomness is keyed by global sample
-/// position, so `-np 1` and `-np N` follow one trajectory up to float summation order.
+/// the tape and backpropagates into the arena's gradient buffer, with control scalars appended (loss
+/// sums, row count, stop flag). The gradients are then summed over ranks and every rank divides by the
+/// global row count: with rings, a reduce-scatter gives rank r the sum of its block, r takes the Adam
+/// step there and an allgather returns the parameters; with ranks on one node, a `SharedMemoryExchange`
+/// lets rank r's Adam pass read block r of every rank's gradients and write the shared parameters.
+/// Randomness is keyed by global sample position, so `-np 1` and `-np N` follow one trajectory up to
+/// float summation order.
 public final class Trainer {
     public let config: ExperimentConfig
     public let model: MultiViewModel
@@ -34,7 +37,13 @@ public final class Trainer {
     /// This rank's summed gradients (its shard); with one rank, the gradient buffer itself.
     let shardGradients: UnsafeMutablePointer<Float>
     /// Control scalars appended to the gradient buffer for the allreduce.
-    enum Control { static let loss = 0, reconstruction = 1, kl = 2, rows = 3, stop = 4, nonFinite = 5, count = 6 }
+    enum Control {
+        static let loss = 0, reconstruction = 1, kl = 2, rows = 3, stop = 4, nonFinite = 5, count = 6
+        /// Where a rank publishes its count of skipped (non-finite) coordinates with a shared-memory exchange.
+        static func skippedSlot(step: Int) -> Int { count + step % 2 }
+    }
+    /// The control scalars summed over ranks, this step.
+    let summedControl = UnsafeMutablePointer<Float>.allocate(capacity: Control.count)
     /// Rows per forward pass when evaluating a split.
     static let evaluationChunk = 500
 
@@ -64,6 +73,7 @@ public final class Trainer {
 
     deinit {
         positions.deallocate()
+        summedControl.deallocate()
         if shardGradients != model.arena.gradients { shardGradients.deallocate() }
     }
 
@@ -80,15 +90,32 @@ public final class Trainer {
     /// Trains until the configured epochs are done or `shouldStop` turns true on any rank.
     /// Subnormal floats are flushed to zero meanwhile (see `FloatingPointMode`).
     public func run(shouldStop: () -> Bool = { false }) throws -> TrainingOutcome {
-        try FloatingPointMode.withDenormalsFlushed { try runLoop(shouldStop: shouldStop) }
+        try FloatingPointMode.withDenormalsFlushed {
+            let arena = model.arena
+            // Ranks on one node share parameters and gradients for the duration of the run.
+            let exchange = comm.size > 1
+                ? try comm.makeSharedMemoryExchange(parameterCount: arena.count, gradientCount: arena.count + ParameterArena.controlCapacity)
+                : nil
+            guard let exchange else { return try runLoop(shouldStop: shouldStop, exchange: nil) }
+            arena.borrowStorage(values: exchange.parameters, gradients: exchange.gradients[comm.rank], copyValues: comm.rank == 0)
+            try exchange.synchronize()
+            // On an error the job ends (the tool aborts every rank), so the windows are only freed here.
+            let outcome = try runLoop(shouldStop: shouldStop, exchange: exchange)
+            try exchange.synchronize()
+            arena.returnBorrowedStorage()
+            try exchange.synchronize()
+            try exchange.free()
+            return outcome
+        }
     }
 
-    func runLoop(shouldStop: () -> Bool) throws -> TrainingOutcome {
+    func runLoop(shouldStop: () -> Bool, exchange: SharedMemoryExchange?) throws -> TrainingOutcome {
         let t = config.training
         let arena = model.arena
         let control = arena.control
         arena.zeroGradients()  // from here on the optimizer clears each gradient as it reads it
-        observer?(.started(startStep: state.step, totalSteps: totalSteps, parameters: arena.parameterCount, worldSize: comm.size))
+        observer?(.started(startStep: state.step, totalSteps: totalSteps, parameters: arena.parameterCount, worldSize: comm.size,
+                           exchange: comm.size == 1 ? "none" : exchange == nil ? "rings" : "shared memory"))
         var epochStart = monotonicSeconds()
         var epochSamplesThisRun = 0.0
         var allreduceSeconds = 0.0
@@ -118,38 +145,71 @@ public final class Trainer {
                 control[Control.stop] = shouldStop() ? 1 : 0
                 let mine = shards[comm.rank]
                 let reduceStart = monotonicSeconds()
-                try comm.reduceScatterSum(arena.gradients, into: shardGradients, blocks: shards)
-                control[Control.nonFinite] = allFinite(shardGradients, count: mine.count) ? 0 : 1
-                try comm.allreduceSum(control, count: Control.count)
-                let reduceEnd = monotonicSeconds()
-                allreduceSeconds += reduceEnd - reduceStart
-
-                let rows = Swift.max(Double(control[Control.rows]), 1)
-                let loss = Double(control[Control.loss])
-                guard loss.isFinite, control[Control.nonFinite] == 0 else { throw TrainingError.nonFinite(step: state.step, loss: loss) }
-                // Mean gradient over the global batch on this rank's shard; its gradients come back zeroed.
-                optimizer.learningRate = t.learningRate(step: state.step)
-                optimizer.update(shard: mine, params: arena.values, grads: shardGradients, gradScale: 1 / Float(rows), zeroGradients: true)
-                if comm.size > 1 { arena.zeroGradients() }  // the local sums were only read by the reduce-scatter
-                let optimizerEnd = monotonicSeconds()
-                try comm.allgather(arena.values, blocks: shards)
+                var reduceEnd = reduceStart, optimizerEnd = reduceStart
+                if let exchange {
+                    // Shared memory: once every rank's gradients are final, rank r's Adam sums block r of all
+                    // of them (and clears it); the parameters it writes are everyone's.
+                    try exchange.synchronize()
+                    for c in 0..<Control.count {
+                        var sum: Float = 0
+                        for g in exchange.gradients { sum += g[arena.count + c] }
+                        summedControl[c] = sum
+                    }
+                    reduceEnd = monotonicSeconds()
+                    try checkLoss()
+                    optimizer.learningRate = t.learningRate(step: state.step)
+                    let skipped = optimizer.update(shard: mine, params: arena.values, gradientSources: exchange.sources(from: mine.lowerBound),
+                                                   sourceCount: comm.size, gradScale: 1 / Float(globalRows()), zeroGradients: true)
+                    // Published in a slot that alternates by step: a slow rank may still read last step's.
+                    let slot = Control.skippedSlot(step: state.step)
+                    control[slot] = Float(skipped)
+                    optimizerEnd = monotonicSeconds()
+                    try exchange.synchronize()
+                    var skippedEverywhere: Float = 0
+                    for g in exchange.gradients { skippedEverywhere += g[arena.count + slot] }
+                    summedControl[Control.nonFinite] = skippedEverywhere
+                } else {
+                    try comm.reduceScatterSum(arena.gradients, into: shardGradients, blocks: shards)
+                    try comm.allreduceSum(control, count: Control.count)
+                    summedControl.update(from: control, count: Control.count)
+                    reduceEnd = monotonicSeconds()
+                    try checkLoss()
+                    // Mean gradient over the global batch on this rank's shard; its gradients come back zeroed.
+                    optimizer.learningRate = t.learningRate(step: state.step)
+                    var skipped = Float(optimizer.update(shard: mine, params: arena.values, grads: shardGradients,
+                                                         gradScale: 1 / Float(globalRows()), zeroGradients: true))
+                    if comm.size > 1 { arena.zeroGradients() }  // the local sums were only read by the reduce-scatter
+                    optimizerEnd = monotonicSeconds()
+                    if comm.size > 1 {
+                        try comm.allreduceSum(&skipped, count: 1)
+                        try comm.allgather(arena.values, blocks: shards)
+                    }
+                    summedControl[Control.nonFinite] = skipped
+                }
                 let gatherEnd = monotonicSeconds()
-                allreduceSeconds += gatherEnd - optimizerEnd
+                // A non-finite gradient anywhere stops the run (those coordinates were left unchanged; the
+                // step is not checkpointed).
+                guard summedControl[Control.nonFinite] == 0 else {
+                    throw TrainingError.nonFinite(step: state.step, loss: Double(summedControl[Control.loss]))
+                }
+                allreduceSeconds += (reduceEnd - reduceStart) + (gatherEnd - optimizerEnd)
+                let rows = globalRows()
+                let loss = Double(summedControl[Control.loss])
                 phases.add(forward: t1 - t0, backward: reduceStart - t1, allreduce: (reduceEnd - reduceStart) + (gatherEnd - optimizerEnd),
                            optimizer: optimizerEnd - reduceEnd, rows: slice.count)
 
                 state.step += 1
                 state.batchInEpoch += 1
                 state.epochLossSum += loss
-                state.epochReconstructionSum += Double(control[Control.reconstruction])
-                state.epochKLSum += Double(control[Control.kl])
+                state.epochReconstructionSum += Double(summedControl[Control.reconstruction])
+                state.epochKLSum += Double(summedControl[Control.kl])
                 state.epochSamples += rows
                 epochSamplesThisRun += rows
                 let rate = epochSamplesThisRun / Swift.max(monotonicSeconds() - epochStart, 1e-9)
                 observer?(.step(epoch: state.epoch, step: state.step, totalSteps: totalSteps, batchInEpoch: state.batchInEpoch,
                                 batchesPerEpoch: batchesPerEpoch, loss: loss / rows, samplesPerSecond: rate))
                 if state.step % checksumEvery == 0 { try checkReplicas() }
-                if control[Control.stop] > 0 {
+                if summedControl[Control.stop] > 0 {
                     observer?(.stopRequested(step: state.step))
                     try gatherOptimizerState()
                     try checkpointer?(self)
@@ -187,17 +247,13 @@ public final class Trainer {
         return .completed
     }
 
-    /// Whether `count` floats are all finite (a NaN or ±inf anywhere makes 0·x non-finite).
-    func allFinite(_ p: UnsafePointer<Float>, count: Int) -> Bool {
-        var acc = SIMD16<Float>()
-        var i = 0
-        while i + 16 <= count {
-            acc += UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<Float>.self) * 0
-            i += 16
-        }
-        var tail: Float = 0
-        while i < count { tail += p[i] * 0; i += 1 }
-        return (acc.sum() + tail).isFinite
+    /// The global row count of this step (at least 1: it divides the summed loss and gradients).
+    func globalRows() -> Double { Swift.max(Double(summedControl[Control.rows]), 1) }
+
+    /// A non-finite summed loss stops the run before the optimizer step.
+    func checkLoss() throws {
+        let loss = Double(summedControl[Control.loss])
+        guard loss.isFinite else { throw TrainingError.nonFinite(step: state.step, loss: loss) }
     }
 
     /// Rows of the batch with at least one observed view: a row with none contributes no loss, so it

@@ -34,7 +34,8 @@ public struct EpochSummary: Codable, Equatable {
 
 /// What the trainer reports as it goes; the command-line tool turns these into progress output.
 public enum TrainingEvent {
-    case started(startStep: Int, totalSteps: Int, parameters: Int, worldSize: Int)
+    /// `exchange` says how ranks combine gradients: "none" (one rank), "shared memory" or "rings".
+    case started(startStep: Int, totalSteps: Int, parameters: Int, worldSize: Int, exchange: String)
     case step(epoch: Int, step: Int, totalSteps: Int, batchInEpoch: Int, batchesPerEpoch: Int, loss: Double, samplesPerSecond: Double)
     case epochFinished(EpochSummary)
     case checkpointSaved(path: String, step: Int)

@@ -1,0 +1,97 @@
+import CKernels
+import XCTest
+@testable import MultiViewVAE
+
+/// The C elementwise kernels (Sources/CKernels) on both of their paths — sixteen lanes (AVX-512, where
+/// this CPU has it) and the portable width — against double-precision references, at sizes with
+/// vector tails.
+final class ElementwiseKernelTests: XCTestCase {
+    override func tearDown() { mvvae_kernels_force_portable(0) }
+
+    /// Runs `body` once per kernel path this CPU offers.
+    func forEachPath(_ body: (String) throws -> Void) rethrows {
+        for portable in [0, 1] {
+            mvvae_kernels_force_portable(Int32(portable))
+            try body("\(mvvae_kernel_lanes()) lanes")
+        }
+        mvvae_kernels_force_portable(0)
+    }
+
+    func values(_ n: Int, seed: UInt64, _ low: Float, _ high: Float) -> [Float] {
+        uniform(1, n, seed: seed, low, high).storage
+    }
+
+    func testBCERowSumAndSigmoidMatchDoublePrecision() {
+        forEachPath { path in
+            for (rows, cols) in [(3, 37), (2, 16), (1, 5), (4, 392)] {
+                var logits = values(rows * cols, seed: 1, -30, 30)
+                logits[0] = 0; logits[1] = -100; logits[2] = 100  // σ's saturated ends and the kink of |l|
+                let targets = values(rows * cols, seed: 2, 0, 1)
+                var sigma = [Float](repeating: .nan, count: rows * cols), sums = [Float](repeating: .nan, count: rows)
+                mvvae_bce_rowsum(logits, targets, &sigma, &sums, rows, cols)
+                for r in 0..<rows {
+                    var expected = 0.0
+                    for j in 0..<cols {
+                        let l = Double(logits[r * cols + j]), t = Double(targets[r * cols + j])
+                        expected += Swift.max(l, 0) - l * t + Foundation.log1p(Foundation.exp(-abs(l)))
+                        XCTAssertEqual(Double(sigma[r * cols + j]), 1 / (1 + Foundation.exp(-l)), accuracy: 1e-6, "\(path) σ")
+                    }
+                    XCTAssertEqual(Double(sums[r]), expected, accuracy: 2e-6 * Swift.max(1, abs(expected)), "\(path) \(rows)x\(cols) row \(r)")
+                }
+                // The VJP: logitGrad += rowGrad ⊙ (σ − t), accumulated onto what is there.
+                let rowGrad = values(rows, seed: 3, -2, 2)
+                var grad = [Float](repeating: 0.25, count: rows * cols)
+                mvvae_bce_rowsum_backward(sigma, targets, rowGrad, &grad, rows, cols)
+                for q in 0..<(rows * cols) {
+                    let want = 0.25 + Double(rowGrad[q / cols]) * (Double(sigma[q]) - Double(targets[q]))
+                    XCTAssertEqual(Double(grad[q]), want, accuracy: 1e-6, "\(path) backward")
+                }
+            }
+        }
+    }
+
+    func testBiasActivationAndReluBackward() {
+        forEachPath { path in
+            for (rows, cols) in [(3, 37), (2, 512), (5, 3)] {
+                let y0 = values(rows * cols, seed: 4, -1, 1), bias = values(cols, seed: 5, -0.5, 0.5)
+                for relu in [0, 1] {
+                    var y = y0
+                    mvvae_bias_activation(&y, bias, rows, cols, Int32(relu))
+                    for q in 0..<(rows * cols) {
+                        let z = y0[q] + bias[q % cols]
+                        XCTAssertEqual(y[q], relu == 1 ? Swift.max(z, 0) : z, "\(path) relu=\(relu)")
+                    }
+                }
+                let out = y0.map { Swift.max($0, 0) }, g = values(rows * cols, seed: 6, -1, 1)
+                var dz = [Float](repeating: .nan, count: rows * cols), gb = [Float](repeating: 1, count: cols)
+                mvvae_relu_backward(out, g, &dz, rows, cols, &gb)
+                var sums = [Double](repeating: 1, count: cols)
+                for q in 0..<(rows * cols) {
+                    XCTAssertEqual(dz[q], out[q] > 0 ? g[q] : 0, "\(path) dz")
+                    sums[q % cols] += Double(dz[q])
+                }
+                for j in 0..<cols { XCTAssertEqual(Double(gb[j]), sums[j], accuracy: 1e-5, "\(path) bias gradient") }
+                // Without a bias gradient the mask alone; column sums on their own.
+                var dz2 = [Float](repeating: .nan, count: rows * cols)
+                mvvae_relu_backward(out, g, &dz2, rows, cols, nil)
+                XCTAssertEqual(dz2, dz)
+                var cs = [Float](repeating: -1, count: cols)
+                mvvae_column_sums_add(g, rows, cols, &cs)
+                for j in 0..<cols {
+                    let want = (0..<rows).reduce(-1.0) { $0 + Double(g[$1 * cols + j]) }
+                    XCTAssertEqual(Double(cs[j]), want, accuracy: 1e-5, "\(path) column sums")
+                }
+            }
+        }
+    }
+
+    func testFusedOpGradientsOnThePortablePath() {
+        mvvae_kernels_force_portable(1)
+        for act in [Activation.relu, .identity] {
+            GradientCheck([uniform(4, 3, seed: 21), uniform(3, 37, seed: 22), uniform(1, 37, seed: 23)])
+                .run("linear(\(act)), portable kernels") { t, v in t.linear(v[0], weight: v[1], bias: v[2], activation: act) }
+        }
+        GradientCheck([uniform(3, 37, seed: 5, -6, 6), uniform(3, 37, seed: 6, 0, 1)])
+            .run("bceWithLogitsRowSum, portable kernels") { t, v in t.bceWithLogitsRowSum(v[0], targets: v[1]) }
+    }
+}
