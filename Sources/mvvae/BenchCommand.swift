@@ -44,9 +44,11 @@ struct BenchCommand: ParsableCommand {
         let data = try ExperimentData(config: cfg.data, seed: cfg.seed)
         let model = try makeModel(cfg, dimensions: data.dimensions)
         let trainer = try Trainer(config: cfg, model: model, train: data.train, validation: nil, comm: comm)
-        var wallStart = 0.0
-        var mallocsAtStart: UInt = 0
+        var wallStart = 0.0, wallEnd = 0.0
+        var mallocsAtStart: UInt = 0, mallocsAtEnd: UInt = 0
         let countMallocs = MallocCounter.function()
+        // The window runs from the stop check of step `warmup − 1` to that of step `warmup + steps − 1`:
+        // exactly `steps` whole steps, without the run's setup and teardown (shared windows, checkpoints).
         _ = try trainer.run(shouldStop: {
             if trainer.state.step + 1 == warmup {
                 trainer.phases.reset()
@@ -54,10 +56,15 @@ struct BenchCommand: ParsableCommand {
                 MallocCounter.armTrace()
                 wallStart = monotonicSeconds()
             }
-            return trainer.state.step + 1 >= warmup + steps
+            let stop = trainer.state.step + 1 >= warmup + steps
+            if stop {
+                wallEnd = monotonicSeconds()
+                mallocsAtEnd = countMallocs?() ?? 0
+            }
+            return stop
         })
-        let wall = monotonicSeconds() - wallStart
-        let mallocs = countMallocs.map { Double($0() - mallocsAtStart) / Double(steps) }
+        let wall = wallEnd - wallStart
+        let mallocs = countMallocs.map { _ in Double(mallocsAtEnd - mallocsAtStart) / Double(steps) }
         let p = trainer.phases
         let floor = GEMMBenchmark.floor(trainer.gemmWorkload(), seconds: 1)
         // The phases of the last `steps` steps; the first timed step's phases were reset mid-way, so use p.steps.
