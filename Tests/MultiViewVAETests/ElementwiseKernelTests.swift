@@ -52,7 +52,7 @@ final class ElementwiseKernelTests: XCTestCase {
 
     func testBiasActivationAndReluBackward() {
         forEachPath { path in
-            for (rows, cols) in [(3, 37), (2, 512), (5, 3)] {
+            for (rows, cols) in [(3, 37), (2, 512), (5, 3), (9, 37), (8, 16)] {
                 let y0 = values(rows * cols, seed: 4, -1, 1), bias = values(cols, seed: 5, -0.5, 0.5)
                 for relu in [0, 1] {
                     var y = y0
@@ -75,6 +75,11 @@ final class ElementwiseKernelTests: XCTestCase {
                 var dz2 = [Float](repeating: .nan, count: rows * cols)
                 mvvae_relu_backward(out, g, &dz2, rows, cols, nil)
                 XCTAssertEqual(dz2, dz)
+                // In place (dz = g), as the linear op's VJP calls it.
+                var inPlace = g, gb2 = [Float](repeating: 1, count: cols)
+                inPlace.withUnsafeMutableBufferPointer { mvvae_relu_backward(out, $0.baseAddress!, $0.baseAddress!, rows, cols, &gb2) }
+                XCTAssertEqual(inPlace, dz, "\(path) in place")
+                XCTAssertEqual(gb2, gb, "\(path) in place, bias gradient")
                 var cs = [Float](repeating: -1, count: cols)
                 mvvae_column_sums_add(g, rows, cols, &cs)
                 for j in 0..<cols {

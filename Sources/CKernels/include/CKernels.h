@@ -24,7 +24,7 @@ void mvvae_bce_rowsum_backward(const float *sigma, const float *targets, const f
 void mvvae_bias_activation(float *y, const float *bias, long rows, long cols, int relu);
 
 /// dz[r,j] = y[r,j] > 0 ? g[r,j] : 0 (the ReLU VJP written from the output y), and when biasGrad is not
-/// NULL, biasGrad[j] += Σ_r dz[r,j] in the same pass.
+/// NULL, biasGrad[j] += Σ_r dz[r,j] in the same pass (rows added four at a time). dz may be g itself.
 void mvvae_relu_backward(const float *y, const float *g, float *dz, long rows, long cols, float *biasGrad);
 
 /// biasGrad[j] += Σ_r g[r,j].

@@ -92,8 +92,8 @@ extension Tape {
         case let .linear(x, w, b, activation):
             let nx = nodes[x], nw = nodes[w], nb = nodes[b]
             let m = node.rows, n = node.cols, k = nx.cols
-            // dZ = g ⊙ f′ (g itself for the identity), kept in scratch for the two GEMMs; the bias gradient
-            // (column sums of dZ) is taken in the same pass.
+            // dZ = g ⊙ f′ (for the identity g itself, for ReLU written over g, otherwise in scratch) feeds the
+            // two GEMMs; the bias gradient (column sums of dZ) is taken in the same pass.
             let y = node.value
             let gb: UnsafeMutablePointer<Float>? = nb.needsGrad ? nb.grad : nil
             var dz = g
@@ -101,8 +101,8 @@ extension Tape {
             case .identity:
                 if let gb { mvvae_column_sums_add(g, m, n, gb) }
             case .relu:
-                dz = aux(Var(i), count: m * n)
-                mvvae_relu_backward(y, g, dz, m, n, gb)
+                // In place: this node's gradient is read by nothing after its own VJP.
+                mvvae_relu_backward(y, g, g, m, n, gb)
             default:
                 dz = aux(Var(i), count: m * n)
                 for q in 0..<(m * n) { dz[q] = g[q] * activation.derivative(output: y[q]) }

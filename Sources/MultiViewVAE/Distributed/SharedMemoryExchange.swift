@@ -130,7 +130,22 @@ extension MPICommunicator {
             return nil
         }
         MPI_Comm_set_errhandler(nodeComm, mvvae_errors_return())
-        return try SharedMemoryExchange(communicator: self, nodeComm: nodeComm, parameterCount: parameterCount,
-                                        gradientCount: gradientCount)
+        // An MPI without working shared windows is not an error: every rank falls back to the rings.
+        var exchange: SharedMemoryExchange?
+        var failure: Error?
+        do {
+            exchange = try SharedMemoryExchange(communicator: self, nodeComm: nodeComm, parameterCount: parameterCount,
+                                                gradientCount: gradientCount)
+        } catch {
+            failure = error
+        }
+        var anyFailed: Double = failure == nil ? 0 : 1
+        try allreduceMax(&anyFailed, count: 1)
+        guard anyFailed == 0 else {
+            if let failure { FileHandle.standardError.write("mvvae: rank \(rank): shared-memory exchange unavailable (\(failure)); using rings\n".data(using: .utf8)!) }
+            // Not freed: MPI_Win_free is collective and the failed rank holds no window to free with us.
+            return nil
+        }
+        return exchange
     }
 }
