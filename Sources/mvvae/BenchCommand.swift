@@ -10,8 +10,9 @@ struct BenchCommand: ParsableCommand {
         abstract: "Measure steady-state training speed (run under mpirun for several ranks).",
         discussion: """
             Trains --warmup steps, then times --steps more: samples/s, ms per step split into forward,
-            backward, allreduce and optimizer, achieved GFLOP/s, and the GEMM floor (this rank's GEMMs of
-            one step timed alone in the same run). Prints a Markdown table row on rank 0.
+            backward, exchange (combining the ranks' gradients and parameters, waits included) and
+            optimizer, achieved GFLOP/s, the GEMM floor (this rank's GEMMs of one step timed alone in the
+            same run) and this rank's Adam pass timed alone. Prints a Markdown table row on rank 0.
             """)
 
     @Option(help: "YAML experiment config.")
@@ -52,21 +53,27 @@ struct BenchCommand: ParsableCommand {
         _ = try trainer.run(shouldStop: {
             if trainer.state.step + 1 == warmup {
                 trainer.phases.reset()
+                GEMMProfile.isEnabled = true
+                GEMMProfile.reset()
                 mallocsAtStart = countMallocs?() ?? 0
                 MallocCounter.armTrace()
                 wallStart = monotonicSeconds()
             }
             let stop = trainer.state.step + 1 >= warmup + steps
             if stop {
+                GEMMProfile.isEnabled = false
                 wallEnd = monotonicSeconds()
                 mallocsAtEnd = countMallocs?() ?? 0
             }
             return stop
         })
         let wall = wallEnd - wallStart
+        GEMMProfile.isEnabled = false
+        let gemmInStep = GEMMProfile.seconds / Double(steps)  // the profiled window is exactly `steps` steps
         let mallocs = countMallocs.map { _ in Double(mallocsAtEnd - mallocsAtStart) / Double(steps) }
         let p = trainer.phases
         let floor = GEMMBenchmark.floor(trainer.gemmWorkload(), seconds: 1)
+        let adamAlone = optimizerAlone(trainer, seconds: 0.5)
         // The phases of the last `steps` steps; the first timed step's phases were reset mid-way, so use p.steps.
         let n = Double(max(p.steps, 1))
         let stepMs = 1000 * wall / Double(steps)
@@ -76,13 +83,14 @@ struct BenchCommand: ParsableCommand {
         if comm.rank == 0 {
             if header {
                 print("(\(cfg.name): \(model.arena.parameterCount) parameters, \(model.arena.count) floats in the gradient buffer; kernels \(BLASKernel.coreName))")
-                print("| ranks | batch | samples/s | ms/step | forward | backward | allreduce | optimizer | GFLOP/s | GEMM floor ms (rank 0) | step / floor | floor GFLOP/s | mallocs/step |")
-                print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+                print("| ranks | batch | samples/s | ms/step | forward | backward | exchange | optimizer | GFLOP/s | GEMM floor ms (rank 0) | step / floor | floor GFLOP/s | GEMMs in step ms | Adam alone ms | step / (floor + Adam) | mallocs/step |")
+                print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
             }
-            print(String(format: "| %d | %d | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.1f | %.2f | %.2f | %.1f | %@ |",
+            print(String(format: "| %d | %d | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.1f | %.2f | %.2f | %.1f | %.2f | %.2f | %.2f | %@ |",
                          comm.size, batch, samples, stepMs, ms(p.forward), ms(p.backward), ms(p.allreduce), ms(p.optimizer),
                          flopsPerStep / (wall / Double(steps)) / 1e9, 1000 * floor.seconds, (wall / Double(steps)) / max(floor.seconds, 1e-12),
                          floor.flops / max(floor.seconds, 1e-12) / 1e9,
+                         1000 * gemmInStep, 1000 * adamAlone, (wall / Double(steps)) / max(floor.seconds + adamAlone, 1e-12),
                          mallocs.map { String(format: "%.2f", $0) } ?? "n/a (preload scripts/malloc_counter.c)"))
         }
     }
@@ -103,4 +111,20 @@ enum MallocCounter {
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mvvae_malloc_trace_arm") else { return }
         unsafeBitCast(symbol, to: (@convention(c) () -> Void).self)()
     }
+}
+
+/// The median time of this rank's Adam pass alone (its shard, one gradient source), repeated for about
+/// `seconds` after training: the optimizer's share of the step when nothing else runs. Adam reads and
+/// writes 32 bytes per coordinate, so this is a memory-bandwidth floor, like the GEMM floor a compute one.
+func optimizerAlone(_ trainer: Trainer, seconds: Double) -> Double {
+    let shard = trainer.optimizerShard, arena = trainer.model.arena
+    var times: [Double] = []
+    let start = monotonicSeconds()
+    while monotonicSeconds() - start < seconds || times.count < 5 {
+        let t0 = monotonicSeconds()
+        trainer.optimizer.update(shard: shard, params: arena.values, grads: arena.gradients + shard.lowerBound, zeroGradients: true)
+        times.append(monotonicSeconds() - t0)
+    }
+    times.sort()
+    return times[times.count / 2]
 }

@@ -12,6 +12,19 @@ import CLinearAlgebra
 public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                   alpha: Float, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
                   beta: Float, c: UnsafeMutablePointer<Float>) {
+    guard GEMMProfile.isEnabled else {
+        return dispatchGEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, b: b, beta: beta, c: c)
+    }
+    let t0 = monotonicSeconds()
+    dispatchGEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, b: b, beta: beta, c: c)
+    GEMMProfile.seconds += monotonicSeconds() - t0
+    GEMMProfile.calls += 1
+}
+
+/// Picks the implementation for one product (see `sgemm`).
+@inline(__always)
+private func dispatchGEMM(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>,
+                          b: UnsafePointer<Float>, beta: Float, c: UnsafeMutablePointer<Float>) {
     if m * n * k <= smallGEMMLimit {
         smallGEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, b: b, beta: beta, c: c)
         return
@@ -155,5 +168,19 @@ extension Matrix {
         var out = rhs
         for i in 0..<out.storage.count { out.storage[i] *= lhs }
         return out
+    }
+}
+
+/// Time spent inside the training step's GEMMs (`mvvae bench` turns it on): compared with the GEMM
+/// floor, where the same products run back to back on cache-resident operands, it shows what cold
+/// operands cost inside a real step. Off by default (no clock reads); single-threaded use only.
+public enum GEMMProfile {
+    nonisolated(unsafe) public static var isEnabled = false
+    nonisolated(unsafe) public static var seconds = 0.0
+    nonisolated(unsafe) public static var calls = 0
+
+    public static func reset() {
+        seconds = 0
+        calls = 0
     }
 }

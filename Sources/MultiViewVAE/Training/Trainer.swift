@@ -84,6 +84,9 @@ public final class Trainer {
         try comm.allgather(optimizer.v, blocks: shards)
     }
 
+    /// The coordinates whose Adam update this rank computes.
+    public var optimizerShard: Range<Int> { shards[comm.rank] }
+
     /// The GEMMs of the last recorded step (see `Tape.gemmWorkload`).
     public func gemmWorkload() -> [GEMMShape] { tape.gemmWorkload() }
 
