@@ -74,6 +74,12 @@ void mvvae_column_sums_add(const float *g, long rows, long cols, float *biasGrad
 #undef ARGS
 }
 
+void mvvae_sum_sources(float *dst, float *const *sources, int n, long count, int zeroSources) {
+#define ARGS (dst, sources, n, count, zeroSources)
+    DISPATCH(sum_sources);
+#undef ARGS
+}
+
 long mvvae_adam_update(float *params, float *const *grads, int sources, float *m, float *v, long count, float scale,
                        float b1, float b2, float stepSize, float invSqrtC2, float eps, float decay, int zeroGradients) {
 #pragma STDC FP_CONTRACT OFF

@@ -177,6 +177,25 @@ static TARGET void SUFFIX(column_sums_add)(const float *g, long rows, long cols,
     }
 }
 
+static TARGET void SUFFIX(sum_sources)(float *dst, float *const *sources, int n, long count, int zeroSources) {
+    VF zero = SUFFIX(splat)(0);
+    long i = 0;
+    for (; i + LANES <= count; i += LANES) {
+        VF sum = SUFFIX(load)(sources[0] + i);
+        for (int s = 1; s < n; s++) sum = sum + SUFFIX(load)(sources[s] + i);
+        if (zeroSources)
+            for (int s = 0; s < n; s++) SUFFIX(store)(sources[s] + i, zero);
+        SUFFIX(store)(dst + i, sum);
+    }
+    for (; i < count; i++) {
+        float sum = sources[0][i];
+        for (int s = 1; s < n; s++) sum = sum + sources[s][i];
+        if (zeroSources)
+            for (int s = 0; s < n; s++) sources[s][i] = 0;
+        dst[i] = sum;
+    }
+}
+
 // Adam over count coordinates whose gradient is the sum of `sources` buffers, added in buffer order
 // (one buffer per rank when ranks share memory, else one). Every step is one IEEE operation in the
 // order of the scalar formula in CKernels.h, so every width gives the same bits. A coordinate whose

@@ -90,6 +90,29 @@ final class ElementwiseKernelTests: XCTestCase {
         }
     }
 
+    /// The node's block sum before the cross-node ring: sources added in order, then cleared.
+    func testSumSourcesAddsInOrderAndClears() {
+        forEachPath { path in
+            let n = 37
+            let a = values(n, seed: 11, -1, 1), b = values(n, seed: 12, -1e3, 1e3), c = values(n, seed: 13, -1e-3, 1e-3)
+            let sources = [a, b, c].map { x -> UnsafeMutablePointer<Float> in
+                let p = UnsafeMutablePointer<Float>.allocate(capacity: n)
+                p.initialize(from: x, count: n)
+                return p
+            }
+            defer { sources.forEach { $0.deallocate() } }
+            var table: [UnsafeMutablePointer<Float>?] = sources
+            var dst = [Float](repeating: .nan, count: n)
+            mvvae_sum_sources(&dst, &table, 3, n, 0)
+            XCTAssertEqual(dst.map(\.bitPattern), (0..<n).map { ((a[$0] + b[$0]) + c[$0]).bitPattern }, path)
+            XCTAssertEqual(sources[1][5], b[5], "\(path): sources kept")
+            mvvae_sum_sources(&dst, &table, 2, n, 1)
+            XCTAssertEqual(dst.map(\.bitPattern), (0..<n).map { (a[$0] + b[$0]).bitPattern }, path)
+            XCTAssertTrue((0..<n).allSatisfy { sources[0][$0] == 0 && sources[1][$0] == 0 }, "\(path): sources cleared")
+            XCTAssertEqual(sources[2][5], c[5], "\(path): a source beyond n untouched")
+        }
+    }
+
     func testFusedOpGradientsOnThePortablePath() {
         mvvae_kernels_force_portable(1)
         for act in [Activation.relu, .identity] {

@@ -18,4 +18,13 @@ for np in 1 3; do
   echo -n "saved at -np 2, resumed at -np $np: "
   compare "$(newest "$work/full")" "$(newest "$work/elastic$np")" --rtol 1e-4 || fail "elastic resume at -np $np drifts"
 done
+# The same at -np 4 as 2 nodes x 2 ranks (shared moments within a node, rings between nodes).
+export MVVAE_RANKS_PER_NODE=2
+mpi -np 4 "$bin" train --config "$config" --run "$work/full4" "${set2[@]}" > "$work/full4.log" 2>&1 || { cat "$work/full4.log"; fail "uninterrupted run, 2 nodes"; }
+mpi -np 4 "$bin" train --config "$config" --run "$work/part4" "${set2[@]}" --max-steps 10 > "$work/part4.log" 2>&1 || { cat "$work/part4.log"; fail "first half, 2 nodes"; }
+mpi -np 4 "$bin" train --config "$config" --run "$work/part4" "${set2[@]}" --resume auto > "$work/resume4.log" 2>&1 || { cat "$work/resume4.log"; fail "resume, 2 nodes"; }
+grep -q "shared memory on 2 nodes" "$work/resume4.log" || fail "the -np 4 resume did not use the two-level exchange"
+echo -n "exact resume at -np 4 as 2 nodes x 2 ranks: "
+compare "$(newest "$work/full4")" "$(newest "$work/part4")" --exact || fail "resume over 2 nodes is not bit-exact"
+unset MVVAE_RANKS_PER_NODE
 echo "resume: ok"

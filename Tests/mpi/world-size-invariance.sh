@@ -27,4 +27,16 @@ for np in 2 3; do
     compare "$(newest "$work/tiny-np$np")" "$(newest "$run")" --rtol 1e-6 || fail "shared memory and rings differ at -np 3"
   fi
 done
+# Several nodes (MVVAE_RANKS_PER_NODE groups consecutive ranks as nodes): shared memory within each,
+# rings between them; nodes of unequal size fall back to the rings.
+run="$work/tiny-np4-2nodes"
+MVVAE_RANKS_PER_NODE=2 mpi -np 4 "$bin" train --config "$config" --run "$run" > "$run.log" 2>&1 || { cat "$run.log"; fail "2 nodes x 2 ranks"; }
+grep -q "gradient exchange: shared memory on 2 nodes of 2 ranks" "$run.log" || { cat "$run.log"; fail "-np 4 as 2 nodes did not use the two-level exchange"; }
+echo -n "tiny np1 vs np4 as 2 nodes x 2 ranks: "
+compare "$(newest "$work/tiny-np1")" "$(newest "$run")" --rtol 1e-4 || fail "2 nodes x 2 ranks drift from world size 1"
+run="$work/tiny-np3-uneven"
+MVVAE_RANKS_PER_NODE=2 mpi -np 3 "$bin" train --config "$config" --run "$run" > "$run.log" 2>&1 || { cat "$run.log"; fail "nodes of 2 and 1 ranks"; }
+grep -q "gradient exchange: rings" "$run.log" || fail "nodes of unequal size did not fall back to the rings"
+echo -n "tiny np3 shared memory vs nodes of 2 + 1 ranks (rings): "
+compare "$(newest "$work/tiny-np3")" "$(newest "$run")" --rtol 1e-6 || fail "fallback to the rings drifts"
 echo "world-size invariance: ok"

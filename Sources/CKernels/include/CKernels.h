@@ -30,6 +30,10 @@ void mvvae_relu_backward(const float *y, const float *g, float *dz, long rows, l
 /// biasGrad[j] += Σ_r g[r,j].
 void mvvae_column_sums_add(const float *g, long rows, long cols, float *biasGrad);
 
+/// dst[i] = sources[0][i] + sources[1][i] + … + sources[n−1][i] (added in that order, as Adam adds its
+/// sources); zeroSources != 0 clears every source once read. dst must not be one of the sources.
+void mvvae_sum_sources(float *dst, float *const *sources, int n, long count, int zeroSources);
+
 /// Adam's elementwise pass over count coordinates. The gradient of coordinate i is
 /// g = scale · (grads[0][i] + grads[1][i] + … + grads[sources−1][i]) (added in that order); then
 ///   m ← β1·m + (1−β1)·g,  v ← β2·v + ((1−β2)·g)·g,  p ← p·decay − (stepSize·m) / (√v·invSqrtC2 + ε),

@@ -64,6 +64,22 @@ public final class MPICommunicator: Communicator {
         MPI_Comm_set_errhandler(ringComm, mvvae_errors_return())
     }
 
+    /// A communicator over a subset of the world (`comm`, made by MPI_Comm_split): the same rings, on
+    /// its own ranks. MPI must already be initialised.
+    init(subset comm: MPI_Comm) {
+        self.comm = comm
+        MPI_Comm_set_errhandler(comm, mvvae_errors_return())
+        var r: Int32 = 0, s: Int32 = 0
+        MPI_Comm_rank(comm, &r)
+        MPI_Comm_size(comm, &s)
+        rank = Int(r)
+        size = Int(s)
+        usesLibraryCollectives = ProcessInfo.processInfo.environment["MVVAE_COLLECTIVES"] == "library"
+        var dup: MPI_Comm? = nil
+        ringComm = MPI_Comm_dup(comm, &dup) == mvvae_success() ? dup ?? comm : comm
+        MPI_Comm_set_errhandler(ringComm, mvvae_errors_return())
+    }
+
     deinit {
         scratch?.deallocate()
     }

@@ -14,8 +14,10 @@ public final class Adam {
     /// Number of steps taken (drives bias correction).
     public var step: Int = 0
     public let count: Int
-    public let m: UnsafeMutablePointer<Float>
-    public let v: UnsafeMutablePointer<Float>
+    public private(set) var m: UnsafeMutablePointer<Float>
+    public private(set) var v: UnsafeMutablePointer<Float>
+    /// The optimizer's own moment buffers while `m`/`v` point at borrowed (shared) memory.
+    private var ownMoments: (m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>)?
 
     public init(count: Int, learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
                 epsilon: Float = 1e-8, weightDecay: Float = 0) {
@@ -32,8 +34,32 @@ public final class Adam {
     }
 
     deinit {
-        m.deallocate()
-        v.deallocate()
+        let own = ownMoments ?? (m, v)
+        own.m.deallocate()
+        own.v.deallocate()
+    }
+
+    /// Points the moments at buffers owned elsewhere (`count` floats each: a node's shared moments),
+    /// copying the current moments there when `copy`.
+    public func borrowMoments(m newM: UnsafeMutablePointer<Float>, v newV: UnsafeMutablePointer<Float>, copy: Bool) {
+        precondition(ownMoments == nil, "borrowMoments: already borrowing")
+        if copy {
+            newM.update(from: m, count: count)
+            newV.update(from: v, count: count)
+        }
+        ownMoments = (m, v)
+        m = newM
+        v = newV
+    }
+
+    /// Copies the borrowed moments back into the optimizer's own buffers and points at them again.
+    public func returnBorrowedMoments() {
+        guard let own = ownMoments else { return }
+        own.m.update(from: m, count: count)
+        own.v.update(from: v, count: count)
+        m = own.m
+        v = own.v
+        ownMoments = nil
     }
 
     /// One update of `params` from `gradScale · grads` (both `count` floats). The scale folds the

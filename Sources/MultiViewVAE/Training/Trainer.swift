@@ -80,12 +80,16 @@ public final class Trainer {
     /// Collects every rank's shard of the Adam moments (before a checkpoint: rank 0 writes them all).
     public func gatherOptimizerState() throws {
         guard comm.size > 1 else { return }
+        // Shared moments: every block is in the node's buffer once each rank has finished its step.
+        if let exchange { return try exchange.synchronize() }
         try comm.allgather(optimizer.m, blocks: shards)
         try comm.allgather(optimizer.v, blocks: shards)
     }
 
     /// The coordinates whose Adam update this rank computes.
-    public var optimizerShard: Range<Int> { shards[comm.rank] }
+    public var optimizerShard: Range<Int> { exchange?.block ?? shards[comm.rank] }
+    /// The shared-memory exchange while `run` uses one.
+    var exchange: SharedMemoryExchange?
 
     /// The GEMMs of the last recorded step (see `Tape.gemmWorkload`).
     public func gemmWorkload() -> [GEMMShape] { tape.gemmWorkload() }
@@ -100,12 +104,19 @@ public final class Trainer {
                 ? try comm.makeSharedMemoryExchange(parameterCount: arena.count, gradientCount: arena.count + ParameterArena.controlCapacity)
                 : nil
             guard let exchange else { return try runLoop(shouldStop: shouldStop, exchange: nil) }
-            arena.borrowStorage(values: exchange.parameters, gradients: exchange.gradients[comm.rank], copyValues: comm.rank == 0)
+            // Local rank 0's parameters and moments go to the node's shared buffers (every rank holds the
+            // same ones: broadcast at start, or loaded from one checkpoint).
+            let first = exchange.localRank == 0
+            arena.borrowStorage(values: exchange.parameters, gradients: exchange.gradients[exchange.localRank], copyValues: first)
+            optimizer.borrowMoments(m: exchange.moments.m, v: exchange.moments.v, copy: first)
             try exchange.synchronize()
+            self.exchange = exchange
             // On an error the job ends (the tool aborts every rank), so the windows are only freed here.
             let outcome = try runLoop(shouldStop: shouldStop, exchange: exchange)
+            self.exchange = nil
             try exchange.synchronize()
             arena.returnBorrowedStorage()
+            optimizer.returnBorrowedMoments()
             try exchange.synchronize()
             try exchange.free()
             return outcome
@@ -118,7 +129,7 @@ public final class Trainer {
         let control = arena.control
         arena.zeroGradients()  // from here on the optimizer clears each gradient as it reads it
         observer?(.started(startStep: state.step, totalSteps: totalSteps, parameters: arena.parameterCount, worldSize: comm.size,
-                           exchange: comm.size == 1 ? "none" : exchange == nil ? "rings" : "shared memory"))
+                           exchange: exchangeDescription(exchange)))
         var epochStart = monotonicSeconds()
         var epochSamplesThisRun = 0.0
         var allreduceSeconds = 0.0
@@ -150,20 +161,16 @@ public final class Trainer {
                 let reduceStart = monotonicSeconds()
                 var reduceEnd = reduceStart, optimizerEnd = reduceStart
                 if let exchange {
-                    // Shared memory: once every rank's gradients are final, rank r's Adam sums block r of all
-                    // of them (and clears it); the parameters it writes are everyone's.
+                    // Shared memory: once every local rank's gradients are final, this rank sums its block of
+                    // them (and across nodes) and updates it in the node's shared parameters.
                     try exchange.synchronize()
-                    for c in 0..<Control.count {
-                        var sum: Float = 0
-                        for g in exchange.gradients { sum += g[arena.count + c] }
-                        summedControl[c] = sum
-                    }
+                    try exchange.sumOverRanks(offset: arena.count, count: Control.count, into: summedControl)
                     reduceEnd = monotonicSeconds()
                     try checkLoss()
                     optimizer.learningRate = t.learningRate(step: state.step)
-                    let skipped = optimizer.update(shard: mine, params: arena.values, gradientSources: exchange.sources(from: mine.lowerBound),
-                                                   sourceCount: comm.size, gradScale: 1 / Float(globalRows()), zeroGradients: true)
+                    let skipped = try exchange.optimizerStep(optimizer, gradScale: 1 / Float(globalRows()))
                     // Published in a slot that alternates by step: a slow rank may still read last step's.
+                    // Every node updates every block identically, so the node's sum counts the whole job.
                     let slot = Control.skippedSlot(step: state.step)
                     control[slot] = Float(skipped)
                     optimizerEnd = monotonicSeconds()
@@ -248,6 +255,13 @@ public final class Trainer {
             allreduceSeconds = 0
         }
         return .completed
+    }
+
+    func exchangeDescription(_ exchange: SharedMemoryExchange?) -> String {
+        guard comm.size > 1 else { return "none" }
+        guard let exchange else { return "rings" }
+        let ranks = exchange.localSize == 1 ? "1 rank" : "\(exchange.localSize) ranks"
+        return exchange.nodes == 1 ? "shared memory" : "shared memory on \(exchange.nodes) nodes of \(ranks), rings between them"
     }
 
     /// The global row count of this step (at least 1: it divides the summed loss and gradients).
