@@ -42,7 +42,8 @@ public final class MPICommunicator: Communicator {
         return ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "MPI_LOCALNRANKS"].contains { env[$0] != nil }
     }
 
-    public init() throws {
+    /// The world communicator (initialises MPI on first use).
+    public convenience init() throws {
         var initialized: Int32 = 0
         MPI_Initialized(&initialized)
         if initialized == 0 {
@@ -51,21 +52,11 @@ public final class MPICommunicator: Communicator {
             if rc != mvvae_success() { throw MPIError(call: "MPI_Init_thread", code: rc, message: MPICommunicator.errorString(rc)) }
             atexit { MPICommunicator.finalizeIfNeeded() }
         }
-        comm = mvvae_comm_world()
-        MPI_Comm_set_errhandler(comm, mvvae_errors_return())
-        var r: Int32 = 0, s: Int32 = 0
-        MPI_Comm_rank(comm, &r)
-        MPI_Comm_size(comm, &s)
-        rank = Int(r)
-        size = Int(s)
-        usesLibraryCollectives = ProcessInfo.processInfo.environment["MVVAE_COLLECTIVES"] == "library"
-        var dup: MPI_Comm? = nil
-        ringComm = MPI_Comm_dup(comm, &dup) == mvvae_success() ? dup ?? comm : comm
-        MPI_Comm_set_errhandler(ringComm, mvvae_errors_return())
+        self.init(subset: mvvae_comm_world())
     }
 
-    /// A communicator over a subset of the world (`comm`, made by MPI_Comm_split): the same rings, on
-    /// its own ranks. MPI must already be initialised.
+    /// A communicator over `comm` (the world, or a subset made by MPI_Comm_split): the rings run on its
+    /// ranks, over a duplicate of it. MPI must already be initialised.
     init(subset comm: MPI_Comm) {
         self.comm = comm
         MPI_Comm_set_errhandler(comm, mvvae_errors_return())
