@@ -113,9 +113,9 @@ static TARGET void SUFFIX(bias_activation)(float *y, const float *bias, long row
         if (relu) {
             for (; j + LANES <= cols; j += LANES) {
                 VF v = SUFFIX(load)(row + j) + SUFFIX(load)(bias + j);
-                SUFFIX(store)(row + j, SUFFIX(select)(v > zero, v, zero));
+                SUFFIX(store)(row + j, SUFFIX(select)(v <= zero, zero, v));  // NaN stays NaN, as max(NaN, 0) does
             }
-            for (; j < cols; j++) { float v = row[j] + bias[j]; row[j] = v > 0 ? v : 0; }
+            for (; j < cols; j++) { float v = row[j] + bias[j]; row[j] = v <= 0 ? 0 : v; }
         } else {
             for (; j + LANES <= cols; j += LANES) SUFFIX(store)(row + j, SUFFIX(load)(row + j) + SUFFIX(load)(bias + j));
             for (; j < cols; j++) row[j] += bias[j];
@@ -134,7 +134,7 @@ static TARGET void SUFFIX(relu_backward)(const float *y, const float *g, float *
             VF sum = zero;
             for (int q = 0; q < 4; q++) {
                 long at = (r + q) * cols + j;
-                VF d = SUFFIX(select)(SUFFIX(load)(y + at) > zero, SUFFIX(load)(g + at), zero);
+                VF d = SUFFIX(select)(SUFFIX(load)(y + at) <= zero, zero, SUFFIX(load)(g + at));
                 SUFFIX(store)(dz + at, d);
                 sum += d;
             }
@@ -144,7 +144,7 @@ static TARGET void SUFFIX(relu_backward)(const float *y, const float *g, float *
             float sum = 0;
             for (int q = 0; q < 4; q++) {
                 long at = (r + q) * cols + j;
-                float d = y[at] > 0 ? g[at] : 0;
+                float d = y[at] <= 0 ? 0 : g[at];
                 dz[at] = d;
                 sum += d;
             }
@@ -156,12 +156,12 @@ static TARGET void SUFFIX(relu_backward)(const float *y, const float *g, float *
         float *dr = dz + r * cols;
         long j = 0;
         for (; j + LANES <= cols; j += LANES) {
-            VF d = SUFFIX(select)(SUFFIX(load)(yr + j) > zero, SUFFIX(load)(gr + j), zero);
+            VF d = SUFFIX(select)(SUFFIX(load)(yr + j) <= zero, zero, SUFFIX(load)(gr + j));
             SUFFIX(store)(dr + j, d);
             if (biasGrad) SUFFIX(store)(biasGrad + j, SUFFIX(load)(biasGrad + j) + d);
         }
         for (; j < cols; j++) {
-            float d = yr[j] > 0 ? gr[j] : 0;
+            float d = yr[j] <= 0 ? 0 : gr[j];
             dr[j] = d;
             if (biasGrad) biasGrad[j] += d;
         }

@@ -90,6 +90,22 @@ final class ElementwiseKernelTests: XCTestCase {
         }
     }
 
+    /// A NaN pre-activation stays NaN through ReLU (as max(NaN, 0) does) and passes its gradient on, so
+    /// a diverging run is not silently turned finite.
+    func testReluKeepsNaN() {
+        forEachPath { path in
+            var y: [Float] = [.nan, -1, 2, .nan, 0, 3, -.infinity, .infinity] + [Float](repeating: 1, count: 9)
+            let bias = [Float](repeating: 0, count: y.count)
+            mvvae_bias_activation(&y, bias, 1, y.count, 1)
+            XCTAssertTrue(y[0].isNaN && y[3].isNaN, path)
+            XCTAssertEqual(Array(y[4...7]), [0, 3, 0, .infinity], path)
+            let g = [Float](repeating: 2, count: y.count)
+            var dz = [Float](repeating: -1, count: y.count)
+            mvvae_relu_backward(y, g, &dz, 1, y.count, nil)
+            XCTAssertEqual(Array(dz[0...7]), [2, 0, 2, 2, 0, 2, 0, 2], path)
+        }
+    }
+
     /// The node's block sum before the cross-node ring: sources added in order, then cleared.
     func testSumSourcesAddsInOrderAndClears() {
         forEachPath { path in

@@ -22,7 +22,9 @@ done
 export MVVAE_RANKS_PER_NODE=2
 mpi -np 4 "$bin" train --config "$config" --run "$work/full4" "${set2[@]}" > "$work/full4.log" 2>&1 || { cat "$work/full4.log"; fail "uninterrupted run, 2 nodes"; }
 mpi -np 4 "$bin" train --config "$config" --run "$work/part4" "${set2[@]}" --max-steps 10 > "$work/part4.log" 2>&1 || { cat "$work/part4.log"; fail "first half, 2 nodes"; }
+[[ "$(basename "$(newest "$work/part4")")" == step-000000010 ]] || fail "expected a checkpoint at step 10 (2 nodes), found $(newest "$work/part4")"
 mpi -np 4 "$bin" train --config "$config" --run "$work/part4" "${set2[@]}" --resume auto > "$work/resume4.log" 2>&1 || { cat "$work/resume4.log"; fail "resume, 2 nodes"; }
+grep -q "resume: from" "$work/resume4.log" || fail "the -np 4 resumed run did not load the checkpoint"
 grep -q "shared memory on 2 nodes" "$work/resume4.log" || fail "the -np 4 resume did not use the two-level exchange"
 echo -n "exact resume at -np 4 as 2 nodes x 2 ranks: "
 compare "$(newest "$work/full4")" "$(newest "$work/part4")" --exact || fail "resume over 2 nodes is not bit-exact"

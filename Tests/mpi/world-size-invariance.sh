@@ -13,8 +13,8 @@ for cfg in "$config" "$here/tiny-aggregated.yaml"; do
     compare "$(newest "$work/$name-np1")" "$(newest "$work/$name-np$np")" --rtol 1e-4 || fail "$name: world size $np drifts from world size 1"
   done
 done
-# The shared-memory exchange (the default on one node) and the rings sum in the same rank order:
-# bit-identical at two ranks (a + b = b + a), equal to rounding at three.
+# The shared-memory exchange (the default on one node) sums in rank order, the rings in a fixed cyclic
+# order: bit-identical at two ranks (a + b = b + a), equal to rounding at three.
 for np in 2 3; do
   run="$work/tiny-np$np-rings"
   MVVAE_EXCHANGE=rings mpi -np "$np" "$bin" train --config "$config" --run "$run" > "$run.log" 2>&1 || { cat "$run.log"; fail "rings at -np $np"; }

@@ -1,9 +1,10 @@
 // Elementwise kernels of the training step's hot path, written in C so that they run sixteen lanes
 // wide on CPUs with AVX-512 (chosen at run time; the package is built for baseline x86-64, and Swift's
 // SIMD16<Float> code at that baseline spilled every lane to the stack). Every kernel also has a
-// portable path (GCC/Clang vector extensions: SSE2 on baseline x86-64, NEON on arm64).
-// Each operation is a plain IEEE single-precision operation (no fused multiply-adds), so a kernel gives
-// the same bits on any CPU except where noted (row sums add their lanes in a width-dependent order).
+// portable path (Clang vector extensions: SSE2 on baseline x86-64, NEON on arm64; the toolchain's clang
+// builds this target, with -ffp-contract=off). Each operation is a plain IEEE single-precision operation
+// (no fused multiply-adds), so a kernel gives the same bits on any CPU except where noted (row sums add
+// their lanes in a width-dependent order).
 #ifndef MVVAE_CKERNELS_H
 #define MVVAE_CKERNELS_H
 
@@ -20,10 +21,12 @@ void mvvae_bce_rowsum(const float *logits, const float *targets, float *sigma, f
 void mvvae_bce_rowsum_backward(const float *sigma, const float *targets, const float *rowGrad, float *logitGrad,
                                long rows, long cols);
 
-/// y[r,j] ← f(y[r,j] + bias[j]) in place for a rows×cols matrix; relu != 0 gives f = max(·, 0), else identity.
+/// y[r,j] ← f(y[r,j] + bias[j]) in place for a rows×cols matrix; relu != 0 gives f = max(·, 0) (NaN
+/// stays NaN), else identity.
 void mvvae_bias_activation(float *y, const float *bias, long rows, long cols, int relu);
 
-/// dz[r,j] = y[r,j] > 0 ? g[r,j] : 0 (the ReLU VJP written from the output y), and when biasGrad is not
+/// dz[r,j] = y[r,j] <= 0 ? 0 : g[r,j] (the ReLU VJP written from the output y; a NaN output passes its
+/// gradient on, so a diverging run stays visibly non-finite), and when biasGrad is not
 /// NULL, biasGrad[j] += Σ_r dz[r,j] in the same pass (rows added four at a time). dz may be g itself.
 void mvvae_relu_backward(const float *y, const float *g, float *dz, long rows, long cols, float *biasGrad);
 

@@ -181,6 +181,8 @@ public final class Tape {
         return nodes[v.id].value[0]
     }
 
+    /// The node's gradient after `backward`. A fused `linear` node with ReLU holds dL/d(pre-activation)
+    /// there instead of dL/d(output): its VJP masks its own gradient in place (no scratch buffer).
     public func gradient(_ v: Var) -> Matrix {
         let n = nodes[v.id]
         return Matrix(rows: n.rows, cols: n.cols, Array(UnsafeBufferPointer(start: n.grad, count: n.rows * n.cols)))

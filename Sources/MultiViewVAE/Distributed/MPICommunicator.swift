@@ -75,6 +75,13 @@ public final class MPICommunicator: Communicator {
         scratch?.deallocate()
     }
 
+    /// Frees the communicator made by `init(subset:)` and its rings' duplicate (collective over its ranks).
+    func freeSubset() throws {
+        var rings: MPI_Comm? = ringComm, own: MPI_Comm? = comm
+        if ringComm != comm { try check(MPI_Comm_free(&rings), "MPI_Comm_free(rings)") }
+        try check(MPI_Comm_free(&own), "MPI_Comm_free")
+    }
+
     static func finalizeIfNeeded() {
         var finalized: Int32 = 0
         MPI_Finalized(&finalized)

@@ -12,8 +12,8 @@ import Foundation
 ///   - one parameter buffer (every rank's forward pass reads it) and the Adam moments,
 ///   - every rank's gradient buffer (each rank's backward pass writes its own),
 /// and the node's parameters are split into one block per local rank. After the backward pass a
-/// barrier; local rank l then sums block l of every local rank's gradients (in rank order, and clears
-/// them). On one node its Adam pass does that sum itself; with several nodes the block's sum is first
+/// barrier; local rank l then sums block l of every local rank's gradients (in rank order — the rings
+/// use a fixed cyclic order, the same bits at two ranks — and clears them). On one node its Adam pass does that sum itself; with several nodes the block's sum is first
 /// allreduced (a ring) among the ranks with local rank l on every node, so each node computes the same
 /// update for block l. Adam writes the shared parameters; a second barrier, and the next forward pass
 /// may read. Every node thus holds one copy of the parameters and moments, and between nodes each rank
@@ -92,10 +92,15 @@ public final class SharedMemoryExchange {
         gradients = try allocate("gradients") { _ in Swift.max(gradientCount, 1) }
         self.windows = windows
         for (l, g) in gradients.enumerated() { sourceTable[l] = g + block.lowerBound }
-        // Passive-target epochs for the whole lifetime: MPI_Win_sync then orders the loads and stores.
-        for win in windows { try communicator.check(MPI_Win_lock_all(Int32(mvvae_mode_nocheck()), win), "MPI_Win_lock_all") }
+        // Errors are returned (not fatal) so that a failure falls back to the rings. Passive-target epochs
+        // for the whole lifetime: MPI_Win_sync then orders the loads and stores.
+        for win in windows {
+            try communicator.check(MPI_Win_set_errhandler(win, mvvae_errors_return()), "MPI_Win_set_errhandler")
+            try communicator.check(MPI_Win_lock_all(Int32(mvvae_mode_nocheck()), win), "MPI_Win_lock_all")
+        }
+        // Own gradients start at zero; the caller's first `synchronize` publishes them. (No barrier here:
+        // a rank that failed above must reach the job-wide agreement in the factory, not a node barrier.)
         gradients[localRank].initialize(repeating: 0, count: gradientCount)
-        try synchronize()
     }
 
     deinit {
@@ -134,13 +139,17 @@ public final class SharedMemoryExchange {
         return adam.update(shard: block, params: parameters, grads: blockSum, gradScale: gradScale)
     }
 
-    /// Frees the windows (collective over the node; nothing may touch the shared buffers after).
+    /// Frees the windows and communicators (collective over the node and across nodes; nothing may
+    /// touch the shared buffers after).
     public func free() throws {
         for i in windows.indices where windows[i] != nil {
             MPI_Win_unlock_all(windows[i])
             try communicator.check(MPI_Win_free(&windows[i]), "MPI_Win_free")
         }
         windows = []
+        try cross?.freeSubset()
+        var node: MPI_Comm? = nodeComm
+        try communicator.check(MPI_Comm_free(&node), "MPI_Comm_free(node)")
     }
 }
 
@@ -185,6 +194,7 @@ extension MPICommunicator {
         var anyFailed: Double = failure == nil ? 0 : 1
         try allreduceMax(&anyFailed, count: 1)
         guard anyFailed == 0 else {
+            if cross != nil { MPI_Comm_free(&cross) }
             if let failure { FileHandle.standardError.write("mvvae: rank \(rank): shared-memory exchange unavailable (\(failure)); using rings\n".data(using: .utf8)!) }
             // Not freed: MPI_Win_free is collective and the failed rank holds no window to free with us.
             return nil

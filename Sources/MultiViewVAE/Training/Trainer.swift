@@ -39,8 +39,9 @@ public final class Trainer {
     /// Control scalars appended to the gradient buffer for the allreduce.
     enum Control {
         static let loss = 0, reconstruction = 1, kl = 2, rows = 3, stop = 4, nonFinite = 5, count = 6
-        /// Where a rank publishes its count of skipped (non-finite) coordinates with a shared-memory exchange.
-        static func skippedSlot(step: Int) -> Int { count + step % 2 }
+        /// Where a rank publishes its count of skipped (non-finite) coordinates with a shared-memory exchange
+        /// (after the first barrier; read after the second, and rewritten only after the next first one).
+        static let skipped = count
     }
     /// The control scalars summed over ranks, this step.
     let summedControl = UnsafeMutablePointer<Float>.allocate(capacity: Control.count)
@@ -111,8 +112,17 @@ public final class Trainer {
             optimizer.borrowMoments(m: exchange.moments.m, v: exchange.moments.v, copy: first)
             try exchange.synchronize()
             self.exchange = exchange
-            // On an error the job ends (the tool aborts every rank), so the windows are only freed here.
-            let outcome = try runLoop(shouldStop: shouldStop, exchange: exchange)
+            let outcome: TrainingOutcome
+            do {
+                outcome = try runLoop(shouldStop: shouldStop, exchange: exchange)
+            } catch {
+                // Other ranks may not have failed, so nothing collective here: the windows stay (the tool
+                // aborts the job); the arena and optimizer get private copies of what they held.
+                self.exchange = nil
+                arena.returnBorrowedStorage()
+                optimizer.returnBorrowedMoments()
+                throw error
+            }
             self.exchange = nil
             try exchange.synchronize()
             arena.returnBorrowedStorage()
@@ -157,7 +167,6 @@ public final class Trainer {
                     control[Control.rows] = Float(rowsWithData())
                 }
                 control[Control.stop] = shouldStop() ? 1 : 0
-                let mine = shards[comm.rank]
                 let reduceStart = monotonicSeconds()
                 var reduceEnd = reduceStart, optimizerEnd = reduceStart
                 if let exchange {
@@ -169,9 +178,8 @@ public final class Trainer {
                     try checkLoss()
                     optimizer.learningRate = t.learningRate(step: state.step)
                     let skipped = try exchange.optimizerStep(optimizer, gradScale: 1 / Float(globalRows()))
-                    // Published in a slot that alternates by step: a slow rank may still read last step's.
                     // Every node updates every block identically, so the node's sum counts the whole job.
-                    let slot = Control.skippedSlot(step: state.step)
+                    let slot = Control.skipped
                     control[slot] = Float(skipped)
                     optimizerEnd = monotonicSeconds()
                     try exchange.synchronize()
@@ -179,6 +187,7 @@ public final class Trainer {
                     for g in exchange.gradients { skippedEverywhere += g[arena.count + slot] }
                     summedControl[Control.nonFinite] = skippedEverywhere
                 } else {
+                    let mine = shards[comm.rank]
                     try comm.reduceScatterSum(arena.gradients, into: shardGradients, blocks: shards)
                     try comm.allreduceSum(control, count: Control.count)
                     summedControl.update(from: control, count: Control.count)
