@@ -56,7 +56,7 @@ final class ProgressReporter {
             if let v = s.validationLoss, let r = s.validationReconstruction, let k = s.validationKL {
                 line += String(format: "  validation %.4f (recon %.4f, KL %.4f)", v, r, k)
             }
-            line += String(format: "  %.1f s, %.0f samples/s, allreduce %.1f%%", s.seconds, s.samplesPerSecond,
+            line += String(format: "  %.1f s, %.0f samples/s, exchange %.1f%%", s.seconds, s.samplesPerSecond,
                            100 * s.allreduceSeconds / max(s.seconds, 1e-9))
             print(line)
         case let .checkpointSaved(path, step):
