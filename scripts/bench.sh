@@ -2,7 +2,7 @@
 # The BENCHMARKS.md training-throughput table: `mvvae bench` at -np 1 and -np 2 (shared-memory exchange,
 # then MVVAE_EXCHANGE=rings), batch 128 and 32, each configuration run REPEATS times (default 5) with the
 # malloc counter preloaded; prints the run with the median samples/s of each configuration (whole rows,
-# so every column comes from the same run). The rings rows end with "(rings)".
+# so every column comes from the same run). The rings rows say "2, rings" in the ranks column.
 #   scripts/bench.sh [REPEATS] [extra mvvae bench options…]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,7 +29,7 @@ for spec in 1 2 2:rings; do
     done
     # Column 4 of "| ranks | batch | samples/s | …" is samples/s; take the median row.
     row=$(sort -t '|' -k4,4n "$rows" | sed -n "$(((repeats + 1) / 2))p")
-    if [[ -n "$exchange" ]]; then echo "$row (rings)"; else echo "$row"; fi
+    if [[ -n "$exchange" ]]; then echo "${row/| $np |/| $np, rings |}"; else echo "$row"; fi
     rm -f "$rows"
   done
 done
