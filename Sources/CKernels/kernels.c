@@ -56,6 +56,18 @@ void mvvae_bce_rowsum_backward(const float *sigma, const float *targets, const f
 #undef ARGS
 }
 
+void mvvae_exp(const float *x, float *y, long count) {
+#define ARGS (x, y, count)
+    DISPATCH(exp_array);
+#undef ARGS
+}
+
+void mvvae_log1p_unit(const float *e, float *y, long count) {
+#define ARGS (e, y, count)
+    DISPATCH(log1p_unit_array);
+#undef ARGS
+}
+
 void mvvae_bias_activation(float *y, const float *bias, long rows, long cols, int relu) {
 #define ARGS (y, bias, rows, cols, relu)
     DISPATCH(bias_activation);

@@ -20,7 +20,8 @@ static inline TARGET void SUFFIX(store)(float *p, VF v) { __builtin_memcpy(p, &v
 // mask lanes are all ones (true) or zero: select(mask, a, b) = mask ? a : b.
 static inline TARGET VF SUFFIX(select)(VI mask, VF a, VF b) { return (VF)(((VI)a & mask) | ((VI)b & ~mask)); }
 
-// e^x, the same steps as VectorMath.swift's vectorExp: below −87.3 the result is 0, NaN stays NaN.
+// e^x: x = n·ln 2 + r with |r| ≤ ln2/2, e^r by its degree-7 Taylor polynomial, 2^n from the exponent
+// bits (< 3e-7 relative error). Below −87.3 the result is 0, NaN stays NaN.
 static inline TARGET VF SUFFIX(exp)(VF x) {
     VF lo = SUFFIX(splat)(-87.3f), hi = SUFFIX(splat)(88.37f);
     VF c = SUFFIX(select)(x < lo, lo, x);
@@ -44,7 +45,8 @@ static inline TARGET VF SUFFIX(exp)(VF x) {
     return SUFFIX(select)(x != x, x, y);
 }
 
-// log(1 + e) for e in [0, 1] (VectorMath.swift's vectorLog1pUnit): s = e/(e + 2), 2·atanh(s) to s¹³.
+// log(1 + e) for e in [0, 1]: s = e/(e + 2) ≤ 1/3, log(1 + e) = 2·atanh(s), truncated after s¹³
+// (< 2e-7 absolute error).
 static inline TARGET VF SUFFIX(log1p_unit)(VF e) {
     VF s = e / (e + 2);
     VF s2 = s * s;
@@ -102,6 +104,28 @@ static TARGET void SUFFIX(bce_rowsum_backward)(const float *sigma, const float *
         for (; j + LANES <= cols; j += LANES)
             SUFFIX(store)(gl + j, SUFFIX(load)(gl + j) + vg * (SUFFIX(load)(sg + j) - SUFFIX(load)(t + j)));
         for (; j < cols; j++) gl[j] += gr * (sg[j] - t[j]);
+    }
+}
+
+static TARGET void SUFFIX(exp_array)(const float *x, float *y, long count) {
+    long i = 0;
+    for (; i + LANES <= count; i += LANES) SUFFIX(store)(y + i, SUFFIX(exp)(SUFFIX(load)(x + i)));
+    if (i < count) {
+        float xt[LANES] = {0}, yt[LANES];
+        __builtin_memcpy(xt, x + i, (count - i) * 4);
+        SUFFIX(store)(yt, SUFFIX(exp)(SUFFIX(load)(xt)));
+        __builtin_memcpy(y + i, yt, (count - i) * 4);
+    }
+}
+
+static TARGET void SUFFIX(log1p_unit_array)(const float *e, float *y, long count) {
+    long i = 0;
+    for (; i + LANES <= count; i += LANES) SUFFIX(store)(y + i, SUFFIX(log1p_unit)(SUFFIX(load)(e + i)));
+    if (i < count) {
+        float et[LANES] = {0}, yt[LANES];
+        __builtin_memcpy(et, e + i, (count - i) * 4);
+        SUFFIX(store)(yt, SUFFIX(log1p_unit)(SUFFIX(load)(et)));
+        __builtin_memcpy(y + i, yt, (count - i) * 4);
     }
 }
 

@@ -1,3 +1,4 @@
+import CKernels
 import XCTest
 @testable import MultiViewVAE
 
@@ -19,14 +20,19 @@ final class ReviewRegressionTests: XCTestCase {
     }
 
     func testVectorExpEdges() {
-        var x = Float16x(repeating: 0)
-        x[0] = .nan; x[1] = -.infinity; x[2] = 88.7; x[3] = 88.3; x[4] = -100
-        let y = vectorExp(x)
-        XCTAssertTrue(y[0].isNaN, "NaN passes through")
-        XCTAssertEqual(y[1], 0)
-        XCTAssertTrue(y[2].isFinite && y[2] > 1e38, "clamped below the overflow, not inf")
-        XCTAssertEqual(y[3], Foundation.exp(88.3), accuracy: Foundation.exp(88.3) * 1e-6)
-        XCTAssertEqual(y[4], 0)
+        for portable in [Int32(0), 1] {
+            mvvae_kernels_force_portable(portable)
+            defer { mvvae_kernels_force_portable(0) }
+            var x = [Float](repeating: 0, count: 16)
+            x[0] = .nan; x[1] = -.infinity; x[2] = 88.7; x[3] = 88.3; x[4] = -100
+            var y = [Float](repeating: 1, count: 16)
+            mvvae_exp(x, &y, 16)
+            XCTAssertTrue(y[0].isNaN, "NaN passes through")
+            XCTAssertEqual(y[1], 0)
+            XCTAssertTrue(y[2].isFinite && y[2] > 1e38, "clamped below the overflow, not inf")
+            XCTAssertEqual(y[3], Foundation.exp(88.3), accuracy: Foundation.exp(88.3) * 1e-6)
+            XCTAssertEqual(y[4], 0)
+        }
     }
 
     func testCheckpointRetentionAndRollback() throws {
