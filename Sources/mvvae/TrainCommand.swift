@@ -41,7 +41,7 @@ struct TrainCommand: ParsableCommand {
         } catch {
             // A config error is the same on every rank: rank 0 reports it. Anything else (a file missing
             // on one node, an MPI failure) may hit one rank only, so that rank reports it too.
-            let deterministic = error is ConfigError || error is ValidationError
+            let deterministic = error is ConfigError || error is ValidationError || error is ExchangeSettingError
             if root || !deterministic {
                 let who = comm.size > 1 ? " (rank \(comm.rank))" : ""
                 FileHandle.standardError.write("mvvae train\(who): \(error)\n".data(using: .utf8)!)

@@ -65,7 +65,7 @@ public final class SharedMemoryExchange {
         try communicator.check(MPI_Info_set(info, "alloc_shared_noncontig", "true"), "MPI_Info_set")
         let floatBytes = MemoryLayout<Float>.stride
         var windows: [MPI_Win?] = []
-        /// A window where each local rank contributes `bytes(localRank)`; returns every rank's segment.
+        /// A window where each local rank contributes `floats(localRank)`; returns every rank's segment.
         func allocate(_ what: String, floats: (Int) -> Int) throws -> [UnsafeMutablePointer<Float>] {
             var base: UnsafeMutableRawPointer? = nil
             var win: MPI_Win? = nil
@@ -156,10 +156,21 @@ public final class SharedMemoryExchange {
 extension MPICommunicator {
     public func makeSharedMemoryExchange(parameterCount: Int, gradientCount: Int) throws -> SharedMemoryExchange? {
         let env = ProcessInfo.processInfo.environment
-        guard size > 1, !usesLibraryCollectives, env["MVVAE_EXCHANGE"] != "rings" else { return nil }
+        let choice = env["MVVAE_EXCHANGE"] ?? "shared"
+        guard ["shared", "rings"].contains(choice) else {
+            throw ExchangeSettingError("MVVAE_EXCHANGE must be 'shared' (the default) or 'rings', got '\(choice)'")
+        }
+        var ranksPerNode: Int?
+        if let text = env["MVVAE_RANKS_PER_NODE"] {
+            guard let k = Int(text), k >= 1 else {
+                throw ExchangeSettingError("MVVAE_RANKS_PER_NODE must be a whole number ≥ 1, got '\(text)'")
+            }
+            ranksPerNode = k
+        }
+        guard size > 1, !usesLibraryCollectives, choice == "shared" else { return nil }
         // Nodes: ranks that share memory, or (testing) groups of MVVAE_RANKS_PER_NODE consecutive ranks.
         var node: MPI_Comm? = nil
-        if let text = env["MVVAE_RANKS_PER_NODE"], let k = Int(text), k >= 1 {
+        if let k = ranksPerNode {
             try check(MPI_Comm_split(comm, Int32(rank / k), Int32(rank), &node), "MPI_Comm_split(node)")
         } else {
             try check(MPI_Comm_split_type(comm, Int32(mvvae_comm_type_shared()), Int32(rank), mvvae_info_null(), &node),
@@ -201,4 +212,11 @@ extension MPICommunicator {
         }
         return exchange
     }
+}
+
+/// An environment setting of the gradient exchange that is not one of its values (the same on every
+/// rank, so every rank stops with it).
+public struct ExchangeSettingError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
 }

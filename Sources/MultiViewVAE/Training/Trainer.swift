@@ -117,20 +117,23 @@ public final class Trainer {
                 outcome = try runLoop(shouldStop: shouldStop, exchange: exchange)
             } catch {
                 // Other ranks may not have failed, so nothing collective here: the windows stay (the tool
-                // aborts the job); the arena and optimizer get private copies of what they held.
-                self.exchange = nil
-                arena.returnBorrowedStorage()
-                optimizer.returnBorrowedMoments()
+                // aborts the job).
+                leaveSharedStorage()
                 throw error
             }
-            self.exchange = nil
             try exchange.synchronize()
-            arena.returnBorrowedStorage()
-            optimizer.returnBorrowedMoments()
+            leaveSharedStorage()
             try exchange.synchronize()
             try exchange.free()
             return outcome
         }
+    }
+
+    /// The arena and optimizer take private copies of what they held in the node's shared buffers.
+    func leaveSharedStorage() {
+        exchange = nil
+        model.arena.returnBorrowedStorage()
+        optimizer.returnBorrowedMoments()
     }
 
     func runLoop(shouldStop: () -> Bool, exchange: SharedMemoryExchange?) throws -> TrainingOutcome {
@@ -179,12 +182,11 @@ public final class Trainer {
                     optimizer.learningRate = t.learningRate(step: state.step)
                     let skipped = try exchange.optimizerStep(optimizer, gradScale: 1 / Float(globalRows()))
                     // Every node updates every block identically, so the node's sum counts the whole job.
-                    let slot = Control.skipped
-                    control[slot] = Float(skipped)
+                    control[Control.skipped] = Float(skipped)
                     optimizerEnd = monotonicSeconds()
                     try exchange.synchronize()
                     var skippedEverywhere: Float = 0
-                    for g in exchange.gradients { skippedEverywhere += g[arena.count + slot] }
+                    for g in exchange.gradients { skippedEverywhere += g[arena.count + Control.skipped] }
                     summedControl[Control.nonFinite] = skippedEverywhere
                 } else {
                     let mine = shards[comm.rank]
@@ -211,10 +213,11 @@ public final class Trainer {
                 guard summedControl[Control.nonFinite] == 0 else {
                     throw TrainingError.nonFinite(step: state.step, loss: Double(summedControl[Control.loss]))
                 }
-                allreduceSeconds += (reduceEnd - reduceStart) + (gatherEnd - optimizerEnd)
+                let exchangeSeconds = (reduceEnd - reduceStart) + (gatherEnd - optimizerEnd)
+                allreduceSeconds += exchangeSeconds
                 let rows = globalRows()
                 let loss = Double(summedControl[Control.loss])
-                phases.add(forward: t1 - t0, backward: reduceStart - t1, allreduce: (reduceEnd - reduceStart) + (gatherEnd - optimizerEnd),
+                phases.add(forward: t1 - t0, backward: reduceStart - t1, allreduce: exchangeSeconds,
                            optimizer: optimizerEnd - reduceEnd, rows: slice.count)
 
                 state.step += 1
