@@ -10,29 +10,28 @@ final class MixtureAggregatorTests: XCTestCase {
 
     func features(seed: UInt64) -> [Matrix] { (0..<modalities).map { uniform(rows, featureSize, seed: seed + UInt64($0)) } }
 
-    func makeMoE() -> (MixtureOfExperts, ParameterArena) {
+    /// An aggregator built into its own arena, initialised from `seed` and its weights spread out.
+    func built<A>(seed: UInt64, _ make: (ParameterArena) -> A) -> (A, ParameterArena) {
         let arena = ParameterArena()
-        let a = MixtureOfExperts("moe", features: featureSize, latent: latent, modalities: modalities, arena: arena)
-        arena.materialize(seed: 2)
-        randomize(arena, seed: 3, scale: 0.6)
+        let a = make(arena)
+        arena.materialize(seed: seed)
+        randomize(arena, seed: seed + 1, scale: 0.6)
         return (a, arena)
+    }
+
+    func makeMoE() -> (MixtureOfExperts, ParameterArena) {
+        built(seed: 2) { MixtureOfExperts("moe", features: featureSize, latent: latent, modalities: modalities, arena: $0) }
     }
 
     func makeMoPoE() -> (MixtureOfProductsOfExperts, ParameterArena) {
-        let arena = ParameterArena()
-        let a = MixtureOfProductsOfExperts("mopoe", features: featureSize, latent: latent, modalities: modalities, arena: arena)
-        arena.materialize(seed: 4)
-        randomize(arena, seed: 5, scale: 0.6)
-        return (a, arena)
+        built(seed: 4) { MixtureOfProductsOfExperts("mopoe", features: featureSize, latent: latent, modalities: modalities, arena: $0) }
     }
 
     func makeMixtureSumPooling() -> (SumPooling, ParameterArena) {
-        let arena = ParameterArena()
-        let a = SumPooling("sp", features: featureSize, latent: latent, modalities: modalities, hidden: [5], pooling: 6,
-                           components: 3, activation: .tanh, arena: arena)
-        arena.materialize(seed: 6)
-        randomize(arena, seed: 7, scale: 0.6)
-        return (a, arena)
+        built(seed: 6) {
+            SumPooling("sp", features: featureSize, latent: latent, modalities: modalities, hidden: [5], pooling: 6,
+                       components: 3, activation: .tanh, arena: $0)
+        }
     }
 
     var all: [(String, Aggregator, ParameterArena)] {
