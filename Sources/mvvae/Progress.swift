@@ -14,6 +14,8 @@ final class ProgressReporter {
     var lastDraw = 0.0
     var runStart = monotonicSeconds()
     var startStep = 0
+    /// Recipes of several stages name the stage in every line.
+    var stageCount = 1
 
     /// `auto` draws the bar only on a terminal outside MPI: mpirun hands ranks a pseudo-terminal even
     /// when its own output goes to a file.
@@ -33,8 +35,18 @@ final class ProgressReporter {
             runStart = monotonicSeconds()
             let how = worldSize > 1 ? " (gradient exchange: \(exchange))" : ""
             print("training: \(parameters) parameters, \(worldSize) rank(s)\(how), steps \(startStep)/\(totalSteps)")
-        case let .step(epoch, step, total, batch, perEpoch, loss, rate):
+        case let .stageStarted(name, index, count, epochs, trainable, restarts):
+            stageCount = count
+            guard count > 1 else { break }
+            if isTerminal { print("") }
+            print("stage \(index + 1)/\(count) '\(name)': \(epochs) epoch(s), training \(trainable) parameters\(restarts ? ", optimizer restarted" : "")")
+        case let .stageFinished(name, assigned):
+            guard stageCount > 1 else { break }
+            if isTerminal { print("") }
+            print("stage '\(name)' done" + (assigned.isEmpty ? "" : "; set from the training split: \(assigned.joined(separator: ", "))"))
+        case let .step(stage, epoch, step, total, batch, perEpoch, loss, rate):
             let now = monotonicSeconds()
+            let named = stageCount > 1 ? "\(stage) " : ""
             let done = step - startStep
             let eta = done > 0 ? (now - runStart) / Double(done) * Double(total - step) : 0
             if isTerminal {
@@ -43,16 +55,16 @@ final class ProgressReporter {
                 let width = 24
                 let filled = Int(Double(width) * Double(batch) / Double(max(perEpoch, 1)))
                 let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-                let line = String(format: "\r epoch %d %@ %d/%d  loss %.3f  %.0f samples/s  ETA %@ ", epoch + 1, bar, batch, perEpoch,
+                let line = "\r" + named + String(format: " epoch %d %@ %d/%d  loss %.3f  %.0f samples/s  ETA %@ ", epoch + 1, bar, batch, perEpoch,
                                   loss, rate, Self.duration(eta))
                 FileHandle.standardOutput.write(line.data(using: .utf8)!)
             } else if step % every == 0 {
-                print(String(format: "step %d/%d  epoch %d  batch %d/%d  loss %.4f  %.0f samples/s  ETA %@", step, total, epoch + 1,
+                print(named + String(format: "step %d/%d  epoch %d  batch %d/%d  loss %.4f  %.0f samples/s  ETA %@", step, total, epoch + 1,
                              batch, perEpoch, loss, rate, Self.duration(eta)))
             }
         case let .epochFinished(s):
             if isTerminal { print("") }
-            var line = String(format: "epoch %d  train loss %.4f (recon %.4f, KL %.4f)", s.epoch, s.trainLoss, s.trainReconstruction, s.trainKL)
+            var line = (stageCount > 1 ? "\(s.stage) " : "") + String(format: "epoch %d  train loss %.4f (recon %.4f, KL %.4f)", stageCount > 1 ? s.stageEpoch : s.epoch, s.trainLoss, s.trainReconstruction, s.trainKL)
             if let v = s.validationLoss, let r = s.validationReconstruction, let k = s.validationKL {
                 line += String(format: "  validation %.4f (recon %.4f, KL %.4f)", v, r, k)
             }

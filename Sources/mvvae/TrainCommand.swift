@@ -46,8 +46,12 @@ struct TrainCommand: ParsableCommand {
                 let who = comm.size > 1 ? " (rank \(comm.rank))" : ""
                 FileHandle.standardError.write("mvvae train\(who): \(error)\n".data(using: .utf8)!)
             }
-            // Other ranks may be waiting in a collective for this one: end the whole job.
-            if comm.size > 1 { comm.abort(code: 1) }
+            // Other ranks may be waiting in a collective for this one: end the whole job. With an error
+            // every rank shares, rank 0 aborts first, so its message is out before the job is killed.
+            if comm.size > 1 {
+                if deterministic && !root { Thread.sleep(forTimeInterval: 2) }
+                comm.abort(code: 1)
+            }
             throw ExitCode(1)
         }
     }
@@ -82,19 +86,23 @@ struct TrainCommand: ParsableCommand {
                 comparable.training.keepCheckpoints = saved.training.keepCheckpoints
                 comparable.training.checkpointEveryEpochs = saved.training.checkpointEveryEpochs
                 comparable.training.validate = saved.training.validate
-                if comparable != saved {
+                // Stage lengths may change too (the trainer refuses a finished stage's or a shortened one).
+                func withoutLengths(_ stages: [String: StageConfig]) -> [String: StageConfig] {
+                    stages.compactMapValues { stage in
+                        var s = stage
+                        s.epochs = nil
+                        return s.learningRate == nil ? nil : s
+                    }
+                }
+                var reference = saved
+                reference.training.stages = withoutLengths(saved.training.stages)
+                comparable.training.stages = withoutLengths(comparable.training.stages)
+                if comparable != reference {
                     throw ValidationError("""
                         --set \(overrides.joined(separator: " ")) would change the resumed run's configuration; on resume only \
-                        training.epochs, logEvery, keepCheckpoints, checkpointEveryEpochs and validate may change
+                        training.epochs, training.stages.<name>.epochs, logEvery, keepCheckpoints, checkpointEveryEpochs and validate may change
                         """)
                 }
-            }
-        }
-        if root, let loaded, resume != "auto",
-           URL(fileURLWithPath: loaded.path).standardizedFileURL.deletingLastPathComponent().path
-            == URL(fileURLWithPath: Checkpoint.folder(run: runDir)).standardizedFileURL.path {
-            for path in try Checkpoint.abandon(after: loaded.state.training.step, run: runDir) {
-                print("resume: \(path) belongs to the abandoned trajectory; moved under checkpoints/abandoned-after-\(loaded.state.training.step)-*/")
             }
         }
         if root { try cfg.yaml().write(toFile: (runDir as NSString).appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8) }
@@ -105,6 +113,14 @@ struct TrainCommand: ParsableCommand {
         if let loaded {
             try Checkpoint.restore(loaded, into: trainer)
             if root { print("resume: from \(loaded.path) (step \(trainer.state.step), saved by \(loaded.state.worldSize) rank(s))") }
+        }
+        // Only once the checkpoint fits: a resume that fails leaves the run's checkpoints as they were.
+        if root, let loaded, resume != "auto",
+           URL(fileURLWithPath: loaded.path).standardizedFileURL.deletingLastPathComponent().path
+            == URL(fileURLWithPath: Checkpoint.folder(run: runDir)).standardizedFileURL.path {
+            for path in try Checkpoint.abandon(after: loaded.state.training.step, run: runDir) {
+                print("resume: \(path) belongs to the abandoned trajectory; moved under checkpoints/abandoned-after-\(loaded.state.training.step)-*/")
+            }
         }
         let reporter = ProgressReporter(every: cfg.training.logEvery, style: progress)
         let metrics = root ? try MetricsLog(run: runDir) : nil
@@ -155,16 +171,5 @@ struct TrainCommand: ParsableCommand {
 
 /// Builds the model a config names.
 func makeModel(_ cfg: ExperimentConfig, dimensions: [Int]) throws -> MultiViewModel {
-    switch cfg.model.type {
-    case .jpvae:
-        guard dimensions.count == 2 else {
-            throw ValidationError("model.type jpvae needs exactly two views; the data has \(dimensions.count)")
-        }
-        return JPVAE(config: cfg.model, dimensions: dimensions, seed: cfg.seed)
-    case .aggregated:
-        guard dimensions.count >= 2 else {
-            throw ValidationError("model.type aggregated needs at least two modalities; the data has \(dimensions.count)")
-        }
-        return AggregatedVAE(config: cfg.model, dimensions: dimensions, seed: cfg.seed)
-    }
+    try ModelRegistry.makeModel(cfg, dimensions: dimensions)
 }

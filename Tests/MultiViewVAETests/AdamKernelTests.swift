@@ -39,7 +39,7 @@ final class AdamKernelTests: XCTestCase {
                 }
                 var g = grads
                 params.withUnsafeMutableBufferPointer { p in
-                    g.withUnsafeMutableBufferPointer { adam.update(params: p.baseAddress!, grads: $0.baseAddress!, gradScale: scale, zeroGradients: zeroGradients) }
+                    _ = g.withUnsafeMutableBufferPointer { adam.update(params: p.baseAddress!, grads: $0.baseAddress!, gradScale: scale, zeroGradients: zeroGradients) }
                 }
                 XCTAssertEqual(params.map(\.bitPattern), expected.map(\.bitPattern), "\(path) step \(step), decay \(weightDecay)")
                 XCTAssertEqual((0..<count).map { adam.m[$0].bitPattern }, m.map(\.bitPattern))

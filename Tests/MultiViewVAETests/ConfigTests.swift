@@ -118,9 +118,35 @@ final class ConfigTests: XCTestCase {
     }
 
     func testWarmupRampsTheLearningRateLinearly() throws {
-        let t = try ExperimentConfig.parse(yaml: minimal + "training: {learningRate: 0.01, warmupSteps: 4}").training
+        let arena = ParameterArena()
+        arena.register("w", rows: 1, cols: 1, initializer: .zeros)
+        arena.materialize(seed: 0)
+        func stage(_ training: String) throws -> TrainingStage {
+            let t = try ExperimentConfig.parse(yaml: minimal + training).training
+            return try TrainingStage.resolve([StageDefinition(name: "train")], arena: arena, training: t)[0]
+        }
+        let t = try stage("training: {learningRate: 0.01, warmupSteps: 4}")
         XCTAssertEqual((0..<6).map { t.learningRate(step: $0) }, [0.0025, 0.005, 0.0075, 0.01, 0.01, 0.01])
-        let none = try ExperimentConfig.parse(yaml: minimal + "training: {learningRate: 0.01}").training
-        XCTAssertEqual(none.learningRate(step: 0), 0.01)
+        XCTAssertEqual(try stage("training: {learningRate: 0.01}").learningRate(step: 0), 0.01)
+        // A stage's own rate replaces training.learningRate; the warm-up counts the stage's own steps.
+        let own = try stage("training: {learningRate: 0.01, warmupSteps: 2, stages: {train: {learningRate: 0.1, epochs: 7}}}")
+        XCTAssertEqual([own.learningRate(step: 0), own.learningRate(step: 1)], [0.05, 0.1])
+        XCTAssertEqual(own.epochs, 7)
+    }
+
+    func testStageSettingsNameOnlyTheModelsStages() throws {
+        let arena = ParameterArena()
+        arena.register("w", rows: 1, cols: 1, initializer: .zeros)
+        arena.materialize(seed: 0)
+        let t = try ExperimentConfig.parse(yaml: minimal + "training: {stages: {pretrain: {epochs: 3}}}").training
+        XCTAssertThrowsError(try TrainingStage.resolve([StageDefinition(name: "train")], arena: arena, training: t)) {
+            XCTAssertTrue("\($0)".contains("training.stages.pretrain"), "\($0)")
+            XCTAssertTrue("\($0)".contains("there is no stage 'pretrain'"), "\($0)")
+        }
+        for (bad, message) in [("{epochs: 0}", "must be ≥ 1"), ("{learningRate: -1}", "finite number > 0"), ("{epoch: 2}", "epoch")] {
+            XCTAssertThrowsError(try ExperimentConfig.parse(yaml: minimal + "training: {stages: {train: \(bad)}}"), bad) {
+                XCTAssertTrue("\($0)".contains(message), "\(bad): \($0)")
+            }
+        }
     }
 }

@@ -3,6 +3,7 @@
 
   compare_checkpoints.py A B --exact          every tensor bit-identical
   compare_checkpoints.py A B --rtol 1e-4      max |a-b| / max|a| over all parameters ≤ rtol
+  --only PREFIX                               compare only the tensors whose names start with PREFIX
 Prints the measured difference; exits 1 when the check fails. Adam moments are skipped.
 """
 import argparse
@@ -13,10 +14,10 @@ import numpy as np
 from safetensors.numpy import load_file
 
 
-def load(path):
+def load(path, only):
     if os.path.isdir(path):
         path = os.path.join(path, "model.safetensors")
-    return {k: v for k, v in load_file(path).items() if not k.startswith("adam.")}
+    return {k: v for k, v in load_file(path).items() if not k.startswith("adam.") and k.startswith(only)}
 
 
 def main():
@@ -25,8 +26,12 @@ def main():
     ap.add_argument("b")
     ap.add_argument("--exact", action="store_true")
     ap.add_argument("--rtol", type=float, default=1e-4)
+    ap.add_argument("--only", default="")
     args = ap.parse_args()
-    a, b = load(args.a), load(args.b)
+    a, b = load(args.a, args.only), load(args.b, args.only)
+    if not a:
+        print(f"no tensors named {args.only}*")
+        return 1
     if sorted(a) != sorted(b):
         print(f"different tensors: {sorted(set(a) ^ set(b))}")
         return 1

@@ -1,6 +1,7 @@
 /// The model and its networks.
 public struct ModelConfig: Codable, Equatable {
-    public enum Kind: String, Codable, Equatable { case jpvae, aggregated }
+    /// `stagedProbe`: a two-stage test model of the trainer's recipes (see `StagedProbe`).
+    public enum Kind: String, Codable, Equatable, CaseIterable { case jpvae, aggregated, stagedProbe }
     public enum AggregatorKind: String, Codable, Equatable, CaseIterable { case poe, moe, mopoe, sumPooling, selfAttention }
     public enum Likelihood: String, Codable, Equatable { case bernoulli, gaussian, laplace }
 
@@ -77,8 +78,8 @@ public struct ModelConfig: Codable, Equatable {
         if aggregator == .selfAttention && poolingSize % attentionHeads != 0 {
             throw c.invalid(.attentionHeads, "selfAttention splits poolingSize = \(poolingSize) into \(attentionHeads) heads of equal size: poolingSize must be divisible by attentionHeads")
         }
-        if type == .aggregated && latent.count != 1 {
-            throw c.invalid(.latent, "an aggregated model has one shared latent: give a single size")
+        if type != .jpvae && latent.count != 1 {
+            throw c.invalid(.latent, "\(type == .aggregated ? "an aggregated model has one shared latent" : "stagedProbe has one feature width"): give a single size")
         }
     }
 

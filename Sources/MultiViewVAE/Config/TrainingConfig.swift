@@ -23,10 +23,12 @@ public struct TrainingConfig: Codable, Equatable {
     public var checkpointEveryEpochs: Int
     /// Checkpoints kept (the newest).
     public var keepCheckpoints: Int
+    /// Per stage of the model's recipe (by name): its length and learning rate, where not the defaults.
+    public var stages: [String: StageConfig]
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case epochs, batchSize, learningRate, warmupSteps, optimizer, weightDecay, beta, annealing, logEvery, validate
-        case checkpointEveryEpochs, keepCheckpoints
+        case checkpointEveryEpochs, keepCheckpoints, stages
     }
 
     static func defaults() throws -> TrainingConfig { try decodeDefaults(TrainingConfig.self) }
@@ -46,6 +48,7 @@ public struct TrainingConfig: Codable, Equatable {
         validate = try c.value(.validate, default: true)
         checkpointEveryEpochs = try c.value(.checkpointEveryEpochs, default: 1)
         keepCheckpoints = try c.value(.keepCheckpoints, default: 3)
+        stages = try c.value(.stages, default: [:])
         if epochs < 1 { throw c.invalid(.epochs, "must be ≥ 1") }
         if batchSize < 1 { throw c.invalid(.batchSize, "must be ≥ 1") }
         if !(learningRate > 0) { throw c.invalid(.learningRate, "must be > 0") }
@@ -56,10 +59,22 @@ public struct TrainingConfig: Codable, Equatable {
         if checkpointEveryEpochs < 0 { throw c.invalid(.checkpointEveryEpochs, "must be ≥ 0") }
         if keepCheckpoints < 1 { throw c.invalid(.keepCheckpoints, "must be ≥ 1") }
     }
+}
 
-    /// The learning rate of step `step` (0-based), after the warm-up.
-    public func learningRate(step: Int) -> Float {
-        warmupSteps > 0 && step < warmupSteps ? learningRate * Float(step + 1) / Float(warmupSteps) : learningRate
+/// `training.stages.<name>`: one stage's settings (absent keys keep the model's defaults).
+public struct StageConfig: Codable, Equatable {
+    public var epochs: Int?
+    public var learningRate: Float?
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case epochs, learningRate }
+
+    public init(from decoder: Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        epochs = try c.decodeIfPresent(Int.self, forKey: .epochs)
+        learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate)
+        if let epochs, epochs < 1 { throw c.invalid(.epochs, "must be ≥ 1") }
+        if let learningRate, !(learningRate > 0 && learningRate.isFinite) { throw c.invalid(.learningRate, "must be a finite number > 0") }
     }
 }
 

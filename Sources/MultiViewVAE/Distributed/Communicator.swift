@@ -22,17 +22,10 @@ public protocol Communicator: AnyObject {
     func barrier() throws
     /// Ends every rank's process at once (a last resort after an unrecoverable error on one rank).
     func abort(code: Int32) -> Never
-    /// Shared parameters and gradient buffers for ranks that all run on one node (see
-    /// `SharedMemoryExchange`), or nil when the ranks do not share memory or the rings were chosen.
-    /// Collective: every rank calls it.
-    func makeSharedMemoryExchange(parameterCount: Int, gradientCount: Int) throws -> SharedMemoryExchange?
 }
 
 extension Communicator {
     public var isRoot: Bool { rank == 0 }
-
-    /// One process, or a transport without shared memory: no exchange (the caller uses the collectives).
-    public func makeSharedMemoryExchange(parameterCount: Int, gradientCount: Int) throws -> SharedMemoryExchange? { nil }
 
     public func broadcast(_ buffer: UnsafeMutablePointer<Float>, count: Int, root: Int = 0) throws {
         try broadcast(UnsafeMutableRawPointer(buffer), bytes: count * MemoryLayout<Float>.stride, root: root)

@@ -284,7 +284,7 @@ public func makeCommunicator() throws -> Communicator {
 }
 
 /// Element types the rings reduce.
-protocol RingElement: BinaryFloatingPoint, SIMDScalar {}
+protocol RingElement: BinaryFloatingPoint, SIMDScalar, Codable {}
 extension Float: RingElement {}
 extension Double: RingElement {}
 

@@ -22,7 +22,7 @@ import Foundation
 /// Used when every node runs the same number of ranks; otherwise (and with `MVVAE_EXCHANGE=rings` or
 /// `MVVAE_COLLECTIVES=library`) the trainer uses the flat rings. `MVVAE_RANKS_PER_NODE=k` groups
 /// consecutive ranks k at a time as if they were nodes (to test the multi-node path on one machine).
-public final class SharedMemoryExchange {
+class SharedMemoryExchange: GradientExchange {
     /// The node's shared parameter buffer (`parameterCount` floats).
     public let parameters: UnsafeMutablePointer<Float>
     /// The node's shared Adam moments (`parameterCount` floats each).
@@ -33,19 +33,29 @@ public final class SharedMemoryExchange {
     public let localSize: Int
     /// Nodes in the job (1: no cross-node ring).
     public let nodes: Int
-    /// The parameter block this rank sums and updates.
-    public let block: Range<Int>
+    /// The parameter block this rank sums and updates: its local rank's share of the trainable range.
+    public private(set) var block: Range<Int> = 0..<0
     /// The ranks with this local rank on every node, ordered by node (nil on one node).
-    private let cross: MPICommunicator?
-    /// Block-sized sum of the node's gradients before the cross-node ring (multi-node only).
-    private let blockSum: UnsafeMutablePointer<Float>
+    let cross: MPICommunicator?
+    /// Block-sized sum of the node's gradients before the cross-node ring (multi-node only; sized for
+    /// the largest block of the whole arena).
+    let blockSum: UnsafeMutablePointer<Float>
     /// Every local rank's gradient buffer from `block.lowerBound` on, for the C kernels.
-    private let sourceTable: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
+    let sourceTable: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
     private let nodeComm: MPI_Comm
     private var windows: [MPI_Win?] = []
     private let communicator: MPICommunicator
+    /// The arena and optimizer, on the node's buffers from `lend` to `finish`/`abandon`.
+    private var loan: StorageLoan?
+    private var arena: ParameterArena?, adam: Adam?
+    /// Where each rank publishes its count of skipped coordinates: after the control scalars in its
+    /// gradient buffer (written after the first barrier of a step, read after the second).
+    private var skippedSlot = 0
 
-    init(communicator: MPICommunicator, nodeComm: MPI_Comm, crossComm: MPI_Comm?, parameterCount: Int, gradientCount: Int) throws {
+    var optimizerBlock: Range<Int> { block }
+    var description: String { "shared memory" }
+
+    required init(communicator: MPICommunicator, nodeComm: MPI_Comm, crossComm: MPI_Comm?, parameterCount: Int, gradientCount: Int) throws {
         self.communicator = communicator
         self.nodeComm = nodeComm
         var r: Int32 = 0, s: Int32 = 0
@@ -55,8 +65,7 @@ public final class SharedMemoryExchange {
         localSize = Int(s)
         cross = crossComm.map { MPICommunicator(subset: $0) }
         nodes = cross?.size ?? 1
-        block = rankSlice(count: parameterCount, rank: localRank, size: localSize)
-        blockSum = .allocate(capacity: Swift.max(block.count, 1))
+        blockSum = .allocate(capacity: Swift.max(rankSlice(count: parameterCount, rank: 0, size: localSize).count, 1))
         sourceTable = .allocate(capacity: localSize)
         // Each rank's segment starts on its own page (no false sharing between ranks' gradients).
         var info: MPI_Info? = nil
@@ -91,7 +100,6 @@ public final class SharedMemoryExchange {
         moments = (m, m + n)
         gradients = try allocate("gradients") { _ in Swift.max(gradientCount, 1) }
         self.windows = windows
-        for (l, g) in gradients.enumerated() { sourceTable[l] = g + block.lowerBound }
         // Errors are returned (not fatal) so that a failure falls back to the rings. Passive-target epochs
         // for the whole lifetime: MPI_Win_sync then orders the loads and stores.
         for win in windows {
@@ -115,33 +123,83 @@ public final class SharedMemoryExchange {
         for win in windows { MPI_Win_sync(win) }
     }
 
-    /// `count` floats at `offset` of every rank's gradient buffer summed over the whole job, into `out`
-    /// (the control scalars). Call after `synchronize`.
-    public func sumOverRanks(offset: Int, count: Int, into out: UnsafeMutablePointer<Float>) throws {
+    /// Moves the arena's parameters and gradients and the optimizer's moments into the node's buffers
+    /// (local rank 0's values: every rank holds the same ones, broadcast at start or loaded from one
+    /// checkpoint) and splits the trainable range into blocks.
+    func lend(arena: ParameterArena, optimizer: Adam, controlCount: Int) throws {
+        self.arena = arena
+        adam = optimizer
+        skippedSlot = arena.count + controlCount
+        loan = StorageLoan(arena: arena, adam: optimizer, values: parameters, gradients: gradients[localRank], m: moments.m,
+                           v: moments.v, copyIn: localRank == 0)
+        try train(arena.trainable)
+        try synchronize()
+    }
+
+    func train(_ range: Range<Int>) throws {
+        let share = rankSlice(count: range.count, rank: localRank, size: localSize)
+        block = (range.lowerBound + share.lowerBound)..<(range.lowerBound + share.upperBound)
+        for (l, g) in gradients.enumerated() { sourceTable[l] = g + block.lowerBound }
+    }
+
+    /// Once every local rank's gradients are final (the barrier), the control scalars of every rank summed.
+    func sumGradients(control count: Int, into summed: UnsafeMutablePointer<Float>) throws {
+        try synchronize()
+        guard let arena else { return }
         for c in 0..<count {
             var sum: Float = 0
-            for g in gradients { sum += g[offset + c] }
-            out[c] = sum
+            for g in gradients { sum += g[arena.count + c] }
+            summed[c] = sum
         }
-        try cross?.allreduceSum(out, count: count)
+        try sumAcrossNodes(summed, count: count)
     }
 
-    /// The Adam step of this rank's block from the job's summed gradients (their local copies cleared),
-    /// written into the shared parameters. Returns the coordinates left out as non-finite. Call after
-    /// `synchronize`.
-    public func optimizerStep(_ adam: Adam, gradScale: Float) throws -> Int {
-        guard let cross else {
-            return adam.update(shard: block, params: parameters, gradientSources: UnsafePointer(sourceTable), sourceCount: localSize,
-                               gradScale: gradScale, zeroGradients: true)
-        }
-        mvvae_sum_sources(blockSum, sourceTable, Int32(localSize), block.count, 1)
-        try cross.allreduceSum(blockSum, count: block.count)
-        return adam.update(shard: block, params: parameters, grads: blockSum, gradScale: gradScale)
+    /// Multi-node: the node's sums allreduced between nodes (one node: nothing to do).
+    func sumAcrossNodes(_ buffer: UnsafeMutablePointer<Float>, count: Int) throws {}
+
+    /// This rank sums its block of every local rank's gradients (clearing them) and takes the Adam step
+    /// there, in the shared parameters; a second barrier, and every rank may read them.
+    func update(gradScale: Float) throws -> (skipped: Int, optimizerSeconds: Double) {
+        guard let adam else { return (0, 0) }
+        let start = monotonicSeconds()
+        let skipped = try updateBlock(adam, gradScale: gradScale)
+        let seconds = monotonicSeconds() - start
+        gradients[localRank][skippedSlot] = Float(skipped)
+        try synchronize()
+        // Every node updates every block identically, so the node's sum counts the whole job.
+        var everywhere: Float = 0
+        for g in gradients { everywhere += g[skippedSlot] }
+        return (Int(everywhere), seconds)
     }
 
-    /// Frees the windows and communicators (collective over the node and across nodes; nothing may
-    /// touch the shared buffers after).
-    public func free() throws {
+    /// The Adam step of this rank's block from the node's gradients (added in local-rank order).
+    func updateBlock(_ adam: Adam, gradScale: Float) throws -> Int {
+        adam.update(shard: block, params: parameters, gradientSources: UnsafePointer(sourceTable), sourceCount: localSize,
+                    gradScale: gradScale, zeroGradients: true)
+    }
+
+    /// Shared moments: every block is in the node's buffer once every rank has finished its step.
+    func gatherOptimizerState() throws { try synchronize() }
+
+    func restartOptimizer() throws {
+        guard let adam else { return }
+        let share = rankSlice(count: adam.count, rank: localRank, size: localSize)
+        adam.restart(share)  // this rank's share of the node's moments; every rank resets its step count
+        try synchronize()
+    }
+
+    func assign(_ values: [Float], at offset: Int) throws {
+        if localRank == 0 { values.withUnsafeBufferPointer { (parameters + offset).update(from: $0.baseAddress!, count: $0.count) } }
+        try synchronize()
+    }
+
+    /// Private copies again, then the windows and communicators are freed (collective over the node and
+    /// across nodes; nothing may touch the shared buffers after).
+    func finish() throws {
+        try synchronize()
+        loan?.repay()
+        loan = nil
+        try synchronize()
         for i in windows.indices where windows[i] != nil {
             MPI_Win_unlock_all(windows[i])
             try communicator.check(MPI_Win_free(&windows[i]), "MPI_Win_free")
@@ -151,23 +209,49 @@ public final class SharedMemoryExchange {
         var node: MPI_Comm? = nodeComm
         try communicator.check(MPI_Comm_free(&node), "MPI_Comm_free(node)")
     }
+
+    /// Other ranks may not have failed, so nothing collective: the windows stay (the tool aborts the job).
+    func abandon() {
+        loan?.repay()
+        loan = nil
+    }
+}
+
+/// Shared memory within each node and, between nodes, a ring per block among the ranks with the same
+/// local rank: each node sums block l of its ranks' gradients, the ring adds the nodes' sums, and every
+/// node applies the same update to its copy.
+final class TwoLevelExchange: SharedMemoryExchange {
+    override var description: String {
+        "shared memory on \(nodes) nodes of \(localSize == 1 ? "1 rank" : "\(localSize) ranks"), rings between them"
+    }
+
+    override func sumAcrossNodes(_ buffer: UnsafeMutablePointer<Float>, count: Int) throws {
+        try cross?.allreduceSum(buffer, count: count)
+    }
+
+    override func updateBlock(_ adam: Adam, gradScale: Float) throws -> Int {
+        mvvae_sum_sources(blockSum, sourceTable, Int32(localSize), block.count, 1)
+        try cross?.allreduceSum(blockSum, count: block.count)
+        return adam.update(shard: block, params: parameters, grads: blockSum, gradScale: gradScale)
+    }
+}
+
+extension SharedMemoryExchange {
+    /// The exchange over nodes of `comm` (ranks sharing memory, or groups of `ranksPerNode`), with the
+    /// arena and optimizer lent to it; nil when nodes differ in size or shared windows are unavailable
+    /// on any rank (every rank then takes the rings). Collective.
+    static func make(on mpi: MPICommunicator, arena: ParameterArena, optimizer: Adam, ranksPerNode: Int?,
+                     controlCount: Int) throws -> SharedMemoryExchange? {
+        guard let exchange = try mpi.sharedWindows(parameterCount: arena.count,
+                                                   gradientCount: arena.count + ParameterArena.controlCapacity,
+                                                   ranksPerNode: ranksPerNode) else { return nil }
+        try exchange.lend(arena: arena, optimizer: optimizer, controlCount: controlCount)
+        return exchange
+    }
 }
 
 extension MPICommunicator {
-    public func makeSharedMemoryExchange(parameterCount: Int, gradientCount: Int) throws -> SharedMemoryExchange? {
-        let env = ProcessInfo.processInfo.environment
-        let choice = env["MVVAE_EXCHANGE"] ?? "shared"
-        guard ["shared", "rings"].contains(choice) else {
-            throw ExchangeSettingError("MVVAE_EXCHANGE must be 'shared' (the default) or 'rings', got '\(choice)'")
-        }
-        var ranksPerNode: Int?
-        if let text = env["MVVAE_RANKS_PER_NODE"] {
-            guard let k = Int(text), k >= 1 else {
-                throw ExchangeSettingError("MVVAE_RANKS_PER_NODE must be a whole number ≥ 1, got '\(text)'")
-            }
-            ranksPerNode = k
-        }
-        guard size > 1, !usesLibraryCollectives, choice == "shared" else { return nil }
+    func sharedWindows(parameterCount: Int, gradientCount: Int, ranksPerNode: Int?) throws -> SharedMemoryExchange? {
         // Nodes: ranks that share memory, or (testing) groups of MVVAE_RANKS_PER_NODE consecutive ranks.
         var node: MPI_Comm? = nil
         if let k = ranksPerNode {
@@ -197,7 +281,8 @@ extension MPICommunicator {
         var exchange: SharedMemoryExchange?
         var failure: Error?
         do {
-            exchange = try SharedMemoryExchange(communicator: self, nodeComm: nodeComm, crossComm: cross, parameterCount: parameterCount,
+            let kind: SharedMemoryExchange.Type = cross == nil ? SharedMemoryExchange.self : TwoLevelExchange.self
+            exchange = try kind.init(communicator: self, nodeComm: nodeComm, crossComm: cross, parameterCount: parameterCount,
                                                 gradientCount: gradientCount)
         } catch {
             failure = error
@@ -212,11 +297,4 @@ extension MPICommunicator {
         }
         return exchange
     }
-}
-
-/// An environment setting of the gradient exchange that is not one of its values (the same on every
-/// rank, so every rank stops with it).
-public struct ExchangeSettingError: Error, CustomStringConvertible {
-    public let description: String
-    init(_ description: String) { self.description = description }
 }

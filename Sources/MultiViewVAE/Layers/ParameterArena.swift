@@ -30,7 +30,8 @@ public enum Initializer: Sendable, Equatable {
 public final class ParameterArena {
     public private(set) var views: [ParameterView] = []
     private var initializers: [Initializer] = []
-    private var frozen: Set<String> = []
+    /// Parameter groups in registration order: each a contiguous range of the buffers (see `beginGroup`).
+    public private(set) var groups: [(name: String, range: Range<Int>)] = []
     private var byName: [String: Int] = [:]
     /// Total floats including alignment padding.
     public private(set) var count = 0
@@ -54,27 +55,40 @@ public final class ParameterArena {
         own.gradients.deallocate()
     }
 
-    /// Points the arena at buffers owned elsewhere (`count` values, `count + controlCapacity` gradients:
-    /// the node's shared parameters and this rank's shared gradient buffer), copying the current values
-    /// there when `copyValues`. Everything that reads the arena later (the tape's parameters, Adam,
-    /// checkpoints) sees the borrowed memory until `returnBorrowedStorage`.
-    public func borrowStorage(values newValues: UnsafeMutablePointer<Float>, gradients newGradients: UnsafeMutablePointer<Float>,
-                              copyValues: Bool) {
-        precondition(isMaterialized && ownStorage == nil, "borrowStorage: arena not materialised or already borrowing")
-        if copyValues { newValues.update(from: values, count: count) }
-        ownStorage = (values, gradients)
-        values = newValues
-        gradients = newGradients
+    /// Points `values` and `gradients` at other memory (`count` and `count + controlCapacity` floats),
+    /// or back at the arena's own buffers (nil). Whoever lends the memory (a `StorageLoan`) copies the
+    /// contents both ways; everything that reads the arena (the tape, Adam, checkpoints) follows.
+    func point(values newValues: UnsafeMutablePointer<Float>?, gradients newGradients: UnsafeMutablePointer<Float>?) {
+        precondition(isMaterialized, "point(values:gradients:) before materialize()")
+        if let newValues, let newGradients {
+            precondition(ownStorage == nil, "the arena already points at borrowed memory")
+            ownStorage = (values, gradients)
+            values = newValues
+            gradients = newGradients
+        } else if let own = ownStorage {
+            values = own.values
+            gradients = own.gradients
+            ownStorage = nil
+        }
     }
 
-    /// Copies the borrowed values back into the arena's own buffer and points the arena at it again.
-    public func returnBorrowedStorage() {
-        guard let own = ownStorage else { return }
-        own.values.update(from: values, count: count)
-        own.gradients.update(from: gradients, count: count + Self.controlCapacity)
-        values = own.values
-        gradients = own.gradients
-        ownStorage = nil
+    /// Starts a named group: the parameters registered from here until the next group belong to it.
+    /// Groups are contiguous in the arena, so a training stage that trains some groups and freezes the
+    /// rest updates, exchanges and zeroes one range of the buffers. A model without groups is one
+    /// group covering everything.
+    public func beginGroup(_ name: String) {
+        precondition(!isMaterialized, "beginGroup \(name) after materialize()")
+        precondition(!groups.contains { $0.name == name }, "duplicate parameter group \(name)")
+        groups.append((name, count..<count))
+    }
+
+    /// The arena range of `names` (adjacent groups), or nil when a name is unknown or they leave a gap.
+    public func range(ofGroups names: [String]) -> Range<Int>? {
+        let picked = groups.filter { names.contains($0.name) }
+        guard picked.count == Set(names).count, let first = picked.first, let last = picked.last else { return nil }
+        let covered = picked.reduce(0) { $0 + $1.range.count }
+        guard covered == last.range.upperBound - first.range.lowerBound else { return nil }
+        return first.range.lowerBound..<last.range.upperBound
     }
 
     /// Registers a parameter; names must be unique ("encoder1.layer0.weight").
@@ -88,6 +102,7 @@ public final class ParameterArena {
         initializers.append(initializer)
         let a = Self.alignment
         count += (rows * cols + a - 1) / a * a
+        if let last = groups.indices.last { groups[last].range = groups[last].range.lowerBound..<count }
         return view
     }
 
@@ -102,6 +117,7 @@ public final class ParameterArena {
         values.initialize(repeating: 0, count: cap)
         gradients.initialize(repeating: 0, count: count + Self.controlCapacity)
         isMaterialized = true
+        trainable = 0..<count
         for (k, view) in views.enumerated() {
             var rng = RandomStream(seed: seed, stream: RandomPurpose.initialization.stream(index: k))
             let p = values + view.offset
@@ -124,10 +140,11 @@ public final class ParameterArena {
 
     public func view(named name: String) -> ParameterView? { byName[name].map { views[$0] } }
 
-    /// Excludes a parameter from training: the tape records no gradient for it.
-    public func freeze(_ view: ParameterView) { frozen.insert(view.name) }
-    public func unfreeze(_ view: ParameterView) { frozen.remove(view.name) }
-    public func isFrozen(_ view: ParameterView) -> Bool { !frozen.isEmpty && frozen.contains(view.name) }
+    /// The coordinates being trained (a stage's groups): parameters outside it are frozen — the tape
+    /// records no gradient for them, so the backward pass stops where only frozen leaves lie beyond.
+    public var trainable: Range<Int> = 0..<0
+    @inline(__always)
+    public func isFrozen(_ view: ParameterView) -> Bool { !trainable.contains(view.offset) && view.count > 0 }
 
     public func zeroGradients() { gradients.update(repeating: 0, count: count) }
 
@@ -138,6 +155,9 @@ public final class ParameterArena {
 
     /// Trainable scalars, without alignment padding.
     public var parameterCount: Int { views.reduce(0) { $0 + $1.count } }
+
+    /// Scalars of the views that start in `range`, without alignment padding.
+    public func parameterCount(in range: Range<Int>) -> Int { views.reduce(0) { range.contains($1.offset) ? $0 + $1.count : $0 } }
 
     /// A copy of one view's values.
     public func value(_ view: ParameterView) -> Matrix {

@@ -13,7 +13,7 @@
 /// mixture bound's term for s, the other modalities' private latents come from the prior.
 /// Gaussian aggregators give every KL in closed form; mixtures (MoE, MoPoE, mixture heads) sample
 /// each component once and estimate the KL terms by Monte Carlo with sticking-the-landing gradients.
-public final class AggregatedVAE: MultiViewModel {
+public final class AggregatedVAE: SingleStageModel {
     public enum Bound: String, Codable, Equatable, CaseIterable { case masked, mixture, elbo }
 
     public let arena: ParameterArena

@@ -5,7 +5,7 @@
 ///   Σ_k −log p_k(x_k | z_k) + β · KL(q₁ q₂ ‖ p_C).
 /// A row with one view missing trains that view's own ELBO against N(0, I): exact, since both
 /// marginals of Σ_C are standard normal.
-public final class JPVAE: MultiViewModel {
+public final class JPVAE: SingleStageModel {
     public let arena: ParameterArena
     public let views: [ViewVAE]
     public let prior: CrossCovariance

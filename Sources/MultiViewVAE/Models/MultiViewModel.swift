@@ -6,10 +6,34 @@ public struct LossTerms {
     public let kl: Var
 }
 
-/// What the trainer needs from a model.
+/// What the trainer needs from a model: its parameters, its recipe (the stages it trains in), and
+/// the loss of each stage.
 public protocol MultiViewModel: AnyObject {
     var arena: ParameterArena { get }
     var viewDimensions: [Int] { get }
-    /// Records the loss of `batch` on `tape` with KL weight `beta`; randomness keyed by `seed`.
+    /// The stages, in training order. Each trains some of the arena's parameter groups.
+    var recipe: [StageDefinition] { get }
+    /// Records the loss of `batch` in stage `stage` (an index into `recipe`) on `tape` with KL weight
+    /// `beta`; randomness keyed by `seed`.
+    func loss(_ batch: Batch, tape: Tape, beta: Float, seed: UInt64, stage: Int) throws -> LossTerms
+    /// The end of stage `stage`: a computation over the whole training split (sums over every rank's
+    /// rows from `split`, identical on every rank), returning the parameter values it sets.
+    func finishStage(_ stage: Int, split: TrainingSplitSums) throws -> [ParameterAssignment]
+}
+
+extension MultiViewModel {
+    public func finishStage(_ stage: Int, split: TrainingSplitSums) throws -> [ParameterAssignment] { [] }
+}
+
+/// A model trained in one stage, "train", over all of its parameters (JPVAE, the aggregated VAE).
+public protocol SingleStageModel: MultiViewModel {
     func loss(_ batch: Batch, tape: Tape, beta: Float, seed: UInt64) throws -> LossTerms
+}
+
+extension SingleStageModel {
+    public var recipe: [StageDefinition] { [StageDefinition(name: "train")] }
+
+    public func loss(_ batch: Batch, tape: Tape, beta: Float, seed: UInt64, stage: Int) throws -> LossTerms {
+        try loss(batch, tape: tape, beta: beta, seed: seed)
+    }
 }

@@ -39,27 +39,27 @@ public final class Adam {
         own.v.deallocate()
     }
 
-    /// Points the moments at buffers owned elsewhere (`count` floats each: a node's shared moments),
-    /// copying the current moments there when `copy`.
-    public func borrowMoments(m newM: UnsafeMutablePointer<Float>, v newV: UnsafeMutablePointer<Float>, copy: Bool) {
-        precondition(ownMoments == nil, "borrowMoments: already borrowing")
-        if copy {
-            newM.update(from: m, count: count)
-            newV.update(from: v, count: count)
+    /// Points `m` and `v` at other memory (`count` floats each), or back at the optimizer's own buffers
+    /// (nil). The lender (a `StorageLoan`) copies the contents both ways.
+    func point(m newM: UnsafeMutablePointer<Float>?, v newV: UnsafeMutablePointer<Float>?) {
+        if let newM, let newV {
+            precondition(ownMoments == nil, "the optimizer already points at borrowed moments")
+            ownMoments = (m, v)
+            m = newM
+            v = newV
+        } else if let own = ownMoments {
+            m = own.m
+            v = own.v
+            ownMoments = nil
         }
-        ownMoments = (m, v)
-        m = newM
-        v = newV
     }
 
-    /// Copies the borrowed moments back into the optimizer's own buffers and points at them again.
-    public func returnBorrowedMoments() {
-        guard let own = ownMoments else { return }
-        own.m.update(from: m, count: count)
-        own.v.update(from: v, count: count)
-        m = own.m
-        v = own.v
-        ownMoments = nil
+    /// Forgets the moments of `range` and the step count: the next update is Adam's first again (a
+    /// training stage that restarts the optimizer).
+    public func restart(_ range: Range<Int>) {
+        (m + range.lowerBound).update(repeating: 0, count: range.count)
+        (v + range.lowerBound).update(repeating: 0, count: range.count)
+        step = 0
     }
 
     /// One update of `params` from `gradScale · grads` (both `count` floats). The scale folds the

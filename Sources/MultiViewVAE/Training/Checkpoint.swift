@@ -8,9 +8,13 @@ import Foundation
 /// Written by rank 0 into a temporary folder, fsynced, then renamed into place, so a checkpoint folder
 /// either is complete or does not exist.
 public struct CheckpointState: Codable, Equatable {
-    public static let currentFormat = 1
+    /// 2: the training state records the stage (format 1, from before stages, is read as stage 0).
+    public static let currentFormat = 2
+    public static let readableFormats = 1...2
     public var format: Int
     public var training: TrainingState
+    /// The name of the stage in progress (nil in format 1).
+    public var stage: String?
     public var adamStep: Int
     public var seed: UInt64
     public var worldSize: Int
@@ -58,7 +62,7 @@ public enum Checkpoint {
         let tensorCRC = try writer.write(to: tensorPath, metadata: ["format": "mvvae-checkpoint", "version": "\(CheckpointState.currentFormat)",
                                                     "config_fingerprint": fingerprint, "step": "\(trainer.state.step)"])
         let state = CheckpointState(
-            format: CheckpointState.currentFormat, training: trainer.state, adamStep: adam.step, seed: trainer.config.seed,
+            format: CheckpointState.currentFormat, training: trainer.state, stage: trainer.stage.name, adamStep: adam.step, seed: trainer.config.seed,
             worldSize: trainer.comm.size, configFingerprint: fingerprint, config: try trainer.config.yaml(),
             tensorFile: tensorFile, tensorCRC32: tensorCRC,
             savedAt: ISO8601DateFormatter().string(from: Date()))
@@ -130,8 +134,8 @@ public enum Checkpoint {
         do { state = try JSONDecoder().decode(CheckpointState.self, from: data) } catch {
             throw CheckpointError(path: statePath, .invalidState("not a valid checkpoint state file (\(error))"))
         }
-        guard state.format == CheckpointState.currentFormat else {
-            throw CheckpointError(path: statePath, .invalidState("checkpoint format \(state.format) is not supported (this build reads \(CheckpointState.currentFormat))"))
+        guard CheckpointState.readableFormats.contains(state.format) else {
+            throw CheckpointError(path: statePath, .invalidState("checkpoint format \(state.format) is not supported (this build reads formats \(CheckpointState.readableFormats.lowerBound)–\(CheckpointState.readableFormats.upperBound))"))
         }
         let tensorPath = (path as NSString).appendingPathComponent(state.tensorFile)
         let crc = try crc32(ofFile: tensorPath)
@@ -171,6 +175,9 @@ public enum Checkpoint {
         }
         adam.step = loaded.state.adamStep
         trainer.state = loaded.state.training
+        do { try trainer.checkResumedStage(savedName: loaded.state.stage) } catch {
+            throw TrainingError.stageMismatch("\(loaded.path): \(error)")
+        }
     }
 
     /// Loads only the parameters (for evaluation and imputation).

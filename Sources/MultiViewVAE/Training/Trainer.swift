@@ -1,15 +1,14 @@
 import Foundation
 
-/// The one training loop, for any world size (DESIGN §1.2, §4).
+/// The one training loop, for any world size and any recipe (README, "How it is built").
 ///
-/// Each step: this rank gathers its contiguous slice of the global batch, records the summed loss on
-/// the tape and backpropagates into the arena's gradient buffer, with control scalars appended (loss
-/// sums, row count, stop flag). The gradients are then summed over ranks and every rank divides by the
-/// global row count: with rings, a reduce-scatter gives rank r the sum of its block, r takes the Adam
-/// step there and an allgather returns the parameters; with ranks on one node, a `SharedMemoryExchange`
-/// lets rank r's Adam pass read block r of every rank's gradients and write the shared parameters.
-/// Randomness is keyed by global sample position, so `-np 1` and `-np N` follow one trajectory up to
-/// float summation order.
+/// A model trains in stages (its recipe): each stage trains some parameter groups with its own loss
+/// and freezes the rest, may restart Adam, and may end with a computation over the training split.
+/// Each step: this rank gathers its contiguous slice of the global batch, records the stage's summed
+/// loss on the tape and backpropagates into the arena's gradient buffer, with control scalars
+/// appended (loss sums, row count, stop flag); the `GradientExchange` sums them over ranks and takes
+/// the optimizer step, dividing by the global row count. Randomness is keyed by global sample
+/// position, so `-np 1` and `-np N` follow one trajectory up to float summation order.
 public final class Trainer {
     public let config: ExperimentConfig
     public let model: MultiViewModel
@@ -17,6 +16,10 @@ public final class Trainer {
     public let validation: DataSubset?
     public let comm: Communicator
     public let optimizer: Adam
+    /// The model's recipe with this config's lengths and learning rates.
+    public let stages: [TrainingStage]
+    /// How ranks exchange gradients (read from the environment at start; tests may set it).
+    public var exchangeSettings: ExchangeSettings
     public internal(set) var state = TrainingState()
     /// Receives progress; called on every rank (the tool prints on rank 0 only).
     public var observer: ((TrainingEvent) -> Void)?
@@ -26,30 +29,28 @@ public final class Trainer {
     public var checksumEvery = 100
     /// Where step time goes, accumulated since the last `phases.reset()` (for benchmarks).
     public var phases = StepPhases()
+    /// The coordinates whose Adam update this rank computed in the last stage it ran.
+    public private(set) var optimizerShard: Range<Int>
 
     let tape = Tape(reserve: 512)
     let batch: Batch
     let positions: UnsafeMutablePointer<Int>
-    /// The optimizer is sharded over ranks: rank r owns the parameters `shards[r]` — it receives their
-    /// summed gradients (reduce-scatter), updates them and their Adam moments, and the updated blocks
-    /// are allgathered. Each rank's optimizer work and memory traffic fall as 1/P.
-    let shards: [Range<Int>]
-    /// This rank's summed gradients (its shard); with one rank, the gradient buffer itself.
-    let shardGradients: UnsafeMutablePointer<Float>
-    /// Control scalars appended to the gradient buffer for the allreduce.
+    /// Control scalars appended to the gradient buffer and summed over ranks with it.
     enum Control {
-        static let loss = 0, reconstruction = 1, kl = 2, rows = 3, stop = 4, nonFinite = 5, count = 6
-        /// Where a rank publishes its count of skipped (non-finite) coordinates with a shared-memory exchange
-        /// (after the first barrier; read after the second, and rewritten only after the next first one).
-        static let skipped = count
+        static let loss = 0, reconstruction = 1, kl = 2, rows = 3, stop = 4, count = 6
     }
     /// The control scalars summed over ranks, this step.
     let summedControl = UnsafeMutablePointer<Float>.allocate(capacity: Control.count)
+    /// This epoch's clock on this rank: its start, samples and exchange seconds since then.
+    var epochClock = (start: 0.0, samples: 0.0, exchangeSeconds: 0.0)
     /// Rows per forward pass when evaluating a split.
     static let evaluationChunk = 500
 
     public var batchesPerEpoch: Int { (train.count + config.training.batchSize - 1) / config.training.batchSize }
-    public var totalSteps: Int { batchesPerEpoch * config.training.epochs }
+    public var totalSteps: Int { batchesPerEpoch * stages.reduce(0) { $0 + $1.epochs } }
+    /// The stage in progress (the last one once every stage is done).
+    public var stage: TrainingStage { stages[Swift.min(state.stage, stages.count - 1)] }
+    var stageSteps: Int { batchesPerEpoch * stage.epochs }
 
     public init(config: ExperimentConfig, model: MultiViewModel, train: DataSubset, validation: DataSubset?,
                 comm: Communicator) throws {
@@ -59,6 +60,8 @@ public final class Trainer {
         self.train = train
         self.validation = validation
         self.comm = comm
+        stages = try TrainingStage.resolve(model.recipe, arena: model.arena, training: config.training)
+        exchangeSettings = try ExchangeSettings.fromEnvironment(ProcessInfo.processInfo.environment)
         let t = config.training
         optimizer = Adam(count: model.arena.count, learningRate: t.learningRate,
                          weightDecay: t.optimizer == .adamw ? t.weightDecay : 0)
@@ -66,8 +69,7 @@ public final class Trainer {
         let capacity = Swift.max(localMax, Self.evaluationChunk)
         batch = Batch(dimensions: model.viewDimensions, capacity: capacity, hasMask: train.dataset.mask != nil)
         positions = .allocate(capacity: capacity)
-        shards = (0..<comm.size).map { rankSlice(count: model.arena.count, rank: $0, size: comm.size) }
-        shardGradients = comm.size == 1 ? model.arena.gradients : .allocate(capacity: Swift.max(shards[comm.rank].count, 1))
+        optimizerShard = rankSlice(count: model.arena.count, rank: comm.rank, size: comm.size)
         // Every rank starts from rank 0's parameters.
         try comm.broadcast(model.arena.values, count: model.arena.count, root: 0)
     }
@@ -75,215 +77,186 @@ public final class Trainer {
     deinit {
         positions.deallocate()
         summedControl.deallocate()
-        if shardGradients != model.arena.gradients { shardGradients.deallocate() }
     }
-
-    /// Collects every rank's shard of the Adam moments (before a checkpoint: rank 0 writes them all).
-    public func gatherOptimizerState() throws {
-        guard comm.size > 1 else { return }
-        // Shared moments: every block is in the node's buffer once each rank has finished its step.
-        if let exchange { return try exchange.synchronize() }
-        try comm.allgather(optimizer.m, blocks: shards)
-        try comm.allgather(optimizer.v, blocks: shards)
-    }
-
-    /// The coordinates whose Adam update this rank computes.
-    public var optimizerShard: Range<Int> { exchange?.block ?? shards[comm.rank] }
-    /// The shared-memory exchange while `run` uses one.
-    var exchange: SharedMemoryExchange?
 
     /// The GEMMs of the last recorded step (see `Tape.gemmWorkload`).
     public func gemmWorkload() -> [GEMMShape] { tape.gemmWorkload() }
 
-    /// Trains until the configured epochs are done or `shouldStop` turns true on any rank.
+    /// Trains until every stage is done or `shouldStop` turns true on any rank.
     /// Subnormal floats are flushed to zero meanwhile (see `FloatingPointMode`).
     public func run(shouldStop: () -> Bool = { false }) throws -> TrainingOutcome {
         try FloatingPointMode.withDenormalsFlushed {
-            let arena = model.arena
-            // Ranks on one node share parameters and gradients for the duration of the run.
-            let exchange = comm.size > 1
-                ? try comm.makeSharedMemoryExchange(parameterCount: arena.count, gradientCount: arena.count + ParameterArena.controlCapacity)
-                : nil
-            guard let exchange else { return try runLoop(shouldStop: shouldStop, exchange: nil) }
-            // Local rank 0's parameters and moments go to the node's shared buffers (every rank holds the
-            // same ones: broadcast at start, or loaded from one checkpoint).
-            let first = exchange.localRank == 0
-            arena.borrowStorage(values: exchange.parameters, gradients: exchange.gradients[exchange.localRank], copyValues: first)
-            optimizer.borrowMoments(m: exchange.moments.m, v: exchange.moments.v, copy: first)
-            try exchange.synchronize()
-            self.exchange = exchange
+            let exchange = try makeGradientExchange(comm: comm, arena: model.arena, optimizer: optimizer, settings: exchangeSettings,
+                                                    controlCount: Control.count)
             let outcome: TrainingOutcome
             do {
-                outcome = try runLoop(shouldStop: shouldStop, exchange: exchange)
+                outcome = try runStages(shouldStop: shouldStop, exchange: exchange)
             } catch {
-                // Other ranks may not have failed, so nothing collective here: the windows stay (the tool
-                // aborts the job).
-                leaveSharedStorage()
+                exchange.abandon()
                 throw error
             }
-            try exchange.synchronize()
-            leaveSharedStorage()
-            try exchange.synchronize()
-            try exchange.free()
+            try exchange.finish()
             return outcome
         }
     }
 
-    /// The arena and optimizer take private copies of what they held in the node's shared buffers.
-    func leaveSharedStorage() {
-        exchange = nil
-        model.arena.returnBorrowedStorage()
-        optimizer.returnBorrowedMoments()
-    }
-
-    func runLoop(shouldStop: () -> Bool, exchange: SharedMemoryExchange?) throws -> TrainingOutcome {
-        let t = config.training
+    func runStages(shouldStop: () -> Bool, exchange: GradientExchange) throws -> TrainingOutcome {
         let arena = model.arena
-        let control = arena.control
         arena.zeroGradients()  // from here on the optimizer clears each gradient as it reads it
         observer?(.started(startStep: state.step, totalSteps: totalSteps, parameters: arena.parameterCount, worldSize: comm.size,
-                           exchange: exchangeDescription(exchange)))
-        var epochStart = monotonicSeconds()
-        var epochSamplesThisRun = 0.0
-        var allreduceSeconds = 0.0
-        while state.epoch < t.epochs {
+                           exchange: exchange.description))
+        try enterStage(exchange, restarting: false)
+        while true {
+            if state.epoch - state.stageStartEpoch >= stage.epochs {
+                guard state.stage + 1 < stages.count else { return .completed }
+                try advanceStage(exchange)
+                continue
+            }
             let permutation = epochPermutation(count: train.count, seed: config.seed, epoch: state.epoch)
+            epochClock = (monotonicSeconds(), 0, 0)
             while state.batchInEpoch < batchesPerEpoch {
-                let globalStart = state.batchInEpoch * t.batchSize
-                let globalCount = Swift.min(t.batchSize, train.count - globalStart)
-                let slice = rankSlice(count: globalCount, rank: comm.rank, size: comm.size)
-                for (i, p) in slice.enumerated() { positions[i] = permutation[globalStart + p] }
-                load(count: slice.count, epoch: state.epoch, from: train)
-                let beta = t.annealing.beta(step: state.step, totalSteps: totalSteps, top: t.beta)
-
-                let t0 = monotonicSeconds()
-                control.update(repeating: 0, count: Control.count)
-                var t1 = t0
-                if slice.count > 0 {
-                    tape.reset()
-                    let terms = try model.loss(batch, tape: tape, beta: beta, seed: config.seed)
-                    t1 = monotonicSeconds()
-                    tape.backward(terms.total)
-                    control[Control.loss] = tape.item(terms.total)
-                    control[Control.reconstruction] = tape.item(terms.reconstruction)
-                    control[Control.kl] = tape.item(terms.kl)
-                    control[Control.rows] = Float(rowsWithData())
-                }
-                control[Control.stop] = shouldStop() ? 1 : 0
-                let reduceStart = monotonicSeconds()
-                var reduceEnd = reduceStart, optimizerEnd = reduceStart
-                if let exchange {
-                    // Shared memory: once every local rank's gradients are final, this rank sums its block of
-                    // them (and across nodes) and updates it in the node's shared parameters.
-                    try exchange.synchronize()
-                    try exchange.sumOverRanks(offset: arena.count, count: Control.count, into: summedControl)
-                    reduceEnd = monotonicSeconds()
-                    try checkLoss()
-                    optimizer.learningRate = t.learningRate(step: state.step)
-                    let skipped = try exchange.optimizerStep(optimizer, gradScale: 1 / Float(globalRows()))
-                    // Every node updates every block identically, so the node's sum counts the whole job.
-                    control[Control.skipped] = Float(skipped)
-                    optimizerEnd = monotonicSeconds()
-                    try exchange.synchronize()
-                    var skippedEverywhere: Float = 0
-                    for g in exchange.gradients { skippedEverywhere += g[arena.count + Control.skipped] }
-                    summedControl[Control.nonFinite] = skippedEverywhere
-                } else {
-                    let mine = shards[comm.rank]
-                    try comm.reduceScatterSum(arena.gradients, into: shardGradients, blocks: shards)
-                    try comm.allreduceSum(control, count: Control.count)
-                    summedControl.update(from: control, count: Control.count)
-                    reduceEnd = monotonicSeconds()
-                    try checkLoss()
-                    // Mean gradient over the global batch on this rank's shard; its gradients come back zeroed.
-                    optimizer.learningRate = t.learningRate(step: state.step)
-                    var skipped = Float(optimizer.update(shard: mine, params: arena.values, grads: shardGradients,
-                                                         gradScale: 1 / Float(globalRows()), zeroGradients: true))
-                    if comm.size > 1 { arena.zeroGradients() }  // the local sums were only read by the reduce-scatter
-                    optimizerEnd = monotonicSeconds()
-                    if comm.size > 1 {
-                        try comm.allreduceSum(&skipped, count: 1)
-                        try comm.allgather(arena.values, blocks: shards)
-                    }
-                    summedControl[Control.nonFinite] = skipped
-                }
-                let gatherEnd = monotonicSeconds()
-                // A non-finite gradient anywhere stops the run (those coordinates were left unchanged; the
-                // step is not checkpointed).
-                guard summedControl[Control.nonFinite] == 0 else {
-                    throw TrainingError.nonFinite(step: state.step, loss: Double(summedControl[Control.loss]))
-                }
-                let exchangeSeconds = (reduceEnd - reduceStart) + (gatherEnd - optimizerEnd)
-                allreduceSeconds += exchangeSeconds
-                let rows = globalRows()
-                let loss = Double(summedControl[Control.loss])
-                phases.add(forward: t1 - t0, backward: reduceStart - t1, allreduce: exchangeSeconds,
-                           optimizer: optimizerEnd - reduceEnd, rows: slice.count)
-
-                state.step += 1
-                state.batchInEpoch += 1
-                state.epochLossSum += loss
-                state.epochReconstructionSum += Double(summedControl[Control.reconstruction])
-                state.epochKLSum += Double(summedControl[Control.kl])
-                state.epochSamples += rows
-                epochSamplesThisRun += rows
-                let rate = epochSamplesThisRun / Swift.max(monotonicSeconds() - epochStart, 1e-9)
-                observer?(.step(epoch: state.epoch, step: state.step, totalSteps: totalSteps, batchInEpoch: state.batchInEpoch,
-                                batchesPerEpoch: batchesPerEpoch, loss: loss / rows, samplesPerSecond: rate))
-                if state.step % checksumEvery == 0 { try checkReplicas() }
-                if summedControl[Control.stop] > 0 {
+                let stop = try step(permutation, shouldStop: shouldStop, exchange: exchange)
+                if stop {
                     observer?(.stopRequested(step: state.step))
-                    try gatherOptimizerState()
+                    try exchange.gatherOptimizerState()
                     try checkpointer?(self)
                     return .stopped(step: state.step)
                 }
             }
-            let seconds = monotonicSeconds() - epochStart
-            var summary = EpochSummary(
-                epoch: state.epoch + 1, step: state.step,
-                beta: t.annealing.beta(step: Swift.max(state.step - 1, 0), totalSteps: totalSteps, top: t.beta),
-                trainLoss: state.epochLossSum / state.epochSamples,
-                trainReconstruction: state.epochReconstructionSum / state.epochSamples,
-                trainKL: state.epochKLSum / state.epochSamples,
-                seconds: seconds, samplesPerSecond: epochSamplesThisRun / Swift.max(seconds, 1e-9),
-                allreduceSeconds: allreduceSeconds)
-            if t.validate, let validation, validation.count > 0 {
-                let v = try evaluateLoss(validation, beta: 1)
-                summary.validationLoss = v.loss
-                summary.validationReconstruction = v.reconstruction
-                summary.validationKL = v.kl
-            }
-            state.epoch += 1
-            state.batchInEpoch = 0
-            state.epochLossSum = 0; state.epochReconstructionSum = 0; state.epochKLSum = 0; state.epochSamples = 0
-            observer?(.epochFinished(summary))
-            let every = t.checkpointEveryEpochs
-            if state.epoch == t.epochs || (every > 0 && state.epoch % every == 0) {
-                try gatherOptimizerState()
-                try checkpointer?(self)
-            }
-            epochStart = monotonicSeconds()
-            epochSamplesThisRun = 0
-            allreduceSeconds = 0
+            try finishEpoch(exchange)
         }
-        return .completed
     }
 
-    func exchangeDescription(_ exchange: SharedMemoryExchange?) -> String {
-        guard comm.size > 1 else { return "none" }
-        guard let exchange else { return "rings" }
-        let ranks = exchange.localSize == 1 ? "1 rank" : "\(exchange.localSize) ranks"
-        return exchange.nodes == 1 ? "shared memory" : "shared memory on \(exchange.nodes) nodes of \(ranks), rings between them"
+    /// One optimizer step on the next global batch of `permutation`; true when a stop was requested.
+    func step(_ permutation: [Int], shouldStop: () -> Bool, exchange: GradientExchange) throws -> Bool {
+        let t = config.training
+        let control = model.arena.control
+        let globalStart = state.batchInEpoch * t.batchSize
+        let slice = rankSlice(count: Swift.min(t.batchSize, train.count - globalStart), rank: comm.rank, size: comm.size)
+        for (i, p) in slice.enumerated() { positions[i] = permutation[globalStart + p] }
+        load(count: slice.count, epoch: state.epoch, from: train)
+        let stageStep = state.step - state.stageStartStep
+        let beta = t.annealing.beta(step: stageStep, totalSteps: stageSteps, top: t.beta)
+
+        let t0 = monotonicSeconds()
+        control.update(repeating: 0, count: Control.count)
+        var t1 = t0
+        if slice.count > 0 {
+            tape.reset()
+            let terms = try model.loss(batch, tape: tape, beta: beta, seed: config.seed, stage: state.stage)
+            t1 = monotonicSeconds()
+            tape.backward(terms.total)
+            control[Control.loss] = tape.item(terms.total)
+            control[Control.reconstruction] = tape.item(terms.reconstruction)
+            control[Control.kl] = tape.item(terms.kl)
+            control[Control.rows] = Float(rowsWithData())
+        }
+        control[Control.stop] = shouldStop() ? 1 : 0
+        let reduceStart = monotonicSeconds()
+        try exchange.sumGradients(control: Control.count, into: summedControl)
+        let reduceEnd = monotonicSeconds()
+        let rows = globalRows(), loss = Double(summedControl[Control.loss])
+        // A non-finite loss stops the run before the optimizer step; a non-finite gradient anywhere
+        // after it (those coordinates were left unchanged). Neither step is checkpointed.
+        guard loss.isFinite else { throw TrainingError.nonFinite(step: state.step, loss: loss) }
+        optimizer.learningRate = stage.learningRate(step: stageStep)
+        let update = try exchange.update(gradScale: 1 / Float(rows))
+        guard update.skipped == 0 else { throw TrainingError.nonFinite(step: state.step, loss: loss) }
+        let exchangeSeconds = (reduceEnd - reduceStart) + (monotonicSeconds() - reduceEnd - update.optimizerSeconds)
+        phases.add(forward: t1 - t0, backward: reduceStart - t1, allreduce: exchangeSeconds, optimizer: update.optimizerSeconds,
+                   rows: slice.count)
+
+        state.step += 1
+        state.batchInEpoch += 1
+        state.epochLossSum += loss
+        state.epochReconstructionSum += Double(summedControl[Control.reconstruction])
+        state.epochKLSum += Double(summedControl[Control.kl])
+        state.epochSamples += rows
+        epochClock.samples += rows
+        epochClock.exchangeSeconds += exchangeSeconds
+        let rate = epochClock.samples / Swift.max(monotonicSeconds() - epochClock.start, 1e-9)
+        observer?(.step(stage: stage.name, epoch: state.epoch - state.stageStartEpoch, step: state.step, totalSteps: totalSteps,
+                        batchInEpoch: state.batchInEpoch, batchesPerEpoch: batchesPerEpoch, loss: loss / rows, samplesPerSecond: rate))
+        if state.step % checksumEvery == 0 { try checkReplicas() }
+        return summedControl[Control.stop] > 0
+    }
+
+    /// The epoch's summary (with the validation loss), then a checkpoint when one is due.
+    func finishEpoch(_ exchange: GradientExchange) throws {
+        let t = config.training
+        let seconds = monotonicSeconds() - epochClock.start
+        let stageEpoch = state.epoch - state.stageStartEpoch + 1
+        var summary = EpochSummary(
+            stage: stage.name, stageEpoch: stageEpoch, epoch: state.epoch + 1, step: state.step,
+            beta: t.annealing.beta(step: Swift.max(state.step - state.stageStartStep - 1, 0), totalSteps: stageSteps, top: t.beta),
+            trainLoss: state.epochLossSum / state.epochSamples,
+            trainReconstruction: state.epochReconstructionSum / state.epochSamples,
+            trainKL: state.epochKLSum / state.epochSamples,
+            seconds: seconds, samplesPerSecond: epochClock.samples / Swift.max(seconds, 1e-9),
+            allreduceSeconds: epochClock.exchangeSeconds)
+        if t.validate, let validation, validation.count > 0 {
+            let v = try evaluateLoss(validation, beta: 1)
+            summary.validationLoss = v.loss
+            summary.validationReconstruction = v.reconstruction
+            summary.validationKL = v.kl
+        }
+        state.epoch += 1
+        state.batchInEpoch = 0
+        state.epochLossSum = 0; state.epochReconstructionSum = 0; state.epochKLSum = 0; state.epochSamples = 0
+        observer?(.epochFinished(summary))
+        let every = t.checkpointEveryEpochs
+        if stageEpoch == stage.epochs || (every > 0 && stageEpoch % every == 0) {
+            try exchange.gatherOptimizerState()
+            try checkpointer?(self)
+        }
+    }
+
+    /// Prepares the current stage: only its parameters train (and are exchanged and updated).
+    func enterStage(_ exchange: GradientExchange, restarting: Bool) throws {
+        let stage = self.stage
+        model.arena.trainable = stage.trainable
+        try exchange.train(stage.trainable)
+        if restarting { try exchange.restartOptimizer() }
+        optimizerShard = exchange.optimizerBlock
+        observer?(.stageStarted(name: stage.name, index: state.stage, of: stages.count, epochs: stage.epochs,
+                                trainable: model.arena.parameterCount(in: stage.trainable), restartsOptimizer: restarting))
+    }
+
+    /// The stage's end: its computation over the training split sets parameters on every rank; then
+    /// the next stage starts.
+    func advanceStage(_ exchange: GradientExchange) throws {
+        try exchange.gatherOptimizerState()
+        let assignments = try model.finishStage(state.stage, split: self)
+        for a in assignments { try exchange.assign(a.values, at: a.view.offset) }
+        observer?(.stageFinished(name: stage.name, assigned: assignments.map(\.view.name)))
+        state.stage += 1
+        state.stageStartEpoch = state.epoch
+        state.stageStartStep = state.step
+        try enterStage(exchange, restarting: stage.restartsOptimizer)
+    }
+
+    /// Checks a restored state against this config's recipe: the stage exists under the same name, the
+    /// finished stages kept their lengths, and the current one is not shortened below what it has run.
+    public func checkResumedStage(savedName: String?) throws {
+        guard state.stage < stages.count else {
+            throw TrainingError.stageMismatch("the checkpoint is in stage \(state.stage + 1), but this model trains in \(stages.count) stage(s)")
+        }
+        if let savedName, savedName != stage.name {
+            throw TrainingError.stageMismatch("the checkpoint is in stage '\(savedName)', but this model's stage \(state.stage + 1) is '\(stage.name)'")
+        }
+        let before = stages[..<state.stage].reduce(0) { $0 + $1.epochs }
+        if before != state.stageStartEpoch {
+            throw TrainingError.stageMismatch("the finished stage(s) \(stages[..<state.stage].map(\.name).joined(separator: ", ")) ran \(state.stageStartEpoch) epoch(s) in all; training.stages.<name>.epochs of a finished stage cannot change on resume (now \(before))")
+        }
+        // Epochs of the stage that have run, counting one in progress.
+        let started = state.epoch - state.stageStartEpoch + (state.batchInEpoch > 0 ? 1 : 0)
+        if started > stage.epochs {
+            throw TrainingError.stageMismatch("stage '\(stage.name)' has already run into epoch \(started); its length cannot shrink to \(stage.epochs) on resume")
+        }
     }
 
     /// The global row count of this step (at least 1: it divides the summed loss and gradients).
     func globalRows() -> Double { Swift.max(Double(summedControl[Control.rows]), 1) }
-
-    /// A non-finite summed loss stops the run before the optimizer step.
-    func checkLoss() throws {
-        let loss = Double(summedControl[Control.loss])
-        guard loss.isFinite else { throw TrainingError.nonFinite(step: state.step, loss: loss) }
-    }
 
     /// Rows of the batch with at least one observed view: a row with none contributes no loss, so it
     /// must not count towards the mean either.
@@ -304,23 +277,30 @@ public final class Trainer {
         batch.setRows(count, epoch: epoch)
     }
 
-    /// Mean per-sample loss terms over a split with weight `beta`, shared out over ranks.
-    /// The noise is keyed by a reserved epoch, so repeated evaluations see the same draws.
-    public func evaluateLoss(_ subset: DataSubset, beta: Float) throws -> (loss: Double, reconstruction: Double, kl: Double) {
+    /// `body` over this rank's share of `subset` in chunks (rows in order; noise keyed by `epoch`).
+    func forEachChunk(of subset: DataSubset, epoch: Int, _ body: () throws -> Void) rethrows {
         let share = rankSlice(count: subset.count, rank: comm.rank, size: comm.size)
-        var sums = [Double](repeating: 0, count: 4)
         var start = share.lowerBound
         while start < share.upperBound {
             let n = Swift.min(Self.evaluationChunk, share.upperBound - start)
             for i in 0..<n { positions[i] = start + i }
-            load(count: n, epoch: 0xFFFF, from: subset)
+            load(count: n, epoch: epoch, from: subset)
             tape.reset()
-            let terms = try model.loss(batch, tape: tape, beta: beta, seed: config.seed)
+            try body()
+            start += n
+        }
+    }
+
+    /// Mean per-sample loss terms of the current stage over a split with weight `beta`, shared out over
+    /// ranks. The noise is keyed by a reserved epoch, so repeated evaluations see the same draws.
+    public func evaluateLoss(_ subset: DataSubset, beta: Float) throws -> (loss: Double, reconstruction: Double, kl: Double) {
+        var sums = [Double](repeating: 0, count: 4)
+        try forEachChunk(of: subset, epoch: 0xFFFF) {
+            let terms = try model.loss(batch, tape: tape, beta: beta, seed: config.seed, stage: Swift.min(state.stage, stages.count - 1))
             sums[0] += Double(tape.item(terms.total))
             sums[1] += Double(tape.item(terms.reconstruction))
             sums[2] += Double(tape.item(terms.kl))
             sums[3] += Double(rowsWithData())
-            start += n
         }
         try sums.withUnsafeMutableBufferPointer { try comm.allreduceSum($0.baseAddress!, count: 4) }
         let n = Swift.max(sums[3], 1)
@@ -333,5 +313,17 @@ public final class Trainer {
         let c = model.arena.checksum()
         let high = try comm.max(c), low = -(try comm.max(-c))
         if high != low { throw TrainingError.replicasDiverged(step: state.step, spread: high - low) }
+    }
+}
+
+extension Trainer: TrainingSplitSums {
+    /// End-of-stage sums over the training split (noise keyed by a reserved epoch of its own).
+    public func sum(count: Int, _ body: (Batch, Tape, UnsafeMutablePointer<Double>) throws -> Void) throws -> [Double] {
+        var sums = [Double](repeating: 0, count: Swift.max(count, 1))
+        try sums.withUnsafeMutableBufferPointer { s in
+            try forEachChunk(of: train, epoch: 0xFFFE) { try body(batch, tape, s.baseAddress!) }
+            try comm.allreduceSum(s.baseAddress!, count: s.count)
+        }
+        return Array(sums.prefix(count))
     }
 }

@@ -1,11 +1,16 @@
 /// Where a run is: enough to resume it exactly (with the parameters and optimizer moments).
 public struct TrainingState: Codable, Equatable {
-    /// Epoch in progress (0-based).
+    /// Stage in progress (an index into the model's recipe).
+    public var stage = 0
+    /// Epoch in progress (0-based, counted over all stages: it keys the shuffle and the noise).
     public var epoch = 0
     /// Global batches of `epoch` already applied.
     public var batchInEpoch = 0
     /// Optimizer steps taken in total.
     public var step = 0
+    /// Where the stage in progress began (its epochs and steps count from there).
+    public var stageStartEpoch = 0
+    public var stageStartStep = 0
     /// Running sums over the current epoch (per-sample losses), so a resumed epoch reports the same means.
     public var epochLossSum = 0.0
     public var epochReconstructionSum = 0.0
@@ -13,10 +18,34 @@ public struct TrainingState: Codable, Equatable {
     public var epochSamples = 0.0
 
     public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case stage, epoch, batchInEpoch, step, stageStartEpoch, stageStartStep
+        case epochLossSum, epochReconstructionSum, epochKLSum, epochSamples
+    }
+
+    /// Checkpoints written before stages existed have no stage fields: they are in stage 0.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        stage = try c.decodeIfPresent(Int.self, forKey: .stage) ?? 0
+        epoch = try c.decode(Int.self, forKey: .epoch)
+        batchInEpoch = try c.decode(Int.self, forKey: .batchInEpoch)
+        step = try c.decode(Int.self, forKey: .step)
+        stageStartEpoch = try c.decodeIfPresent(Int.self, forKey: .stageStartEpoch) ?? 0
+        stageStartStep = try c.decodeIfPresent(Int.self, forKey: .stageStartStep) ?? 0
+        epochLossSum = try c.decode(Double.self, forKey: .epochLossSum)
+        epochReconstructionSum = try c.decode(Double.self, forKey: .epochReconstructionSum)
+        epochKLSum = try c.decode(Double.self, forKey: .epochKLSum)
+        epochSamples = try c.decode(Double.self, forKey: .epochSamples)
+    }
 }
 
 /// One epoch's figures (losses are means per sample; nil where not computed).
 public struct EpochSummary: Codable, Equatable {
+    /// The stage's name and the epoch's number within it (1-based).
+    public var stage: String
+    public var stageEpoch: Int
+    /// The epoch's number over the whole run (1-based).
     public var epoch: Int
     public var step: Int
     public var beta: Float
@@ -36,7 +65,13 @@ public struct EpochSummary: Codable, Equatable {
 public enum TrainingEvent {
     /// `exchange` says how ranks combine gradients: "none" (one rank), "shared memory" or "rings".
     case started(startStep: Int, totalSteps: Int, parameters: Int, worldSize: Int, exchange: String)
-    case step(epoch: Int, step: Int, totalSteps: Int, batchInEpoch: Int, batchesPerEpoch: Int, loss: Double, samplesPerSecond: Double)
+    /// A stage begins (also when a run resumes inside it): its name, position in the recipe, length
+    /// and how many parameters it trains.
+    case stageStarted(name: String, index: Int, of: Int, epochs: Int, trainable: Int, restartsOptimizer: Bool)
+    /// A stage's end-of-stage computation set these parameters.
+    case stageFinished(name: String, assigned: [String])
+    /// `epoch` counts within the stage (0-based).
+    case step(stage: String, epoch: Int, step: Int, totalSteps: Int, batchInEpoch: Int, batchesPerEpoch: Int, loss: Double, samplesPerSecond: Double)
     case epochFinished(EpochSummary)
     case checkpointSaved(path: String, step: Int)
     case stopRequested(step: Int)
@@ -55,6 +90,7 @@ public enum TrainingError: Error, CustomStringConvertible {
     case replicasDiverged(step: Int, spread: Double)
     case emptyTrainingSet
     case checkpointMismatch(String)
+    case stageMismatch(String)
 
     public var description: String {
         switch self {
@@ -66,6 +102,8 @@ public enum TrainingError: Error, CustomStringConvertible {
             return "the training split has no rows; check data.validationSize / trainLimit"
         case let .checkpointMismatch(s):
             return "checkpoint does not fit this model: \(s)"
+        case let .stageMismatch(s):
+            return s
         }
     }
 }
