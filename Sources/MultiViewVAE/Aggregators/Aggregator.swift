@@ -1,5 +1,5 @@
 /// Turns the features of any subset S of modalities into q(z | x_S), one row per sample
-/// (papers/permutation-invariant-aggregation-paper.txt §2–3).
+/// (permutation-invariant aggregation paper, §2–3).
 ///
 /// `features[s]` holds h_s = f_s(x_s) for every row (rows where s ∉ S hold anything); `mask` is
 /// rows × K with 1 where s ∈ S. The result must not depend on the order of the modalities in the

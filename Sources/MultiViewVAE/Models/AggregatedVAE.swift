@@ -1,5 +1,7 @@
 /// A multimodal VAE with one shared latent z ~ N(0, I) and an aggregator that turns the features of
-/// any subset of modalities into q(z | x_S) (papers/permutation-invariant-aggregation-paper.txt).
+/// any subset of modalities into q(z | x_S), after the permutation-invariant aggregation paper (*Learning
+/// multi-modal generative models with permutation-invariant encoders and tighter variational bounds*;
+/// README, 'Aggregated multimodal VAE'), whose sections and equations the comments here cite.
 ///
 /// Per row, with M the observed modalities, the loss is the negative of one bound, each in its own
 /// file under Objectives/:
