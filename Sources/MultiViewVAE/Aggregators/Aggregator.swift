@@ -1,37 +1,5 @@
-/// A diagonal Gaussian q(z | ·) per row: mean and log-variance, each rows × latent.
-public struct GaussianPosterior {
-    public let mean: Var
-    public let logVar: Var
-}
-
-/// q(z | x_S) = Σ_c w_c N(μ_c, σ_c²) per row. Gaussian aggregators give one component and no weights
-/// (w = 1); mixture aggregators give rows × C weights whose rows sum to 1, with w_c = 0 marking a
-/// component that is absent for that row (an unobserved modality's expert, say).
-public struct PosteriorMixture {
-    public let components: [GaussianPosterior]
-    public let weights: Var?
-
-    public init(_ gaussian: GaussianPosterior) {
-        components = [gaussian]
-        weights = nil
-    }
-
-    public init(components: [GaussianPosterior], weights: Var) {
-        self.components = components
-        self.weights = weights
-    }
-
-    public var isGaussian: Bool { weights == nil }
-
-    /// The single Gaussian of a Gaussian aggregator.
-    public var gaussian: GaussianPosterior {
-        precondition(isGaussian, "PosteriorMixture.gaussian on a mixture of \(components.count) components")
-        return components[0]
-    }
-}
-
 /// Turns the features of any subset S of modalities into q(z | x_S), one row per sample
-/// (papers/permutation-invariant-aggregation-paper.txt §2–3).
+/// (permutation-invariant aggregation paper, §2–3).
 ///
 /// `features[s]` holds h_s = f_s(x_s) for every row (rows where s ∉ S hold anything); `mask` is
 /// rows × K with 1 where s ∈ S. The result must not depend on the order of the modalities in the

@@ -2,7 +2,7 @@ import CKernels
 import Foundation
 
 // Fused kernels for the hot path: each replaces a chain of elementwise ops next to a GEMM with one
-// pass over memory (DESIGN §7). Their VJPs are written from the saved output alone.
+// pass over memory (README, 'How it is built'). Their VJPs are written from the saved output alone.
 
 extension Activation {
     /// f(z) for one value.

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Importance-sampled log-likelihood of a subset of modalities under an aggregated model, with the
-/// model's own encoder as the proposal (papers/permutation-invariant-aggregation-paper.txt, App. I):
+/// model's own encoder as the proposal (permutation-invariant aggregation paper, App. I):
 ///
 ///     log p(x_S) ≈ log (1/N) Σ_n p(x_S | z_n) p(z_n) / q(z_n | x_S),   z_n ~ q(z | x_S),
 ///

@@ -1,19 +1,21 @@
 /// A multimodal VAE with one shared latent z ~ N(0, I) and an aggregator that turns the features of
-/// any subset of modalities into q(z | x_S) (papers/permutation-invariant-aggregation-paper.txt).
+/// any subset of modalities into q(z | x_S), after the permutation-invariant aggregation paper (*Learning
+/// multi-modal generative models with permutation-invariant encoders and tighter variational bounds*;
+/// README, 'Aggregated multimodal VAE'), whose sections and equations the comments here cite.
 ///
-/// Per row, with M the observed modalities, the loss is the negative of one of
-/// - `elbo`:    E_{q(z|x_M)}[log p(x_M|z)] − β KL(q(z|x_M) ‖ p(z));
-/// - `masked`:  L(x_S) + L(x_{M∖S} | x_S) for a random S ⊆ M (Eq. 2):
-///              E_{q(z|x_S)}[log p(x_S|z)] − β KL(q(z|x_S) ‖ p(z))
-///              + E_{q(z|x_M)}[log p(x_{M∖S}|z)] − β KL(q(z|x_M) ‖ q(z|x_S));
-/// - `mixture`: the mixture-based bound (Eq. 1), the mean over s ∈ M of
-///              E_{q(z|x_s)}[log p(x_M|z)] − β KL(q(z|x_s) ‖ p(z)).
+/// Per row, with M the observed modalities, the loss is the negative of one bound, each in its own
+/// file under Objectives/:
+/// - `masked`:  L(x_S) + L(x_{M∖S} | x_S) for a random S ⊆ M (§2, Eqs. 3 and 4; MaskedBound.swift);
+/// - `mixture`: the mixture-based bound (Eq. 1), the mean over s ∈ M of the unimodal terms (MixtureBound.swift);
+/// - `elbo`:    the ELBO of all observed modalities, L(x_M) (Eq. 3 with S = M; ELBOBound.swift).
+/// Every KL carries the weight β.
 /// With private latents (`privateLatent` > 0) decoder s also reads z̃_s ~ q(z̃_s | x_s), inferred for every
 /// observed modality once per step with KL(q(z̃_s|x_s) ‖ p) counted once per observed s (App. E); in the
 /// mixture bound's term for s, the other modalities' private latents come from the prior.
 /// Gaussian aggregators give every KL in closed form; mixtures (MoE, MoPoE, mixture heads) sample
 /// each component once and estimate the KL terms by Monte Carlo with sticking-the-landing gradients.
 public final class AggregatedVAE: SingleStageModel {
+    /// The training bound (`model.bound` in a config); one file each under Objectives/.
     public enum Bound: String, Codable, Equatable, CaseIterable { case masked, mixture, elbo }
 
     public let arena: ParameterArena
@@ -103,52 +105,34 @@ public final class AggregatedVAE: SingleStageModel {
         let privateQ = privateLatents?.posteriors(h, tape: tape, arena: arena)
         let privates = privateQ?.enumerated().map { s, q in sample(q, draw: PrivateLatents.posteriorStream(s), batch: batch, seed: seed, tape: tape) }
         let privateKL = privateQ.map { qs in qs.dropFirst().reduce(tape.standardNormalKL(qs[0])) { tape.concatColumns($0, tape.standardNormalKL($1)) } }
-        var reconstruction: Var, kl: Var
+        let inputs = BoundInputs(x: x, observed: observed, features: h, jointPosterior: qM, privates: privates, privateKL: privateKL, draw: draw)
+        let reconstruction: Var, kl: Var
         switch bound {
-        case .elbo:
-            (reconstruction, kl) = term(qM!, slot: 0, x: x, privates: privates, weights: observed, against: nil, draw: draw, tape: tape)
-        case .masked:
-            let subset = tape.input(rows: b, cols: k) { MaskSampler.fill($0, batch: batch, seed: seed) }
-            let qS = aggregator.distribution(features: h, mask: subset, tape: tape, arena: arena)
-            let given = term(qS, slot: 0, x: x, privates: privates, weights: subset, against: nil, draw: draw, tape: tape)  // L(x_S)
-            let rest = term(qM!, slot: 1, x: x, privates: privates, weights: tape.sub(observed, subset), against: qS,          // L(x_{M∖S} | x_S)
-                            draw: draw, tape: tape)
-            reconstruction = tape.add(given.reconstruction, rest.reconstruction)
-            kl = tape.add(given.kl, rest.kl)
-        case .mixture:
-            // Weight of unimodal term s: m_s / |M| per row (0 for rows with nothing observed).
-            let count = tape.sum(observed, axis: .cols)
-            let weights = tape.div(observed, tape.addScalar(count, 1e-12))
-            var rec: Var?, div: Var?
-            for s in 0..<k {
-                let only = tape.input(rows: b, cols: k) { p in
-                    for r in 0..<b { for t in 0..<k { p[r * k + t] = t == s && batch.observed(r, view: s) ? 1 : 0 } }
-                }
-                let qs = aggregator.distribution(features: h, mask: only, tape: tape, arena: arena)
-                // Only modality s is encoded: the others' private latents come from their prior.
-                let mixed = privates.map { inferred in
-                    (0..<k).map { t in
-                        t == s ? inferred[t] : priorSample(width: privateLatents!.size, draw: PrivateLatents.priorStream(term: s, modality: t, modalities: k),
-                                                           batch: batch, seed: seed, tape: tape)
-                    }
-                }
-                let one = term(qs, slot: 2 + s, x: x, privates: mixed, weights: observed, against: nil, draw: draw, tape: tape)
-                let w = tape.maskColumn(weights, s)
-                let r = tape.mul(one.reconstruction, w), d = tape.mul(one.kl, w)
-                rec = rec.map { tape.add($0, r) } ?? r
-                div = div.map { tape.add($0, d) } ?? d
-            }
-            reconstruction = rec!
-            kl = div!
-            // Each unimodal term s carries KL(q(z̃_s|x_s) ‖ p) with the term's weight m_s / |M|.
-            if let privateKL { kl = tape.add(kl, tape.sum(tape.mul(privateKL, weights), axis: .cols)) }
-        }
-        if bound != .mixture, let privateKL {
-            // Every observed modality's private latent is inferred once: in L(x_S) or in L(x_{M∖S} | x_S).
-            kl = tape.add(kl, tape.sum(tape.mul(privateKL, observed), axis: .cols))
+        case .masked: (reconstruction, kl) = maskedBound(inputs, tape: tape)
+        case .mixture: (reconstruction, kl) = mixtureBound(inputs, tape: tape)
+        case .elbo: (reconstruction, kl) = elboBound(inputs, tape: tape)
         }
         let reconstructionSum = tape.sum(reconstruction), klSum = tape.sum(kl)
         return LossTerms(total: tape.add(reconstructionSum, tape.scale(klSum, beta)), reconstruction: reconstructionSum, kl: klSum)
+    }
+
+    /// What every bound reads in one step, all recorded on the tape before the bound's own terms.
+    struct BoundInputs {
+        /// x_s per modality, rows × d_s.
+        let x: [Var]
+        /// rows × K, 1 where modality s is observed (s ∈ M).
+        let observed: Var
+        /// h_s = f_s(x_s) per modality.
+        let features: [Var]
+        /// q(z | x_M); nil for the mixture bound, which needs only the unimodal posteriors.
+        let jointPosterior: PosteriorMixture?
+        /// z̃_s ~ q(z̃_s | x_s) per modality, with private latents.
+        let privates: [Var]?
+        /// KL(q(z̃_s | x_s) ‖ N(0, I)) per row (rows × K), with private latents.
+        let privateKL: Var?
+        let draw: Draw
+        var batch: Batch { draw.batch }
+        var seed: UInt64 { draw.seed }
     }
 
     /// Where a term's noise comes from: the batch's per-row streams under the run's seed.
@@ -185,6 +169,12 @@ public final class AggregatedVAE: SingleStageModel {
             div = div.map { tape.add($0, d) } ?? d
         }
         return (rec!, div!)
+    }
+
+    /// kl + Σ_s w_s KL(q(z̃_s | x_s) ‖ p(z̃_s)) per row, w a rows × K weight matrix (kl itself without private latents).
+    func addingPrivateKL(to kl: Var, weights: Var, _ inputs: BoundInputs, tape: Tape) -> Var {
+        guard let privateKL = inputs.privateKL else { return kl }
+        return tape.add(kl, tape.sum(tape.mul(privateKL, weights), axis: .cols))
     }
 
     /// Σ_s w_s · (−log p(x_s | z, z̃_s)) per row, with w a rows × K weight matrix.

@@ -1,4 +1,4 @@
-/// Per-modality private latents z̃_s (papers/permutation-invariant-aggregation-paper.txt §3.2, the
+/// Per-modality private latents z̃_s (permutation-invariant aggregation paper, §3.2, the
 /// structure of Example 3): q(z̃_s | x_s) = N(μ̃_s, σ̃_s²) from modality s's own features alone, so the
 /// private encoder is permutation-equivariant and no other modality's reconstruction can shape it;
 /// p(z̃_s) = N(0, I) independent of the shared z; decoder s reads [z, z̃_s].
