@@ -30,6 +30,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("set"), help: "Override a config value (repeatable).")
     var overrides: [String] = []
 
+    @Option(help: "The stage of the model's recipe to time (default: the first).")
+    var stage: String?
+
     @Flag(help: "Print the Markdown table header first.")
     var header = false
 
@@ -40,11 +43,18 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         let comm = try makeCommunicator()
         BLASThreads.set(1)
-        let cfg = try ExperimentConfig.load(path: config, overrides: overrides + [
-            "training.batchSize=\(batch)", "training.validate=false", "training.epochs=1000", "data.validationSize=0"])
+        let settings = overrides + ["training.batchSize=\(batch)", "training.validate=false", "training.epochs=1000", "data.validationSize=0"]
+        var cfg = try ExperimentConfig.load(path: config, overrides: settings)
         let data = try ExperimentData(config: cfg.data, seed: cfg.seed)
-        let model = try makeModel(cfg, dimensions: data.dimensions)
+        var model = try makeModel(cfg, dimensions: data.dimensions)
+        // Every stage long enough for the timed steps.
+        let names = model.recipe.map(\.name)
+        cfg = try ExperimentConfig.load(path: config, overrides: settings + names.map { "training.stages.\($0).epochs=1000" })
+        model = try makeModel(cfg, dimensions: data.dimensions)
         let trainer = try Trainer(config: cfg, model: model, train: data.train, validation: nil, comm: comm)
+        if let stage, !trainer.start(atStage: stage) {
+            throw ValidationError("--stage \(stage): this model's stages are \(names.joined(separator: ", "))")
+        }
         var wallStart = 0.0, wallEnd = 0.0
         var mallocsAtStart: UInt = 0, mallocsAtEnd: UInt = 0
         let countMallocs = MallocCounter.function()
@@ -82,7 +92,8 @@ struct BenchCommand: ParsableCommand {
         let flopsPerStep = try comm.sum(floor.flops)  // all ranks' GEMM flops of one global step
         if comm.rank == 0 {
             if header {
-                print("(\(cfg.name): \(model.arena.parameterCount) parameters, \(model.arena.count) floats in the gradient buffer; kernels \(BLASKernel.coreName))")
+                let trained = model.arena.parameterCount(in: trainer.stage.trainable)
+                print("(\(cfg.name), stage \(trainer.stage.name): \(trained) of \(model.arena.parameterCount) parameters trained, \(trainer.stage.trainable.count) of \(model.arena.count) floats in the gradient buffer; kernels \(BLASKernel.coreName))")
                 print("| ranks | batch | samples/s | ms/step | forward | backward | exchange | optimizer | GFLOP/s | GEMM floor ms (rank 0) | step / floor | floor GFLOP/s | GEMMs in step ms | Adam alone ms | step / (floor + Adam) | mallocs/step |")
                 print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
             }

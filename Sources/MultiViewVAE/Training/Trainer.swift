@@ -235,6 +235,16 @@ public final class Trainer {
         try enterStage(exchange, restarting: stage.restartsOptimizer)
     }
 
+    /// Starts the next `run` at the beginning of stage `name`, as if the stages before it had run
+    /// (for benchmarks: their end-of-stage computations do not run). Returns false for an unknown name.
+    public func start(atStage name: String) -> Bool {
+        guard let index = stages.firstIndex(where: { $0.name == name }) else { return false }
+        state.stage = index
+        state.stageStartEpoch = state.epoch
+        state.stageStartStep = state.step
+        return true
+    }
+
     /// Checks a restored state against this config's recipe: the stage exists under the same name, the
     /// finished stages kept their lengths, and the current one is not shortened below what it has run.
     public func checkResumedStage(savedName: String?) throws {
