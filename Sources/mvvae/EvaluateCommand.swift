@@ -59,7 +59,7 @@ struct EvaluateCommand: ParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(report).write(to: URL(fileURLWithPath: path), options: .atomic)
-            print(markdown(report, step: ctx.checkpoint.state.training.step, cross: ctx.config.model.prior.cross.rawValue))
+            print(markdown(report, step: ctx.checkpoint.state.training.step, cross: ctx.config.model.jpvae.prior.cross.rawValue))
             print(String(format: "evaluation took %.1f s; written to %@", monotonicSeconds() - start, path))
         } catch let e as ValidationError {
             throw e
@@ -98,7 +98,7 @@ struct EvaluateCommand: ParsableCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(file).write(to: URL(fileURLWithPath: path), options: .atomic)
-        let title = "\(runFolder) (\(ctx.config.model.aggregator.rawValue), \(ctx.config.model.bound.rawValue) bound, step \(ctx.checkpoint.state.training.step))"
+        let title = "\(runFolder) (\(ctx.config.model.aggregated.aggregator.rawValue), \(ctx.config.model.aggregated.bound.rawValue) bound, step \(ctx.checkpoint.state.training.step))"
         let text = file.markdown(title: title)
         let markdownPath = (path as NSString).deletingPathExtension + ".md"
         try text.write(toFile: markdownPath, atomically: true, encoding: .utf8)

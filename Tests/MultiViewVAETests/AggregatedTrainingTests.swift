@@ -18,7 +18,7 @@ final class AggregatedTrainingTests: XCTestCase {
         let data = try dataset(rows: 400, missing: 0.2)
         let train = DataSubset.all(data)
         // (aggregator, mixture components, private latent size)
-        let variants = ModelConfig.AggregatorKind.allCases.map { ($0, 1, 0) } + [(.sumPooling, 3, 0), (.poe, 1, 2), (.moe, 1, 2)]
+        let variants = AggregatedConfig.AggregatorKind.allCases.map { ($0, 1, 0) } + [(.sumPooling, 3, 0), (.poe, 1, 2), (.moe, 1, 2)]
         for (aggregator, components, privateLatent) in variants {
             for bound in AggregatedVAE.Bound.allCases {
                 let config = try ExperimentConfig.parse(yaml: """

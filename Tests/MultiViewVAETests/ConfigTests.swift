@@ -8,8 +8,8 @@ final class ConfigTests: XCTestCase {
         let c = try ExperimentConfig.parse(yaml: minimal)
         XCTAssertEqual(c.model.latent, [20])
         XCTAssertEqual(c.model.encoderHidden, [512, 512])
-        XCTAssertEqual(c.model.prior.cross, .scaledOrthogonal)
-        XCTAssertEqual(c.model.prior.alpha, 0.9)
+        XCTAssertEqual(c.model.jpvae.prior.cross, .scaledOrthogonal)
+        XCTAssertEqual(c.model.jpvae.prior.alpha, 0.9)
         XCTAssertEqual(c.training.batchSize, 32)
         XCTAssertEqual(c.training.epochs, 30)
         XCTAssertEqual(c.training.learningRate, 1e-3)
@@ -78,7 +78,7 @@ final class ConfigTests: XCTestCase {
             "training.epochs=5", "model.latent=[4, 6]", "model.prior.cross=bounded", "data.binarize=0.5", "seed=7"])
         XCTAssertEqual(c.training.epochs, 5)
         XCTAssertEqual(c.model.latent, [4, 6])
-        XCTAssertEqual(c.model.prior.cross, .bounded)
+        XCTAssertEqual(c.model.jpvae.prior.cross, .bounded)
         XCTAssertEqual(c.data.binarize, 0.5)
         XCTAssertEqual(c.seed, 7)
         let back = try ExperimentConfig.parse(yaml: minimal + "data: {binarize: 0.3}\n", overrides: ["data.binarize=null"])
@@ -147,6 +147,32 @@ final class ConfigTests: XCTestCase {
             XCTAssertThrowsError(try ExperimentConfig.parse(yaml: minimal + "training: {stages: {train: \(bad)}}"), bad) {
                 XCTAssertTrue("\($0)".contains(message), "\(bad): \($0)")
             }
+        }
+    }
+
+    func testEachModelTypeReadsItsOwnSection() throws {
+        // Another type's key set to a non-default value would be ignored: an error naming it.
+        XCTAssertThrowsError(try ExperimentConfig.parse(yaml: "model: {type: jpvae, aggregator: moe}")) {
+            XCTAssertTrue("\($0)".contains("model.aggregator"), "\($0)")
+            XCTAssertTrue("\($0)".contains("apply to model.type aggregated only; this model is jpvae"), "\($0)")
+        }
+        XCTAssertThrowsError(try ExperimentConfig.parse(yaml: "model: {type: aggregated, latent: 4, prior: {cross: zero}}")) {
+            XCTAssertTrue("\($0)".contains("apply to model.type jpvae only"), "\($0)")
+        }
+        // At its default it is accepted (configs saved before the sections existed hold every key).
+        let jp = try ExperimentConfig.parse(yaml: "model: {type: jpvae, aggregator: poe, bound: masked, featureSize: 256}")
+        // Only the model's own section is written back, and it reads back the same.
+        let yaml = try jp.yaml()
+        XCTAssertFalse(yaml.contains("aggregator"), yaml)
+        XCTAssertTrue(yaml.contains("prior"), yaml)
+        XCTAssertEqual(try ExperimentConfig.parse(yaml: yaml), jp)
+        let agg = try ExperimentConfig.parse(yaml: "model: {type: aggregated, latent: 4, aggregator: moe, bound: mixture}")
+        XCTAssertFalse(try agg.yaml().contains("prior"))
+        XCTAssertEqual(try ExperimentConfig.parse(yaml: try agg.yaml()), agg)
+        XCTAssertEqual(agg.model.aggregated.aggregator, .moe)
+        // Unknown keys still list what is allowed.
+        XCTAssertThrowsError(try ExperimentConfig.parse(yaml: "model: {type: jpvae, agregator: moe}")) {
+            XCTAssertTrue("\($0)".contains("unknown config key 'model.agregator'"), "\($0)")
         }
     }
 }

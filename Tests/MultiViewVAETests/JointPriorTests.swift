@@ -7,7 +7,7 @@ final class JointPriorTests: XCTestCase {
                n1: Int, n2: Int, seed: UInt64 = 5) throws -> (CrossCovariance, ParameterArena) {
         let config = try ExperimentConfig.parse(yaml: """
             model: {type: jpvae, prior: {cross: \(cross.rawValue), alpha: \(alpha), learnAlpha: \(learnAlpha), negativeSigns: \(negativeSigns)}}
-            """).model.prior
+            """).model.jpvae.prior
         let arena = ParameterArena()
         let c = CrossCovariance(config: config, n1: n1, n2: n2, arena: arena)
         arena.materialize(seed: 0)

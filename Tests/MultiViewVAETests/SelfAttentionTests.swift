@@ -124,8 +124,8 @@ final class SelfAttentionTests: XCTestCase {
 
     func testConfigValidatesHeads() throws {
         let ok = try ExperimentConfig.parse(yaml: "model: {type: aggregated, aggregator: selfAttention, latent: 2, poolingSize: 12, attentionHeads: 3}")
-        XCTAssertEqual(ok.model.attentionHeads, 3)
-        XCTAssertEqual(ok.model.attentionBlocks, 2)
+        XCTAssertEqual(ok.model.aggregated.attentionHeads, 3)
+        XCTAssertEqual(ok.model.aggregated.attentionBlocks, 2)
         for (yaml, key) in [("poolingSize: 10, attentionHeads: 4", "model.attentionHeads"), ("attentionHeads: 0", "model.attentionHeads"),
                             ("attentionBlocks: 0", "model.attentionBlocks")] {
             XCTAssertThrowsError(try ExperimentConfig.parse(yaml: "model: {type: aggregated, aggregator: selfAttention, latent: 2, \(yaml)}")) { error in

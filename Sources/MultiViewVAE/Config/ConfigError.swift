@@ -42,7 +42,10 @@ func keyPath(_ path: [CodingKey], _ last: String? = nil) -> String {
 extension Decoder {
     /// Strict decoding: throws `ConfigError.unknownKey` for any key not in `allowed`.
     func rejectUnknownKeys<K: CodingKey & CaseIterable>(_ keys: K.Type) throws {
-        let allowed = K.allCases.map(\.stringValue)
+        try rejectUnknownKeys(K.allCases.map(\.stringValue))
+    }
+
+    func rejectUnknownKeys(_ allowed: [String]) throws {
         let container = try self.container(keyedBy: AnyCodingKey.self)
         for key in container.allKeys where !allowed.contains(key.stringValue) {
             throw ConfigError.unknownKey(key: keyPath(codingPath, key.stringValue), allowed: allowed)

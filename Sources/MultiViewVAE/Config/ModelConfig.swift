@@ -1,8 +1,12 @@
-/// The model and its networks.
+/// The model: its type, the per-view networks every model has, and one typed section per model type.
+///
+/// The YAML is flat under `model:` (`{type: aggregated, latent: 8, aggregator: moe}`); each section
+/// decodes and checks its own keys. A key of another type's section is an error when it is set to
+/// anything but its default (a checkpoint written before the sections existed holds every key at its
+/// default), and only the model's own section is written back.
 public struct ModelConfig: Codable, Equatable {
     /// `stagedProbe`: a two-stage test model of the trainer's recipes (see `StagedProbe`).
     public enum Kind: String, Codable, Equatable, CaseIterable { case jpvae, aggregated, stagedProbe }
-    public enum AggregatorKind: String, Codable, Equatable, CaseIterable { case poe, moe, mopoe, sumPooling, selfAttention }
     public enum Likelihood: String, Codable, Equatable { case bernoulli, gaussian, laplace }
 
     public var type: Kind
@@ -15,43 +19,116 @@ public struct ModelConfig: Codable, Equatable {
     public var likelihood: [Likelihood]
     /// Gaussian/Laplace: a fixed log-scale for every feature; absent learns one per feature.
     public var fixedLogScale: Float?
-    public var prior: PriorConfig
-    /// aggregated: how q(z | x_S) is formed, and the training bound.
-    public var aggregator: AggregatorKind
-    public var bound: AggregatedVAE.Bound
-    /// aggregated: width of each modality's feature vector h_s, of the sum-pooled representation,
-    /// and the hidden layers of the aggregator's networks.
-    public var featureSize: Int
-    public var poolingSize: Int
-    public var aggregatorHidden: [Int]
-    /// aggregated, learnt aggregators: 1 = a Gaussian q(z | x_S); C ≥ 2 = a mixture of C Gaussians
-    /// with learnt weights (the paper's mixture variants of SumPooling and SelfAttention).
-    public var mixtureComponents: Int
-    /// aggregated: size of each modality's private latent (paper §3.2); 0 = shared latent only.
-    public var privateLatent: Int
-    /// aggregated, selfAttention: attention heads per block (poolingSize must be divisible by it) and
-    /// the number of pre-layer-norm attention blocks.
-    public var attentionHeads: Int
-    public var attentionBlocks: Int
+    /// jpvae's keys (defaults for other types).
+    public var jpvae: JPVAEConfig
+    /// aggregated's keys (defaults for other types).
+    public var aggregated: AggregatedConfig
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case type, latent, encoderHidden, decoderHidden, activation, likelihood, fixedLogScale, prior
-        case aggregator, bound, featureSize, poolingSize, aggregatorHidden, mixtureComponents, privateLatent
-        case attentionHeads, attentionBlocks
+        case type, latent, encoderHidden, decoderHidden, activation, likelihood, fixedLogScale
+    }
+
+    /// The keys of each type's own section.
+    static func sectionKeys(_ type: Kind) -> [String] {
+        switch type {
+        case .jpvae: return JPVAEConfig.CodingKeys.allCases.map(\.stringValue)
+        case .aggregated: return AggregatedConfig.CodingKeys.allCases.map(\.stringValue)
+        case .stagedProbe: return []
+        }
     }
 
     public init(from decoder: Decoder) throws {
-        try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         guard c.contains(.type) else { throw ConfigError.missingKey(key: keyPath(c.codingPath, "type")) }
         type = try c.decode(Kind.self, forKey: .type)
+        try decoder.rejectUnknownKeys(CodingKeys.allCases.map(\.stringValue) + Kind.allCases.flatMap(Self.sectionKeys))
         latent = try c.decodeOneOrMany(Int.self, .latent, default: [20])
         encoderHidden = try c.value(.encoderHidden, default: [512, 512])
         decoderHidden = try c.value(.decoderHidden, default: [512, 512])
         activation = try c.value(.activation, default: .relu)
         likelihood = try c.decodeOneOrMany(Likelihood.self, .likelihood, default: [.bernoulli])
         fixedLogScale = try c.decodeIfPresent(Float.self, forKey: .fixedLogScale)
+        if latent.isEmpty || latent.contains(where: { $0 < 1 }) { throw c.invalid(.latent, "latent sizes must be ≥ 1") }
+        if encoderHidden.contains(where: { $0 < 1 }) { throw c.invalid(.encoderHidden, "layer sizes must be ≥ 1") }
+        if decoderHidden.contains(where: { $0 < 1 }) { throw c.invalid(.decoderHidden, "layer sizes must be ≥ 1") }
+        if type != .jpvae && latent.count != 1 {
+            throw c.invalid(.latent, "\(type == .aggregated ? "an aggregated model has one shared latent" : "stagedProbe has one feature width"): give a single size")
+        }
+        jpvae = try JPVAEConfig(from: decoder)
+        aggregated = try AggregatedConfig(from: decoder)
+        // Another type's keys, set to something else than their defaults, would be silently ignored.
+        let present = try decoder.container(keyedBy: AnyCodingKey.self).allKeys.map(\.stringValue)
+        for other in Kind.allCases where other != type {
+            let misplaced = Self.sectionKeys(other).filter(present.contains)
+            let isDefault = other == .jpvae ? jpvae == (try decodeDefaults(JPVAEConfig.self))
+                : other == .aggregated ? aggregated == (try decodeDefaults(AggregatedConfig.self)) : true
+            if !misplaced.isEmpty && !isDefault {
+                throw ConfigError.invalidValue(key: keyPath(c.codingPath, misplaced[0]),
+                                               message: "\(misplaced.joined(separator: ", ")) apply to model.type \(other.rawValue) only; this model is \(type.rawValue)")
+            }
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(type, forKey: .type)
+        try c.encode(latent, forKey: .latent)
+        try c.encode(encoderHidden, forKey: .encoderHidden)
+        try c.encode(decoderHidden, forKey: .decoderHidden)
+        try c.encode(activation, forKey: .activation)
+        try c.encode(likelihood, forKey: .likelihood)
+        try c.encodeIfPresent(fixedLogScale, forKey: .fixedLogScale)
+        switch type {
+        case .jpvae: try jpvae.encode(to: encoder)
+        case .aggregated: try aggregated.encode(to: encoder)
+        case .stagedProbe: break
+        }
+    }
+
+    /// The latent size of view k.
+    public func latent(view k: Int) -> Int { latent.count == 1 ? latent[0] : latent[k] }
+    public func likelihood(view k: Int) -> Likelihood { likelihood.count == 1 ? likelihood[0] : likelihood[k] }
+}
+
+/// `model.type: jpvae`: the joint prior.
+public struct JPVAEConfig: Codable, Equatable {
+    public var prior: PriorConfig
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case prior }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
         prior = try c.value(.prior, default: try decodeDefaults(PriorConfig.self))
+    }
+}
+
+/// `model.type: aggregated`: how q(z | x_S) is formed, and the training bound.
+public struct AggregatedConfig: Codable, Equatable {
+    public enum AggregatorKind: String, Codable, Equatable, CaseIterable { case poe, moe, mopoe, sumPooling, selfAttention }
+    public var aggregator: AggregatorKind
+    public var bound: AggregatedVAE.Bound
+    /// Width of each modality's feature vector h_s, of the sum-pooled representation, and the hidden
+    /// layers of the aggregator's networks.
+    public var featureSize: Int
+    public var poolingSize: Int
+    public var aggregatorHidden: [Int]
+    /// Learnt aggregators: 1 = a Gaussian q(z | x_S); C ≥ 2 = a mixture of C Gaussians with learnt
+    /// weights (the paper's mixture variants of SumPooling and SelfAttention).
+    public var mixtureComponents: Int
+    /// Size of each modality's private latent (paper §3.2); 0 = shared latent only.
+    public var privateLatent: Int
+    /// selfAttention: attention heads per block (poolingSize must be divisible by it) and the number
+    /// of pre-layer-norm attention blocks.
+    public var attentionHeads: Int
+    public var attentionBlocks: Int
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case aggregator, bound, featureSize, poolingSize, aggregatorHidden, mixtureComponents, privateLatent
+        case attentionHeads, attentionBlocks
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
         aggregator = try c.value(.aggregator, default: .poe)
         bound = try c.value(.bound, default: .masked)
         featureSize = try c.value(.featureSize, default: 256)
@@ -61,14 +138,10 @@ public struct ModelConfig: Codable, Equatable {
         privateLatent = try c.value(.privateLatent, default: 0)
         attentionHeads = try c.value(.attentionHeads, default: 4)
         attentionBlocks = try c.value(.attentionBlocks, default: 2)
-        if latent.isEmpty || latent.contains(where: { $0 < 1 }) { throw c.invalid(.latent, "latent sizes must be ≥ 1") }
-        if encoderHidden.contains(where: { $0 < 1 }) { throw c.invalid(.encoderHidden, "layer sizes must be ≥ 1") }
-        if decoderHidden.contains(where: { $0 < 1 }) { throw c.invalid(.decoderHidden, "layer sizes must be ≥ 1") }
         if featureSize < 1 { throw c.invalid(.featureSize, "must be ≥ 1") }
         if poolingSize < 1 { throw c.invalid(.poolingSize, "must be ≥ 1") }
         if aggregatorHidden.contains(where: { $0 < 1 }) { throw c.invalid(.aggregatorHidden, "layer sizes must be ≥ 1") }
         if privateLatent < 0 { throw c.invalid(.privateLatent, "must be ≥ 0 (0 = no private latents)") }
-        if privateLatent > 0 && type != .aggregated { throw c.invalid(.privateLatent, "applies to aggregated models only") }
         if mixtureComponents < 1 { throw c.invalid(.mixtureComponents, "must be ≥ 1 (1 = a single Gaussian)") }
         if mixtureComponents > 1 && [.poe, .moe, .mopoe].contains(aggregator) {
             throw c.invalid(.mixtureComponents, "applies to learnt aggregators (sumPooling, selfAttention); \(aggregator.rawValue) fixes its own components")
@@ -78,14 +151,7 @@ public struct ModelConfig: Codable, Equatable {
         if aggregator == .selfAttention && poolingSize % attentionHeads != 0 {
             throw c.invalid(.attentionHeads, "selfAttention splits poolingSize = \(poolingSize) into \(attentionHeads) heads of equal size: poolingSize must be divisible by attentionHeads")
         }
-        if type != .jpvae && latent.count != 1 {
-            throw c.invalid(.latent, "\(type == .aggregated ? "an aggregated model has one shared latent" : "stagedProbe has one feature width"): give a single size")
-        }
     }
-
-    /// The latent size of view k.
-    public func latent(view k: Int) -> Int { latent.count == 1 ? latent[0] : latent[k] }
-    public func likelihood(view k: Int) -> Likelihood { likelihood.count == 1 ? likelihood[0] : likelihood[k] }
 }
 
 /// JPVAE's joint prior: how the cross-covariance C is parameterised.

@@ -15,7 +15,7 @@
 /// Gaussian aggregators give every KL in closed form; mixtures (MoE, MoPoE, mixture heads) sample
 /// each component once and estimate the KL terms by Monte Carlo with sticking-the-landing gradients.
 public final class AggregatedVAE: SingleStageModel {
-    /// The training bound (`model.bound` in a config); one file each under Objectives/.
+    /// The training bound (`model.aggregated.bound` in a config); one file each under Objectives/.
     public enum Bound: String, Codable, Equatable, CaseIterable { case masked, mixture, elbo }
 
     public let arena: ParameterArena
@@ -32,19 +32,19 @@ public final class AggregatedVAE: SingleStageModel {
         let arena = ParameterArena()
         let k = dimensions.count
         let latent = config.latent(view: 0)
-        let features = config.featureSize
+        let features = config.aggregated.featureSize
         encoders = (0..<k).map {
             MLP("modality\($0).encoder", sizes: [dimensions[$0]] + config.encoderHidden + [features],
                 activation: config.activation, outputActivation: config.activation, arena: arena)
         }
         decoders = (0..<k).map {
-            MLP("modality\($0).decoder", sizes: [latent + config.privateLatent] + config.decoderHidden + [dimensions[$0]], activation: config.activation, arena: arena)
+            MLP("modality\($0).decoder", sizes: [latent + config.aggregated.privateLatent] + config.decoderHidden + [dimensions[$0]], activation: config.activation, arena: arena)
         }
         likelihoods = (0..<k).map {
             Likelihood("modality\($0).likelihood", kind: config.likelihood(view: $0), features: dimensions[$0],
                        fixedLogScale: config.fixedLogScale, arena: arena)
         }
-        switch config.aggregator {
+        switch config.aggregated.aggregator {
         case .poe:
             aggregator = ProductOfExperts("aggregator", features: features, latent: latent, modalities: k, arena: arena)
         case .moe:
@@ -52,16 +52,16 @@ public final class AggregatedVAE: SingleStageModel {
         case .mopoe:
             aggregator = MixtureOfProductsOfExperts("aggregator", features: features, latent: latent, modalities: k, arena: arena)
         case .sumPooling:
-            aggregator = SumPooling("aggregator", features: features, latent: latent, modalities: k, hidden: config.aggregatorHidden,
-                                    pooling: config.poolingSize, components: config.mixtureComponents, activation: config.activation, arena: arena)
+            aggregator = SumPooling("aggregator", features: features, latent: latent, modalities: k, hidden: config.aggregated.aggregatorHidden,
+                                    pooling: config.aggregated.poolingSize, components: config.aggregated.mixtureComponents, activation: config.activation, arena: arena)
         case .selfAttention:
-            aggregator = SelfAttention("aggregator", features: features, latent: latent, modalities: k, hidden: config.aggregatorHidden,
-                                       width: config.poolingSize, heads: config.attentionHeads, blocks: config.attentionBlocks,
-                                       components: config.mixtureComponents, activation: config.activation, arena: arena)
+            aggregator = SelfAttention("aggregator", features: features, latent: latent, modalities: k, hidden: config.aggregated.aggregatorHidden,
+                                       width: config.aggregated.poolingSize, heads: config.aggregated.attentionHeads, blocks: config.aggregated.attentionBlocks,
+                                       components: config.aggregated.mixtureComponents, activation: config.activation, arena: arena)
         }
-        privateLatents = config.privateLatent > 0
-            ? PrivateLatents("modality", features: features, size: config.privateLatent, modalities: k, arena: arena) : nil
-        bound = config.bound
+        privateLatents = config.aggregated.privateLatent > 0
+            ? PrivateLatents("modality", features: features, size: config.aggregated.privateLatent, modalities: k, arena: arena) : nil
+        bound = config.aggregated.bound
         self.latent = latent
         viewDimensions = dimensions
         arena.materialize(seed: seed)

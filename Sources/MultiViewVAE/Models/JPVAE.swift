@@ -20,7 +20,7 @@ public final class JPVAE: SingleStageModel {
                     activation: config.activation, likelihood: config.likelihood(view: k),
                     fixedLogScale: config.fixedLogScale, arena: arena)
         }
-        prior = CrossCovariance(config: config.prior, n1: views[0].latent, n2: views[1].latent, arena: arena)
+        prior = CrossCovariance(config: config.jpvae.prior, n1: views[0].latent, n2: views[1].latent, arena: arena)
         arena.materialize(seed: seed)
         self.arena = arena
     }
