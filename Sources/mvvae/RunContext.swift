@@ -33,7 +33,8 @@ extension RunContext {
     /// The run's model as a JPVAE, or a clear error for other model types.
     func jpvae(for command: String) throws -> JPVAE {
         guard let m = model as? JPVAE else {
-            throw ValidationError("mvvae \(command) supports jpvae runs; this run trains '\(config.model.type.rawValue)'")
+            let supported = command == "evaluate" ? "jpvae and aggregated" : "jpvae"
+            throw ValidationError("mvvae \(command) supports \(supported) runs; this run trains '\(config.model.type.rawValue)'")
         }
         return m
     }

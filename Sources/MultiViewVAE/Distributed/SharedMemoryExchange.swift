@@ -189,6 +189,7 @@ class SharedMemoryExchange: GradientExchange {
     }
 
     func assign(_ values: [Float], at offset: Int) throws {
+        try synchronize()  // every local rank has finished reading the parameters
         if localRank == 0 { values.withUnsafeBufferPointer { (parameters + offset).update(from: $0.baseAddress!, count: $0.count) } }
         try synchronize()
     }

@@ -12,7 +12,22 @@ public final class MetricsLog {
         csvPath = (run as NSString).appendingPathComponent("metrics.csv")
         if !FileManager.default.fileExists(atPath: csvPath) {
             try (Self.columns.joined(separator: ",") + "\n").write(toFile: csvPath, atomically: true, encoding: .utf8)
+        } else {
+            try Self.upgradeFromOneStageLayout(csvPath)
         }
+    }
+
+    /// A run from before recipes had stages has no stage columns: its rows are all of stage `train`, with
+    /// the epoch within the stage equal to the epoch. Rewritten once, so resumed rows line up.
+    static func upgradeFromOneStageLayout(_ path: String) throws {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8), text.hasPrefix("epoch,step,") else { return }
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+        lines[0] = columns.joined(separator: ",")
+        for i in lines.indices.dropFirst() {
+            let epoch = lines[i].prefix { $0 != "," }
+            lines[i] = "train,\(epoch),\(lines[i])"
+        }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
     }
 
     public func append(_ s: EpochSummary) throws {
