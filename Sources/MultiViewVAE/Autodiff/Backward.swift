@@ -24,6 +24,10 @@ extension Tape {
             backwardWeightedLogSumExp(i)
         case .maskedAttention, .reshape:
             backwardAttention(i)
+        case .rowLowerTriangular, .rowMatVec, .rowGram, .rowLogDet:
+            backwardRowMatrix(i)
+        case .sumOverRanks:
+            backwardSumOverRanks(i)
         }
     }
 }

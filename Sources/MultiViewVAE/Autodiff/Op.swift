@@ -42,5 +42,10 @@ enum Op {
     case weightedLogSumExp(logits: Int, weights: Int)
     case maskedAttention(q: Int, k: Int, v: Int, mask: Int, heads: Int)
     case reshape(Int)
+    case rowLowerTriangular(diagonal: Int, strictlyLower: Int)
+    case rowMatVec(Int, Int)
+    case rowGram(Int)
+    case rowLogDet(Int)
+    case sumOverRanks(Int)
 }
 

@@ -33,15 +33,21 @@ public final class Tape {
     var slots: ContiguousArray<Slot> = []
     /// Number of nodes recorded since the last `reset()`.
     public private(set) var count = 0
+    /// The ranks that `sumOverRanks` sums over (the trainer's; nil: this process alone).
+    public var communicator: Communicator?
     /// Bytes the tape has allocated in total (grows only while a new graph shape is first seen).
     public private(set) var allocatedBytes = 0
     /// A dummy gradient target for nodes that need none.
     private let scratch: UnsafeMutablePointer<Float>
+    /// Double-precision scratch shared by ops that factor small matrices (grows, never shrinks).
+    private var doubles: UnsafeMutablePointer<Double>
+    private var doublesCapacity = 0
 
     public init(reserve: Int = 256) {
         nodes.reserveCapacity(reserve)
         slots.reserveCapacity(reserve)
         scratch = .allocate(capacity: 1)
+        doubles = .allocate(capacity: 1)
     }
 
     deinit {
@@ -52,6 +58,7 @@ public final class Tape {
             s.pivots?.deallocate()
         }
         scratch.deallocate()
+        doubles.deallocate()
     }
 
     /// Rewinds the tape for the next step; buffers are kept for reuse.
@@ -108,6 +115,17 @@ public final class Tape {
             allocatedBytes += Swift.max(n, 1) * MemoryLayout<Float>.stride
         }
         return slots[v.id].aux!
+    }
+
+    /// `n` doubles of scratch valid until the next call (kept across steps).
+    func doubleWorkspace(count n: Int) -> UnsafeMutablePointer<Double> {
+        if doublesCapacity < n {
+            doubles.deallocate()
+            doubles = .allocate(capacity: n)
+            doublesCapacity = n
+            allocatedBytes += n * MemoryLayout<Double>.stride
+        }
+        return doubles
     }
 
     /// Scratch pivot indices for node `v`, kept across steps.

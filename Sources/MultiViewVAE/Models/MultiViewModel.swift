@@ -4,6 +4,9 @@ public struct LossTerms {
     public let total: Var
     public let reconstruction: Var
     public let kl: Var
+    /// What this rank reports as its loss when that is not `total`: a batch-level objective (deep CCA)
+    /// backpropagates N·L on every rank but reports its n_r/N share, so the sums over ranks agree.
+    public var reportedTotal: Var? = nil
 }
 
 /// What the trainer needs from a model: its parameters, its recipe (the stages it trains in), and

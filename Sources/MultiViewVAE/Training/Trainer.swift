@@ -69,6 +69,7 @@ public final class Trainer {
         let capacity = Swift.max(localMax, Self.evaluationChunk)
         batch = Batch(dimensions: model.viewDimensions, capacity: capacity, hasMask: train.dataset.mask != nil)
         positions = .allocate(capacity: capacity)
+        tape.communicator = comm
         optimizerShard = rankSlice(count: model.arena.count, rank: comm.rank, size: comm.size)
         // Every rank starts from rank 0's parameters.
         try comm.broadcast(model.arena.values, count: model.arena.count, root: 0)
@@ -146,7 +147,7 @@ public final class Trainer {
             let terms = try model.loss(batch, tape: tape, beta: beta, seed: config.seed, stage: state.stage)
             t1 = monotonicSeconds()
             tape.backward(terms.total)
-            control[Control.loss] = tape.item(terms.total)
+            control[Control.loss] = tape.item(terms.reportedTotal ?? terms.total)
             control[Control.reconstruction] = tape.item(terms.reconstruction)
             control[Control.kl] = tape.item(terms.kl)
             control[Control.rows] = Float(rowsWithData())
@@ -307,7 +308,7 @@ public final class Trainer {
         var sums = [Double](repeating: 0, count: 4)
         try forEachChunk(of: subset, epoch: 0xFFFF) {
             let terms = try model.loss(batch, tape: tape, beta: beta, seed: config.seed, stage: Swift.min(state.stage, stages.count - 1))
-            sums[0] += Double(tape.item(terms.total))
+            sums[0] += Double(tape.item(terms.reportedTotal ?? terms.total))
             sums[1] += Double(tape.item(terms.reconstruction))
             sums[2] += Double(tape.item(terms.kl))
             sums[3] += Double(rowsWithData())
