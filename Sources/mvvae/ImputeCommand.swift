@@ -5,10 +5,13 @@ import MultiViewVAE
 struct ImputeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "impute",
-        abstract: "Impute the missing view from the observed one with a trained JPVAE run.",
+        abstract: "Impute the missing view from the observed one with a trained JPVAE or CoVAE run.",
         discussion: """
             Input: a .npy of the observed view (rows × features), or --test N for the first N rows of the
             run's test split. Output: a .npy of the imputed other view (probabilities for Bernoulli views).
+            CoVAE runs draw --samples N imputations from the prior conditional: --output gets their mean,
+            <output>-std.npy the per-feature standard deviation across the draws and <output>-draws.npy the
+            draws (N × rows × features).
             For image views, --png writes a grid: each pair of cells is (true image, observed half + imputed half).
             """)
 
@@ -39,6 +42,9 @@ struct ImputeCommand: ParsableCommand {
     @Option(help: "Image shape of one view as HxW (default: from the run's image layout).")
     var imageShape: String?
 
+    @Option(help: "CoVAE: imputations drawn per row (their mean, spread and the draws are written).")
+    var samples: Int = 20
+
     @Option(help: "Examples per grid row.")
     var columns: Int = 8
 
@@ -54,6 +60,7 @@ struct ImputeCommand: ParsableCommand {
         if let test, test < 1 { throw ValidationError("--test must be ≥ 1") }
         guard columns >= 1, scale >= 1 else { throw ValidationError("--columns and --scale must be ≥ 1") }
         guard output != nil || png != nil else { throw ValidationError("nothing to write: give --output and/or --png") }
+        guard samples >= 1 else { throw ValidationError("--samples must be ≥ 1, got \(samples)") }
     }
 
     func run() throws {
@@ -69,7 +76,6 @@ struct ImputeCommand: ParsableCommand {
 
     func impute() throws {
         let ctx = try RunContext(run: runFolder, checkpoint: checkpoint, overrides: overrides)
-        let model = try ctx.jpvae(for: "impute")
         let g = given - 1, target = 1 - g
         var observed: Matrix, trueOther: Matrix?
         var data: ExperimentData?
@@ -83,13 +89,29 @@ struct ImputeCommand: ParsableCommand {
             observed = try NPYFile(path: input!).matrix()
             trueOther = try truth.map { try NPYFile(path: $0).matrix() }
         }
-        let dims = model.viewDimensions
+        let dims = ctx.model.viewDimensions
+        guard dims.count == 2 else { throw ValidationError("mvvae impute needs a two-view run; this one has \(dims.count) views") }
         guard observed.cols == dims[g] else {
             throw ValidationError("the observed view has \(observed.cols) features; view \(given) of this model has \(dims[g])")
         }
         if let t = trueOther, t.cols != dims[target] || t.rows != observed.rows {
             throw ValidationError("--truth is \(t.rows)×\(t.cols); expected \(observed.rows)×\(dims[target])")
         }
+        if let covae = ctx.model as? CoVAE {
+            let result = try CoVAEInference(model: covae, seed: ctx.config.seed).impute(given: g, observed: observed, samples: samples)
+            if let output {
+                let stem = output.hasSuffix(".npy") ? String(output.dropLast(4)) : output
+                try NPYWriter.write(result.mean, to: output)
+                try NPYWriter.write(result.deviation, to: stem + "-std.npy")
+                try NPYWriter.write(stack: result.draws, to: stem + "-draws.npy")
+                let spread = result.deviation.storage.reduce(0.0) { $0 + Double($1) } / Double(max(result.deviation.count, 1))
+                print("wrote the mean of \(samples) imputations of view \(target + 1) (\(observed.rows)×\(dims[target])) to \(output), "
+                      + "their standard deviation to \(stem)-std.npy (mean \(String(format: "%.4f", spread))) and the draws to \(stem)-draws.npy")
+            }
+            if let png { try writeGrid(png, observed: observed, imputed: result.mean, truth: trueOther, layout: ctx.config.data) }
+            return
+        }
+        let model = try ctx.jpvae(for: "impute")
         let evaluation = JPVAEEvaluation(model: model, seed: ctx.config.seed, config: ctx.config.evaluation)
         var trainPosteriors: [(mean: Matrix, logVar: Matrix)] = []
         if ctx.config.evaluation.imputation == .empirical {

@@ -33,7 +33,7 @@ final class DeepCCAObjectiveTests: XCTestCase {
     func testValueIsTheSumOfSquaredCanonicalCorrelations() throws {
         let (x1, x2) = try plantedViews(rows: 3000, seed: 1)
         let tape = Tape()
-        let (objective, rows) = try DeepCCAObjective.squaredCorrelations(tape.constant(x1), tape.constant(x2), regularization: 0, tape: tape)
+        let (objective, rows, _) = try DeepCCAObjective.squaredCorrelations(tape.constant(x1), tape.constant(x2), regularization: 0, tape: tape)
         let cca = try CanonicalCorrelationAnalysis(fitting: x1, x2)
         XCTAssertEqual(Double(tape.item(objective)), cca.correlations.reduce(0) { $0 + $1 * $1 }, accuracy: 2e-3)
         XCTAssertEqual(tape.item(rows), 3000)
@@ -57,7 +57,7 @@ final class DeepCCAObjectiveTests: XCTestCase {
         for _ in 0..<300 {
             tape.reset()
             arena.zeroGradients()
-            let (o, _) = try DeepCCAObjective.squaredCorrelations(f1(tape.constant(x1), tape: tape, arena: arena),
+            let (o, _, _) = try DeepCCAObjective.squaredCorrelations(f1(tape.constant(x1), tape: tape, arena: arena),
                                                                    f2(tape.constant(x2), tape: tape, arena: arena), regularization: 1e-4, tape: tape)
             objective = tape.item(o)
             tape.backward(tape.neg(o))

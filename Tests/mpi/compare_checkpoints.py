@@ -41,7 +41,7 @@ def main():
         return 1 if bad else 0
     diff = max(float(np.max(np.abs(a[k].astype(np.float64) - b[k]))) for k in a)
     scale = max(float(np.max(np.abs(a[k]))) for k in a)
-    rel = diff / scale
+    rel = diff / scale if scale > 0 else diff
     print(f"max |a-b| = {diff:.3e}, max |a| = {scale:.3e}, relative = {rel:.3e} (tolerance {args.rtol:.1e})")
     return 0 if rel <= args.rtol else 1
 

@@ -1,11 +1,11 @@
-/// Broadcasting rule for elementwise ops: each operand dimension is either 1 or the output's.
+/// Broadcasting rule for elementwise ops: each operand dimension is either 1 or the output's (a 1
+/// broadcasts to any size, 0 included: a rank with no rows of a batch still records the step).
 @inline(__always)
 func broadcastShape(_ a: (rows: Int, cols: Int), _ b: (rows: Int, cols: Int), _ what: String) -> (rows: Int, cols: Int) {
-    let r = Swift.max(a.rows, b.rows)
-    let c = Swift.max(a.cols, b.cols)
-    precondition((a.rows == r || a.rows == 1) && (b.rows == r || b.rows == 1)
-                 && (a.cols == c || a.cols == 1) && (b.cols == c || b.cols == 1),
-                 "\(what): shapes \(a.rows)x\(a.cols) and \(b.rows)x\(b.cols) do not broadcast")
+    @inline(__always) func dimension(_ x: Int, _ y: Int) -> Int? { x == y ? x : x == 1 ? y : y == 1 ? x : nil }
+    guard let r = dimension(a.rows, b.rows), let c = dimension(a.cols, b.cols) else {
+        preconditionFailure("\(what): shapes \(a.rows)x\(a.cols) and \(b.rows)x\(b.cols) do not broadcast")
+    }
     return (r, c)
 }
 

@@ -35,6 +35,8 @@ public final class Tape {
     public private(set) var count = 0
     /// The ranks that `sumOverRanks` sums over (the trainer's; nil: this process alone).
     public var communicator: Communicator?
+    /// A collective that failed during `backward` (which does not throw); cleared by `reset()`.
+    public internal(set) var collectiveFailure: Error?
     /// Bytes the tape has allocated in total (grows only while a new graph shape is first seen).
     public private(set) var allocatedBytes = 0
     /// A dummy gradient target for nodes that need none.
@@ -62,7 +64,10 @@ public final class Tape {
     }
 
     /// Rewinds the tape for the next step; buffers are kept for reuse.
-    public func reset() { count = 0 }
+    public func reset() {
+        count = 0
+        collectiveFailure = nil
+    }
 
     /// Drops the nodes recorded after position `mark` (a previous `count`), keeping the earlier ones:
     /// evaluation loops record shared work once and rewind between Monte-Carlo draws.

@@ -6,7 +6,7 @@
 /// default), and only the model's own section is written back.
 public struct ModelConfig: Codable, Equatable {
     /// `stagedProbe`: a two-stage test model of the trainer's recipes (see `StagedProbe`).
-    public enum Kind: String, Codable, Equatable, CaseIterable { case jpvae, aggregated, stagedProbe }
+    public enum Kind: String, Codable, Equatable, CaseIterable { case jpvae, aggregated, covae, stagedProbe }
     public enum Likelihood: String, Codable, Equatable { case bernoulli, gaussian, laplace }
 
     public var type: Kind
@@ -23,6 +23,8 @@ public struct ModelConfig: Codable, Equatable {
     public var jpvae: JPVAEConfig
     /// aggregated's keys (defaults for other types).
     public var aggregated: AggregatedConfig
+    /// covae's keys (defaults for other types).
+    public var covae: CoVAEConfig
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case type, latent, encoderHidden, decoderHidden, activation, likelihood, fixedLogScale
@@ -33,6 +35,7 @@ public struct ModelConfig: Codable, Equatable {
         switch type {
         case .jpvae: return JPVAEConfig.CodingKeys.allCases.map(\.stringValue)
         case .aggregated: return AggregatedConfig.CodingKeys.allCases.map(\.stringValue)
+        case .covae: return CoVAEConfig.CodingKeys.allCases.map(\.stringValue)
         case .stagedProbe: return []
         }
     }
@@ -51,22 +54,26 @@ public struct ModelConfig: Codable, Equatable {
         if latent.isEmpty || latent.contains(where: { $0 < 1 }) { throw c.invalid(.latent, "latent sizes must be ≥ 1") }
         if encoderHidden.contains(where: { $0 < 1 }) { throw c.invalid(.encoderHidden, "layer sizes must be ≥ 1") }
         if decoderHidden.contains(where: { $0 < 1 }) { throw c.invalid(.decoderHidden, "layer sizes must be ≥ 1") }
-        if type != .jpvae && latent.count != 1 {
+        if type != .jpvae && type != .covae && latent.count != 1 {
             throw c.invalid(.latent, "\(type == .aggregated ? "an aggregated model has one shared latent" : "stagedProbe has one feature width"): give a single size")
         }
-        jpvae = try JPVAEConfig(from: decoder)
-        aggregated = try AggregatedConfig(from: decoder)
-        // Another type's keys, set to something else than their defaults, would be silently ignored.
-        let present = try decoder.container(keyedBy: AnyCodingKey.self).allKeys.map(\.stringValue)
-        for other in Kind.allCases where other != type {
-            let misplaced = Self.sectionKeys(other).filter(present.contains)
-            let isDefault = other == .jpvae ? jpvae == (try decodeDefaults(JPVAEConfig.self))
-                : other == .aggregated ? aggregated == (try decodeDefaults(AggregatedConfig.self)) : true
-            if !misplaced.isEmpty && !isDefault {
+        // The model's own section is decoded strictly; another type's only to see whether its keys
+        // (those the model's own section does not share) were set to anything but their defaults.
+        let own = type
+        func section<T: Decodable & Equatable>(_ kind: Kind, _: T.Type) throws -> T {
+            let defaults = try decodeDefaults(T.self)
+            if kind == own { return try T(from: decoder) }
+            let present = try decoder.container(keyedBy: AnyCodingKey.self).allKeys.map(\.stringValue)
+            let misplaced = Self.sectionKeys(kind).filter { present.contains($0) && !Self.sectionKeys(own).contains($0) }
+            if !misplaced.isEmpty && (try? T(from: decoder)) != defaults {
                 throw ConfigError.invalidValue(key: keyPath(c.codingPath, misplaced[0]),
-                                               message: "\(misplaced.joined(separator: ", ")) apply to model.type \(other.rawValue) only; this model is \(type.rawValue)")
+                                               message: "\(misplaced.joined(separator: ", ")) apply to model.type \(kind.rawValue) only; this model is \(own.rawValue)")
             }
+            return defaults
         }
+        jpvae = try section(.jpvae, JPVAEConfig.self)
+        aggregated = try section(.aggregated, AggregatedConfig.self)
+        covae = try section(.covae, CoVAEConfig.self)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -81,6 +88,7 @@ public struct ModelConfig: Codable, Equatable {
         switch type {
         case .jpvae: try jpvae.encode(to: encoder)
         case .aggregated: try aggregated.encode(to: encoder)
+        case .covae: try covae.encode(to: encoder)
         case .stagedProbe: break
         }
     }
@@ -151,6 +159,40 @@ public struct AggregatedConfig: Codable, Equatable {
         if aggregator == .selfAttention && poolingSize % attentionHeads != 0 {
             throw c.invalid(.attentionHeads, "selfAttention splits poolingSize = \(poolingSize) into \(attentionHeads) heads of equal size: poolingSize must be divisible by attentionHeads")
         }
+    }
+}
+
+/// `model.type: covae` (the CoVAE paper, §2.2 and Algorithm 1).
+public struct CoVAEConfig: Codable, Equatable {
+    public enum PriorRecipe: String, Codable, Equatable, CaseIterable {
+        /// Deep-CCA pre-training sets the cross block to the canonical correlations, then it is frozen.
+        case canonical
+        /// The same start, then the cross block keeps training (App. B's comparison).
+        case learnt
+    }
+    public var prior: PriorRecipe
+    /// λ, the weight of the conditional losses (the paper does not state it: 1).
+    public var lambda: Float
+    /// ε of Σ_joint = L Lᵀ + εI.
+    public var jitter: Float
+    /// Hidden layers of the joint encoder over all modalities.
+    public var jointHidden: [Int]
+    /// r of deep CCA's regularised covariances C_kk + rI.
+    public var ccaRegularization: Float
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case prior, lambda, jitter, jointHidden, ccaRegularization }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        prior = try c.value(.prior, default: .canonical)
+        lambda = try c.value(.lambda, default: 1)
+        jitter = try c.value(.jitter, default: 1e-3)
+        jointHidden = try c.value(.jointHidden, default: [512, 512])
+        ccaRegularization = try c.value(.ccaRegularization, default: 1e-3)
+        if !(lambda >= 0 && lambda.isFinite) { throw c.invalid(.lambda, "must be a finite number ≥ 0") }
+        if !(jitter > 0 && jitter.isFinite) { throw c.invalid(.jitter, "must be a finite number > 0") }
+        if jointHidden.contains(where: { $0 < 1 }) { throw c.invalid(.jointHidden, "layer sizes must be ≥ 1") }
+        if !(ccaRegularization >= 0 && ccaRegularization.isFinite) { throw c.invalid(.ccaRegularization, "must be a finite number ≥ 0") }
     }
 }
 

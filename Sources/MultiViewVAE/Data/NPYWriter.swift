@@ -16,9 +16,21 @@ public enum NPYWriter {
 
     /// Writes `values` (row-major, `rows × cols`) with dtype '<f4' and shape (rows, cols).
     public static func write(rows: Int, cols: Int, values: UnsafeBufferPointer<Float>, to path: String) throws {
-        precondition(rows >= 0 && cols >= 0 && values.count == rows * cols,
-                     "NPYWriter: \(values.count) values do not fill a \(rows)x\(cols) array")
-        let header = headerBytes(descr: "<f4", shape: [rows, cols])
+        try write(shape: [rows, cols], values: values, to: path)
+    }
+
+    /// Matrices of one shape stacked along a first axis: shape (matrices.count, rows, cols).
+    public static func write(stack matrices: [Matrix], to path: String) throws {
+        let rows = matrices.first?.rows ?? 0, cols = matrices.first?.cols ?? 0
+        precondition(matrices.allSatisfy { $0.rows == rows && $0.cols == cols }, "NPYWriter: stacked matrices differ in shape")
+        try matrices.flatMap(\.storage).withUnsafeBufferPointer { try write(shape: [matrices.count, rows, cols], values: $0, to: path) }
+    }
+
+    /// Writes `values` (row-major) with dtype '<f4' and `shape`.
+    public static func write(shape: [Int], values: UnsafeBufferPointer<Float>, to path: String) throws {
+        precondition(shape.allSatisfy { $0 >= 0 } && values.count == shape.reduce(1, *),
+                     "NPYWriter: \(values.count) values do not fill an array of shape \(shape)")
+        let header = headerBytes(descr: "<f4", shape: shape)
         let temporary = path + ".tmp-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw DataError.writeFailed(path: path, reason: errnoText(errno)) }

@@ -37,6 +37,13 @@ public struct CanonicalCorrelationAnalysis: Sendable {
             for i in 0..<c.storage.count { c.storage[i] /= n }
             return c
         }
+        try self.init(meanX: mx, meanY: my, covarianceXX: covariance(cx, cx), covarianceYY: covariance(cy, cy),
+                      covarianceXY: covariance(cx, cy), components: k)
+    }
+
+    /// Fits from the means and (population) covariances of x and y, e.g. sums gathered over ranks.
+    init(meanX mx: [Double], meanY my: [Double], covarianceXX: DoubleMatrix, covarianceYY: DoubleMatrix,
+         covarianceXY: DoubleMatrix, components k: Int) throws {
         func ridged(_ c: DoubleMatrix) -> DoubleMatrix {
             var out = c
             let meanVariance = c.diagonalElements.reduce(0, +) / Double(Swift.max(c.rows, 1))
@@ -44,10 +51,10 @@ public struct CanonicalCorrelationAnalysis: Sendable {
             for j in 0..<c.rows { out[j, j] += ridge }
             return out
         }
-        let lx = try ridged(covariance(cx, cx)).cholesky()
-        let ly = try ridged(covariance(cy, cy)).cholesky()
+        let lx = try ridged(covarianceXX).cholesky()
+        let ly = try ridged(covarianceYY).cholesky()
         // L_x⁻¹ Σ_xy L_y⁻ᵀ.
-        let m = lx.solveLower(covariance(cx, cy)).whitenedRows(by: ly)
+        let m = lx.solveLower(covarianceXY).whitenedRows(by: ly)
         let (u, s, vt) = try m.singularValueDecomposition()
         projectionX = lx.solveLower(u.columns(0..<k), transpose: true)
         projectionY = ly.solveLower(vt.transposed.columns(0..<k), transpose: true)

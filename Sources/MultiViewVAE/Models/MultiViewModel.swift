@@ -4,9 +4,6 @@ public struct LossTerms {
     public let total: Var
     public let reconstruction: Var
     public let kl: Var
-    /// What this rank reports as its loss when that is not `total`: a batch-level objective (deep CCA)
-    /// backpropagates N·L on every rank but reports its n_r/N share, so the sums over ranks agree.
-    public var reportedTotal: Var? = nil
 }
 
 /// What the trainer needs from a model: its parameters, its recipe (the stages it trains in), and
@@ -22,9 +19,15 @@ public protocol MultiViewModel: AnyObject {
     /// The end of stage `stage`: a computation over the whole training split (sums over every rank's
     /// rows from `split`, identical on every rank), returning the parameter values it sets.
     func finishStage(_ stage: Int, split: TrainingSplitSums) throws -> [ParameterAssignment]
+    /// Whether stage `stage`'s loss sums over ranks inside the forward pass (`Tape.sumOverRanks`): then
+    /// every rank records it at every step, even with no rows of its own, and evaluations run the same
+    /// number of chunks on every rank.
+    func recordsCollectives(stage: Int) -> Bool
 }
 
 extension MultiViewModel {
+    public func recordsCollectives(stage: Int) -> Bool { false }
+
     public func finishStage(_ stage: Int, split: TrainingSplitSums) throws -> [ParameterAssignment] { [] }
 }
 

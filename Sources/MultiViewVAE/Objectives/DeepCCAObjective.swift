@@ -4,35 +4,47 @@
 /// Andrew et al. maximise Σ_i ρ_i, the trace norm of C₁₁^{-1/2} C₁₂ C₂₂^{-1/2}; the squared form has
 /// the same maximisers when every correlation can reach 1 and needs no matrix square roots (their
 /// gradient needs an eigendecomposition per step). The covariances are formed from sums over every
-/// rank's rows (`Tape.sumOverRanks` over the tape's communicator), so the objective does not depend on how the batch is split.
+/// rank's rows (`Tape.sumOverRanks` over the tape's communicator), so the objective does not depend on
+/// how the batch is split.
 public enum DeepCCAObjective {
-    /// The objective (1 × 1) and the global row count N (1 × 1) for features f₁ (n × p), f₂ (n × q).
-    public static func squaredCorrelations(_ f1: Var, _ f2: Var, regularization r: Float, tape: Tape) throws -> (objective: Var, rows: Var) {
-        let p = tape.cols(f1), q = tape.cols(f2), n = tape.rows(f1)
-        precondition(tape.rows(f2) == n, "deep CCA: the views' features need the same rows")
+    /// The objective (1 × 1) and the global row count N (1 × 1) for features f₁ (n × p), f₂ (n × q);
+    /// with 0/1 `weights` (n × 1), over the rows of weight 1 only (N counts those). 0 when N ≤ p + q.
+    /// Also ‖m₁‖² + ‖m₂‖² of the features' means: the objective does not change when features shift, so
+    /// shifts get a gradient of pure rounding noise (biases of units active on every row), which Adam
+    /// turns into full steps of a sign that depends on summation order — a small penalty on the means
+    /// gives those directions a real gradient (and costs nothing: correlations ignore the means).
+    public static func squaredCorrelations(_ features1: Var, _ features2: Var, regularization r: Float, weights: Var? = nil,
+                                           tape: Tape) throws -> (objective: Var, rows: Var, meanSquares: Var) {
+        let p = tape.cols(features1), q = tape.cols(features2), n = tape.rows(features1)
+        precondition(tape.rows(features2) == n, "deep CCA: the views' features need the same rows")
+        let f1 = weights.map { tape.mul(features1, $0) } ?? features1, f2 = weights.map { tape.mul(features2, $0) } ?? features2
+        precondition(weights == nil || tape.cols(weights!) == 1, "deep CCA: weights are n × 1")
         func flat(_ x: Var) -> Var { tape.reshape(x, rows: 1, cols: tape.rows(x) * tape.cols(x)) }
-        // One vector of sufficient statistics: Σf₁, Σf₂, Σf₁ᵀf₁, Σf₂ᵀf₂, Σf₁ᵀf₂, n — one allreduce.
-        let parts = [tape.sum(f1, axis: .rows), tape.sum(f2, axis: .rows), flat(tape.matmul(f1, f1, transposeA: true)),
-                     flat(tape.matmul(f2, f2, transposeA: true)), flat(tape.matmul(f1, f2, transposeA: true)), tape.scalar(Float(n))]
-        var packed = parts[0]
-        for part in parts.dropFirst() { packed = tape.concatColumns(packed, part) }
-        let s = try tape.sumOverRanks(packed)
-        var at = 0
-        func take(_ rows: Int, _ cols: Int) -> Var {
-            defer { at += rows * cols }
-            return tape.reshape(tape.sliceColumns(s, at, count: rows * cols), rows: rows, cols: cols)
+        // Two passes over the global batch (one allreduce each): the means, then the second moments of the
+        // centred features. (One pass, E[ffᵀ] − m mᵀ, cancels two large terms when the features sit far from
+        // 0, and its rounding reaches the gradient of directions the objective does not depend on.)
+        let count = weights.map { tape.sum($0) } ?? tape.scalar(Float(n))
+        let first = try tape.sumOverRanks(tape.concatColumns(tape.concatColumns(tape.sum(f1, axis: .rows), tape.sum(f2, axis: .rows)), count))
+        let rows = tape.sliceColumns(first, p + q, count: 1)
+        let m1 = tape.div(tape.sliceColumns(first, 0, count: p), rows), m2 = tape.div(tape.sliceColumns(first, p, count: q), rows)
+        var c1 = tape.sub(features1, m1), c2 = tape.sub(features2, m2)
+        if let weights { c1 = tape.mul(c1, weights); c2 = tape.mul(c2, weights) }
+        let second = try tape.sumOverRanks(tape.concatColumns(tape.concatColumns(flat(tape.matmul(c1, c1, transposeA: true)),
+                                                                                 flat(tape.matmul(c2, c2, transposeA: true))),
+                                                              flat(tape.matmul(c1, c2, transposeA: true))))
+        func block(_ at: Int, _ r: Int, _ c: Int) -> Var {
+            tape.div(tape.reshape(tape.sliceColumns(second, at, count: r * c), rows: r, cols: c), rows)
         }
-        let s1 = take(1, p), s2 = take(1, q), q11 = take(p, p), q22 = take(q, q), q12 = take(p, q), rows = take(1, 1)
-        let m1 = tape.div(s1, rows), m2 = tape.div(s2, rows)
-        func covariance(_ second: Var, _ a: Var, _ b: Var) -> Var {
-            tape.sub(tape.div(second, rows), tape.matmul(a, b, transposeA: true))
-        }
-        let c11 = tape.add(covariance(q11, m1, m1), ridge(p, r, tape: tape))
-        let c22 = tape.add(covariance(q22, m2, m2), ridge(q, r, tape: tape))
-        let c12 = covariance(q12, m1, m2)
+        let c11 = tape.add(block(0, p, p), ridge(p, r, tape: tape))
+        let c22 = tape.add(block(p * p, q, q), ridge(q, r, tape: tape))
+        let c12 = block(p * p + q * q, p, q)
         // tr(A B) with A = C₁₁⁻¹ C₁₂ (p × q), B = C₂₂⁻¹ C₂₁ (q × p): Σ_ij A_ij B_ji.
         let a = try tape.solve(c11, c12), b = try tape.solve(c22, tape.transpose(c12))
-        return (tape.sum(tape.mul(a, tape.transpose(b))), rows)
+        let objective = tape.sum(tape.mul(a, tape.transpose(b)))
+        // A global batch of at most p + q rows has no usable covariance (one row: E[ffᵀ] − mmᵀ is pure
+        // rounding, amplified by 1/r): it contributes nothing. The count is the same on every rank.
+        let meanSquares = tape.add(tape.sum(tape.square(m1)), tape.sum(tape.square(m2)))
+        return (tape.item(rows) > Float(p + q) ? objective : tape.scale(objective, 0), rows, meanSquares)
     }
 
     static func ridge(_ n: Int, _ r: Float, tape: Tape) -> Var {

@@ -142,12 +142,13 @@ public final class Trainer {
         let t0 = monotonicSeconds()
         control.update(repeating: 0, count: Control.count)
         var t1 = t0
-        if slice.count > 0 {
+        if slice.count > 0 || model.recordsCollectives(stage: state.stage) {
             tape.reset()
             let terms = try model.loss(batch, tape: tape, beta: beta, seed: config.seed, stage: state.stage)
             t1 = monotonicSeconds()
             tape.backward(terms.total)
-            control[Control.loss] = tape.item(terms.reportedTotal ?? terms.total)
+            if let failure = tape.collectiveFailure { throw failure }
+            control[Control.loss] = tape.item(terms.total)
             control[Control.reconstruction] = tape.item(terms.reconstruction)
             control[Control.kl] = tape.item(terms.kl)
             control[Control.rows] = Float(rowsWithData())
@@ -288,12 +289,17 @@ public final class Trainer {
         batch.setRows(count, epoch: epoch)
     }
 
-    /// `body` over this rank's share of `subset` in chunks (rows in order; noise keyed by `epoch`).
-    func forEachChunk(of subset: DataSubset, epoch: Int, _ body: () throws -> Void) rethrows {
+    /// `body` over this rank's share of `subset` in chunks (rows in order; noise keyed by `epoch`). With
+    /// `everyRankAlike`, every rank runs as many chunks as the largest share needs (empty ones included),
+    /// for bodies that sum over ranks.
+    func forEachChunk(of subset: DataSubset, epoch: Int, everyRankAlike: Bool = false, _ body: () throws -> Void) rethrows {
         let share = rankSlice(count: subset.count, rank: comm.rank, size: comm.size)
+        let largest = rankSlice(count: subset.count, rank: 0, size: comm.size).count
+        let cover = everyRankAlike ? largest : share.count
+        let chunks = (cover + Self.evaluationChunk - 1) / Self.evaluationChunk
         var start = share.lowerBound
-        while start < share.upperBound {
-            let n = Swift.min(Self.evaluationChunk, share.upperBound - start)
+        for _ in 0..<chunks {
+            let n = Swift.max(0, Swift.min(Self.evaluationChunk, share.upperBound - start))
             for i in 0..<n { positions[i] = start + i }
             load(count: n, epoch: epoch, from: subset)
             tape.reset()
@@ -306,9 +312,10 @@ public final class Trainer {
     /// ranks. The noise is keyed by a reserved epoch, so repeated evaluations see the same draws.
     public func evaluateLoss(_ subset: DataSubset, beta: Float) throws -> (loss: Double, reconstruction: Double, kl: Double) {
         var sums = [Double](repeating: 0, count: 4)
-        try forEachChunk(of: subset, epoch: 0xFFFF) {
-            let terms = try model.loss(batch, tape: tape, beta: beta, seed: config.seed, stage: Swift.min(state.stage, stages.count - 1))
-            sums[0] += Double(tape.item(terms.reportedTotal ?? terms.total))
+        let stage = Swift.min(state.stage, stages.count - 1)
+        try forEachChunk(of: subset, epoch: 0xFFFF, everyRankAlike: model.recordsCollectives(stage: stage)) {
+            let terms = try model.loss(batch, tape: tape, beta: beta, seed: config.seed, stage: stage)
+            sums[0] += Double(tape.item(terms.total))
             sums[1] += Double(tape.item(terms.reconstruction))
             sums[2] += Double(tape.item(terms.kl))
             sums[3] += Double(rowsWithData())

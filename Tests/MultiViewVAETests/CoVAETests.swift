@@ -1,0 +1,207 @@
+import XCTest
+@testable import MultiViewVAE
+
+/// CoVAE's recipe on a tiny Fashion-MNIST top/bottom run: pre-training ends in exact canonical form,
+/// Σ_prior is positive definite in both prior recipes, the prior conditional has its closed-form
+/// moments, a row with one modality trains that modality's own ELBO, and training lowers the loss.
+final class CoVAETests: XCTestCase {
+    static let yaml = """
+        name: covae-test
+        seed: 4
+        data: {source: fashion-mnist, imageViews: top-bottom, validationSize: 100, trainLimit: 400, testLimit: 50}
+        model: {type: covae, latent: 3, encoderHidden: [24], decoderHidden: [24], jointHidden: [24]}
+        training: {batchSize: 40, learningRate: 0.003, validate: false, logEvery: 1000, stages: {pretrain: {epochs: 3}, train: {epochs: 3}}}
+        """
+
+    struct Run {
+        let config: ExperimentConfig
+        let data: ExperimentData
+        let model: CoVAE
+        let trainer: Trainer
+
+        init(_ overrides: [String] = []) throws {
+            config = try ExperimentConfig.parse(yaml: CoVAETests.yaml, overrides: overrides)
+            data = try ExperimentData(config: config.data, seed: config.seed)
+            model = try XCTUnwrap(try ModelRegistry.makeModel(config, dimensions: data.dimensions) as? CoVAE)
+            trainer = try Trainer(config: config, model: model, train: data.train, validation: nil, comm: LocalCommunicator())
+        }
+
+        /// Σ_prior = [[I, Cᵀ], [C, I]] as a matrix.
+        func priorCovariance() throws -> Matrix {
+            let d = model.latent
+            let c = try model.prior.value(arena: model.arena)
+            var s = Matrix.identity(2 * d)
+            for i in 0..<d { for j in 0..<d { s[d + i, j] = c[i, j]; s[j, d + i] = c[i, j] } }
+            return s
+        }
+    }
+
+    func testPretrainingEndsInCanonicalFormAndThePriorStaysPositiveDefinite() throws {
+        for recipe in ["canonical", "learnt"] {
+            let run = try Run(["model.prior=\(recipe)"])
+            var boundary: (means: [[Float]], cross: Matrix)?
+            run.trainer.observer = { event in
+                guard case .stageStarted(_, 1, _, _, _, _) = event else { return }
+                // The folded unimodal means over the training split: unit covariance, cross-covariance diag(ρ) = C.
+                let tape = Tape(), rows = run.data.train.count
+                let batch = Batch(dimensions: run.data.dimensions, capacity: rows, hasMask: false)
+                Array(0..<rows).withUnsafeBufferPointer { p in for k in 0..<2 { run.data.train.gather(view: k, positions: p, into: batch.views[k]) } }
+                let means = (0..<2).map { k in
+                    tape.value(run.model.encode(k, tape.input(rows: rows, cols: run.data.dimensions[k]) { $0.update(from: batch.views[k], count: rows * run.data.dimensions[k]) },
+                                                tape: tape).mean).storage
+                }
+                boundary = (means, try! run.model.prior.value(arena: run.model.arena))
+            }
+            XCTAssertEqual(try run.trainer.run(), .completed)
+            let (means, c) = try XCTUnwrap(boundary, "\(recipe): stage 2 started")
+            let d = run.model.latent, n = Double(run.data.train.count)
+            func moment(_ a: [Float], _ i: Int, _ b: [Float], _ j: Int) -> Double {
+                var ma = 0.0, mb = 0.0, s = 0.0
+                for r in 0..<Int(n) { ma += Double(a[r * d + i]); mb += Double(b[r * d + j]) }
+                ma /= n; mb /= n
+                for r in 0..<Int(n) { s += (Double(a[r * d + i]) - ma) * (Double(b[r * d + j]) - mb) }
+                return s / n
+            }
+            for i in 0..<d {
+                for j in 0..<d {
+                    XCTAssertEqual(moment(means[0], i, means[0], j), i == j ? 1 : 0, accuracy: 2e-3, "\(recipe): Cov(μ₁)[\(i),\(j)]")
+                    XCTAssertEqual(moment(means[1], i, means[1], j), i == j ? 1 : 0, accuracy: 2e-3, "\(recipe): Cov(μ₂)[\(i),\(j)]")
+                    XCTAssertEqual(moment(means[0], i, means[1], j), Double(c[j, i]), accuracy: 2e-3, "\(recipe): Cov(μ₁, μ₂)[\(i),\(j)] = C")
+                }
+                XCTAssertGreaterThan(c[i, i], 0.3, "\(recipe): top and bottom halves correlate")
+            }
+            // Σ_prior is positive definite after both stages, frozen or learnt.
+            let eigen = try run.priorCovariance().symmetricEigen().values
+            XCTAssertGreaterThan(eigen.min() ?? -1, 0, "\(recipe): Σ_prior eigenvalues \(eigen)")
+            let after = try run.model.prior.value(arena: run.model.arena)
+            if recipe == "canonical" {
+                XCTAssertEqual(after.storage, c.storage, "the frozen prior did not move in stage 2")
+            } else {
+                XCTAssertNotEqual(after.storage, c.storage, "the learnt prior trains in stage 2")
+            }
+        }
+    }
+
+    func testTrainingLowersTheLossOfEachStage() throws {
+        let run = try Run()
+        var summaries: [EpochSummary] = []
+        run.trainer.observer = { if case let .epochFinished(s) = $0 { summaries.append(s) } }
+        XCTAssertEqual(try run.trainer.run(), .completed)
+        XCTAssertEqual(summaries.map(\.stage), ["pretrain", "pretrain", "pretrain", "train", "train", "train"])
+        // Pre-training maximises Σρ² (at most d = 3): its loss, −Σρ², falls below −1.
+        XCTAssertLessThan(summaries[2].trainLoss, summaries[0].trainLoss)
+        XCTAssertLessThan(summaries[2].trainLoss, -1)
+        XCTAssertGreaterThanOrEqual(summaries[2].trainLoss, -3.001)
+        XCTAssertLessThan(summaries[5].trainLoss, summaries[3].trainLoss)
+    }
+
+    func testThePriorConditionalHasItsClosedFormMoments() throws {
+        let run = try Run()
+        // A C with σ₁ < 1: C = U diag(tanh(s/2)) Vᵀ from random Cayley parameters.
+        guard case let .bounded(u, v, singular) = run.model.prior.parameterization else { return XCTFail("bounded prior") }
+        run.model.arena.setValue(singular, Matrix(rows: 1, cols: 3, [1.6, -0.8, 0.4]))
+        run.model.arena.setValue(u.skew, Matrix(rows: 1, cols: 3, [0.3, -0.2, 0.5]))
+        run.model.arena.setValue(v.skew, Matrix(rows: 1, cols: 3, [-0.4, 0.1, 0.2]))
+        let c = try run.model.prior.value(arena: run.model.arena)
+        let n = 40_000, d = 3
+        let given: [Float] = [0.7, -1.2, 0.4]
+        for k in 0..<2 {
+            let tape = Tape()
+            let blocks = try run.model.priorBlocks(tape: tape)
+            let zk = tape.constant(Matrix(rows: n, cols: d, (0..<n).flatMap { _ in given }))
+            let z = tape.value(run.model.conditionalSample(given: k, zk, noise: tape.constant(Matrix.randomNormal(rows: n, cols: d, seed: 5 + UInt64(k))),
+                                                            blocks: blocks, tape: tape))
+            // k = 0: z₂ | z₁ ~ N(C z₁, I − CCᵀ); k = 1: z₁ | z₂ ~ N(Cᵀ z₂, I − CᵀC).
+            for i in 0..<d {
+                let mean = (0..<d).reduce(0.0) { $0 + Double(k == 0 ? c[i, $1] : c[$1, i]) * Double(given[$1]) }
+                var m = 0.0
+                for r in 0..<n { m += Double(z[r, i]) }
+                m /= Double(n)
+                for j in 0..<d {
+                    let cc = (0..<d).reduce(0.0) { $0 + Double(k == 0 ? c[i, $1] * c[j, $1] : c[$1, i] * c[$1, j]) }
+                    let cov = (i == j ? 1 : 0) - cc
+                    var s = 0.0, mj = 0.0
+                    for r in 0..<n { mj += Double(z[r, j]) }
+                    mj /= Double(n)
+                    for r in 0..<n { s += (Double(z[r, i]) - m) * (Double(z[r, j]) - mj) }
+                    s /= Double(n)
+                    XCTAssertEqual(s, cov, accuracy: 0.02, "given z\(k + 1): covariance [\(i),\(j)]")
+                }
+                XCTAssertEqual(m, mean, accuracy: 0.02, "given z\(k + 1): mean [\(i)]")
+            }
+        }
+        // The precision block is the inverse of Σ_prior, its log-determinant that of Σ_prior.
+        let tape = Tape()
+        let blocks = try run.model.priorBlocks(tape: tape)
+        var s = Matrix.identity(2 * d)
+        for i in 0..<d { for j in 0..<d { s[d + i, j] = c[i, j]; s[j, d + i] = c[i, j] } }
+        let product = s.matmul(tape.value(blocks.precision))
+        XCTAssertLessThan(product.maxAbsDifference(Matrix.identity(2 * d)), 1e-4)
+        XCTAssertEqual(tape.item(blocks.logDet), try s.logDeterminant().logAbs, accuracy: 1e-4)
+    }
+
+    func testARowWithOneModalityTrainsThatModalitysOwnELBO() throws {
+        let run = try Run()
+        let m = run.model, d = run.data.dimensions
+        let batch = Batch(dimensions: d, capacity: 1, hasMask: true)
+        [5].withUnsafeBufferPointer { p in for k in 0..<2 { run.data.train.gather(view: k, positions: p, into: batch.views[k]) } }
+        batch.indices[0] = 5
+        batch.setRows(1, epoch: 0)
+        batch.mask![0] = 1; batch.mask![1] = 0   // modality 2 missing
+        let tape = Tape()
+        let terms = try m.loss(batch, tape: tape, beta: 1, seed: 2, stage: 1)
+        // By hand: λ · [−log p₁(x₁ | z₁) + KL(q₁ ‖ N(0, I))] with z₁ = μ₁ + σ₁ε from the same noise stream.
+        let t = Tape()
+        let x1 = t.input(rows: 1, cols: d[0]) { $0.update(from: batch.views[0], count: d[0]) }
+        let q = m.encode(0, x1, tape: t)
+        let eps = t.input(rows: 1, cols: m.latent) { batch.fillNoise($0, view: 4, width: m.latent, seed: 2) }
+        let z = t.reparameterize(mean: q.mean, logVar: q.logVar, noise: eps)
+        let nll = m.likelihoods[0].negativeLogLikelihood(output: m.decoders[0](z, tape: t, arena: m.arena), target: x1, tape: t, arena: m.arena)
+        let kl = t.standardNormalKL(q)
+        XCTAssertEqual(tape.item(terms.reconstruction), t.item(nll), accuracy: 1e-3 * max(1, abs(t.item(nll))))
+        XCTAssertEqual(tape.item(terms.kl), t.item(kl), accuracy: 1e-4)
+        // No modality observed: nothing.
+        batch.mask![0] = 0
+        let none = Tape()
+        XCTAssertEqual(none.item(try m.loss(batch, tape: none, beta: 1, seed: 2, stage: 1).total), 0)
+    }
+
+    func testConfigurationErrorsNameWhatIsWrong() throws {
+        func build(_ overrides: [String]) throws {
+            let config = try ExperimentConfig.parse(yaml: Self.yaml, overrides: overrides)
+            let model = try ModelRegistry.makeModel(config, dimensions: [392, 392])
+            _ = try TrainingStage.resolve(model.recipe, arena: model.arena, training: config.training)
+        }
+        XCTAssertNoThrow(try build([]))
+        for (override, message) in [("model.latent=[3, 4]", "same latent size"), ("model.prior=fixed", "model.prior"),
+                                    ("model.jitter=0", "model.jitter"), ("model.aggregator=moe", "apply to model.type aggregated only"),
+                                    ("training.stages.joint.epochs=2", "pretrain, train")] {
+            XCTAssertThrowsError(try build([override]), override) { XCTAssertTrue("\($0)".contains(message), "\(override): \($0)") }
+        }
+        let three = try ExperimentConfig.parse(yaml: """
+            data: {source: linear-gaussian, modalities: 3, latentDimension: 2, dimensions: [4, 4, 4], samples: 60}
+            model: {type: covae, latent: 2}
+            """)
+        XCTAssertThrowsError(try ModelRegistry.makeModel(three, dimensions: [4, 4, 4])) { XCTAssertTrue("\($0)".contains("exactly 2 views"), "\($0)") }
+    }
+
+    func testImputationSpreadFallsAsThePriorCorrelationRises() throws {
+        let run = try Run()
+        XCTAssertEqual(try run.trainer.run(), .completed)
+        guard case let .bounded(_, _, singular) = run.model.prior.parameterization else { return XCTFail("bounded prior") }
+        let rows = DataSubset(dataset: run.data.test.dataset, indices: Array(run.data.test.indices.prefix(20)))
+        for k in 0..<2 {
+            var spreads: [Double] = []
+            for rho: Float in [0.01, 0.9, 0.999] {
+                run.model.arena.setValue(singular, Matrix(rows: 1, cols: 3, [Float](repeating: 2 * atanh(rho), count: 3)))
+                let r = try CoVAEInference(model: run.model, seed: 3).impute(given: k, observed: rows.matrix(view: k), samples: 30)
+                XCTAssertEqual(r.draws.count, 30)
+                XCTAssertEqual(r.mean.rows, 20)
+                XCTAssertEqual(r.mean.cols, run.data.dimensions[1 - k])
+                spreads.append(r.deviation.storage.reduce(0.0) { $0 + Double($1) } / Double(r.deviation.count))
+            }
+            XCTAssertGreaterThan(spreads[0], spreads[1], "given view \(k + 1): spread \(spreads) shrinks with ρ")
+            XCTAssertGreaterThan(spreads[1], spreads[2], "given view \(k + 1): spread \(spreads) shrinks with ρ")
+        }
+    }
+}
