@@ -13,32 +13,11 @@ final class CoVAETests: XCTestCase {
         training: {batchSize: 40, learningRate: 0.003, validate: false, logEvery: 1000, stages: {pretrain: {epochs: 3}, train: {epochs: 3}}}
         """
 
-    struct Run {
-        let config: ExperimentConfig
-        let data: ExperimentData
-        let model: CoVAE
-        let trainer: Trainer
-
-        init(_ overrides: [String] = []) throws {
-            config = try ExperimentConfig.parse(yaml: CoVAETests.yaml, overrides: overrides)
-            data = try ExperimentData(config: config.data, seed: config.seed)
-            model = try XCTUnwrap(try ModelRegistry.makeModel(config, dimensions: data.dimensions) as? CoVAE)
-            trainer = try Trainer(config: config, model: model, train: data.train, validation: nil, comm: LocalCommunicator())
-        }
-
-        /// Σ_prior = [[I, Cᵀ], [C, I]] as a matrix.
-        func priorCovariance() throws -> Matrix {
-            let d = model.latent
-            let c = try model.prior.value(arena: model.arena)
-            var s = Matrix.identity(2 * d)
-            for i in 0..<d { for j in 0..<d { s[d + i, j] = c[i, j]; s[j, d + i] = c[i, j] } }
-            return s
-        }
-    }
+    typealias Run = ModelRun<CoVAE>
 
     func testPretrainingEndsInCanonicalFormAndThePriorStaysPositiveDefinite() throws {
         for recipe in ["canonical", "learnt"] {
-            let run = try Run(["model.prior=\(recipe)"])
+            let run = try Run(yaml: Self.yaml, overrides: ["model.prior=\(recipe)"])
             var boundary: (means: [[Float]], cross: Matrix)?
             run.trainer.observer = { event in
                 guard case .stageStarted(_, 1, _, _, _, _) = event else { return }
@@ -83,7 +62,7 @@ final class CoVAETests: XCTestCase {
     }
 
     func testTrainingLowersTheLossOfEachStage() throws {
-        let run = try Run()
+        let run = try Run(yaml: Self.yaml)
         var summaries: [EpochSummary] = []
         run.trainer.observer = { if case let .epochFinished(s) = $0 { summaries.append(s) } }
         XCTAssertEqual(try run.trainer.run(), .completed)
@@ -96,7 +75,7 @@ final class CoVAETests: XCTestCase {
     }
 
     func testThePriorConditionalHasItsClosedFormMoments() throws {
-        let run = try Run()
+        let run = try Run(yaml: Self.yaml)
         // A C with σ₁ < 1: C = U diag(tanh(s/2)) Vᵀ from random Cayley parameters.
         guard case let .bounded(u, v, singular) = run.model.prior.parameterization else { return XCTFail("bounded prior") }
         run.model.arena.setValue(singular, Matrix(rows: 1, cols: 3, [1.6, -0.8, 0.4]))
@@ -141,7 +120,7 @@ final class CoVAETests: XCTestCase {
     }
 
     func testARowWithOneModalityTrainsThatModalitysOwnELBO() throws {
-        let run = try Run()
+        let run = try Run(yaml: Self.yaml)
         let m = run.model, d = run.data.dimensions
         let batch = Batch(dimensions: d, capacity: 1, hasMask: true)
         [5].withUnsafeBufferPointer { p in for k in 0..<2 { run.data.train.gather(view: k, positions: p, into: batch.views[k]) } }
@@ -186,7 +165,7 @@ final class CoVAETests: XCTestCase {
     }
 
     func testImputationSpreadFallsAsThePriorCorrelationRises() throws {
-        let run = try Run()
+        let run = try Run(yaml: Self.yaml)
         XCTAssertEqual(try run.trainer.run(), .completed)
         guard case let .bounded(_, _, singular) = run.model.prior.parameterization else { return XCTFail("bounded prior") }
         let rows = DataSubset(dataset: run.data.test.dataset, indices: Array(run.data.test.indices.prefix(20)))
@@ -203,5 +182,16 @@ final class CoVAETests: XCTestCase {
             XCTAssertGreaterThan(spreads[0], spreads[1], "given view \(k + 1): spread \(spreads) shrinks with ρ")
             XCTAssertGreaterThan(spreads[1], spreads[2], "given view \(k + 1): spread \(spreads) shrinks with ρ")
         }
+    }
+}
+
+extension ModelRun where Model == CoVAE {
+    /// Σ_prior = [[I, Cᵀ], [C, I]] as a matrix.
+    func priorCovariance() throws -> Matrix {
+        let d = model.latent
+        let c = try model.prior.value(arena: model.arena)
+        var s = Matrix.identity(2 * d)
+        for i in 0..<d { for j in 0..<d { s[d + i, j] = c[i, j]; s[j, d + i] = c[i, j] } }
+        return s
     }
 }

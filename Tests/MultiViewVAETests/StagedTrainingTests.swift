@@ -13,29 +13,10 @@ final class StagedTrainingTests: XCTestCase {
         training: {batchSize: 24, learningRate: 0.003, validate: false, logEvery: 1000, stages: {encoder: {epochs: 2}, head: {epochs: 2, learningRate: 0.01}}}
         """
 
-    struct Run {
-        let config: ExperimentConfig
-        let data: ExperimentData
-        let model: StagedProbe
-        let trainer: Trainer
-
-        init(_ overrides: [String] = []) throws {
-            config = try ExperimentConfig.parse(yaml: StagedTrainingTests.yaml, overrides: overrides)
-            data = try ExperimentData(config: config.data, seed: config.seed)
-            model = try XCTUnwrap(try ModelRegistry.makeModel(config, dimensions: data.dimensions) as? StagedProbe)
-            trainer = try Trainer(config: config, model: model, train: data.train, validation: nil, comm: LocalCommunicator())
-        }
-
-        func values(_ range: Range<Int>) -> [Float] { Array(UnsafeBufferPointer(start: model.arena.values + range.lowerBound, count: range.count)) }
-        var all: [Float] { values(0..<model.arena.count) }
-        var moments: [Float] {
-            Array(UnsafeBufferPointer(start: trainer.optimizer.m, count: model.arena.count))
-                + Array(UnsafeBufferPointer(start: trainer.optimizer.v, count: model.arena.count))
-        }
-    }
+    typealias Run = ModelRun<StagedProbe>
 
     func testStagesFreezeRestartAdamAndSetTheStatisticFromTheWholeTrainingSplit() throws {
-        let run = try Run()
+        let run = try Run(yaml: Self.yaml)
         let arena = run.model.arena
         let encoder = try XCTUnwrap(arena.range(ofGroups: ["encoder"])), head = try XCTUnwrap(arena.range(ofGroups: ["head"]))
         XCTAssertEqual(run.trainer.stages.map(\.name), ["encoder", "head"])
@@ -100,16 +81,16 @@ final class StagedTrainingTests: XCTestCase {
     /// Stopping after `stop` steps, saving, and resuming in a fresh trainer ends bit-identical to an
     /// uninterrupted run: mid-stage A, exactly at the boundary, and mid-stage B.
     func testResumeMidStageAndAtTheBoundaryIsBitIdentical() throws {
-        let whole = try Run()
+        let whole = try Run(yaml: Self.yaml)
         XCTAssertEqual(try whole.trainer.run(), .completed)
         for stop in [7, 20, 33] {
             let dir = try temporaryFolder(self)
-            let first = try Run()
+            let first = try Run(yaml: Self.yaml)
             XCTAssertEqual(try first.trainer.run(shouldStop: { first.trainer.state.step + 1 >= stop }), .stopped(step: stop))
             let path = try Checkpoint.save(first.trainer, run: dir, keep: 2)
             let loaded = try Checkpoint.load(path)
             XCTAssertEqual(loaded.state.stage, stop <= 20 ? "encoder" : "head", "checkpoint at step \(stop) names its stage")
-            let second = try Run()
+            let second = try Run(yaml: Self.yaml)
             try Checkpoint.restore(loaded, into: second.trainer)
             XCTAssertEqual(second.trainer.state.stage, stop <= 20 ? 0 : 1)
             XCTAssertEqual(try second.trainer.run(), .completed)
@@ -121,17 +102,17 @@ final class StagedTrainingTests: XCTestCase {
 
     func testResumeRefusesToShortenOrChangeAFinishedStageAndMayLengthenTheCurrentOne() throws {
         let dir = try temporaryFolder(self)
-        let first = try Run()
+        let first = try Run(yaml: Self.yaml)
         _ = try first.trainer.run(shouldStop: { first.trainer.state.step + 1 >= 33 })  // mid-stage B, epoch 3 of 4
         let loaded = try Checkpoint.load(try Checkpoint.save(first.trainer, run: dir, keep: 2))
         for (override, message) in [("training.stages.encoder.epochs=3", "finished stage(s) encoder ran 2 epoch(s)"),
                                     ("training.stages.head.epochs=1", "stage 'head' has already run into epoch 2")] {
-            let other = try Run([override])
+            let other = try Run(yaml: Self.yaml, overrides: [override])
             XCTAssertThrowsError(try Checkpoint.restore(loaded, into: other.trainer), override) {
                 XCTAssertTrue("\($0)".contains(message), "\(override): \($0)")
             }
         }
-        let longer = try Run(["training.stages.head.epochs=3"])
+        let longer = try Run(yaml: Self.yaml, overrides: ["training.stages.head.epochs=3"])
         try Checkpoint.restore(loaded, into: longer.trainer)
         XCTAssertEqual(try longer.trainer.run(), .completed)
         XCTAssertEqual(longer.trainer.state.step, 50)

@@ -27,6 +27,29 @@ struct TinyRun {
     var parameters: [Float] { Array(UnsafeBufferPointer(start: model.arena.values, count: model.arena.count)) }
 }
 
+/// A run of any registered model from YAML: its config, data, model (as `Model`) and a one-process trainer.
+struct ModelRun<Model: MultiViewModel> {
+    let config: ExperimentConfig
+    let data: ExperimentData
+    let model: Model
+    let trainer: Trainer
+
+    init(yaml: String, overrides: [String] = []) throws {
+        config = try ExperimentConfig.parse(yaml: yaml, overrides: overrides)
+        data = try ExperimentData(config: config.data, seed: config.seed)
+        model = try XCTUnwrap(try ModelRegistry.makeModel(config, dimensions: data.dimensions) as? Model)
+        trainer = try Trainer(config: config, model: model, train: data.train, validation: nil, comm: LocalCommunicator())
+    }
+
+    /// The arena's values in `range`, all of them, and Adam's moments (m then v).
+    func values(_ range: Range<Int>) -> [Float] { Array(UnsafeBufferPointer(start: model.arena.values + range.lowerBound, count: range.count)) }
+    var all: [Float] { values(0..<model.arena.count) }
+    var moments: [Float] {
+        Array(UnsafeBufferPointer(start: trainer.optimizer.m, count: model.arena.count))
+            + Array(UnsafeBufferPointer(start: trainer.optimizer.v, count: model.arena.count))
+    }
+}
+
 /// A fresh temporary folder removed at the end of the test.
 func temporaryFolder(_ test: XCTestCase) throws -> String {
     let dir = NSTemporaryDirectory() + "mvvae-test-\(UUID().uuidString)"

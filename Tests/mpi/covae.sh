@@ -6,7 +6,6 @@
 # tolerance at -np 3.
 source "$(dirname "$0")/lib.bash"
 cfg="$here/tiny-covae.yaml"
-ckpt() { echo "$1/checkpoints/step-$(printf %09d "$2")"; }
 for np in 1 2 3; do
   run="$work/np$np"
   mpi -np "$np" "$bin" train --config "$cfg" --run "$run" > "$run.log" 2>&1 || { cat "$run.log"; fail "training at -np $np"; }

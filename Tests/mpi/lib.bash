@@ -12,3 +12,4 @@ mpi() { "$root/launch/mpi" "$@"; }
 newest() { ls -d "$1"/checkpoints/step-* | sort | tail -n 1; }
 compare() { python3 "$here/compare_checkpoints.py" "$@"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
+ckpt() { echo "$1/checkpoints/step-$(printf %09d "$2")"; }  # ckpt RUN STEP: that step's checkpoint folder
