@@ -108,7 +108,16 @@ struct ImputeCommand: ParsableCommand {
                 print("wrote the mean of \(samples) imputations of view \(target + 1) (\(observed.rows)×\(dims[target])) to \(output), "
                       + "their standard deviation to \(stem)-std.npy (mean \(String(format: "%.4f", spread))) and the draws to \(stem)-draws.npy")
             }
-            if let png { try writeGrid(png, observed: observed, imputed: result.mean, truth: trueOther, layout: ctx.config.data) }
+            if let png {
+                try writeGrid(png, observed: observed, imputed: result.mean, truth: trueOther, layout: ctx.config.data)
+                // The spread as an image: each pixel's standard deviation over the grid's largest.
+                let stem = png.hasSuffix(".png") ? String(png.dropLast(4)) : png
+                let top = max(result.deviation.storage.max() ?? 0, 1e-12)
+                var scaled = result.deviation
+                for i in scaled.storage.indices { scaled.storage[i] /= top }
+                try writeGrid(stem + "-std.png", observed: observed, imputed: scaled, truth: trueOther, layout: ctx.config.data)
+                print(String(format: "(the -std grid shows each imputed pixel's standard deviation over the draws, white = %.3f)", top))
+            }
             return
         }
         let model = try ctx.jpvae(for: "impute")

@@ -46,7 +46,7 @@ final class ProgressReporter {
             print("stage '\(name)' done" + (assigned.isEmpty ? "" : "; set from the training split: \(assigned.joined(separator: ", "))"))
         case let .step(stage, epoch, step, total, batch, perEpoch, loss, rate):
             let now = monotonicSeconds()
-            let named = stageCount > 1 ? "\(stage) " : ""
+            func named() -> String { stageCount > 1 ? "\(stage) " : "" }  // built only when a line is printed
             let done = step - startStep
             let eta = done > 0 ? (now - runStart) / Double(done) * Double(total - step) : 0
             if isTerminal {
@@ -55,11 +55,11 @@ final class ProgressReporter {
                 let width = 24
                 let filled = Int(Double(width) * Double(batch) / Double(max(perEpoch, 1)))
                 let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-                let line = "\r" + named + String(format: " epoch %d %@ %d/%d  loss %.3f  %.0f samples/s  ETA %@ ", epoch + 1, bar, batch, perEpoch,
+                let line = "\r" + named() + String(format: " epoch %d %@ %d/%d  loss %.3f  %.0f samples/s  ETA %@ ", epoch + 1, bar, batch, perEpoch,
                                   loss, rate, Self.duration(eta))
                 FileHandle.standardOutput.write(line.data(using: .utf8)!)
             } else if step % every == 0 {
-                print(named + String(format: "step %d/%d  epoch %d  batch %d/%d  loss %.4f  %.0f samples/s  ETA %@", step, total, epoch + 1,
+                print(named() + String(format: "step %d/%d  epoch %d  batch %d/%d  loss %.4f  %.0f samples/s  ETA %@", step, total, epoch + 1,
                              batch, perEpoch, loss, rate, Self.duration(eta)))
             }
         case let .epochFinished(s):

@@ -41,7 +41,9 @@ struct TrainCommand: ParsableCommand {
         } catch {
             // A config error is the same on every rank: rank 0 reports it. Anything else (a file missing
             // on one node, an MPI failure) may hit one rank only, so that rank reports it too.
-            let deterministic = error is ConfigError || error is ValidationError || error is ExchangeSettingError
+            let stageMismatch: Bool
+            if case TrainingError.stageMismatch = error { stageMismatch = true } else { stageMismatch = false }
+            let deterministic = error is ConfigError || error is ValidationError || error is ExchangeSettingError || stageMismatch
             if root || !deterministic {
                 let who = comm.size > 1 ? " (rank \(comm.rank))" : ""
                 FileHandle.standardError.write("mvvae train\(who): \(error)\n".data(using: .utf8)!)

@@ -170,6 +170,15 @@ final class ConfigTests: XCTestCase {
         XCTAssertFalse(try agg.yaml().contains("prior"))
         XCTAssertEqual(try ExperimentConfig.parse(yaml: try agg.yaml()), agg)
         XCTAssertEqual(agg.model.aggregated.aggregator, .moe)
+        // Saved before the sections existed: every type's keys at their defaults, JPVAE's prior included.
+        let saved = try ExperimentConfig.parse(yaml: """
+            model: {type: aggregated, latent: 4, aggregator: moe, prior: {cross: scaledOrthogonal, alpha: 0.9, learnAlpha: false, negativeSigns: 0}}
+            """)
+        XCTAssertEqual(saved.model.aggregated.aggregator, .moe)
+        XCTAssertNoThrow(try ExperimentConfig.parse(yaml: "model: {type: jpvae, lambda: 1, prior: {cross: zero}}"))
+        XCTAssertThrowsError(try ExperimentConfig.parse(yaml: "model: {type: jpvae, lambda: 2}")) {
+            XCTAssertTrue("\($0)".contains("apply to model.type covae only"), "\($0)")
+        }
         // Unknown keys still list what is allowed.
         XCTAssertThrowsError(try ExperimentConfig.parse(yaml: "model: {type: jpvae, agregator: moe}")) {
             XCTAssertTrue("\($0)".contains("unknown config key 'model.agregator'"), "\($0)")

@@ -39,6 +39,21 @@ final class DeepCCAObjectiveTests: XCTestCase {
         XCTAssertEqual(tape.item(rows), 3000)
     }
 
+    func testABatchWithoutEnoughPairsContributesNothingAndStaysFinite() throws {
+        let (x1, x2) = try plantedViews(rows: 40, seed: 3)
+        for pairs in [0, 1, 8] {
+            let tape = Tape()
+            let w = tape.constant(Matrix(rows: 40, cols: 1, (0..<40).map { $0 < pairs ? 1 : 0 }))
+            let a = tape.variable(x1)
+            let (objective, rows, meanSquares) = try DeepCCAObjective.squaredCorrelations(a, tape.constant(x2), regularization: 1e-3, weights: w, tape: tape)
+            XCTAssertEqual(tape.item(rows), Float(pairs))
+            XCTAssertTrue(tape.item(meanSquares).isFinite)
+            tape.backward(tape.sub(objective, meanSquares))
+            XCTAssertTrue(tape.gradient(a).storage.allSatisfy(\.isFinite), "\(pairs) pairs: finite gradients")
+            if pairs <= 10 { XCTAssertEqual(tape.item(objective), 0, "\(pairs) pairs ≤ p + q: no objective") }
+        }
+    }
+
     func testGradients() {
         GradientCheck([uniform(7, 3, seed: 2), uniform(7, 2, seed: 3)]).run("deep CCA objective") { t, v in
             try DeepCCAObjective.squaredCorrelations(v[0], v[1], regularization: 0.1, tape: t).objective

@@ -105,7 +105,7 @@ final class StagedTrainingTests: XCTestCase {
         let first = try Run(yaml: Self.yaml)
         _ = try first.trainer.run(shouldStop: { first.trainer.state.step + 1 >= 33 })  // mid-stage B, epoch 3 of 4
         let loaded = try Checkpoint.load(try Checkpoint.save(first.trainer, run: dir, keep: 2))
-        for (override, message) in [("training.stages.encoder.epochs=3", "finished stage(s) encoder ran 2 epoch(s)"),
+        for (override, message) in [("training.stages.encoder.epochs=3", "the finished stage 'encoder' ran 2 epoch(s)"),
                                     ("training.stages.head.epochs=1", "stage 'head' has already run into epoch 2")] {
             let other = try Run(yaml: Self.yaml, overrides: [override])
             XCTAssertThrowsError(try Checkpoint.restore(loaded, into: other.trainer), override) {

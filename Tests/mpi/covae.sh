@@ -17,6 +17,15 @@ for np in 2 3; do
   echo -n "np1 vs np$np after both stages: "
   compare "$(ckpt "$work/np1" 44)" "$(ckpt "$work/np$np" 44)" --rtol 1e-4 || fail "world size $np drifts from world size 1"
 done
+# The validation loss of both stages (deep CCA over global chunks of the split in stage 1) agrees too.
+python3 - "$work" <<'PY' || fail "validation losses differ across world sizes"
+import json, sys
+w = sys.argv[1]
+runs = [[json.loads(l)["validationLoss"] for l in open(f"{w}/np{np}/metrics.jsonl")] for np in (1, 2, 3)]
+worst = max(abs(a - b) / max(abs(a), 1) for other in runs[1:] for a, b in zip(runs[0], other))
+print(f"validation losses {runs[0]}; worst relative difference across -np 1/2/3: {worst:.1e}")
+sys.exit(0 if worst < 1e-4 else 1)
+PY
 echo -n "the frozen prior through stage 2 (-np 2, steps 33 and 44): "
 compare "$(ckpt "$work/np2" 33)" "$(ckpt "$work/np2" 44)" --exact --only prior. || fail "stage 2 changed the frozen prior"
 for cut in 15 22 27; do

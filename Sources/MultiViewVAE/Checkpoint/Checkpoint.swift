@@ -13,8 +13,9 @@ public struct CheckpointState: Codable, Equatable {
     public static let readableFormats = 1...2
     public var format: Int
     public var training: TrainingState
-    /// The name of the stage in progress (nil in format 1).
+    /// The name of the stage in progress and every stage's length at save (nil in format 1).
     public var stage: String?
+    public var stageEpochs: [Int]?
     public var adamStep: Int
     public var seed: UInt64
     public var worldSize: Int
@@ -62,7 +63,7 @@ public enum Checkpoint {
         let tensorCRC = try writer.write(to: tensorPath, metadata: ["format": "mvvae-checkpoint", "version": "\(CheckpointState.currentFormat)",
                                                     "config_fingerprint": fingerprint, "step": "\(trainer.state.step)"])
         let state = CheckpointState(
-            format: CheckpointState.currentFormat, training: trainer.state, stage: trainer.stage.name, adamStep: adam.step, seed: trainer.config.seed,
+            format: CheckpointState.currentFormat, training: trainer.state, stage: trainer.stage.name, stageEpochs: trainer.stages.map(\.epochs), adamStep: adam.step, seed: trainer.config.seed,
             worldSize: trainer.comm.size, configFingerprint: fingerprint, config: try trainer.config.yaml(),
             tensorFile: tensorFile, tensorCRC32: tensorCRC,
             savedAt: ISO8601DateFormatter().string(from: Date()))
@@ -175,7 +176,7 @@ public enum Checkpoint {
         }
         adam.step = loaded.state.adamStep
         trainer.state = loaded.state.training
-        do { try trainer.checkResumedStage(savedName: loaded.state.stage) } catch {
+        do { try trainer.checkResumedStage(savedName: loaded.state.stage, savedEpochs: loaded.state.stageEpochs) } catch {
             throw TrainingError.stageMismatch("\(loaded.path): \(error)")
         }
     }

@@ -164,13 +164,14 @@ public struct AggregatedConfig: Codable, Equatable {
 
 /// `model.type: covae` (the CoVAE paper, §2.2 and Algorithm 1).
 public struct CoVAEConfig: Codable, Equatable {
-    public enum PriorRecipe: String, Codable, Equatable, CaseIterable {
+    public enum PriorCorrelations: String, Codable, Equatable, CaseIterable {
         /// Deep-CCA pre-training sets the cross block to the canonical correlations, then it is frozen.
         case canonical
         /// The same start, then the cross block keeps training (App. B's comparison).
         case learnt
     }
-    public var prior: PriorRecipe
+    /// How the prior's cross block is found (its own key: JPVAE's `prior` is a mapping).
+    public var priorCorrelations: PriorCorrelations
     /// λ, the weight of the conditional losses (the paper does not state it: 1).
     public var lambda: Float
     /// ε of Σ_joint = L Lᵀ + εI.
@@ -180,11 +181,11 @@ public struct CoVAEConfig: Codable, Equatable {
     /// r of deep CCA's regularised covariances C_kk + rI.
     public var ccaRegularization: Float
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case prior, lambda, jitter, jointHidden, ccaRegularization }
+    enum CodingKeys: String, CodingKey, CaseIterable { case priorCorrelations, lambda, jitter, jointHidden, ccaRegularization }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        prior = try c.value(.prior, default: .canonical)
+        priorCorrelations = try c.value(.priorCorrelations, default: .canonical)
         lambda = try c.value(.lambda, default: 1)
         jitter = try c.value(.jitter, default: 1e-3)
         jointHidden = try c.value(.jointHidden, default: [512, 512])
@@ -192,7 +193,7 @@ public struct CoVAEConfig: Codable, Equatable {
         if !(lambda >= 0 && lambda.isFinite) { throw c.invalid(.lambda, "must be a finite number ≥ 0") }
         if !(jitter > 0 && jitter.isFinite) { throw c.invalid(.jitter, "must be a finite number > 0") }
         if jointHidden.contains(where: { $0 < 1 }) { throw c.invalid(.jointHidden, "layer sizes must be ≥ 1") }
-        if !(ccaRegularization >= 0 && ccaRegularization.isFinite) { throw c.invalid(.ccaRegularization, "must be a finite number ≥ 0") }
+        if !(ccaRegularization > 0 && ccaRegularization.isFinite) { throw c.invalid(.ccaRegularization, "must be a finite number > 0 (it keeps the covariances invertible on small batches)") }
     }
 }
 

@@ -133,7 +133,10 @@ class SharedMemoryExchange: GradientExchange {
         loan = StorageLoan(arena: arena, adam: optimizer, values: parameters, gradients: gradients[localRank], m: moments.m,
                            v: moments.v, copyIn: localRank == 0)
         try train(arena.trainable)
-        try synchronize()
+        do { try synchronize() } catch {
+            abandon()  // the trainer never saw this exchange: give the arena its own buffers back here
+            throw error
+        }
     }
 
     func train(_ range: Range<Int>) throws {

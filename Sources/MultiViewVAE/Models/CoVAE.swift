@@ -13,7 +13,7 @@ import Foundation
 ///    canonical correlations ρ of those means over the whole training split (sums over every rank's
 ///    rows) and folds the canonical directions into the encoders' last layers, so that on the training
 ///    split μ₁, μ₂ have unit covariance and cross-covariance diag(ρ): C = diag(ρ) exactly.
-/// 2. `train`: Eq. 3 + λ Σ_k Eq. 4 with C frozen (`prior: canonical`) or still learnt (`prior: learnt`);
+/// 2. `train`: Eq. 3 + λ Σ_k Eq. 4 with C frozen (`priorCorrelations: canonical`) or still learnt (`learnt`);
 ///    Adam restarts. C stays a bounded cross-covariance (σ₁(C) < 1, JPVAE's parameterisation), so
 ///    Σ_prior is positive definite whatever is learnt.
 ///
@@ -36,7 +36,7 @@ public final class CoVAE: MultiViewModel {
 
     public var recipe: [StageDefinition] {
         [StageDefinition(name: "pretrain", groups: ["unimodal"], defaultEpochs: 10),
-         StageDefinition(name: "train", groups: settings.prior == .learnt ? ["prior", "unimodal", "joint"] : ["unimodal", "joint"],
+         StageDefinition(name: "train", groups: settings.priorCorrelations == .learnt ? ["prior", "unimodal", "joint"] : ["unimodal", "joint"],
                          restartsOptimizer: true)]
     }
 

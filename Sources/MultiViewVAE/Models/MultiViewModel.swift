@@ -17,7 +17,8 @@ public protocol MultiViewModel: AnyObject {
     /// `beta`; randomness keyed by `seed`.
     func loss(_ batch: Batch, tape: Tape, beta: Float, seed: UInt64, stage: Int) throws -> LossTerms
     /// The end of stage `stage`: a computation over the whole training split (sums over every rank's
-    /// rows from `split`, identical on every rank), returning the parameter values it sets.
+    /// rows from `split`, identical on every rank), returning the parameter values it sets. Run when the
+    /// next stage is entered, so never for the last stage.
     func finishStage(_ stage: Int, split: TrainingSplitSums) throws -> [ParameterAssignment]
     /// Whether stage `stage`'s loss sums over ranks inside the forward pass (`Tape.sumOverRanks`): then
     /// every rank records it at every step, even with no rows of its own, and evaluations run the same

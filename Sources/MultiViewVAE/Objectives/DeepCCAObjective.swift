@@ -26,25 +26,27 @@ public enum DeepCCAObjective {
         let count = weights.map { tape.sum($0) } ?? tape.scalar(Float(n))
         let first = try tape.sumOverRanks(tape.concatColumns(tape.concatColumns(tape.sum(f1, axis: .rows), tape.sum(f2, axis: .rows)), count))
         let rows = tape.sliceColumns(first, p + q, count: 1)
-        let m1 = tape.div(tape.sliceColumns(first, 0, count: p), rows), m2 = tape.div(tape.sliceColumns(first, p, count: q), rows)
+        // The count has no gradient; the same on every rank. A batch without pairs divides by 1, not 0.
+        let pairCount = tape.item(rows), inverse = 1 / Swift.max(pairCount, 1)
+        let m1 = tape.scale(tape.sliceColumns(first, 0, count: p), inverse), m2 = tape.scale(tape.sliceColumns(first, p, count: q), inverse)
         var c1 = tape.sub(features1, m1), c2 = tape.sub(features2, m2)
         if let weights { c1 = tape.mul(c1, weights); c2 = tape.mul(c2, weights) }
         let second = try tape.sumOverRanks(tape.concatColumns(tape.concatColumns(flat(tape.matmul(c1, c1, transposeA: true)),
                                                                                  flat(tape.matmul(c2, c2, transposeA: true))),
                                                               flat(tape.matmul(c1, c2, transposeA: true))))
         func block(_ at: Int, _ r: Int, _ c: Int) -> Var {
-            tape.div(tape.reshape(tape.sliceColumns(second, at, count: r * c), rows: r, cols: c), rows)
+            tape.scale(tape.reshape(tape.sliceColumns(second, at, count: r * c), rows: r, cols: c), inverse)
         }
+        let meanSquares = tape.add(tape.sum(tape.square(m1)), tape.sum(tape.square(m2)))
+        // A global batch of at most p + q pairs has no usable covariance (one row: pure rounding, amplified
+        // by 1/r): it contributes nothing. Every rank takes the same branch; the collectives are behind us.
+        guard pairCount > Float(p + q) else { return (tape.scale(tape.sum(second), 0), rows, meanSquares) }
         let c11 = tape.add(block(0, p, p), ridge(p, r, tape: tape))
         let c22 = tape.add(block(p * p, q, q), ridge(q, r, tape: tape))
         let c12 = block(p * p + q * q, p, q)
         // tr(A B) with A = C₁₁⁻¹ C₁₂ (p × q), B = C₂₂⁻¹ C₂₁ (q × p): Σ_ij A_ij B_ji.
         let a = try tape.solve(c11, c12), b = try tape.solve(c22, tape.transpose(c12))
-        let objective = tape.sum(tape.mul(a, tape.transpose(b)))
-        // A global batch of at most p + q rows has no usable covariance (one row: E[ffᵀ] − mmᵀ is pure
-        // rounding, amplified by 1/r): it contributes nothing. The count is the same on every rank.
-        let meanSquares = tape.add(tape.sum(tape.square(m1)), tape.sum(tape.square(m2)))
-        return (tape.item(rows) > Float(p + q) ? objective : tape.scale(objective, 0), rows, meanSquares)
+        return (tape.sum(tape.mul(a, tape.transpose(b))), rows, meanSquares)
     }
 
     static func ridge(_ n: Int, _ r: Float, tape: Tape) -> Var {

@@ -249,12 +249,17 @@ public final class Trainer {
 
     /// Checks a restored state against this config's recipe: the stage exists under the same name, the
     /// finished stages kept their lengths, and the current one is not shortened below what it has run.
-    public func checkResumedStage(savedName: String?) throws {
+    public func checkResumedStage(savedName: String?, savedEpochs: [Int]? = nil) throws {
         guard state.stage < stages.count else {
             throw TrainingError.stageMismatch("the checkpoint is in stage \(state.stage + 1), but this model trains in \(stages.count) stage(s)")
         }
         if let savedName, savedName != stage.name {
             throw TrainingError.stageMismatch("the checkpoint is in stage '\(savedName)', but this model's stage \(state.stage + 1) is '\(stage.name)'")
+        }
+        if let savedEpochs, savedEpochs.count == stages.count {
+            for (i, stage) in stages[..<state.stage].enumerated() where stage.epochs != savedEpochs[i] {
+                throw TrainingError.stageMismatch("the finished stage '\(stage.name)' ran \(savedEpochs[i]) epoch(s); training.stages.\(stage.name).epochs cannot change on resume (now \(stage.epochs))")
+            }
         }
         let before = stages[..<state.stage].reduce(0) { $0 + $1.epochs }
         if before != state.stageStartEpoch {
@@ -290,20 +295,32 @@ public final class Trainer {
     }
 
     /// `body` over this rank's share of `subset` in chunks (rows in order; noise keyed by `epoch`). With
-    /// `everyRankAlike`, every rank runs as many chunks as the largest share needs (empty ones included),
-    /// for bodies that sum over ranks.
+    /// `everyRankAlike` (bodies that sum over ranks: a batch-level objective), the split is cut into
+    /// global chunks and each rank takes its slice of every one, so each chunk holds the same rows at
+    /// every world size and every rank runs every chunk (empty slices included).
     func forEachChunk(of subset: DataSubset, epoch: Int, everyRankAlike: Bool = false, _ body: () throws -> Void) rethrows {
-        let share = rankSlice(count: subset.count, rank: comm.rank, size: comm.size)
-        let largest = rankSlice(count: subset.count, rank: 0, size: comm.size).count
-        let cover = everyRankAlike ? largest : share.count
-        let chunks = (cover + Self.evaluationChunk - 1) / Self.evaluationChunk
-        var start = share.lowerBound
-        for _ in 0..<chunks {
-            let n = Swift.max(0, Swift.min(Self.evaluationChunk, share.upperBound - start))
-            for i in 0..<n { positions[i] = start + i }
-            load(count: n, epoch: epoch, from: subset)
+        let chunk = Self.evaluationChunk
+        func run(_ rows: Range<Int>) throws {
+            for (i, p) in rows.enumerated() { positions[i] = p }
+            load(count: rows.count, epoch: epoch, from: subset)
             tape.reset()
             try body()
+        }
+        if everyRankAlike {
+            var start = 0
+            repeat {
+                let global = start..<Swift.min(start + chunk, subset.count)
+                let mine = rankSlice(count: global.count, rank: comm.rank, size: comm.size)
+                try run((global.lowerBound + mine.lowerBound)..<(global.lowerBound + mine.upperBound))
+                start = global.upperBound
+            } while start < subset.count
+            return
+        }
+        let share = rankSlice(count: subset.count, rank: comm.rank, size: comm.size)
+        var start = share.lowerBound
+        while start < share.upperBound {
+            let n = Swift.min(chunk, share.upperBound - start)
+            try run(start..<(start + n))
             start += n
         }
     }
