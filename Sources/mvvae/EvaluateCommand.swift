@@ -48,6 +48,21 @@ struct EvaluateCommand: ParsableCommand {
                 try evaluateAggregated(aggregated, ctx: ctx, data: data)
                 return
             }
+            if let covae = ctx.model as? CoVAE {
+                let start = monotonicSeconds()
+                let report = try CoVAEEvaluation(model: covae, seed: ctx.config.seed, samples: ctx.config.evaluation.samples)
+                    .run(train: data.train, test: data.test)
+                let path = output ?? (runFolder as NSString).appendingPathComponent("evaluation.json")
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                try encoder.encode(report).write(to: URL(fileURLWithPath: path), options: .atomic)
+                let text = CoVAEEvaluation.markdown(report, title: "\(runFolder) (covae, step \(ctx.checkpoint.state.training.step))")
+                let markdownPath = (path as NSString).deletingPathExtension + ".md"
+                try text.write(toFile: markdownPath, atomically: true, encoding: .utf8)
+                print(text)
+                print(String(format: "evaluation took %.1f s; written to %@ and %@", monotonicSeconds() - start, path, markdownPath))
+                return
+            }
             let model = try ctx.jpvae(for: "evaluate")
             let evalConfig = ctx.config.evaluation
             let trainSubset = evalConfig.trainLimit > 0 && evalConfig.trainLimit < data.train.count

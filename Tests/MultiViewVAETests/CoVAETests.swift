@@ -171,6 +171,28 @@ final class CoVAETests: XCTestCase {
         XCTAssertThrowsError(try ModelRegistry.makeModel(three, dimensions: [4, 4, 4])) { XCTAssertTrue("\($0)".contains("exactly 2 views"), "\($0)") }
     }
 
+    func testEvaluationReportsCorrelationsSpreadsAndPredictiveScores() throws {
+        let run = try Run(yaml: Self.yaml, overrides: ["data.testLimit=300"])
+        XCTAssertEqual(try run.trainer.run(), .completed)
+        let report = try CoVAEEvaluation(model: run.model, seed: 1, samples: 8).run(train: run.data.train, test: run.data.test)
+        XCTAssertEqual(report.testRows, 300)
+        let prior = report.priorCorrelations.reduce(0, +) / Double(report.priorCorrelations.count)
+        for k in 0..<2 {
+            // Conditional generation correlates z₁ and z₂ as the prior does (up to sampling: 300 rows).
+            XCTAssertEqual(report.conditionalCorrelation[k], prior, accuracy: 0.1, "given view \(k + 1)")
+            XCTAssertGreaterThan(report.missingStandardDeviation[k], 0)
+            XCTAssertGreaterThan(report.conditioningStandardDeviation[k], 0)
+            XCTAssertTrue(report.predictiveNLL[k].isFinite && report.predictiveNLLTrainingMean[k].isFinite)
+        }
+        XCTAssertTrue((0...1).contains(report.jointCorrelation))
+        // The same numbers whatever the chunking (noise is keyed by test row).
+        let again = try CoVAEEvaluation(model: run.model, seed: 1, samples: 8, chunk: 7).run(train: run.data.train, test: run.data.test)
+        XCTAssertEqual(again.conditionalCorrelation[0], report.conditionalCorrelation[0], accuracy: 1e-4)
+        XCTAssertEqual(again.jointCorrelation, report.jointCorrelation, accuracy: 1e-4)
+        XCTAssertEqual(again.predictiveNLL[1], report.predictiveNLL[1], accuracy: 1e-3 * abs(report.predictiveNLL[1]))
+        XCTAssertEqual(again.missingStandardDeviation[0], report.missingStandardDeviation[0], accuracy: 1e-5)
+    }
+
     func testImputationSpreadFallsAsThePriorCorrelationRises() throws {
         let run = try Run(yaml: Self.yaml)
         XCTAssertEqual(try run.trainer.run(), .completed)

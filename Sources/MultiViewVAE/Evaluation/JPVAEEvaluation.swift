@@ -81,23 +81,9 @@ public struct JPVAEEvaluation {
         return inference.negativeLogLikelihood(view: target, z: imputed.latent, x: truth)
     }
 
-    /// The same score for the baseline that imputes the training split's mean: Bernoulli cross-entropy
-    /// of the per-feature training means, or, for real-valued views, a Gaussian with the per-feature
-    /// training mean and variance.
+    /// The same score for the baseline that imputes the training split's mean (`trainingMeanBaseline`).
     func trainingMeanScore(target: Int, train: Matrix, truth: Matrix) -> [Double] {
-        let m = columnMeans(train)
-        if inference.model.views[target].likelihood.kind == .bernoulli {
-            var p = Matrix(rows: truth.rows, cols: truth.cols)
-            for r in 0..<p.rows { for c in 0..<p.cols { p[r, c] = m[c] } }
-            return JPVAEInference.crossEntropy(probabilities: p, data: truth)
-        }
-        let v = columnVariances(train).map { Double(Swift.max($0, 1e-12)) }
-        return (0..<truth.rows).map { r in
-            (0..<truth.cols).reduce(0.0) { acc, c in
-                let d = Double(truth[r, c] - m[c])
-                return acc + 0.5 * Foundation.log(2 * Double.pi * v[c]) + d * d / (2 * v[c])
-            }
-        }
+        trainingMeanBaseline(kind: inference.model.views[target].likelihood.kind, train: train, truth: truth)
     }
 
     /// The conditional used for imputation: Eq. 12 fitted on the training split, or the learnt prior's.
@@ -234,4 +220,23 @@ func crossCorrelation(_ a: Matrix, _ b: Matrix) -> [[Double]] {
         }
     }
     return out
+}
+
+/// −log p(truth) per row under the baseline that imputes the training split's mean: Bernoulli
+/// cross-entropy of the per-feature training means, or, for real-valued views, a Gaussian with the
+/// per-feature training mean and variance.
+func trainingMeanBaseline(kind: ModelConfig.Likelihood, train: Matrix, truth: Matrix) -> [Double] {
+    let m = columnMeans(train)
+    if kind == .bernoulli {
+        var p = Matrix(rows: truth.rows, cols: truth.cols)
+        for r in 0..<p.rows { for c in 0..<p.cols { p[r, c] = m[c] } }
+        return JPVAEInference.crossEntropy(probabilities: p, data: truth)
+    }
+    let v = columnVariances(train).map { Double(Swift.max($0, 1e-12)) }
+    return (0..<truth.rows).map { r in
+        (0..<truth.cols).reduce(0.0) { acc, c in
+            let d = Double(truth[r, c] - m[c])
+            return acc + 0.5 * Foundation.log(2 * Double.pi * v[c]) + d * d / (2 * v[c])
+        }
+    }
 }
