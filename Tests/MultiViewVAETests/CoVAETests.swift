@@ -79,6 +79,11 @@ final class CoVAETests: XCTestCase {
         let run = try Run(yaml: Self.yaml, overrides: ["data.missingRate=0.3", "training.stages.pretrain.epochs=2", "training.stages.train.epochs=1"])
         XCTAssertEqual(try run.trainer.run(), .completed)
         XCTAssertTrue(run.all.allSatisfy(\.isFinite))
+        // Evaluation uses the test rows with both views.
+        let report = try CoVAEEvaluation(model: run.model, seed: 1, samples: 3).run(train: run.data.train, test: run.data.test)
+        XCTAssertGreaterThan(report.testRows, 2)
+        XCTAssertLessThan(report.testRows, run.data.test.count)
+        XCTAssertTrue(report.predictiveNLL.allSatisfy(\.isFinite))
     }
 
     func testThePriorConditionalHasItsClosedFormMoments() throws {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// `mvvae evaluate` for CoVAE, on the test split (the CoVAE paper, §3: Figs. 5–7):
+/// `mvvae evaluate` for CoVAE, on the test rows with both views (the CoVAE paper, §3: Figs. 5–7):
 /// - the prior's correlations (the singular values of C);
 /// - the correlation between the modalities at the decoder inputs, as the mean canonical correlation
 ///   of (z₁, z₂) over the test rows: for joint generation z ~ q(z | x₁, x₂), for conditional generation
@@ -39,9 +39,22 @@ public struct CoVAEEvaluation {
         self.chunk = chunk
     }
 
-    public func run(train: DataSubset, test: DataSubset) throws -> Report {
+    /// Failures a user can cause (too few rows with both views to measure anything).
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// On the rows of `test` (and, for the baseline, of `train`) with both views observed.
+    public func run(train allTrain: DataSubset, test allTest: DataSubset) throws -> Report {
+        func pairs(_ s: DataSubset) -> DataSubset {
+            guard let mask = s.dataset.mask else { return s }
+            return DataSubset(dataset: s.dataset, indices: s.indices.filter { mask.isObserved(row: $0, view: 0) && mask.isObserved(row: $0, view: 1) })
+        }
+        let test = pairs(allTest), train = pairs(allTrain)
         let d = model.latent, n = test.count
-        precondition(n >= 2, "CoVAE evaluation needs at least 2 test rows")
+        guard n >= 2, train.count >= 1 else {
+            throw Failure(description: "CoVAE evaluation needs at least 2 test rows and 1 training row with both views observed; there are \(n) and \(train.count)")
+        }
         let x = (test.matrix(view: 0), test.matrix(view: 1))
         var joint = (Matrix(rows: n, cols: d), Matrix(rows: n, cols: d))
         var conditional = [(Matrix(rows: n, cols: d), Matrix(rows: n, cols: d)), (Matrix(rows: n, cols: d), Matrix(rows: n, cols: d))]
