@@ -50,7 +50,8 @@ struct EvaluateCommand: ParsableCommand {
             }
             if let covae = ctx.model as? CoVAE {
                 let start = monotonicSeconds()
-                let report = try CoVAEEvaluation(model: covae, seed: ctx.config.seed, samples: ctx.config.evaluation.samples)
+                let report = try CoVAEEvaluation(model: covae, seed: ctx.config.seed, samples: ctx.config.evaluation.samples,
+                                                 importanceSamples: ctx.config.evaluation.importanceSamples)
                     .run(train: data.train, test: data.test)
                 let path = output ?? (runFolder as NSString).appendingPathComponent("evaluation.json")
                 let encoder = JSONEncoder()

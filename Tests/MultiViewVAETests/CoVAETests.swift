@@ -198,6 +198,31 @@ final class CoVAETests: XCTestCase {
         XCTAssertEqual(again.missingStandardDeviation[0], report.missingStandardDeviation[0], accuracy: 1e-5)
     }
 
+    func testImportanceSampledJointNLLIsBoundedByTheNegativeELBO() throws {
+        let run = try Run(yaml: Self.yaml, overrides: ["data.testLimit=200"])
+        XCTAssertEqual(try run.trainer.run(), .completed)
+        func nll(_ n: Int) throws -> Double {
+            try CoVAEEvaluation(model: run.model, seed: 2, samples: 1, importanceSamples: n).run(train: run.data.train, test: run.data.test).jointNLL
+        }
+        // The negative ELBO of Eq. 3 (β = 1, closed-form KL), averaged over the same rows.
+        let m = run.model, test = run.data.test
+        let tape = Tape()
+        let x1 = tape.constant(test.matrix(view: 0)), x2 = tape.constant(test.matrix(view: 1))
+        let q = m.encodeJoint(x1, x2, tape: tape)
+        let rows = test.count, dd = 2 * m.latent
+        let z = q.sample(noise: tape.constant(Matrix.randomNormal(rows: rows, cols: dd, seed: 8)),
+                         jitterNoise: tape.constant(Matrix.randomNormal(rows: rows, cols: dd, seed: 9)), tape: tape)
+        let blocks = try m.priorBlocks(tape: tape)
+        let recon = tape.add(m.likelihoods[0].negativeLogLikelihood(output: m.decoders[0](tape.sliceColumns(z, 0, count: m.latent), tape: tape, arena: m.arena), target: x1, tape: tape, arena: m.arena),
+                             m.likelihoods[1].negativeLogLikelihood(output: m.decoders[1](tape.sliceColumns(z, m.latent, count: m.latent), tape: tape, arena: m.arena), target: x2, tape: tape, arena: m.arena))
+        let elbo = Double(tape.item(tape.sum(tape.add(recon, try q.klDivergence(priorPrecision: blocks.precision, priorLogDet: blocks.logDet, tape: tape))))) / Double(rows)
+        let one = try nll(1), many = try nll(40)
+        // N = 1 estimates the negative ELBO (Monte Carlo over one draw per row: within 2 %); more draws tighten it.
+        XCTAssertEqual(one, elbo, accuracy: 0.02 * elbo, "IS with N = 1 (\(one)) vs the negative ELBO (\(elbo))")
+        XCTAssertLessThan(many, one, "N = 40 (\(many)) is a tighter bound than N = 1 (\(one))")
+        XCTAssertGreaterThan(many, 0.5 * one)
+    }
+
     func testImputationSpreadFallsAsThePriorCorrelationRises() throws {
         let run = try Run(yaml: Self.yaml)
         XCTAssertEqual(try run.trainer.run(), .completed)

@@ -8,7 +8,9 @@ import Foundation
 /// - the average per-feature standard deviation of the decoded conditioning modality and of the decoded
 ///   missing one across `samples` draws of conditional generation (Fig. 6);
 /// - the predictive −log p of the missing modality under the mixture of the `samples` decoded draws
-///   (log-mean-exp), next to the training-mean baseline.
+///   (log-mean-exp), next to the training-mean baseline;
+/// - the joint −log p(x₁, x₂) by importance sampling with the joint posterior as proposal (IWAE,
+///   `importanceSamples` draws).
 public struct CoVAEEvaluation {
     public struct Report: Codable, Equatable {
         public var testRows: Int
@@ -22,20 +24,25 @@ public struct CoVAEEvaluation {
         /// −log p(x_missing | x_given) per row: the mixture of decoded draws; the training-mean baseline.
         public var predictiveNLL: [Double]
         public var predictiveNLLTrainingMean: [Double]
+        /// −log p(x₁, x₂) per row, and the number of importance samples.
+        public var jointNLL: Double
+        public var importanceSamples: Int
     }
 
     public let model: CoVAE
     public let seed: UInt64
     public let samples: Int
 
+    public let importanceSamples: Int
     /// Rows per forward pass.
     public let chunk: Int
 
-    public init(model: CoVAE, seed: UInt64, samples: Int, chunk: Int = 1000) {
-        precondition(samples >= 1 && chunk >= 1, "CoVAE evaluation needs samples ≥ 1 and chunks ≥ 1")
+    public init(model: CoVAE, seed: UInt64, samples: Int, importanceSamples: Int = 100, chunk: Int = 1000) {
+        precondition(samples >= 1 && importanceSamples >= 1 && chunk >= 1, "CoVAE evaluation needs samples, importance samples and chunks ≥ 1")
         self.model = model
         self.seed = seed
         self.samples = samples
+        self.importanceSamples = importanceSamples
         self.chunk = chunk
     }
 
@@ -58,7 +65,8 @@ public struct CoVAEEvaluation {
         let x = (test.matrix(view: 0), test.matrix(view: 1))
         var joint = (Matrix(rows: n, cols: d), Matrix(rows: n, cols: d))
         var conditional = [(Matrix(rows: n, cols: d), Matrix(rows: n, cols: d)), (Matrix(rows: n, cols: d), Matrix(rows: n, cols: d))]
-        var spread = (conditioning: [0.0, 0.0], missing: [0.0, 0.0]), predictive = [0.0, 0.0]
+        var spread = (conditioning: [0.0, 0.0], missing: [0.0, 0.0]), predictive = [0.0, 0.0], jointNLL = 0.0
+        let priorFactor = try GaussianKL.cholesky(try priorCovariance())
         var start = 0
         while start < n {
             let rows = start..<Swift.min(start + chunk, n)
@@ -69,6 +77,7 @@ public struct CoVAEEvaluation {
                                         jitterNoise: tape.constant(noise(rows.count, 2 * d, 1, start)), tape: tape))
             copy(z.columns(0..<d), into: &joint.0, at: start)
             copy(z.columns(d..<(2 * d)), into: &joint.1, at: start)
+            jointNLL += try importanceSampledNLL(xs, mean: tape.value(q.mean), factor: tape.value(q.factor), priorFactor: priorFactor, offset: start)
             for k in 0..<2 {
                 let draws = try conditionalDraws(given: k, k == 0 ? xs.0 : xs.1, other: k == 0 ? xs.1 : xs.0, offset: start)
                 copy(draws.first.given, into: &conditional[k].0, at: start)
@@ -96,7 +105,68 @@ public struct CoVAEEvaluation {
                       conditionalCorrelation: try conditional.map { try meanCanonical($0.0, $0.1) },
                       conditioningStandardDeviation: (0..<2).map { spread.conditioning[$0] / (Double(n) * features[$0]) },
                       missingStandardDeviation: (0..<2).map { spread.missing[$0] / (Double(n) * features[1 - $0]) },
-                      predictiveNLL: predictive.map { $0 / Double(n) }, predictiveNLLTrainingMean: baseline)
+                      predictiveNLL: predictive.map { $0 / Double(n) }, predictiveNLLTrainingMean: baseline,
+                      jointNLL: jointNLL / Double(n), importanceSamples: importanceSamples)
+    }
+
+    /// Σ_prior = [[I, Cᵀ], [C, I]] in double precision.
+    func priorCovariance() throws -> [[Double]] {
+        let d = model.latent
+        let c = try model.prior.value(arena: model.arena)
+        var s = [[Double]](repeating: [Double](repeating: 0, count: 2 * d), count: 2 * d)
+        for i in 0..<(2 * d) { s[i][i] = 1 }
+        for i in 0..<d { for j in 0..<d { s[d + i][j] = Double(c[i, j]); s[j][d + i] = Double(c[i, j]) } }
+        return s
+    }
+
+    /// Σ over a chunk's rows of −log (1/N Σ_n p(x₁|z₁ⁿ) p(x₂|z₂ⁿ) p(zⁿ) / q(zⁿ | x)), zⁿ ~ q(z | x).
+    /// q's factor is per row and the same for every draw: its Cholesky is taken once per row.
+    func importanceSampledNLL(_ xs: (Matrix, Matrix), mean: Matrix, factor: Matrix, priorFactor: [[Double]], offset: Int) throws -> Double {
+        let rows = xs.0.rows, dd = 2 * model.latent, jitter = Double(model.settings.jitter)
+        let logTwoPi = Foundation.log(2 * Double.pi)
+        func logDensity(_ centred: [Double], _ chol: [[Double]]) -> Double {
+            let y = GaussianKL.forwardSolve(chol, centred)
+            let half = (0..<dd).reduce(0.0) { $0 + Foundation.log(chol[$1][$1]) }
+            return -0.5 * y.reduce(0) { $0 + $1 * $1 } - half - 0.5 * Double(dd) * logTwoPi
+        }
+        let choleskies = try (0..<rows).map { r -> [[Double]] in
+            var s = [[Double]](repeating: [Double](repeating: 0, count: dd), count: dd)
+            for i in 0..<dd { for j in 0...i {
+                var t = i == j ? jitter : 0
+                for k in 0...j { t += Double(factor[r, i * dd + k]) * Double(factor[r, j * dd + k]) }
+                s[i][j] = t; s[j][i] = t
+            } }
+            return try GaussianKL.cholesky(s)
+        }
+        var weights = [[Double]](repeating: [], count: rows)
+        for s in 0..<importanceSamples {
+            let e1 = noise(rows, dd, 1000 + 2 * s, offset), e2 = noise(rows, dd, 1001 + 2 * s, offset)
+            var z = Matrix(rows: rows, cols: dd)
+            var logRatio = [Double](repeating: 0, count: rows)
+            for r in 0..<rows {
+                var centred = [Double](repeating: 0, count: dd)
+                for i in 0..<dd {
+                    var t = jitter.squareRoot() * Double(e2[r, i])
+                    for k in 0...i { t += Double(factor[r, i * dd + k]) * Double(e1[r, k]) }
+                    centred[i] = t
+                    z[r, i] = Float(Double(mean[r, i]) + t)
+                }
+                logRatio[r] = logDensity((0..<dd).map { Double(z[r, $0]) }, priorFactor) - logDensity(centred, choleskies[r])
+            }
+            let tape = Tape()
+            var logLikelihood = [Double](repeating: 0, count: rows)
+            for k in 0..<2 {
+                let zk = tape.constant(z.columns((k * model.latent)..<((k + 1) * model.latent)))
+                let nll = tape.value(model.likelihoods[k].negativeLogLikelihood(output: model.decoders[k](zk, tape: tape, arena: model.arena),
+                                                                               target: tape.constant(k == 0 ? xs.0 : xs.1), tape: tape, arena: model.arena))
+                for r in 0..<rows { logLikelihood[r] -= Double(nll[r, 0]) }
+            }
+            for r in 0..<rows { weights[r].append(logLikelihood[r] + logRatio[r]) }
+        }
+        return weights.reduce(0.0) { total, w in
+            let top = w.max()!
+            return total - (top + Foundation.log(w.reduce(0) { $0 + Foundation.exp($1 - top) } / Double(w.count)))
+        }
     }
 
     /// `samples` draws of conditional generation given modality k for a chunk of rows: the first draw's
@@ -167,6 +237,7 @@ public struct CoVAEEvaluation {
         out += String(format: "| std of the decoded missing view | | %.4f | %.4f |\n", r.missingStandardDeviation[0], r.missingStandardDeviation[1])
         out += String(format: "| −log p(missing view), mixture of draws | | %.2f | %.2f |\n", r.predictiveNLL[0], r.predictiveNLL[1])
         out += String(format: "| −log p(missing view), training mean | | %.2f | %.2f |\n", r.predictiveNLLTrainingMean[0], r.predictiveNLLTrainingMean[1])
+        out += String(format: "| −log p(both views), importance sampled (N = %d) | %.2f | | |\n", r.importanceSamples, r.jointNLL)
         return out
     }
 }

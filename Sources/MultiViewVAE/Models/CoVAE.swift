@@ -27,7 +27,7 @@ public final class CoVAE: MultiViewModel {
     public let viewDimensions: [Int]
     /// d: the latent size of each modality.
     public let latent: Int
-    let settings: CoVAEConfig
+    public let settings: CoVAEConfig
     public let prior: CrossCovariance
     public let encoders: [MLP]
     public let jointEncoder: MLP
