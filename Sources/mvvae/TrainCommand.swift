@@ -64,6 +64,8 @@ struct TrainCommand: ParsableCommand {
     }
 
     func train(comm: Communicator, root: Bool) throws {
+        // First: a signal while the data loads still stops the run cleanly (after its first step).
+        StopSignals.install()
         var cfg = try ExperimentConfig.load(path: config, overrides: overrides)
         let runDir = try resolveRunFolder(cfg, comm: comm)
         var loaded: Checkpoint.Loaded?
@@ -138,7 +140,6 @@ struct TrainCommand: ParsableCommand {
             }
             try comm.barrier()
         }
-        StopSignals.install()
         if root { print("run folder: \(runDir)") }
         let limit = maxSteps ?? Int.max
         let outcome = try trainer.run(shouldStop: { StopSignals.stopRequested || trainer.state.step + 1 >= limit })

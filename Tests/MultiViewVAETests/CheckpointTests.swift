@@ -74,4 +74,10 @@ final class CheckpointTests: XCTestCase {
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: Checkpoint.folder(run: dir)).filter { $0.hasPrefix(".") }
         XCTAssertTrue(leftovers.isEmpty, "no temporary folders remain")
     }
+
+    func testFolderNamesCarryTheWholeStep() {
+        XCTAssertEqual(Checkpoint.folderName(step: 12), "step-000000012")
+        XCTAssertEqual(Checkpoint.folderName(step: 1_000_000_000_000), "step-1000000000000")
+        XCTAssertEqual(Checkpoint.stepNumber(of: "/x/checkpoints/" + Checkpoint.folderName(step: 1_000_000_000_000)), 1_000_000_000_000)
+    }
 }

@@ -29,6 +29,21 @@ expect_error "config key 'training.batchSize'" "$bin" train --config "$config" -
 expect_error "bad --set" "$bin" train --config "$config" --set training.epochs
 expect_error "--max-steps must be" "$bin" train --config "$config" --max-steps 0
 
+# A batch far beyond the data (and beyond any allocation) trains with the rows there are.
+"$bin" train --config "$config" --run "$work/huge-batch" --set training.batchSize=4611686018427387904 --max-steps 1 > "$work/out" 2>&1 \
+  || { cat "$work/out"; echo "FAIL: a huge batchSize should train on the rows there are" >&2; exit 1; }
+checks=$((checks + 1))
+# A checkpoint whose state.json holds an impossible position (CRC-protected tensors intact): refused,
+# named, and nothing is moved.
+"$bin" train --config "$config" --run "$work/pos" --set training.checkpointEveryEpochs=1 --set training.epochs=2 > "$work/out" 2>&1
+newest=$(ls -d "$work/pos/checkpoints"/step-* | sort | tail -n 1)
+python3 - "$newest/state.json" <<'PY'
+import json, sys
+p = sys.argv[1]; s = json.load(open(p)); s["training"]["batchInEpoch"] = -3; json.dump(s, open(p, "w"))
+PY
+expect_error "the saved training position is impossible" "$bin" train --config "$config" --run "$work/pos" --resume "$newest" --set training.epochs=3
+[[ -d "$newest" && $(ls -d "$work/pos/checkpoints"/step-* | wc -l) == 2 ]] || { echo "FAIL: a refused resume moved checkpoints" >&2; exit 1; }
+
 # npy data: a view file that is not .npy, and views with different row counts.
 python3 - "$work" <<'PY'
 import sys, numpy as np

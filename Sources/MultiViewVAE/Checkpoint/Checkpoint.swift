@@ -40,7 +40,7 @@ public enum Checkpoint {
         let fm = FileManager.default
         let root = folder(run: run)
         try fm.createDirectory(atPath: root, withIntermediateDirectories: true)
-        let name = folderPrefix + String(format: "%09d", trainer.state.step)
+        let name = folderName(step: trainer.state.step)
         let final = (root as NSString).appendingPathComponent(name)
         let temp = (root as NSString).appendingPathComponent(".\(name).tmp-\(getpid())")
         try? fm.removeItem(atPath: temp)
@@ -103,6 +103,12 @@ public enum Checkpoint {
         try fm.createDirectory(atPath: dest, withIntermediateDirectories: true)
         for path in later { try fm.moveItem(atPath: path, toPath: (dest as NSString).appendingPathComponent((path as NSString).lastPathComponent)) }
         return later
+    }
+
+    /// `step-` and the step zero-padded to 9 digits (more when it has more; never through 32 bits).
+    public static func folderName(step: Int) -> String {
+        let digits = String(step)
+        return folderPrefix + String(repeating: "0", count: Swift.max(0, 9 - digits.count)) + digits
     }
 
     /// The step encoded in a checkpoint folder's name.

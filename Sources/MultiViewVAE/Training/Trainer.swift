@@ -65,7 +65,10 @@ public final class Trainer {
         let t = config.training
         optimizer = Adam(count: model.arena.count, learningRate: t.learningRate,
                          weightDecay: t.optimizer == .adamw ? t.weightDecay : 0)
-        let localMax = (t.batchSize + comm.size - 1) / comm.size
+        // A rank never holds more rows than the split has, whatever batchSize says (a batch size far beyond
+        // the data would otherwise size buffers by it, or overflow).
+        let batchRows = Swift.min(t.batchSize, train.count)
+        let localMax = (batchRows + comm.size - 1) / comm.size
         let capacity = Swift.max(localMax, Self.evaluationChunk)
         batch = Batch(dimensions: model.viewDimensions, capacity: capacity, hasMask: train.dataset.mask != nil)
         positions = .allocate(capacity: capacity)
@@ -250,6 +253,14 @@ public final class Trainer {
     /// Checks a restored state against this config's recipe: the stage exists under the same name, the
     /// finished stages kept their lengths, and the current one is not shortened below what it has run.
     public func checkResumedStage(savedName: String?, savedEpochs: [Int]? = nil) throws {
+        // Fields a damaged or hand-edited state.json could hold that no run writes.
+        let s = state
+        guard s.stage >= 0, s.epoch >= 0, s.step >= 0, s.stageStartEpoch >= 0, s.stageStartEpoch <= s.epoch,
+              s.stageStartStep >= 0, s.stageStartStep <= s.step, (0...batchesPerEpoch).contains(s.batchInEpoch),
+              s.step == s.epoch * batchesPerEpoch + s.batchInEpoch, s.epochSamples >= 0, [s.epochLossSum, s.epochReconstructionSum, s.epochKLSum, s.epochSamples].allSatisfy(\.isFinite)
+        else {
+            throw TrainingError.stageMismatch("the saved training position is impossible for this run (stage \(s.stage), epoch \(s.epoch), batch \(s.batchInEpoch) of \(batchesPerEpoch), step \(s.step), stage started at epoch \(s.stageStartEpoch), step \(s.stageStartStep))")
+        }
         guard state.stage < stages.count else {
             throw TrainingError.stageMismatch("the checkpoint is in stage \(state.stage + 1), but this model trains in \(stages.count) stage(s)")
         }
