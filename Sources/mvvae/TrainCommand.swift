@@ -114,9 +114,33 @@ struct TrainCommand: ParsableCommand {
         let data = try ExperimentData(config: cfg.data, seed: cfg.seed)
         let model = try makeModel(cfg, dimensions: data.dimensions)
         let trainer = try Trainer(config: cfg, model: model, train: data.train, validation: data.validation, comm: comm)
-        if let loaded {
-            try Checkpoint.restore(loaded, into: trainer)
-            if root { print("resume: from \(loaded.path) (step \(trainer.state.step), saved by \(loaded.state.worldSize) rank(s))") }
+        if let first = loaded {
+            // --resume auto: a checkpoint that passes its CRC but does not fit this model (a tensor renamed,
+            // reshaped, not float32 or not finite; an impossible position) is skipped like a corrupt one.
+            var older = resume == "auto" ? Array(Checkpoint.list(run: runDir).reversed().drop { $0 != first.path }.dropFirst()) : []
+            var candidate: Checkpoint.Loaded? = first
+            loaded = nil
+            while let c = candidate {
+                do {
+                    try Checkpoint.restore(c, into: trainer)
+                    loaded = c
+                    break
+                } catch TrainingError.checkpointMismatch(let why) where resume == "auto" {
+                    if root { print("resume: skipping \(c.path): it does not fit this model: \(why)") }
+                } catch TrainingError.stageMismatch(let why) where resume == "auto" {
+                    if root { print("resume: skipping \(c.path): \(why)") }
+                }
+                candidate = nil
+                while candidate == nil, !older.isEmpty {
+                    let path = older.removeFirst()
+                    do { candidate = try Checkpoint.load(path) } catch { if root { print("resume: skipping \(path): \(error)") } }
+                }
+            }
+            if let loaded {
+                if root { print("resume: from \(loaded.path) (step \(trainer.state.step), saved by \(loaded.state.worldSize) rank(s))") }
+            } else if root {
+                print("resume: no checkpoint of \(runDir) fits; starting from scratch")
+            }
         }
         // Only once the checkpoint fits: a resume that fails leaves the run's checkpoints as they were.
         if root, let loaded, resume != "auto",

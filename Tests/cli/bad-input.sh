@@ -44,6 +44,36 @@ PY
 expect_error "the saved training position is impossible" "$bin" train --config "$config" --run "$work/pos" --resume "$newest" --set training.epochs=3
 [[ -d "$newest" && $(ls -d "$work/pos/checkpoints"/step-* | wc -l) == 2 ]] || { echo "FAIL: a refused resume moved checkpoints" >&2; exit 1; }
 
+# A newest checkpoint that passes its CRC but does not fit (a NaN weight; a tensor stored as I32):
+# --resume PATH and evaluate refuse it naming the tensor, --resume auto skips it for the older one.
+"$bin" train --config "$config" --run "$work/fit" --set training.epochs=2 > "$work/out" 2>&1
+for damage in nan i32; do
+  rm -rf "$work/fit-$damage"; cp -r "$work/fit" "$work/fit-$damage"
+  newest=$(ls -d "$work/fit-$damage/checkpoints"/step-* | sort | tail -n 1)
+  python3 - "$newest" "$damage" <<'PY'
+import json, sys, zlib
+import numpy as np
+from safetensors.numpy import load_file, save_file
+folder, damage = sys.argv[1], sys.argv[2]
+t = load_file(f"{folder}/model.safetensors")
+name = "view1.encoder.layer0.weight"
+if damage == "nan":
+    t[name] = t[name].copy(); t[name][0, 0] = np.nan
+else:
+    t[name] = t[name].view(np.int32)
+save_file(t, f"{folder}/model.safetensors", metadata={"format": "mvvae-checkpoint"})
+s = json.load(open(f"{folder}/state.json"))
+s["tensorCRC32"] = zlib.crc32(open(f"{folder}/model.safetensors", "rb").read())
+json.dump(s, open(f"{folder}/state.json", "w"))
+PY
+  want=$([[ $damage == nan ]] && echo "holds nan at element 0" || echo "is I32, checkpoints hold F32")
+  expect_error "$want" "$bin" train --config "$config" --run "$work/fit-$damage" --resume "$newest" --set training.epochs=3
+  expect_error "$want" "$bin" evaluate --run "$work/fit-$damage" --checkpoint "$newest" --no-classifiers
+  "$bin" train --config "$config" --run "$work/fit-$damage" --resume auto --set training.epochs=3 > "$work/out" 2>&1 || { cat "$work/out"; echo "FAIL: --resume auto should fall back ($damage)" >&2; exit 1; }
+  grep -q "skipping $newest: it does not fit this model" "$work/out" || { cat "$work/out"; echo "FAIL: the unfit checkpoint was not named ($damage)" >&2; exit 1; }
+  grep -q "resume: from .*step-000000020" "$work/out" || { cat "$work/out"; echo "FAIL: did not resume from the older checkpoint ($damage)" >&2; exit 1; }
+done
+
 # npy data: a view file that is not .npy, and views with different row counts.
 python3 - "$work" <<'PY'
 import sys, numpy as np

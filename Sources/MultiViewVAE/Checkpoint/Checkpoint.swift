@@ -161,40 +161,62 @@ public enum Checkpoint {
         return (nil, skipped)
     }
 
-    /// Puts a loaded checkpoint into the trainer: parameters, Adam moments and step, training position.
-    public static func restore(_ loaded: Loaded, into trainer: Trainer) throws {
-        let arena = trainer.model.arena, adam = trainer.optimizer
+    /// Why `loaded` cannot be put into `arena` (and, with `moments`, Adam's moments), or nil: every
+    /// tensor the model has is present, float32 (a checkpoint is never written otherwise), of the right
+    /// shape and finite, and nothing else is there. Reads the tensors but writes nothing.
+    public static func fitProblem(_ loaded: Loaded, arena: ParameterArena, moments: Bool) -> String? {
+        let prefixes = moments ? ["", "adam.m.", "adam.v."] : [""]
+        var scratch = [Float]()
         for v in arena.views {
-            for (prefix, base) in [("", arena.values), ("adam.m.", adam.m), ("adam.v.", adam.v)] {
+            for prefix in prefixes {
                 let name = prefix + v.name
-                guard let shape = loaded.tensors.shape(name) else {
-                    throw TrainingError.checkpointMismatch("\(loaded.path) has no tensor '\(name)'")
-                }
+                guard let shape = loaded.tensors.shape(name) else { return "\(loaded.path) has no tensor '\(name)'" }
                 guard shape == [v.rows, v.cols] else {
-                    throw TrainingError.checkpointMismatch("tensor '\(name)' in \(loaded.path) has shape \(shape), the model needs [\(v.rows), \(v.cols)]")
+                    return "tensor '\(name)' in \(loaded.path) has shape \(shape), the model needs [\(v.rows), \(v.cols)]"
                 }
-                try loaded.tensors.read(name, into: base + v.offset, count: v.count)
+                guard loaded.tensors.dtype(name) == .f32 else {
+                    return "tensor '\(name)' in \(loaded.path) is \(loaded.tensors.dtype(name)?.rawValue ?? "?"), checkpoints hold F32"
+                }
+                scratch = [Float](repeating: 0, count: v.count)
+                do {
+                    try scratch.withUnsafeMutableBufferPointer { try loaded.tensors.read(name, into: $0.baseAddress!, count: v.count) }
+                } catch { return "\(error)" }
+                if let bad = scratch.firstIndex(where: { !$0.isFinite }) {
+                    return "tensor '\(name)' in \(loaded.path) holds \(scratch[bad]) at element \(bad): not a state training can leave"
+                }
             }
         }
-        let expected = Set(arena.views.flatMap { [$0.name, "adam.m.\($0.name)", "adam.v.\($0.name)"] })
-        if let extra = loaded.tensors.names.first(where: { !expected.contains($0) }) {
-            throw TrainingError.checkpointMismatch("\(loaded.path) holds tensor '\(extra)' that this model does not have")
+        let expected = Set(arena.views.flatMap { v in prefixes.map { $0 + v.name } })
+        if moments, let extra = loaded.tensors.names.first(where: { !expected.contains($0) }) {
+            return "\(loaded.path) holds tensor '\(extra)' that this model does not have"
         }
-        adam.step = loaded.state.adamStep
-        trainer.state = loaded.state.training
-        do { try trainer.checkResumedStage(savedName: loaded.state.stage, savedEpochs: loaded.state.stageEpochs) } catch {
-            throw TrainingError.stageMismatch("\(loaded.path): \(error)")
-        }
+        return nil
     }
 
-    /// Loads only the parameters (for evaluation and imputation).
-    public static func loadParameters(_ loaded: Loaded, into arena: ParameterArena) throws {
-        for v in arena.views {
-            guard let shape = loaded.tensors.shape(v.name), shape == [v.rows, v.cols] else {
-                throw TrainingError.checkpointMismatch("\(loaded.path): tensor '\(v.name)' is missing or not [\(v.rows), \(v.cols)]")
-            }
-            try loaded.tensors.read(v.name, into: arena.values + v.offset, count: v.count)
+    /// Puts a loaded checkpoint into the trainer: parameters, Adam moments and step, training position.
+    /// Everything is checked first (`fitProblem`, the saved position against the recipe), so a refused
+    /// checkpoint leaves the trainer as it was.
+    public static func restore(_ loaded: Loaded, into trainer: Trainer) throws {
+        let arena = trainer.model.arena, adam = trainer.optimizer
+        if let problem = fitProblem(loaded, arena: arena, moments: true) { throw TrainingError.checkpointMismatch(problem) }
+        let before = trainer.state
+        trainer.state = loaded.state.training
+        do { try trainer.checkResumedStage(savedName: loaded.state.stage, savedEpochs: loaded.state.stageEpochs) } catch {
+            trainer.state = before
+            throw TrainingError.stageMismatch("\(loaded.path): \(error)")
         }
+        for v in arena.views {
+            for (prefix, base) in [("", arena.values), ("adam.m.", adam.m), ("adam.v.", adam.v)] {
+                try loaded.tensors.read(prefix + v.name, into: base + v.offset, count: v.count)
+            }
+        }
+        adam.step = loaded.state.adamStep
+    }
+
+    /// Loads only the parameters (for evaluation and imputation), refusing a checkpoint that does not fit.
+    public static func loadParameters(_ loaded: Loaded, into arena: ParameterArena) throws {
+        if let problem = fitProblem(loaded, arena: arena, moments: false) { throw TrainingError.checkpointMismatch(problem) }
+        for v in arena.views { try loaded.tensors.read(v.name, into: arena.values + v.offset, count: v.count) }
     }
 
     static func writeDurably(_ data: Data, to path: String) throws {
