@@ -112,6 +112,7 @@ struct TrainCommand: ParsableCommand {
         if root { try cfg.yaml().write(toFile: (runDir as NSString).appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8) }
         try comm.barrier()
         let data = try ExperimentData(config: cfg.data, seed: cfg.seed)
+        try data.checkValues(likelihoods: cfg.model.likelihood(view:))
         let model = try makeModel(cfg, dimensions: data.dimensions)
         let trainer = try Trainer(config: cfg, model: model, train: data.train, validation: data.validation, comm: comm)
         if let first = loaded {

@@ -95,6 +95,32 @@ expect_error "$work/bad.npy" "$bin" train --config "$work/npy.yaml" --run "$work
 sed -i "s|$work/bad.npy|$work/b.npy|" "$work/npy.yaml"
 expect_error "$work/b.npy" "$bin" train --config "$work/npy.yaml" --run "$work/r0"
 
+# Values a model cannot read: NaN in an observed row (named by file, row and column; the same NaN in a
+# row whose view the mask marks missing is fine), and bytes 0–255 under the Bernoulli likelihood.
+python3 - "$work" <<'PY'
+import sys, numpy as np
+w = sys.argv[1]
+x = np.random.rand(50, 6).astype(np.float32); x[17, 4] = np.nan
+np.save(f"{w}/nan.npy", x)
+mask = np.ones((50, 2), dtype=np.float32); mask[17, 0] = 0
+np.save(f"{w}/mask.npy", mask)
+np.save(f"{w}/bytes.npy", (np.random.rand(50, 6) * 255).round().astype(np.uint8))
+PY
+cat > "$work/nan.yaml" <<YAML
+model: {type: jpvae, latent: 2, encoderHidden: [4], decoderHidden: [4], likelihood: gaussian}
+data: {source: npy, views: [$work/nan.npy, $work/a.npy]}
+training: {epochs: 1}
+YAML
+expect_error "$work/nan.npy): the value at row 17, column 4 is nan: not finite" "$bin" train --config "$work/nan.yaml" --run "$work/r-nan"
+"$bin" train --config "$work/nan.yaml" --run "$work/r-nan-masked" --set "data.mask=$work/mask.npy" > "$work/out" 2>&1 \
+  || { cat "$work/out"; echo "FAIL: a NaN in a row marked missing should be ignored" >&2; exit 1; }
+checks=$((checks + 1))
+cat > "$work/bytes.yaml" <<YAML
+model: {type: jpvae, latent: 2, encoderHidden: [4], decoderHidden: [4], likelihood: bernoulli}
+data: {source: npy, views: [$work/bytes.npy, $work/a.npy]}
+YAML
+expect_error "outside [0, 1], which the Bernoulli likelihood needs" "$bin" train --config "$work/bytes.yaml" --run "$work/r-bytes"
+
 # A run folder with checkpoints is not overwritten without --resume.
 "$bin" train --config "$config" --run "$work/run" --max-steps 3 > /dev/null
 before=$(ls "$work/run/checkpoints")

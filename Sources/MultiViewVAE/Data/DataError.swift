@@ -41,6 +41,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
     case badLabel(source: String, index: Int, value: Double)
     case maskShapeMismatch(source: String, rows: Int, cols: Int, expectedRows: Int, expectedCols: Int)
     case maskBadValue(source: String, row: Int, view: Int, value: Double)
+    /// A value a model cannot read (not finite, or outside what the view's likelihood takes).
+    case badValue(view: String, source: String, row: Int, column: Int, value: Float, reason: String)
 
     // Train / validation / test splits.
     case badSplit(reason: String)
@@ -106,6 +108,9 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
             return "View mask (\(source)) has shape (\(rows), \(cols)) but (\(expectedRows), \(expectedCols)) was expected: one row per sample, one column per view, 1 = observed, 0 = missing."
         case let .maskBadValue(source, row, view, value):
             return "View mask (\(source)): entry (row \(row), view \(view)) is \(value); only 0 (missing) and 1 (observed) are allowed."
+
+        case let .badValue(view, source, row, column, value, reason):
+            return "View '\(view)' (\(source)): the value at row \(row), column \(column) is \(value): \(reason)."
 
         case let .badSplit(reason):
             return "Bad data split: \(reason)."
