@@ -191,6 +191,7 @@ struct TrainCommand: ParsableCommand {
                 throw ValidationError("run folder \(dir) already holds checkpoints; pass --resume auto to continue it or choose another --run")
             }
             try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            for path in Checkpoint.removeLeftovers(run: dir) { print("removed \(path), left by an interrupted run") }
         }
         try comm.barrier()
         return dir

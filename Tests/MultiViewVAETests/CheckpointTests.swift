@@ -80,4 +80,17 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(Checkpoint.folderName(step: 1_000_000_000_000), "step-1000000000000")
         XCTAssertEqual(Checkpoint.stepNumber(of: "/x/checkpoints/" + Checkpoint.folderName(step: 1_000_000_000_000)), 1_000_000_000_000)
     }
+
+    func testLeftoversOfKilledRunsAreRemovedAndNeverListed() throws {
+        let run = try temporaryFolder(self)
+        let root = Checkpoint.folder(run: run), fm = FileManager.default
+        for name in ["step-000000010", "step-000000020", ".step-000000030.tmp-99", ".pruned-step-000000005-98", "step-000000020.replaced-97", "step-000000040.replaced-96"] {
+            try fm.createDirectory(atPath: (root as NSString).appendingPathComponent(name), withIntermediateDirectories: true)
+        }
+        XCTAssertEqual(Checkpoint.list(run: run).map { ($0 as NSString).lastPathComponent }, ["step-000000010", "step-000000020"])
+        let removed = Set(Checkpoint.removeLeftovers(run: run).map { ($0 as NSString).lastPathComponent })
+        XCTAssertEqual(removed, [".step-000000030.tmp-99", ".pruned-step-000000005-98", "step-000000020.replaced-97"])
+        // A set-aside copy whose checkpoint is gone is the only copy: it becomes the checkpoint again.
+        XCTAssertEqual(Checkpoint.list(run: run).map { ($0 as NSString).lastPathComponent }, ["step-000000010", "step-000000020", "step-000000040"])
+    }
 }

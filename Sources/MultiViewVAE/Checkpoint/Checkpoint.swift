@@ -87,8 +87,39 @@ public enum Checkpoint {
         fsyncDirectory(root)
         if replacing { try? fm.removeItem(atPath: aside) }
         // Keep the newest `keep`, never the one just written.
-        for old in list(run: run).filter({ $0 != final }).dropLast(keep - 1) { try? fm.removeItem(atPath: old) }
+        // Pruned by renaming first: a kill during the removal leaves a hidden folder (cleaned at the next
+        // start), never a step-N/ without its state.json.
+        for old in list(run: run).filter({ $0 != final }).dropLast(keep - 1) {
+            let doomed = (root as NSString).appendingPathComponent(".pruned-\((old as NSString).lastPathComponent)-\(getpid())")
+            if rename(old, doomed) == 0 { try? fm.removeItem(atPath: doomed) }
+        }
         return final
+    }
+
+    /// Removes what killed runs leave behind in the run's checkpoints folder: unfinished saves
+    /// (`.step-N.tmp-PID/`), half-pruned folders (`.pruned-…`) and set-aside copies (`step-N.replaced-PID`)
+    /// whose step-N/ exists; a set-aside copy without its step-N/ is the only copy and becomes step-N/
+    /// again. Call at the start of a run, before any save. Returns what was removed.
+    @discardableResult
+    public static func removeLeftovers(run: String) -> [String] {
+        let root = folder(run: run), fm = FileManager.default
+        let names = (try? fm.contentsOfDirectory(atPath: root)) ?? []
+        var removed: [String] = []
+        for name in names {
+            let path = (root as NSString).appendingPathComponent(name)
+            let stale: Bool
+            if name.hasPrefix(".step-") && name.contains(".tmp-") || name.hasPrefix(".pruned-") {
+                stale = true
+            } else if name.hasPrefix(folderPrefix), let cut = name.range(of: ".replaced-") {
+                let original = (root as NSString).appendingPathComponent(String(name[..<cut.lowerBound]))
+                stale = fm.fileExists(atPath: original)
+                if !stale { _ = rename(path, original) }
+            } else {
+                stale = false
+            }
+            if stale, (try? fm.removeItem(atPath: path)) != nil { removed.append(path) }
+        }
+        return removed
     }
 
     /// Moves the run's checkpoints with a later step than `step` into `checkpoints/abandoned-<step>/`
@@ -121,7 +152,7 @@ public enum Checkpoint {
     public static func list(run: String) -> [String] {
         let root = folder(run: run)
         let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
-        return names.filter { $0.hasPrefix(folderPrefix) }.sorted().map { (root as NSString).appendingPathComponent($0) }
+        return names.filter { $0.hasPrefix(folderPrefix) && !$0.contains(".") }.sorted().map { (root as NSString).appendingPathComponent($0) }
     }
 
     /// A checkpoint read back and checked against its CRC.
