@@ -29,7 +29,7 @@ final class CoVAETests: XCTestCase {
                     tape.value(run.model.encode(k, tape.input(rows: rows, cols: run.data.dimensions[k]) { $0.update(from: batch.views[k], count: rows * run.data.dimensions[k]) },
                                                 tape: tape).mean).storage
                 }
-                boundary = (means, try! run.model.prior.value(arena: run.model.arena))
+                do { boundary = (means, try run.model.prior.value(arena: run.model.arena)) } catch { XCTFail("prior at the boundary: \(error)") }
             }
             XCTAssertEqual(try run.trainer.run(), .completed)
             let (means, c) = try XCTUnwrap(boundary, "\(recipe): stage 2 started")

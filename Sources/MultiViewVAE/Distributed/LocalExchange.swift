@@ -27,9 +27,7 @@ final class LocalExchange: GradientExchange {
     func gatherOptimizerState() throws {}
     func restartOptimizer() throws { adam.restart(0..<adam.count) }
 
-    func assign(_ values: [Float], at offset: Int) throws {
-        values.withUnsafeBufferPointer { (arena.values + offset).update(from: $0.baseAddress!, count: $0.count) }
-    }
+    func assign(_ values: [Float], at offset: Int) throws { arena.write(values, at: offset) }
 
     func finish() throws {}
     func abandon() {}

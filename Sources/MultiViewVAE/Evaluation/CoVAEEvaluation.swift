@@ -157,7 +157,7 @@ public struct CoVAEEvaluation {
             var logLikelihood = [Double](repeating: 0, count: rows)
             for k in 0..<2 {
                 let zk = tape.constant(z.columns((k * model.latent)..<((k + 1) * model.latent)))
-                let nll = tape.value(model.likelihoods[k].negativeLogLikelihood(output: model.decoders[k](zk, tape: tape, arena: model.arena),
+                let nll = tape.value(model.likelihoods[k].negativeLogLikelihood(output: model.decode(k, zk, tape: tape),
                                                                                target: tape.constant(k == 0 ? xs.0 : xs.1), tape: tape, arena: model.arena))
                 for r in 0..<rows { logLikelihood[r] -= Double(nll[r, 0]) }
             }
@@ -179,13 +179,11 @@ public struct CoVAEEvaluation {
         var decodedGiven: [Matrix] = [], decodedOther: [Matrix] = [], logDensities: [[Double]] = []
         for s in 0..<samples {
             let tape = Tape()
-            let q = model.encode(k, tape.constant(observed), tape: tape)
-            let zk = tape.reparameterize(mean: q.mean, logVar: q.logVar, noise: tape.constant(noise(rows, d, 2 + 4 * s + 2 * k, offset)))
-            let blocks = try model.priorBlocks(tape: tape)
-            let other = model.conditionalSample(given: k, zk, noise: tape.constant(noise(rows, d, 3 + 4 * s + 2 * k, offset)), blocks: blocks, tape: tape)
-            if first == nil { first = (tape.value(zk), tape.value(other)) }
-            let outGiven = model.decoders[k](zk, tape: tape, arena: model.arena)
-            let outOther = model.decoders[target](other, tape: tape, arena: model.arena)
+            let z = model.generate(given: k, tape.constant(observed), noise: tape.constant(noise(rows, d, 2 + 4 * s + 2 * k, offset)),
+                                   conditionalNoise: tape.constant(noise(rows, d, 3 + 4 * s + 2 * k, offset)),
+                                   blocks: try model.priorBlocks(tape: tape), tape: tape)
+            if first == nil { first = (tape.value(z.given), tape.value(z.other)) }
+            let outGiven = model.decode(k, z.given, tape: tape), outOther = model.decode(target, z.other, tape: tape)
             decodedGiven.append(tape.value(model.likelihoods[k].mean(output: outGiven, tape: tape)))
             decodedOther.append(tape.value(model.likelihoods[target].mean(output: outOther, tape: tape)))
             let nll = tape.value(model.likelihoods[target].negativeLogLikelihood(output: outOther, target: tape.constant(truth), tape: tape, arena: model.arena))

@@ -21,13 +21,11 @@ public struct CoVAEInference {
         var draws: [Matrix] = []
         for s in 0..<samples {
             let tape = Tape()
-            let q = model.encode(k, tape.constant(observed), tape: tape)
-            let zk = tape.reparameterize(mean: q.mean, logVar: q.logVar,
-                                         noise: tape.constant(Matrix.randomNormal(rows: n, cols: d, seed: seed, stream: 2 * UInt64(s))))
-            let blocks = try model.priorBlocks(tape: tape)
-            let other = model.conditionalSample(given: k, zk, noise: tape.constant(Matrix.randomNormal(rows: n, cols: d, seed: seed, stream: 2 * UInt64(s) + 1)),
-                                                blocks: blocks, tape: tape)
-            let out = model.decoders[target](other, tape: tape, arena: model.arena)
+            let z = model.generate(given: k, tape.constant(observed),
+                                   noise: tape.constant(Matrix.randomNormal(rows: n, cols: d, seed: seed, stream: 2 * UInt64(s))),
+                                   conditionalNoise: tape.constant(Matrix.randomNormal(rows: n, cols: d, seed: seed, stream: 2 * UInt64(s) + 1)),
+                                   blocks: try model.priorBlocks(tape: tape), tape: tape)
+            let out = model.decode(target, z.other, tape: tape)
             draws.append(tape.value(model.likelihoods[target].mean(output: out, tape: tape)))
         }
         let features = model.viewDimensions[target]

@@ -169,6 +169,12 @@ public final class ParameterArena {
         Matrix(rows: view.rows, cols: view.cols, Array(UnsafeBufferPointer(start: gradients + view.offset, count: view.count)))
     }
 
+    /// Overwrites `values.count` floats from `offset` on (an end-of-stage assignment on one rank).
+    public func write(_ values: [Float], at offset: Int) {
+        precondition(offset >= 0 && offset + values.count <= count, "write of \(values.count) floats at \(offset) outside 0..<\(count)")
+        values.withUnsafeBufferPointer { (self.values + offset).update(from: $0.baseAddress!, count: $0.count) }
+    }
+
     /// Overwrites one view's values.
     public func setValue(_ view: ParameterView, _ m: Matrix) {
         precondition(m.rows == view.rows && m.cols == view.cols, "setValue \(view.name): shape mismatch")

@@ -140,6 +140,18 @@ public final class CoVAE: MultiViewModel {
         return tape.add(mean, tape.matmul(noise, factor, transposeB: true))
     }
 
+    /// Conditional generation given modality k (the paper's "Generating from CoVAE"): z_k ~ q_k(z_k | x_k)
+    /// with `noise`, then z_{−k} | z_k from the prior conditional with `conditionalNoise`.
+    public func generate(given k: Int, _ x: Var, noise: Var, conditionalNoise: Var, blocks: PriorBlocks, tape: Tape)
+        -> (posterior: GaussianPosterior, given: Var, other: Var) {
+        let q = encode(k, x, tape: tape)
+        let zk = tape.reparameterize(mean: q.mean, logVar: q.logVar, noise: noise)
+        return (q, zk, conditionalSample(given: k, zk, noise: conditionalNoise, blocks: blocks, tape: tape))
+    }
+
+    /// Decoder k's output (the likelihood's parameters) for latent z_k.
+    public func decode(_ k: Int, _ z: Var, tape: Tape) -> Var { decoders[k](z, tape: tape, arena: arena) }
+
     // MARK: Losses
 
     public func loss(_ batch: Batch, tape: Tape, beta: Float, seed: UInt64, stage: Int) throws -> LossTerms {
@@ -169,7 +181,7 @@ public final class CoVAE: MultiViewModel {
         let b = batch.rows, d = latent
         func noise(_ stream: Int, _ width: Int) -> Var { tape.input(rows: b, cols: width) { batch.fillNoise($0, view: stream, width: width, seed: seed) } }
         func nll(_ k: Int, _ z: Var) -> Var {
-            likelihoods[k].negativeLogLikelihood(output: decoders[k](z, tape: tape, arena: arena), target: k == 0 ? x.0 : x.1, tape: tape, arena: arena)
+            likelihoods[k].negativeLogLikelihood(output: decode(k, z, tape: tape), target: k == 0 ? x.0 : x.1, tape: tape, arena: arena)
         }
         func observed(_ j: Int) -> Var? {
             batch.mask == nil ? nil : tape.input(rows: b, cols: 1) { p in for r in 0..<b { p[r] = batch.observed(r, view: j) ? 1 : 0 } }
@@ -185,9 +197,8 @@ public final class CoVAE: MultiViewModel {
         // Eq. 4 for k = 1, 2: z_k from q_k, the other latent from the prior conditional.
         let observed = (observed(0), observed(1))
         for k in 0..<2 {
-            let qk = encode(k, k == 0 ? x.0 : x.1, tape: tape)
-            let zk = tape.reparameterize(mean: qk.mean, logVar: qk.logVar, noise: noise(4 + k, d))
-            let other = conditionalSample(given: k, zk, noise: noise(6 + k, d), blocks: blocks, tape: tape)
+            let (qk, zk, other) = generate(given: k, k == 0 ? x.0 : x.1, noise: noise(4 + k, d), conditionalNoise: noise(6 + k, d),
+                                           blocks: blocks, tape: tape)
             let (z1, z2) = k == 0 ? (zk, other) : (other, zk)
             // The conditioning modality must be observed; the other decoder is scored where observed.
             let condNLL = tape.add(weighted(nll(0, z1), observed.0), weighted(nll(1, z2), observed.1))

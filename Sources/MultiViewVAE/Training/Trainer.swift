@@ -133,14 +133,14 @@ public final class Trainer {
 
     /// One optimizer step on the next global batch of `permutation`; true when a stop was requested.
     func step(_ permutation: [Int], shouldStop: () -> Bool, exchange: GradientExchange) throws -> Bool {
-        let t = config.training
+        let t = config.training, stage = self.stage
         let control = model.arena.control
         let globalStart = state.batchInEpoch * t.batchSize
         let slice = rankSlice(count: Swift.min(t.batchSize, train.count - globalStart), rank: comm.rank, size: comm.size)
         for (i, p) in slice.enumerated() { positions[i] = permutation[globalStart + p] }
         load(count: slice.count, epoch: state.epoch, from: train)
         let stageStep = state.step - state.stageStartStep
-        let beta = t.annealing.beta(step: stageStep, totalSteps: stageSteps, top: t.beta)
+        let beta = t.annealing.beta(step: stageStep, totalSteps: batchesPerEpoch * stage.epochs, top: t.beta)
 
         let t0 = monotonicSeconds()
         control.update(repeating: 0, count: Control.count)
