@@ -9,16 +9,19 @@ struct AggregatedEvaluationFile: Codable {
     var linearGaussian: AggregatedLinearGaussianEvaluation.Report?
     /// Why the exact evaluation did not run on linear-Gaussian data (nonlinear decoders, say).
     var linearGaussianSkipped: String?
+    /// Two modalities: the CoVAE paper's generation statistics (`GenerationStatistics`).
+    var generation: GenerationStatistics.Report?
 
     init(general: AggregatedEvaluation.Report) { self.general = general }
 
-    enum Keys: String, CodingKey { case linearGaussian, linearGaussianSkipped }
+    enum Keys: String, CodingKey { case linearGaussian, linearGaussianSkipped, generation }
 
     func encode(to encoder: Encoder) throws {
         try general.encode(to: encoder)
         var c = encoder.container(keyedBy: Keys.self)
         try c.encodeIfPresent(linearGaussian, forKey: .linearGaussian)
         try c.encodeIfPresent(linearGaussianSkipped, forKey: .linearGaussianSkipped)
+        try c.encodeIfPresent(generation, forKey: .generation)
     }
 
     init(from decoder: Decoder) throws {
@@ -26,6 +29,7 @@ struct AggregatedEvaluationFile: Codable {
         let c = try decoder.container(keyedBy: Keys.self)
         linearGaussian = try c.decodeIfPresent(AggregatedLinearGaussianEvaluation.Report.self, forKey: .linearGaussian)
         linearGaussianSkipped = try c.decodeIfPresent(String.self, forKey: .linearGaussianSkipped)
+        generation = try c.decodeIfPresent(GenerationStatistics.Report.self, forKey: .generation)
     }
 
     /// The report as Markdown tables.
@@ -64,6 +68,7 @@ struct AggregatedEvaluationFile: Codable {
             }
         }
         if let why = linearGaussianSkipped { out += "\nExact linear-Gaussian evaluation skipped: \(why)\n" }
+        if let g = generation { out += GenerationStatistics.markdown(g, title: "Generated pairs") }
         return out
     }
 }

@@ -50,14 +50,12 @@ struct EvaluateCommand: ParsableCommand {
             }
             if let covae = ctx.model as? CoVAE {
                 let start = monotonicSeconds()
-                let report = try CoVAEEvaluation(model: covae, seed: ctx.config.seed, samples: ctx.config.evaluation.samples,
-                                                 importanceSamples: ctx.config.evaluation.importanceSamples)
-                    .run(train: data.train, test: data.test)
+                let report = try generationStatistics(covae, ctx: ctx, data: data)
                 let path = output ?? (runFolder as NSString).appendingPathComponent("evaluation.json")
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 try encoder.encode(report).write(to: URL(fileURLWithPath: path), options: .atomic)
-                let text = CoVAEEvaluation.markdown(report, title: "\(runFolder) (covae, step \(ctx.checkpoint.state.training.step))")
+                let text = GenerationStatistics.markdown(report, title: "\(runFolder) (covae, step \(ctx.checkpoint.state.training.step))")
                 let markdownPath = (path as NSString).deletingPathExtension + ".md"
                 try text.write(toFile: markdownPath, atomically: true, encoding: .utf8)
                 print(text)
@@ -102,6 +100,10 @@ struct EvaluateCommand: ParsableCommand {
             report.crossGenerationGrid = try grid.write(test: data.test, truth: data.unmaskedTest, images: gridImages, to: gridPath).path
         }
         var file = AggregatedEvaluationFile(general: report)
+        if model.viewDimensions.count == 2, model.privateLatents == nil {
+            print("evaluate: generation statistics (decoder-input correlations, spreads, conditional and joint −log p)")
+            file.generation = try generationStatistics(model, ctx: ctx, data: data)
+        }
         if let sim = data.simulation {
             // The exact evaluation fits PPCA on complete rows: the training rows before any simulated drops.
             let rows = DataSubset(dataset: sim.dataset, indices: data.train.indices)
@@ -120,6 +122,16 @@ struct EvaluateCommand: ParsableCommand {
         try text.write(toFile: markdownPath, atomically: true, encoding: .utf8)
         print(text)
         print(String(format: "evaluation took %.1f s; written to %@ and %@", monotonicSeconds() - start, path, markdownPath))
+    }
+
+    /// The CoVAE paper's statistics of generated pairs on the test split, with the ground-truth
+    /// correlation when the data is `correlated`.
+    func generationStatistics(_ model: PairGenerationModel, ctx: RunContext, data: ExperimentData) throws -> GenerationStatistics.Report {
+        var report = try GenerationStatistics(model: model, seed: ctx.config.seed, samples: ctx.config.evaluation.samples,
+                                              importanceSamples: ctx.config.evaluation.importanceSamples)
+            .run(train: data.train, test: data.test)
+        report.dataCorrelation = data.pairs?.groundTruthCorrelation
+        return report
     }
 
     func markdown(_ r: JPVAEEvaluation.Report, step: Int, cross: String) -> String {

@@ -80,7 +80,7 @@ final class CoVAETests: XCTestCase {
         XCTAssertEqual(try run.trainer.run(), .completed)
         XCTAssertTrue(run.all.allSatisfy(\.isFinite))
         // Evaluation uses the test rows with both views.
-        let report = try CoVAEEvaluation(model: run.model, seed: 1, samples: 3).run(train: run.data.train, test: run.data.test)
+        let report = try GenerationStatistics(model: run.model, seed: 1, samples: 3).run(train: run.data.train, test: run.data.test)
         XCTAssertGreaterThan(report.testRows, 2)
         XCTAssertLessThan(report.testRows, run.data.test.count)
         XCTAssertTrue(report.predictiveNLL.allSatisfy(\.isFinite))
@@ -179,7 +179,7 @@ final class CoVAETests: XCTestCase {
     func testEvaluationReportsCorrelationsSpreadsAndPredictiveScores() throws {
         let run = try Run(yaml: Self.yaml, overrides: ["data.testLimit=300"])
         XCTAssertEqual(try run.trainer.run(), .completed)
-        let report = try CoVAEEvaluation(model: run.model, seed: 1, samples: 8).run(train: run.data.train, test: run.data.test)
+        let report = try GenerationStatistics(model: run.model, seed: 1, samples: 8).run(train: run.data.train, test: run.data.test)
         XCTAssertEqual(report.testRows, 300)
         let prior = report.priorCorrelations.reduce(0, +) / Double(report.priorCorrelations.count)
         for k in 0..<2 {
@@ -191,18 +191,48 @@ final class CoVAETests: XCTestCase {
         }
         XCTAssertTrue((0...1).contains(report.jointCorrelation))
         // The same numbers whatever the chunking (noise is keyed by test row).
-        let again = try CoVAEEvaluation(model: run.model, seed: 1, samples: 8, chunk: 7).run(train: run.data.train, test: run.data.test)
+        let again = try GenerationStatistics(model: run.model, seed: 1, samples: 8, chunk: 7).run(train: run.data.train, test: run.data.test)
         XCTAssertEqual(again.conditionalCorrelation[0], report.conditionalCorrelation[0], accuracy: 1e-4)
         XCTAssertEqual(again.jointCorrelation, report.jointCorrelation, accuracy: 1e-4)
         XCTAssertEqual(again.predictiveNLL[1], report.predictiveNLL[1], accuracy: 1e-3 * abs(report.predictiveNLL[1]))
         XCTAssertEqual(again.missingStandardDeviation[0], report.missingStandardDeviation[0], accuracy: 1e-5)
     }
 
+    func testConditionalSpreadsMatchTheirClosedForms() throws {
+        // Given x_k: z_k ~ N(μ_k, σ_k²) has per-dimension std σ_k; the other latent, C z₁ + (I − CCᵀ)^½ ε
+        // (or Cᵀ z₂ + …), has variance Σ_j C_ij² σ_j² + (I − CCᵀ)_ii per dimension i.
+        let run = try Run(yaml: Self.yaml, overrides: ["data.testLimit=40"])
+        XCTAssertEqual(try run.trainer.run(), .completed)
+        let m = run.model, d = m.latent, test = run.data.test
+        let report = try GenerationStatistics(model: m, seed: 5, samples: 400, importanceSamples: 1).run(train: run.data.train, test: test)
+        let c = try m.prior.value(arena: m.arena)
+        for k in 0..<2 {
+            let tape = Tape()
+            let q = m.encode(k, tape.constant(test.matrix(view: k)), tape: tape)
+            let logVar = tape.value(q.logVar)
+            var given = 0.0, other = 0.0
+            for r in 0..<test.count {
+                for i in 0..<d {
+                    given += Foundation.exp(0.5 * Double(logVar[r, i]))
+                    var v = 1.0
+                    for j in 0..<d {
+                        let cij = Double(k == 0 ? c[i, j] : c[j, i])
+                        v += cij * cij * (Foundation.exp(Double(logVar[r, j])) - 1)
+                    }
+                    other += v.squareRoot()
+                }
+            }
+            let cells = Double(test.count * d)
+            XCTAssertEqual(report.conditioningLatentStandardDeviation[k], given / cells, accuracy: 0.03 * given / cells, "given view \(k + 1)")
+            XCTAssertEqual(report.missingLatentStandardDeviation[k], other / cells, accuracy: 0.03 * other / cells, "missing, given view \(k + 1)")
+        }
+    }
+
     func testImportanceSampledJointNLLIsBoundedByTheNegativeELBO() throws {
         let run = try Run(yaml: Self.yaml, overrides: ["data.testLimit=200"])
         XCTAssertEqual(try run.trainer.run(), .completed)
         func nll(_ n: Int) throws -> Double {
-            try CoVAEEvaluation(model: run.model, seed: 2, samples: 1, importanceSamples: n).run(train: run.data.train, test: run.data.test).jointNLL
+            try GenerationStatistics(model: run.model, seed: 2, samples: 1, importanceSamples: n).run(train: run.data.train, test: run.data.test).jointNLL
         }
         // The negative ELBO of Eq. 3 (β = 1, closed-form KL), averaged over the same rows.
         let m = run.model, test = run.data.test

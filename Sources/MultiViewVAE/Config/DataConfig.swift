@@ -1,6 +1,6 @@
 /// Where the views come from and how the rows are split.
 public struct DataConfig: Codable, Equatable {
-    public enum Source: String, Codable, Equatable { case fashionMNIST = "fashion-mnist", npy, linearGaussian = "linear-gaussian" }
+    public enum Source: String, Codable, Equatable { case fashionMNIST = "fashion-mnist", npy, linearGaussian = "linear-gaussian", correlated }
     /// How a 28×28 image becomes views.
     public enum ImageViews: String, Codable, Equatable {
         case topBottom = "top-bottom", leftRight = "left-right", quadrants
@@ -39,12 +39,17 @@ public struct DataConfig: Codable, Equatable {
     public var noiseVariance: Double
     /// linear-gaussian: per-modality dimensions; absent draws each from [30, 60).
     public var dimensions: [Int]?
-    /// linear-gaussian: seed of the simulated parameters and data (independent of the training seed).
+    /// linear-gaussian and correlated: seed of the simulated parameters and data (independent of the training seed).
     public var dataSeed: UInt64
+    /// correlated: ρ of Eq. 5 in the CoVAE paper (latentDimension is d per modality, samples the pairs).
+    public var correlation: Double
+    /// correlated: the run whose decoders turn each half of z into an image (`TrainedImageDecoder`).
+    public var generator: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case source, directory, imageViews, binarize, views, labels, mask, validationSize, validationFraction
         case testFraction, missingRate, trainLimit, testLimit, modalities, latentDimension, samples, noiseVariance, dimensions, dataSeed
+        case correlation, generator
     }
 
     public static let fashionDirectory = "/usr/share/datasets/fashion-mnist"
@@ -62,17 +67,27 @@ public struct DataConfig: Codable, Equatable {
         labels = try c.decodeIfPresent(String.self, forKey: .labels)
         mask = try c.decodeIfPresent(String.self, forKey: .mask)
         validationSize = try c.value(.validationSize, default: 10_000)
-        validationFraction = try c.value(.validationFraction, default: 0.1)
-        testFraction = try c.value(.testFraction, default: 0.1)
+        // The CoVAE paper's synthetic sets: 20 000 training and 5 000 test pairs, d = 10.
+        let correlated = source == .correlated
+        validationFraction = try c.value(.validationFraction, default: correlated ? 0 : 0.1)
+        testFraction = try c.value(.testFraction, default: correlated ? 0.2 : 0.1)
         missingRate = try c.value(.missingRate, default: 0)
         trainLimit = try c.value(.trainLimit, default: 0)
         testLimit = try c.value(.testLimit, default: 0)
         modalities = try c.value(.modalities, default: 5)
-        latentDimension = try c.value(.latentDimension, default: 5)
-        samples = try c.value(.samples, default: 5000)
+        latentDimension = try c.value(.latentDimension, default: correlated ? 10 : 5)
+        samples = try c.value(.samples, default: correlated ? 25_000 : 5000)
         noiseVariance = try c.value(.noiseVariance, default: 1)
         dimensions = try c.decodeIfPresent([Int].self, forKey: .dimensions)
         dataSeed = try c.value(.dataSeed, default: 0)
+        correlation = try c.value(.correlation, default: 0.6)
+        generator = try c.decodeIfPresent(String.self, forKey: .generator)
+        if correlated {
+            if generator == nil { throw c.invalid(.generator, "correlated data needs the run of a trained image decoder, e.g. one of configs/fashion-generator.yaml") }
+            if !(correlation >= 0 && correlation < 1) { throw c.invalid(.correlation, "must be in [0, 1), got \(correlation)") }
+            if latentDimension < 1 { throw c.invalid(.latentDimension, "must be ≥ 1") }
+            if samples < 10 { throw c.invalid(.samples, "must be ≥ 10") }
+        }
         if source == .linearGaussian {
             if modalities < 2 { throw c.invalid(.modalities, "needs at least 2") }
             if latentDimension < 1 { throw c.invalid(.latentDimension, "must be ≥ 1") }
@@ -105,6 +120,7 @@ public struct DataConfig: Codable, Equatable {
         case .fashionMNIST: return imageViews.count
         case .npy: return views.count
         case .linearGaussian: return modalities
+        case .correlated: return 2
         }
     }
 }

@@ -47,6 +47,9 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
     // Train / validation / test splits.
     case badSplit(reason: String)
 
+    // The trained run that generates `correlated` data.
+    case badGenerator(run: String, reason: String)
+
     public var description: String {
         switch self {
         case let .fileNotFound(path):
@@ -114,6 +117,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
 
         case let .badSplit(reason):
             return "Bad data split: \(reason)."
+        case let .badGenerator(run, reason):
+            return "data.generator '\(run)' cannot generate correlated data: \(reason)."
         }
     }
 }

@@ -12,6 +12,8 @@ public struct ExperimentData {
     public let imageLayout: (height: Int, width: Int, pixels: [[Int]])?
     /// The simulation behind `linear-gaussian` data: true parameters and latents.
     public let simulation: LinearGaussianData?
+    /// The CoVAE paper's synthetic pairs behind `correlated` data: latents and ground-truth correlation.
+    public let pairs: CorrelatedPairs?
 
     public var train: DataSubset { splits.train }
     public var validation: DataSubset { splits.validation }
@@ -36,6 +38,7 @@ public struct ExperimentData {
             imageLayout = (FashionMNIST.height, FashionMNIST.width, layout.pixelIndices(height: FashionMNIST.height, width: FashionMNIST.width))
             unmaskedTest = config.missingRate > 0 ? DataSubset(dataset: fullTest, indices: splits.test.indices) : nil
             simulation = nil
+            pairs = nil
         case .npy:
             let full = try MultiViewDataset(npyViews: config.views, labelsPath: config.labels, maskPath: config.mask)
             let dataset = try Self.dropViews(full, config: config, seed: seed, part: 0)
@@ -47,6 +50,7 @@ public struct ExperimentData {
             imageLayout = nil
             unmaskedTest = config.missingRate > 0 ? DataSubset(dataset: full, indices: splits.test.indices) : nil
             simulation = nil
+            pairs = nil
         case .linearGaussian:
             let sim = try LinearGaussianData(.init(modalityCount: config.modalities, latentDimension: config.latentDimension,
                                                    dimensions: config.dimensions, sampleCount: config.samples,
@@ -60,6 +64,28 @@ public struct ExperimentData {
             imageLayout = nil
             unmaskedTest = config.missingRate > 0 ? DataSubset(dataset: sim.dataset, indices: splits.test.indices) : nil
             simulation = sim
+            pairs = nil
+        case .correlated:
+            let decoder = try TrainedImageDecoder(run: config.generator ?? "")
+            guard decoder.latent == config.latentDimension else {
+                throw DataError.badGenerator(run: decoder.run, reason: "its latent has \(decoder.latent) dimensions, data.latentDimension is \(config.latentDimension)")
+            }
+            let generated = try CorrelatedPairs(.init(correlation: config.correlation, latentDimension: config.latentDimension,
+                                                      sampleCount: config.samples, seed: config.dataSeed)) { z in
+                var images = decoder.images(z)
+                if let t = config.binarize { for i in 0..<images.storage.count { images.storage[i] = images.storage[i] > t ? 1 : 0 } }
+                return images
+            }
+            let dataset = try Self.dropViews(generated.dataset, config: config, seed: seed, part: 0)
+            splits = try DataSplits(dataset: dataset, validation: .fraction(config.validationFraction),
+                                    test: .fraction(config.testFraction), seed: seed)
+                .limited(train: config.trainLimit, test: config.testLimit)
+            viewNames = generated.dataset.names
+            imageShapes = [(decoder.height, decoder.width), (decoder.height, decoder.width)]
+            imageLayout = nil
+            unmaskedTest = config.missingRate > 0 ? DataSubset(dataset: generated.dataset, indices: splits.test.indices) : nil
+            simulation = nil
+            pairs = generated
         }
     }
 }
