@@ -5,13 +5,15 @@ import MultiViewVAE
 struct ImputeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "impute",
-        abstract: "Impute the missing view from the observed one with a trained JPVAE or CoVAE run.",
+        abstract: "Impute missing views from observed ones with a trained JPVAE or CoVAE run.",
         discussion: """
             Input: a .npy of the observed view (rows × features), or --test N for the first N rows of the
             run's test split. Output: a .npy of the imputed other view (probabilities for Bernoulli views).
             CoVAE runs draw --samples N imputations from the prior conditional: --output gets their mean,
             <output>-std.npy the per-feature standard deviation across the draws and <output>-draws.npy the
-            draws (N × rows × features).
+            draws (N × rows × features). With more than two views, CoVAE imputes every view outside --given
+            (e.g. --given 1,3; one --input per given view, in that order), writing <output>-view<M>.npy,
+            -view<M>-std.npy and -view<M>-draws.npy for each missing view M.
             For image views, --png writes a grid: each pair of cells is (true image, observed half + imputed half).
             """)
 
@@ -21,11 +23,11 @@ struct ImputeCommand: ParsableCommand {
     @Option(help: "A checkpoint folder (default: the run's newest valid checkpoint).")
     var checkpoint: String?
 
-    @Option(help: "The observed view: 1 or 2.")
-    var given: Int = 1
+    @Option(help: "The observed view: 1 or 2 (CoVAE with more views: a list such as 1,3).")
+    var given: String = "1"
 
-    @Option(help: ".npy of the observed view.")
-    var input: String?
+    @Option(help: ".npy of an observed view (one per --given view, in order).")
+    var input: [String] = []
 
     @Option(help: "Use the first N rows of the run's test split instead of --input.")
     var test: Int?
@@ -55,12 +57,23 @@ struct ImputeCommand: ParsableCommand {
     var overrides: [String] = []
 
     func validate() throws {
-        guard given == 1 || given == 2 else { throw ValidationError("--given must be 1 or 2, got \(given)") }
-        guard (input == nil) != (test == nil) else { throw ValidationError("give exactly one of --input FILE.npy or --test N") }
+        guard let views = givenViews, !views.isEmpty, Set(views).count == views.count, views.allSatisfy({ $0 >= 1 }) else {
+            throw ValidationError("--given takes view numbers from 1, e.g. 1 or 1,3; got '\(given)'")
+        }
+        guard input.isEmpty != (test == nil) else { throw ValidationError("give exactly one of --input FILE.npy or --test N") }
+        if !input.isEmpty, input.count != views.count {
+            throw ValidationError("give one --input per --given view: \(views.count) view(s), \(input.count) file(s)")
+        }
         if let test, test < 1 { throw ValidationError("--test must be ≥ 1") }
         guard columns >= 1, scale >= 1 else { throw ValidationError("--columns and --scale must be ≥ 1") }
         guard output != nil || png != nil else { throw ValidationError("nothing to write: give --output and/or --png") }
         guard samples >= 1 else { throw ValidationError("--samples must be ≥ 1, got \(samples)") }
+    }
+
+    /// The --given views (1-based), or nil when they do not parse.
+    var givenViews: [Int]? {
+        let parts = given.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        return parts.contains(where: { $0 == nil }) ? nil : parts.map { $0! }
     }
 
     func run() throws {
@@ -76,7 +89,12 @@ struct ImputeCommand: ParsableCommand {
 
     func impute() throws {
         let ctx = try RunContext(run: runFolder, checkpoint: checkpoint, overrides: overrides)
-        let g = given - 1, target = 1 - g
+        let views = givenViews!.map { $0 - 1 }
+        if let covae = ctx.model as? CoVAE, covae.modalities > 2 { return try imputeMany(covae, ctx: ctx, given: views) }
+        guard views.count == 1, views[0] <= 1 else {
+            throw ValidationError("--given must be 1 or 2 for a two-view run, got '\(given)'")
+        }
+        let g = views[0], target = 1 - g
         var observed: Matrix, trueOther: Matrix?
         var data: ExperimentData?
         if let n = test {
@@ -86,13 +104,13 @@ struct ImputeCommand: ParsableCommand {
             trueOther = rows.matrix(view: target)
             data = d
         } else {
-            observed = try NPYFile(path: input!).matrix()
+            observed = try NPYFile(path: input[0]).matrix()
             trueOther = try truth.map { try NPYFile(path: $0).matrix() }
         }
         let dims = ctx.model.viewDimensions
         guard dims.count == 2 else { throw ValidationError("mvvae impute needs a two-view run; this one has \(dims.count) views") }
         guard observed.cols == dims[g] else {
-            throw ValidationError("the observed view has \(observed.cols) features; view \(given) of this model has \(dims[g])")
+            throw ValidationError("the observed view has \(observed.cols) features; view \(g + 1) of this model has \(dims[g])")
         }
         if let t = trueOther, t.cols != dims[target] || t.rows != observed.rows {
             throw ValidationError("--truth is \(t.rows)×\(t.cols); expected \(observed.rows)×\(dims[target])")
@@ -138,9 +156,40 @@ struct ImputeCommand: ParsableCommand {
         }
         if let t = trueOther {
             let score = evaluation.imputationScore(target: target, imputed: result, truth: t)
-            print(String(format: "imputation −log p (view %d | view %d): %.3f per row", target + 1, given, score.reduce(0, +) / Double(score.count)))
+            print(String(format: "imputation −log p (view %d | view %d): %.3f per row", target + 1, g + 1, score.reduce(0, +) / Double(score.count)))
         }
         if let png { try writeGrid(png, observed: observed, imputed: imputed, truth: trueOther, layout: ctx.config.data) }
+    }
+
+    /// CoVAE with K > 2 views: every view outside `given` from the prior conditional given the observed latents.
+    func imputeMany(_ model: CoVAE, ctx: RunContext, given views: [Int]) throws {
+        let k = model.modalities
+        guard views.allSatisfy({ $0 < k }), views.count < k else {
+            throw ValidationError("--given '\(given)': this run has views 1…\(k); give some of them, not all")
+        }
+        guard let output else { throw ValidationError("--png draws two-view grids; with \(k) views give --output") }
+        var observed: [Int: Matrix] = [:]
+        if let n = test {
+            let d = try ExperimentData(config: ctx.config.data, seed: ctx.config.seed)
+            let rows = DataSubset(dataset: d.test.dataset, indices: Array(d.test.indices.prefix(n)))
+            for v in views { observed[v] = rows.matrix(view: v) }
+        } else {
+            for (v, path) in zip(views, input) { observed[v] = try NPYFile(path: path).matrix() }
+        }
+        for (v, m) in observed where m.cols != model.viewDimensions[v] {
+            throw ValidationError("the input for view \(v + 1) has \(m.cols) features; view \(v + 1) of this model has \(model.viewDimensions[v])")
+        }
+        guard Set(observed.values.map(\.rows)).count == 1 else { throw ValidationError("the --input files need the same number of rows") }
+        let stem = output.hasSuffix(".npy") ? String(output.dropLast(4)) : output
+        for r in try CoVAEInference(model: model, seed: ctx.config.seed).impute(observed: observed, samples: samples) {
+            let name = "\(stem)-view\(r.modality + 1)"
+            try NPYWriter.write(r.mean, to: name + ".npy")
+            try NPYWriter.write(r.deviation, to: name + "-std.npy")
+            try NPYWriter.write(stack: r.draws, to: name + "-draws.npy")
+            let spread = r.deviation.storage.reduce(0.0) { $0 + Double($1) } / Double(max(r.deviation.count, 1))
+            print("view \(r.modality + 1): the mean of \(samples) imputations (\(r.mean.rows)×\(r.mean.cols)) to \(name).npy, "
+                  + "their standard deviation to \(name)-std.npy (mean \(String(format: "%.4f", spread))), the draws to \(name)-draws.npy")
+        }
     }
 
     func writeGrid(_ path: String, observed: Matrix, imputed: Matrix, truth: Matrix?, layout: DataConfig) throws {
@@ -153,11 +202,13 @@ struct ImputeCommand: ParsableCommand {
             (h, w) = (p[0], p[1])
         } else if layout.source == .fashionMNIST, layout.imageViews != .quadrants {
             (h, w) = layout.imageViews == .topBottom ? (14, 28) : (28, 14)
+        } else if layout.source == .correlated {
+            (h, w) = (28, 28)
         } else {
             throw ValidationError("--png needs --image-shape HxW for this data")
         }
-        let vertical = layout.source != .fashionMNIST || layout.imageViews == .topBottom
-        let first = given == 1
+        let vertical = layout.source == .npy || layout.source == .linearGaussian || layout.imageViews == .topBottom && layout.source == .fashionMNIST
+        let first = givenViews == [1]
         var grid = ImageGrid(cellWidth: vertical ? w : 2 * w, cellHeight: vertical ? 2 * h : h, columns: columns * (truth == nil ? 1 : 2))
         grid.scale = scale
         for r in 0..<observed.rows {

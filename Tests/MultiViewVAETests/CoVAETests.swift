@@ -29,7 +29,7 @@ final class CoVAETests: XCTestCase {
                     tape.value(run.model.encode(k, tape.input(rows: rows, cols: run.data.dimensions[k]) { $0.update(from: batch.views[k], count: rows * run.data.dimensions[k]) },
                                                 tape: tape).mean).storage
                 }
-                do { boundary = (means, try run.model.prior.value(arena: run.model.arena)) } catch { XCTFail("prior at the boundary: \(error)") }
+                do { boundary = (means, try run.model.prior!.value(arena: run.model.arena)) } catch { XCTFail("prior at the boundary: \(error)") }
             }
             XCTAssertEqual(try run.trainer.run(), .completed)
             let (means, c) = try XCTUnwrap(boundary, "\(recipe): stage 2 started")
@@ -52,7 +52,7 @@ final class CoVAETests: XCTestCase {
             // Σ_prior is positive definite after both stages, frozen or learnt.
             let eigen = try run.priorCovariance().symmetricEigen().values
             XCTAssertGreaterThan(eigen.min() ?? -1, 0, "\(recipe): Σ_prior eigenvalues \(eigen)")
-            let after = try run.model.prior.value(arena: run.model.arena)
+            let after = try run.model.prior!.value(arena: run.model.arena)
             if recipe == "canonical" {
                 XCTAssertEqual(after.storage, c.storage, "the frozen prior did not move in stage 2")
             } else {
@@ -89,11 +89,11 @@ final class CoVAETests: XCTestCase {
     func testThePriorConditionalHasItsClosedFormMoments() throws {
         let run = try Run(yaml: Self.yaml)
         // A C with σ₁ < 1: C = U diag(tanh(s/2)) Vᵀ from random Cayley parameters.
-        guard case let .bounded(u, v, singular) = run.model.prior.parameterization else { return XCTFail("bounded prior") }
+        guard case let .bounded(u, v, singular) = run.model.prior!.parameterization else { return XCTFail("bounded prior") }
         run.model.arena.setValue(singular, Matrix(rows: 1, cols: 3, [1.6, -0.8, 0.4]))
         run.model.arena.setValue(u.skew, Matrix(rows: 1, cols: 3, [0.3, -0.2, 0.5]))
         run.model.arena.setValue(v.skew, Matrix(rows: 1, cols: 3, [-0.4, 0.1, 0.2]))
-        let c = try run.model.prior.value(arena: run.model.arena)
+        let c = try run.model.prior!.value(arena: run.model.arena)
         let n = 40_000, d = 3
         let given: [Float] = [0.7, -1.2, 0.4]
         for k in 0..<2 {
@@ -169,11 +169,8 @@ final class CoVAETests: XCTestCase {
                                     ("training.stages.joint.epochs=2", "pretrain, train")] {
             XCTAssertThrowsError(try build([override]), override) { XCTAssertTrue("\($0)".contains(message), "\(override): \($0)") }
         }
-        let three = try ExperimentConfig.parse(yaml: """
-            data: {source: linear-gaussian, modalities: 3, latentDimension: 2, dimensions: [4, 4, 4], samples: 60}
-            model: {type: covae, latent: 2}
-            """)
-        XCTAssertThrowsError(try ModelRegistry.makeModel(three, dimensions: [4, 4, 4])) { XCTAssertTrue("\($0)".contains("exactly 2 views"), "\($0)") }
+        let one = try ExperimentConfig.parse(yaml: "model: {type: covae, latent: 2}\ndata: {source: npy, views: [a.npy, b.npy]}")
+        XCTAssertThrowsError(try ModelRegistry.makeModel(one, dimensions: [4])) { XCTAssertTrue("\($0)".contains("at least 2 views"), "\($0)") }
     }
 
     func testEvaluationReportsCorrelationsSpreadsAndPredictiveScores() throws {
@@ -205,7 +202,7 @@ final class CoVAETests: XCTestCase {
         XCTAssertEqual(try run.trainer.run(), .completed)
         let m = run.model, d = m.latent, test = run.data.test
         let report = try GenerationStatistics(model: m, seed: 5, samples: 400, importanceSamples: 1).run(train: run.data.train, test: test)
-        let c = try m.prior.value(arena: m.arena)
+        let c = try m.prior!.value(arena: m.arena)
         for k in 0..<2 {
             let tape = Tape()
             let q = m.encode(k, tape.constant(test.matrix(view: k)), tape: tape)
@@ -256,7 +253,7 @@ final class CoVAETests: XCTestCase {
     func testImputationSpreadFallsAsThePriorCorrelationRises() throws {
         let run = try Run(yaml: Self.yaml)
         XCTAssertEqual(try run.trainer.run(), .completed)
-        guard case let .bounded(_, _, singular) = run.model.prior.parameterization else { return XCTFail("bounded prior") }
+        guard case let .bounded(_, _, singular) = run.model.prior!.parameterization else { return XCTFail("bounded prior") }
         let rows = DataSubset(dataset: run.data.test.dataset, indices: Array(run.data.test.indices.prefix(20)))
         for k in 0..<2 {
             var spreads: [Double] = []
@@ -278,7 +275,7 @@ extension ModelRun where Model == CoVAE {
     /// Σ_prior = [[I, Cᵀ], [C, I]] as a matrix.
     func priorCovariance() throws -> Matrix {
         let d = model.latent
-        let c = try model.prior.value(arena: model.arena)
+        let c = try model.prior!.value(arena: model.arena)
         var s = Matrix.identity(2 * d)
         for i in 0..<d { for j in 0..<d { s[d + i, j] = c[i, j]; s[j, d + i] = c[i, j] } }
         return s

@@ -33,4 +33,18 @@ final class TapeTests: XCTestCase {
         XCTAssertEqual(tape.gradient(second.x), gx1)
         XCTAssertEqual(tape.gradient(second.w), gw1)
     }
+
+    /// A rank without rows (the last batch at -np 3) runs the same backward pass on 0 × n values: a fused
+    /// dense layer with a smooth activation needs scratch of size 0, which once came back nil.
+    func testZeroRowBatchesRunTheBackwardPass() throws {
+        for activation in [Activation.tanh, .relu, .identity] {
+            let tape = Tape()
+            let x = tape.constant(Matrix(rows: 0, cols: 3)), w = tape.variable(uniform(3, 2, seed: 4)), b = tape.variable(uniform(1, 2, seed: 5))
+            let loss = tape.sum(tape.linear(x, weight: w, bias: b, activation: activation))
+            tape.backward(loss)
+            XCTAssertEqual(tape.item(loss), 0)
+            XCTAssertEqual(tape.gradient(w).storage, [Float](repeating: 0, count: 6), "\(activation)")
+            XCTAssertEqual(tape.gradient(b).storage, [0, 0], "\(activation)")
+        }
+    }
 }

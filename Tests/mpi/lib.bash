@@ -5,7 +5,7 @@ root="$(cd "$here/../.." && pwd)"
 bin="${MVVAE_BIN:-$root/.build/debug/mvvae}"
 config="$here/tiny.yaml"
 work="$(mktemp -d /tmp/mvvae-mpi-test.XXXXXX)"
-trap 'rm -rf "$work"' EXIT
+trap '[[ -n "${KEEP:-}" ]] || rm -rf "$work"' EXIT
 export OPENBLAS_NUM_THREADS=1
 
 mpi() { "$root/launch/mpi" "$@"; }

@@ -113,7 +113,8 @@ public final class Tape {
 
     /// Scratch floats for node `v`, kept across steps.
     func aux(_ v: Var, count n: Int) -> UnsafeMutablePointer<Float> {
-        if slots[v.id].auxCapacity < n {
+        // Also when n = 0 (a rank without rows): the caller gets a valid pointer either way.
+        if slots[v.id].aux == nil || slots[v.id].auxCapacity < n {
             slots[v.id].aux?.deallocate()
             slots[v.id].aux = .allocate(capacity: Swift.max(n, 1))
             slots[v.id].auxCapacity = Swift.max(n, 1)

@@ -15,26 +15,25 @@ extension CoVAE: PairGenerationModel {
         let z = generate(given: k, tape.constant(observed), noise: tape.constant(noise.normals(cols: latent, stream: 1000 + 4 * draw + 2 * k)),
                          conditionalNoise: tape.constant(noise.normals(cols: latent, stream: 1001 + 4 * draw + 2 * k)),
                          blocks: try priorBlocks(tape: tape), tape: tape)
-        return (z.given, z.other)
+        return (z.given, otherLatent(1 - k, given: k, z.other, tape: tape))
     }
 
+    /// The singular values of Σ_prior's cross block (two modalities: C).
     public func priorCorrelations() throws -> [Double]? {
-        try DoubleMatrix(try prior.value(arena: arena)).singularValueDecomposition().s
+        let d = latent, sigma = try priorCovarianceValue()
+        return try DoubleMatrix(rows: d, cols: d, (0..<(d * d)).map { sigma[d + $0 / d, $0 % d] }).singularValueDecomposition().s
     }
 
-    /// Σ_prior = [[I, Cᵀ], [C, I]] in double precision.
+    /// Σ_prior in double precision, as rows.
     func priorCovariance() throws -> [[Double]] {
-        let d = latent
-        let c = try prior.value(arena: arena)
-        var s = [[Double]](repeating: [Double](repeating: 0, count: 2 * d), count: 2 * d)
-        for i in 0..<(2 * d) { s[i][i] = 1 }
-        for i in 0..<d { for j in 0..<d { s[d + i][j] = Double(c[i, j]); s[j][d + i] = Double(c[i, j]) } }
-        return s
+        let sigma = try priorCovarianceValue()
+        return (0..<sigma.rows).map { i in (0..<sigma.cols).map { sigma[i, $0] } }
     }
 
     /// Per row −log (1/N Σ_n p(x₁|z₁ⁿ) p(x₂|z₂ⁿ) p(zⁿ) / q(zⁿ | x)), zⁿ ~ q(z | x). q's factor is per row
     /// and the same for every draw: its Cholesky is taken once per row.
     public func jointNegativeLogLikelihood(_ xs: (Matrix, Matrix), draws: Int, noise: EvaluationNoise) throws -> [Double] {
+        precondition(modalities == 2, "the pair statistics are for two modalities")
         let rows = xs.0.rows, dd = 2 * latent, jitter = Double(settings.jitter)
         let priorFactor = try GaussianKL.cholesky(try priorCovariance())
         let tape = Tape()

@@ -1,8 +1,13 @@
-/// CoVAE's conditional generation (the CoVAE paper, "Generating from CoVAE"): the observed modality k
-/// is encoded by its unimodal encoder, z_k ~ q_k(z_k | x_k), the missing latent is drawn from the prior
-/// conditional z_{−k} | z_k (Eq. 2), and each draw is decoded. The spread of the decoded draws is the
-/// imputation's latent uncertainty: it shrinks as the prior's correlations grow and, with ρ → 0, is
-/// that of decoding the prior itself.
+import Foundation
+
+/// CoVAE's conditional generation (the CoVAE paper, "Generating from CoVAE") for any observed subset O
+/// of the modalities: each observed modality j is encoded by its unimodal encoder, z_j ~ q_j(z_j | x_j);
+/// the missing latents z_M are drawn from the prior conditional (Eq. 2 for any O)
+///
+///     z_M | z_O ~ N(Σ_MO Σ_OO⁻¹ z_O, Σ_MM − Σ_MO Σ_OO⁻¹ Σ_OM),
+///
+/// and each draw is decoded. The spread of the decoded draws is the imputation's latent uncertainty: it
+/// shrinks as the prior's correlations grow and, with ρ → 0, is that of decoding the prior itself.
 public struct CoVAEInference {
     public let model: CoVAE
     public let seed: UInt64
@@ -12,31 +17,87 @@ public struct CoVAEInference {
         self.seed = seed
     }
 
-    /// The decoded means of `samples` draws of modality 1 − k given `observed` rows of modality k,
-    /// their mean and their per-feature standard deviation (rows × features each; draws by draw).
-    public func impute(given k: Int, observed: Matrix, samples: Int) throws -> (mean: Matrix, deviation: Matrix, draws: [Matrix]) {
-        precondition(k == 0 || k == 1, "CoVAE imputes one modality from the other")
-        precondition(observed.cols == model.viewDimensions[k], "observed rows have \(observed.cols) features, modality \(k + 1) has \(model.viewDimensions[k])")
-        let target = 1 - k, n = observed.rows, d = model.latent
-        var draws: [Matrix] = []
+    /// Per missing modality: the decoded means of `samples` draws, their mean and per-feature standard
+    /// deviation (rows × features each).
+    public struct Imputation {
+        public let modality: Int
+        public let mean: Matrix, deviation: Matrix
+        public let draws: [Matrix]
+    }
+
+    /// The regression of z_M on z_O and the Cholesky factor of the conditional covariance, as float
+    /// matrices for row-wise sampling: z_M = z_O Rᵀ + ε Fᵀ. Refuses an empty or full `observed`.
+    public func conditional(observed: [Int]) throws -> (regression: Matrix, factor: Matrix, missing: [Int]) {
+        let k = model.modalities, d = model.latent
+        let o = Array(Set(observed)).sorted(), m = (0..<k).filter { !o.contains($0) }
+        guard !o.isEmpty, !m.isEmpty, o.allSatisfy({ (0..<k).contains($0) }) else {
+            throw GenerationStatistics.Failure(description: "CoVAE imputes from a non-empty proper subset of its \(k) modalities, got \(observed.map { $0 + 1 })")
+        }
+        let sigma = try model.priorCovarianceValue()
+        func coordinates(_ views: [Int]) -> [Int] { views.flatMap { j in (j * d)..<((j + 1) * d) } }
+        let oi = coordinates(o), mi = coordinates(m)
+        func block(_ rows: [Int], _ cols: [Int]) -> DoubleMatrix {
+            DoubleMatrix(rows: rows.count, cols: cols.count, rows.flatMap { r in cols.map { sigma[r, $0] } })
+        }
+        let l = try block(oi, oi).cholesky()
+        let coefficients = l.solveLower(l.solveLower(block(oi, mi)), transpose: true)     // Σ_OO⁻¹ Σ_OM
+        let covariance = block(mi, mi) - block(mi, oi).matmul(coefficients)
+        let factor = try covariance.cholesky()
+        func float(_ a: DoubleMatrix) -> Matrix { Matrix(rows: a.rows, cols: a.cols, a.storage.map { Float($0) }) }
+        return (float(coefficients.transposed), float(factor), m)
+    }
+
+    /// Imputes every modality outside `observed` (modality → rows of its features; all the same rows).
+    public func impute(observed: [Int: Matrix], samples: Int) throws -> [Imputation] {
+        let d = model.latent
+        let given = observed.keys.sorted()
+        guard let n = observed.values.first?.rows, observed.values.allSatisfy({ $0.rows == n }) else {
+            throw GenerationStatistics.Failure(description: "the observed modalities need the same rows")
+        }
+        for j in given where observed[j]!.cols != model.viewDimensions[j] {
+            throw GenerationStatistics.Failure(description: "observed rows of modality \(j + 1) have \(observed[j]!.cols) features; the model's have \(model.viewDimensions[j])")
+        }
+        let (regression, factor, missing) = try conditional(observed: given)
+        var draws = [[Matrix]](repeating: [], count: missing.count)
         for s in 0..<samples {
             let tape = Tape()
-            let z = model.generate(given: k, tape.constant(observed),
-                                   noise: tape.constant(Matrix.randomNormal(rows: n, cols: d, seed: seed, stream: 2 * UInt64(s))),
-                                   conditionalNoise: tape.constant(Matrix.randomNormal(rows: n, cols: d, seed: seed, stream: 2 * UInt64(s) + 1)),
-                                   blocks: try model.priorBlocks(tape: tape), tape: tape)
-            let out = model.decode(target, z.other, tape: tape)
-            draws.append(tape.value(model.likelihoods[target].mean(output: out, tape: tape)))
+            var zO = Matrix(rows: n, cols: given.count * d)
+            for (i, j) in given.enumerated() {
+                let q = model.encode(j, tape.constant(observed[j]!), tape: tape)
+                let noise = Matrix.randomNormal(rows: n, cols: d, seed: seed, stream: UInt64(s) * 64 + UInt64(j))
+                let z = tape.value(tape.reparameterize(mean: q.mean, logVar: q.logVar, noise: tape.constant(noise)))
+                for r in 0..<n { for c in 0..<d { zO[r, i * d + c] = z[r, c] } }
+            }
+            let noise = Matrix.randomNormal(rows: n, cols: missing.count * d, seed: seed, stream: UInt64(s) * 64 + 63)
+            let zM = zO.matmul(regression, transposeOther: true) + noise.matmul(factor, transposeOther: true)
+            for (i, j) in missing.enumerated() {
+                let out = model.decode(j, tape.constant(zM.columns((i * d)..<((i + 1) * d))), tape: tape)
+                draws[i].append(tape.value(model.likelihoods[j].mean(output: out, tape: tape)))
+            }
         }
-        let features = model.viewDimensions[target]
-        var mean = Matrix(rows: n, cols: features), deviation = Matrix(rows: n, cols: features)
-        for i in 0..<(n * features) {
+        return missing.enumerated().map { i, j in
+            let (mean, deviation) = Self.moments(draws[i])
+            return Imputation(modality: j, mean: mean, deviation: deviation, draws: draws[i])
+        }
+    }
+
+    /// The two-modality form: modality 1 − k from modality k.
+    public func impute(given k: Int, observed: Matrix, samples: Int) throws -> (mean: Matrix, deviation: Matrix, draws: [Matrix]) {
+        let r = try impute(observed: [k: observed], samples: samples)[0]
+        return (r.mean, r.deviation, r.draws)
+    }
+
+    /// Per-element mean and standard deviation across draws.
+    static func moments(_ draws: [Matrix]) -> (Matrix, Matrix) {
+        let rows = draws[0].rows, cols = draws[0].cols
+        var mean = Matrix(rows: rows, cols: cols), deviation = Matrix(rows: rows, cols: cols)
+        for i in 0..<(rows * cols) {
             var sum = 0.0, squares = 0.0
             for draw in draws { sum += Double(draw.storage[i]); squares += Double(draw.storage[i]) * Double(draw.storage[i]) }
-            let m = sum / Double(samples)
+            let m = sum / Double(draws.count)
             mean.storage[i] = Float(m)
-            deviation.storage[i] = Float(Swift.max(squares / Double(samples) - m * m, 0).squareRoot())
+            deviation.storage[i] = Float(Swift.max(squares / Double(draws.count) - m * m, 0).squareRoot())
         }
-        return (mean, deviation, draws)
+        return (mean, deviation)
     }
 }

@@ -1,38 +1,54 @@
 import Foundation
 
-/// CoVAE (the CoVAE paper, "Correlated VAEs", §2.2 and Algorithm 1) for two modalities: one latent
-/// z_k ∈ R^d per modality, z = (z₁, z₂) with the correlated prior p(z) = N(0, Σ_prior),
-/// Σ_prior = [[I, Cᵀ], [C, I]];
+/// CoVAE (the CoVAE paper, "Correlated VAEs", §2.2 and Algorithm 1) for K ≥ 2 modalities: one latent
+/// z_k ∈ R^d per modality, z = (z₁ … z_K) ∈ R^D (D = Kd), with the correlated prior p(z) = N(0, Σ_prior),
+/// Σ_prior's diagonal blocks the identity;
 /// - unimodal encoders q_k(z_k | x_k) = N(μ_k, diag σ_k²);
-/// - a joint encoder q(z | x₁, x₂) = N(μ, Σ_joint), Σ_joint = L Lᵀ + εI (L lower-triangular, softplus
+/// - a joint encoder q(z | x₁ … x_K) = N(μ, Σ_joint), Σ_joint = L Lᵀ + εI (L lower-triangular, softplus
 ///   diagonal; `FullCovarianceGaussian`);
 /// - decoders p_k(x_k | z_k), each reading its own modality's latent.
 ///
-/// Recipe (Algorithm 1):
-/// 1. `pretrain`: deep CCA on the unimodal encoders' means (`DeepCCAObjective`). Its end measures the
-///    canonical correlations ρ of those means over the whole training split (sums over every rank's
-///    rows) and folds the canonical directions into the encoders' last layers, so that on the training
-///    split μ₁, μ₂ have unit covariance and cross-covariance diag(ρ): C = diag(ρ) exactly.
-/// 2. `train`: Eq. 3 + λ Σ_k Eq. 4 with C frozen (`priorCorrelations: canonical`) or still learnt (`learnt`);
-///    Adam restarts. C stays a bounded cross-covariance (σ₁(C) < 1, JPVAE's parameterisation), so
-///    Σ_prior is positive definite whatever is learnt.
+/// The prior's cross blocks: for K = 2, Σ_prior = [[I, Cᵀ], [C, I]] with C a bounded cross-covariance
+/// (σ₁(C) < 1, JPVAE's parameterisation); for K > 2, a `BlockCorrelation`. Both stay positive definite
+/// whatever is learnt.
 ///
-/// Per row of stage 2 with both modalities: L_joint = Σ_k −log p_k(x_k | z_k) + β KL(q(z|x) ‖ p(z)) with
+/// Recipe (Algorithm 1):
+/// 1. `pretrain`: deep CCA on the unimodal encoders' means (`DeepCCAObjective`), summed over the pairs of
+///    modalities. Its end measures the means' moments over the training split's rows with every
+///    modality (sums over every rank's rows). K = 2: it folds the canonical directions into the encoders'
+///    last layers, so that on the training split μ₁, μ₂ have unit covariance and cross-covariance
+///    diag(ρ): C = diag(ρ) exactly. K > 2: it folds each modality's whitening (μ_k ↦ L_k⁻¹(μ_k − m_k),
+///    Cov(μ_k) = L_k L_kᵀ) into its encoder, and the prior becomes the whitened means' joint covariance —
+///    unit diagonal blocks by construction, positive semi-definite as any covariance, made definite by
+///    `BlockCorrelation`'s ε (its cross blocks shrink by 1/(1 + 10⁻⁴)).
+/// 2. `train`: Eq. 3 + λ Σ_k Eq. 4 with the prior frozen (`priorCorrelations: canonical`) or still learnt
+///    (`learnt`); Adam restarts.
+///
+/// Per row of stage 2 with every modality: L_joint = Σ_k −log p_k(x_k | z_k) + β KL(q(z|x) ‖ p(z)) with
 /// z ~ q(z | x); L_cond,k = Σ_j −log p_j(x_j | z_j) + β KL(q_k ‖ N(0, I)) with z_k ~ q_k and z_{−k} from the
-/// prior conditional (Eq. 2: z₂ | z₁ ~ N(C z₁, I − CCᵀ), z₁ | z₂ ~ N(Cᵀ z₂, I − CᵀC)). A row with one
-/// modality observed trains only that modality's L_cond (its own ELBO: the other decoder is not
-/// scored), a row with none nothing; pre-training uses rows with both.
+/// prior conditional (Eq. 2: z_{−k} | z_k ~ N(Σ_{−k,k} z_k, Σ_{−k,−k} − Σ_{−k,k} Σ_{k,−k})). A row with a
+/// modality missing trains no L_joint and, for each observed k, L_cond,k with only the observed
+/// decoders scored (with one modality observed: its own ELBO); a row with none, nothing. Pre-training
+/// uses, for each pair, the rows with both.
 public final class CoVAE: MultiViewModel {
     public let arena: ParameterArena
     public let viewDimensions: [Int]
     /// d: the latent size of each modality.
     public let latent: Int
     public let settings: CoVAEConfig
-    public let prior: CrossCovariance
+    /// K = 2: the cross block C of Σ_prior.
+    public let prior: CrossCovariance?
+    /// K > 2: Σ_prior itself.
+    public let blockPrior: BlockCorrelation?
     public let encoders: [MLP]
     public let jointEncoder: MLP
     public let decoders: [MLP]
     public let likelihoods: [Likelihood]
+
+    /// K.
+    public var modalities: Int { viewDimensions.count }
+    /// D = K d.
+    public var jointLatent: Int { modalities * latent }
 
     public var recipe: [StageDefinition] {
         [StageDefinition(name: "pretrain", groups: ["unimodal"], defaultEpochs: 10),
@@ -41,12 +57,11 @@ public final class CoVAE: MultiViewModel {
     }
 
     public init(config: ModelConfig, dimensions: [Int], seed: UInt64) throws {
-        guard dimensions.count == 2 else {
-            throw ConfigError.invalidValue(key: "model.type", message: "covae is built for two modalities so far; the data has \(dimensions.count)")
-        }
+        let k = dimensions.count
+        guard k >= 2 else { throw ConfigError.invalidValue(key: "model.type", message: "covae needs at least two modalities; the data has \(k)") }
         let d = config.latent(view: 0)
-        guard config.latent(view: 1) == d else {
-            throw ConfigError.invalidValue(key: "model.latent", message: "covae needs the same latent size for both modalities so far, got \(config.latent)")
+        guard (1..<k).allSatisfy({ config.latent(view: $0) == d }) else {
+            throw ConfigError.invalidValue(key: "model.latent", message: "covae needs the same latent size for every modality so far, got \(config.latent)")
         }
         viewDimensions = dimensions
         latent = d
@@ -56,19 +71,26 @@ public final class CoVAE: MultiViewModel {
         let settings = config.covae
         // Groups in arena order: the prior, the unimodal encoders, then everything stage 2 adds.
         arena.beginGroup("prior")
-        prior = CrossCovariance(config: try decodeDefaults(PriorConfig.self).with(cross: .bounded), n1: d, n2: d, arena: arena)
+        if k == 2 {
+            prior = CrossCovariance(config: try decodeDefaults(PriorConfig.self).with(cross: .bounded), n1: d, n2: d, arena: arena)
+            blockPrior = nil
+        } else {
+            prior = nil
+            blockPrior = BlockCorrelation("prior", blocks: k, size: d, arena: arena)
+        }
         arena.beginGroup("unimodal")
-        encoders = (0..<2).map { k in
-            MLP("modality\(k + 1).encoder", sizes: [dimensions[k]] + config.encoderHidden + [2 * d], activation: config.activation, arena: arena)
+        encoders = (0..<k).map { j in
+            MLP("modality\(j + 1).encoder", sizes: [dimensions[j]] + config.encoderHidden + [2 * d], activation: config.activation, arena: arena)
         }
         arena.beginGroup("joint")
-        jointEncoder = MLP("joint.encoder", sizes: [dimensions[0] + dimensions[1]] + settings.jointHidden + [2 * 2 * d + (2 * d) * (2 * d - 1) / 2],
+        let n = k * d
+        jointEncoder = MLP("joint.encoder", sizes: [dimensions.reduce(0, +)] + settings.jointHidden + [2 * n + n * (n - 1) / 2],
                            activation: config.activation, arena: arena)
-        decoders = (0..<2).map { k in
-            MLP("modality\(k + 1).decoder", sizes: [d] + config.decoderHidden + [dimensions[k]], activation: config.activation, arena: arena)
+        decoders = (0..<k).map { j in
+            MLP("modality\(j + 1).decoder", sizes: [d] + config.decoderHidden + [dimensions[j]], activation: config.activation, arena: arena)
         }
-        likelihoods = (0..<2).map { k in
-            Likelihood("modality\(k + 1).likelihood", kind: config.likelihood(view: k), features: dimensions[k],
+        likelihoods = (0..<k).map { j in
+            Likelihood("modality\(j + 1).likelihood", kind: config.likelihood(view: j), features: dimensions[j],
                        fixedLogScale: config.fixedLogScale, arena: arena)
         }
         arena.materialize(seed: seed)
@@ -99,49 +121,77 @@ public final class CoVAE: MultiViewModel {
         return tape.sliceColumns(tape.matmul(h, w), 0, count: latent)
     }
 
-    /// q(z | x₁, x₂) = N(μ, L Lᵀ + εI) over z = (z₁, z₂) ∈ R^{2d}.
-    public func encodeJoint(_ x1: Var, _ x2: Var, tape: Tape) -> FullCovarianceGaussian {
-        let n = 2 * latent
-        let h = jointEncoder(tape.concatColumns(x1, x2), tape: tape, arena: arena)
+    /// q(z | x₁ … x_K) = N(μ, L Lᵀ + εI) over z ∈ R^D, from the modalities' inputs side by side.
+    public func encodeJoint(concatenated x: Var, tape: Tape) -> FullCovarianceGaussian {
+        let n = jointLatent
+        let h = jointEncoder(x, tape: tape, arena: arena)
         let factor = FullCovarianceGaussian.factor(diagonal: tape.sliceColumns(h, n, count: n),
                                                    strictlyLower: tape.sliceColumns(h, 2 * n, count: n * (n - 1) / 2), tape: tape)
         return FullCovarianceGaussian(mean: tape.sliceColumns(h, 0, count: n), factor: factor, jitter: settings.jitter)
     }
 
-    /// The prior's blocks on the tape: C (d × d), the precision Σ_prior⁻¹ (2d × 2d), ln det Σ_prior, and the
-    /// Cholesky factors of the conditional covariances I − CCᵀ (of z₂ | z₁) and I − CᵀC (of z₁ | z₂).
+    /// The two-modality form of `encodeJoint(concatenated:)`.
+    public func encodeJoint(_ x1: Var, _ x2: Var, tape: Tape) -> FullCovarianceGaussian {
+        encodeJoint(concatenated: tape.concatColumns(x1, x2), tape: tape)
+    }
+
+    /// Σ_prior on the tape (D × D).
+    public func priorCovariance(tape: Tape) throws -> Var {
+        if let blockPrior { return try blockPrior(tape: tape, arena: arena) }
+        guard let c = try prior?(tape: tape, arena: arena) else { preconditionFailure("covae's prior is a bounded cross-covariance") }
+        let eye = identity(latent, tape: tape)
+        let top = tape.concatColumns(eye, tape.transpose(c)), bottom = tape.concatColumns(c, eye)
+        return tape.transpose(tape.concatColumns(tape.transpose(top), tape.transpose(bottom)))
+    }
+
+    /// Σ_prior in double precision.
+    func priorCovarianceValue() throws -> DoubleMatrix {
+        let tape = Tape()
+        return DoubleMatrix(tape.value(try priorCovariance(tape: tape)))
+    }
+
+    /// The prior's pieces on the tape: Σ_prior⁻¹ and ln det Σ_prior (for Eq. 3's KL), and for each
+    /// modality k the prior conditional of the other latents (in modality order) given z_k:
+    /// its regression M_k = Σ_{−k,k} ((K−1)d × d; Σ_kk = I) and the Cholesky factor F_k of
+    /// Σ_{−k,−k} − M_k M_kᵀ, stored side by side (columns k·d ..< (k+1)·d of `conditionalMeans`,
+    /// k·(K−1)d ..< (k+1)·(K−1)d of `conditionalFactors`), so that the step builds no arrays.
     public struct PriorBlocks {
-        public let cross: Var, precision: Var, logDet: Var
-        public let conditionalFactors: (second: Var, first: Var)
+        public let covariance: Var, precision: Var, logDet: Var
+        public let conditionalMeans: Var, conditionalFactors: Var
     }
 
     public func priorBlocks(tape: Tape) throws -> PriorBlocks {
-        let d = latent
-        guard let c = try prior(tape: tape, arena: arena) else { preconditionFailure("covae's prior is a bounded cross-covariance") }
-        let eye = tape.input(rows: d, cols: d) { p in
-            p.update(repeating: 0, count: d * d)
-            for i in 0..<d { p[i * d + i] = 1 }
+        let d = latent, k = modalities
+        let sigma = try priorCovariance(tape: tape)
+        var means: Var?, factors: Var?
+        for j in 0..<k {
+            let others = otherSelector(j, tape: tape)                          // (K−1)d × D
+            let m = tape.sliceColumns(tape.matmul(others, sigma), j * d, count: d)  // Σ_{−j,j}
+            let cov = tape.sub(tape.matmul(tape.matmul(others, sigma), others, transposeB: true), tape.matmul(m, m, transposeB: true))
+            let f = try tape.cholesky(cov)
+            means = means.map { tape.concatColumns($0, m) } ?? m
+            factors = factors.map { tape.concatColumns($0, f) } ?? f
         }
-        let a2 = tape.sub(eye, tape.matmul(c, c, transposeB: true))   // I − CCᵀ
-        let a1 = tape.sub(eye, tape.matmul(c, c, transposeA: true))   // I − CᵀC
-        let d1 = try tape.inverse(a1), d2 = try tape.inverse(a2)
-        // Σ_prior⁻¹ = [[D₁, −CᵀD₂], [−D₂C, D₂]] with D₁ = (I − CᵀC)⁻¹, D₂ = (I − CCᵀ)⁻¹.
-        let top = tape.concatColumns(d1, tape.neg(tape.matmul(c, d2, transposeA: true)))
-        let bottom = tape.concatColumns(tape.neg(tape.matmul(d2, c)), d2)
-        let precision = tape.transpose(tape.concatColumns(tape.transpose(top), tape.transpose(bottom)))
-        return PriorBlocks(cross: c, precision: precision, logDet: try tape.logDeterminant(a2),
-                           conditionalFactors: (try tape.cholesky(a2), try tape.cholesky(a1)))
+        return PriorBlocks(covariance: sigma, precision: try tape.inverse(sigma), logDet: try tape.logDeterminant(sigma),
+                           conditionalMeans: means!, conditionalFactors: factors!)
     }
 
-    /// z_{−k} | z_k from the prior (Eq. 2): the mean C z₁ (or Cᵀ z₂) plus noise through the factor.
+    /// z_{−k} | z_k from the prior (Eq. 2): M_k z_k plus noise ((K−1)d wide) through F_k; the other
+    /// modalities' latents side by side in modality order (`otherLatent` picks one).
     public func conditionalSample(given k: Int, _ zk: Var, noise: Var, blocks: PriorBlocks, tape: Tape) -> Var {
-        let mean = k == 0 ? tape.matmul(zk, blocks.cross, transposeB: true) : tape.matmul(zk, blocks.cross)
-        let factor = k == 0 ? blocks.conditionalFactors.second : blocks.conditionalFactors.first
-        return tape.add(mean, tape.matmul(noise, factor, transposeB: true))
+        let rest = (modalities - 1) * latent
+        let m = tape.sliceColumns(blocks.conditionalMeans, k * latent, count: latent)
+        let f = tape.sliceColumns(blocks.conditionalFactors, k * rest, count: rest)
+        return tape.add(tape.matmul(zk, m, transposeB: true), tape.matmul(noise, f, transposeB: true))
+    }
+
+    /// Modality j's latent in the output of `conditionalSample(given: k, …)` (j ≠ k).
+    public func otherLatent(_ j: Int, given k: Int, _ others: Var, tape: Tape) -> Var {
+        tape.sliceColumns(others, (j < k ? j : j - 1) * latent, count: latent)
     }
 
     /// Conditional generation given modality k (the paper's "Generating from CoVAE"): z_k ~ q_k(z_k | x_k)
-    /// with `noise`, then z_{−k} | z_k from the prior conditional with `conditionalNoise`.
+    /// with `noise`, then z_{−k} | z_k from the prior conditional with `conditionalNoise` ((K−1)d wide).
     public func generate(given k: Int, _ x: Var, noise: Var, conditionalNoise: Var, blocks: PriorBlocks, tape: Tape)
         -> (posterior: GaussianPosterior, given: Var, other: Var) {
         let q = encode(k, x, tape: tape)
@@ -152,57 +202,98 @@ public final class CoVAE: MultiViewModel {
     /// Decoder k's output (the likelihood's parameters) for latent z_k.
     public func decode(_ k: Int, _ z: Var, tape: Tape) -> Var { decoders[k](z, tape: tape, arena: arena) }
 
+    func identity(_ n: Int, tape: Tape) -> Var {
+        tape.input(rows: n, cols: n) { p in
+            p.update(repeating: 0, count: n * n)
+            for i in 0..<n { p[i * n + i] = 1 }
+        }
+    }
+
+    /// P_k ((K−1)d × D): the rows of the identity of every block but k's.
+    func otherSelector(_ k: Int, tape: Tape) -> Var {
+        let d = latent, n = jointLatent, rest = n - d
+        return tape.input(rows: rest, cols: n) { p in
+            p.update(repeating: 0, count: rest * n)
+            for i in 0..<rest { p[i * n + (i < k * d ? i : i + d)] = 1 }
+        }
+    }
+
     // MARK: Losses
 
     public func loss(_ batch: Batch, tape: Tape, beta: Float, seed: UInt64, stage: Int) throws -> LossTerms {
-        let b = batch.rows
-        // Tuples, not arrays, here and below: the steady-state step must not allocate.
-        func input(_ k: Int) -> Var { tape.input(rows: b, cols: viewDimensions[k]) { $0.update(from: batch.views[k], count: b * viewDimensions[k]) } }
-        let x = (input(0), input(1))
-        let both: Var? = batch.mask == nil ? nil : tape.input(rows: b, cols: 1) { p in
-            for r in 0..<b { p[r] = batch.observed(r, view: 0) && batch.observed(r, view: 1) ? 1 : 0 }
+        let b = batch.rows, k = modalities
+        // A buffer on the stack, not an array: the steady-state step must not allocate.
+        return try withUnsafeTemporaryAllocation(of: Var.self, capacity: k) { x in
+            for j in 0..<k {
+                x[j] = tape.input(rows: b, cols: viewDimensions[j]) { $0.update(from: batch.views[j], count: b * viewDimensions[j]) }
+            }
+            if stage == 0 { return try pretrainLoss(UnsafeBufferPointer(x), batch: batch, tape: tape) }
+            return try trainLoss(UnsafeBufferPointer(x), batch: batch, beta: beta, seed: seed, tape: tape)
         }
-        if stage == 0 { return try pretrainLoss(x, pairs: both, tape: tape) }
-        return try trainLoss(x, both: both, batch: batch, beta: beta, seed: seed, tape: tape)
     }
 
-    /// −N · (Σρᵢ² − κ‖m‖²) of deep CCA over the global batch's pairs, entered as each rank's 1/P share
-    /// (the ranks' losses add up to it; see `Tape.sumOverRanks`).
-    func pretrainLoss(_ x: (Var, Var), pairs: Var?, tape: Tape) throws -> LossTerms {
-        let f = (shiftFreeMean(0, x.0, tape: tape), shiftFreeMean(1, x.1, tape: tape))
-        let (objective, rows, meanSquares) = try DeepCCAObjective.squaredCorrelations(f.0, f.1, regularization: settings.ccaRegularization,
-                                                                                      weights: pairs, tape: tape)
+    /// 1 where every modality in `views` is observed (rows × 1); nil without a mask.
+    func observedIndicator(_ batch: Batch, tape: Tape, _ views: (Int) -> Bool) -> Var? {
+        guard batch.mask != nil else { return nil }
+        let k = modalities
+        return tape.input(rows: batch.rows, cols: 1) { p in
+            for r in 0..<batch.rows {
+                var all = true
+                for j in 0..<k where views(j) && !batch.observed(r, view: j) { all = false }
+                p[r] = all ? 1 : 0
+            }
+        }
+    }
+
+    /// −Σ_pairs N · (Σρᵢ² − κ‖m‖²) of deep CCA over the global batch's pairs, entered as each rank's 1/P
+    /// share (the ranks' losses add up to it; see `Tape.sumOverRanks`).
+    func pretrainLoss(_ x: UnsafeBufferPointer<Var>, batch: Batch, tape: Tape) throws -> LossTerms {
         let share = 1 / Float(tape.communicator?.size ?? 1)
-        let total = tape.scale(tape.mul(tape.sub(objective, tape.scale(meanSquares, Self.meanPenalty)), rows), -share)
-        return LossTerms(total: total, reconstruction: tape.scale(tape.mul(objective, rows), -share), kl: tape.scalar(0))
+        var total: Var?, correlations: Var?
+        for i in 0..<modalities {
+            for j in (i + 1)..<modalities {
+                let pairs = observedIndicator(batch, tape: tape) { $0 == i || $0 == j }
+                let (objective, rows, meanSquares) = try DeepCCAObjective.squaredCorrelations(
+                    shiftFreeMean(i, x[i], tape: tape), shiftFreeMean(j, x[j], tape: tape), regularization: settings.ccaRegularization,
+                    weights: pairs, tape: tape)
+                let term = tape.scale(tape.mul(tape.sub(objective, tape.scale(meanSquares, Self.meanPenalty)), rows), -share)
+                let score = tape.scale(tape.mul(objective, rows), -share)
+                total = total.map { tape.add($0, term) } ?? term
+                correlations = correlations.map { tape.add($0, score) } ?? score
+            }
+        }
+        return LossTerms(total: total!, reconstruction: correlations!, kl: tape.scalar(0))
     }
 
-    func trainLoss(_ x: (Var, Var), both: Var?, batch: Batch, beta: Float, seed: UInt64, tape: Tape) throws -> LossTerms {
-        let b = batch.rows, d = latent
+    func trainLoss(_ x: UnsafeBufferPointer<Var>, batch: Batch, beta: Float, seed: UInt64, tape: Tape) throws -> LossTerms {
+        let b = batch.rows, d = latent, k = modalities, n = jointLatent
         func noise(_ stream: Int, _ width: Int) -> Var { tape.input(rows: b, cols: width) { batch.fillNoise($0, view: stream, width: width, seed: seed) } }
-        func nll(_ k: Int, _ z: Var) -> Var {
-            likelihoods[k].negativeLogLikelihood(output: decode(k, z, tape: tape), target: k == 0 ? x.0 : x.1, tape: tape, arena: arena)
+        func nll(_ j: Int, _ z: Var) -> Var {
+            likelihoods[j].negativeLogLikelihood(output: decode(j, z, tape: tape), target: x[j], tape: tape, arena: arena)
         }
-        func observed(_ j: Int) -> Var? {
-            batch.mask == nil ? nil : tape.input(rows: b, cols: 1) { p in for r in 0..<b { p[r] = batch.observed(r, view: j) ? 1 : 0 } }
-        }
+        func observed(_ j: Int) -> Var? { observedIndicator(batch, tape: tape) { $0 == j } }
         func weighted(_ v: Var, _ w: Var?) -> Var { w.map { tape.mul(v, $0) } ?? v }
         let blocks = try priorBlocks(tape: tape)
-        // Eq. 3: the joint posterior, both decoders, the full-covariance KL.
-        let q = encodeJoint(x.0, x.1, tape: tape)
-        let z = q.sample(noise: noise(2, 2 * d), jitterNoise: noise(3, 2 * d), tape: tape)
-        let jointNLL = tape.add(nll(0, tape.sliceColumns(z, 0, count: d)), nll(1, tape.sliceColumns(z, d, count: d)))
+        // Eq. 3: the joint posterior, every decoder, the full-covariance KL; rows with every modality.
+        var inputs = x[0]
+        for j in 1..<k { inputs = tape.concatColumns(inputs, x[j]) }
+        let q = encodeJoint(concatenated: inputs, tape: tape)
+        let z = q.sample(noise: noise(2, n), jitterNoise: noise(3, n), tape: tape)
+        var jointNLL = nll(0, tape.sliceColumns(z, 0, count: d))
+        for j in 1..<k { jointNLL = tape.add(jointNLL, nll(j, tape.sliceColumns(z, j * d, count: d))) }
         let jointKL = try q.klDivergence(priorPrecision: blocks.precision, priorLogDet: blocks.logDet, tape: tape)
-        var reconstruction = weighted(jointNLL, both), kl = weighted(jointKL, both)
-        // Eq. 4 for k = 1, 2: z_k from q_k, the other latent from the prior conditional.
-        let observed = (observed(0), observed(1))
-        for k in 0..<2 {
-            let (qk, zk, other) = generate(given: k, k == 0 ? x.0 : x.1, noise: noise(4 + k, d), conditionalNoise: noise(6 + k, d),
-                                           blocks: blocks, tape: tape)
-            let (z1, z2) = k == 0 ? (zk, other) : (other, zk)
-            // The conditioning modality must be observed; the other decoder is scored where observed.
-            let condNLL = tape.add(weighted(nll(0, z1), observed.0), weighted(nll(1, z2), observed.1))
-            let own = k == 0 ? observed.0 : observed.1
+        let all = observedIndicator(batch, tape: tape) { _ in true }
+        var reconstruction = weighted(jointNLL, all), kl = weighted(jointKL, all)
+        // Eq. 4 for each k: z_k from q_k, the other latents from the prior conditional.
+        for given in 0..<k {
+            let (qk, zk, others) = generate(given: given, x[given], noise: noise(4 + given, d), conditionalNoise: noise(4 + k + given, n - d),
+                                            blocks: blocks, tape: tape)
+            // The conditioning modality must be observed; the other decoders are scored where observed.
+            var condNLL = nll(given, zk)
+            for j in 0..<k where j != given {
+                condNLL = tape.add(condNLL, weighted(nll(j, otherLatent(j, given: given, others, tape: tape)), observed(j)))
+            }
+            let own = observed(given)
             let condRecon = weighted(condNLL, own), condKL = weighted(tape.standardNormalKL(qk), own)
             reconstruction = tape.add(reconstruction, tape.scale(condRecon, settings.lambda))
             kl = tape.add(kl, tape.scale(condKL, settings.lambda))
@@ -213,53 +304,75 @@ public final class CoVAE: MultiViewModel {
 
     // MARK: The end of pre-training
 
-    /// Exact CCA of the unimodal means over the training split's pairs; folds the canonical directions
-    /// into the encoders' mean outputs and sets C = diag(ρ) (as the bounded cross-covariance's singular values).
+    /// The unimodal means' moments over the training split's rows with every modality, then: K = 2,
+    /// exact CCA folded into the encoders and C = diag(ρ); K > 2, each modality's whitening folded in and
+    /// Σ_prior = the whitened means' joint covariance.
     public func finishStage(_ stage: Int, split: TrainingSplitSums) throws -> [ParameterAssignment] {
         guard stage == 0 else { return [] }
-        let d = latent
-        // Σμ₁, Σμ₂, Σμ₁μ₁ᵀ, Σμ₂μ₂ᵀ, Σμ₁μ₂ᵀ, n over rows with both modalities.
-        let sums = try split.sum(count: 2 * d + 3 * d * d + 1) { batch, tape, s in
+        let d = latent, k = modalities, n = jointLatent
+        // Σμ (D), Σμμᵀ (D × D), the row count; μ = (μ₁ … μ_K).
+        let sums = try split.sum(count: n + n * n + 1) { batch, tape, s in
             let b = batch.rows
-            let means = (0..<2).map { k in
-                tape.valuePointer(encode(k, tape.input(rows: b, cols: viewDimensions[k]) { $0.update(from: batch.views[k], count: b * viewDimensions[k]) },
-                                         tape: tape).mean)
-            }
-            for r in 0..<b where batch.observed(r, view: 0) && batch.observed(r, view: 1) {
-                let u = means[0] + r * d, v = means[1] + r * d
-                for i in 0..<d {
-                    s[i] += Double(u[i]); s[d + i] += Double(v[i])
-                    for j in 0..<d {
-                        s[2 * d + i * d + j] += Double(u[i]) * Double(u[j])
-                        s[2 * d + d * d + i * d + j] += Double(v[i]) * Double(v[j])
-                        s[2 * d + 2 * d * d + i * d + j] += Double(u[i]) * Double(v[j])
-                    }
+            withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>.self, capacity: k) { means in
+                for j in 0..<k {
+                    let x = tape.input(rows: b, cols: viewDimensions[j]) { $0.update(from: batch.views[j], count: b * viewDimensions[j]) }
+                    means[j] = tape.valuePointer(encode(j, x, tape: tape).mean)
                 }
-                s[2 * d + 3 * d * d] += 1
+                for r in 0..<b where (0..<k).allSatisfy({ batch.observed(r, view: $0) }) {
+                    for a in 0..<n {
+                        let u = Double(means[a / d][r * d + a % d])
+                        s[a] += u
+                        for c in 0..<n { s[n + a * n + c] += u * Double(means[c / d][r * d + c % d]) }
+                    }
+                    s[n + n * n] += 1
+                }
             }
         }
-        let n = sums[2 * d + 3 * d * d]
-        guard n >= 2 else {
-            throw TrainingError.stageMismatch("covae pre-training: the training split has \(Int(n)) row(s) with both modalities; CCA needs at least 2")
+        let count = sums[n + n * n]
+        guard count >= 2 else {
+            throw TrainingError.stageMismatch("covae pre-training: the training split has \(Int(count)) row(s) with every modality; the prior needs at least 2")
         }
-        let m1 = (0..<d).map { sums[$0] / n }, m2 = (0..<d).map { sums[d + $0] / n }
-        func covariance(_ offset: Int, _ a: [Double], _ b: [Double]) -> DoubleMatrix {
-            DoubleMatrix(rows: d, cols: d, (0..<(d * d)).map { sums[offset + $0] / n - a[$0 / d] * b[$0 % d] })
+        let mean = (0..<n).map { sums[$0] / count }
+        func block(_ i: Int, _ j: Int) -> DoubleMatrix {
+            DoubleMatrix(rows: d, cols: d, (0..<(d * d)).map { e in
+                let a = i * d + e / d, c = j * d + e % d
+                return sums[n + a * n + c] / count - mean[a] * mean[c]
+            })
         }
-        let cca = try CanonicalCorrelationAnalysis(meanX: m1, meanY: m2, covarianceXX: covariance(2 * d, m1, m1),
-                                                   covarianceYY: covariance(2 * d + d * d, m2, m2),
-                                                   covarianceXY: covariance(2 * d + 2 * d * d, m1, m2), components: d)
-        var out = foldCanonicalDirections(0, projection: cca.projectionX, mean: m1)
-            + foldCanonicalDirections(1, projection: cca.projectionY, mean: m2)
-        // C = U diag(tanh(s/2)) Vᵀ with U = V = I (the Cayley parameters at zero): s = 2 atanh(ρ).
-        guard case let .bounded(u, v, singular) = prior.parameterization else { preconditionFailure("covae's prior is bounded") }
-        out.append(ParameterAssignment(singular, cca.correlations.map { Float(2 * atanh(Swift.min($0, 0.999))) }))
-        for cayley in [u, v] { out.append(ParameterAssignment(cayley.skew, [Float](repeating: 0, count: cayley.skew.count))) }
+        func means(_ j: Int) -> [Double] { Array(mean[(j * d)..<((j + 1) * d)]) }
+        if let prior {
+            let cca = try CanonicalCorrelationAnalysis(meanX: means(0), meanY: means(1), covarianceXX: block(0, 0),
+                                                       covarianceYY: block(1, 1), covarianceXY: block(0, 1), components: d)
+            var out = foldDirections(0, projection: cca.projectionX, mean: means(0)) + foldDirections(1, projection: cca.projectionY, mean: means(1))
+            // C = U diag(tanh(s/2)) Vᵀ with U = V = I (the Cayley parameters at zero): s = 2 atanh(ρ).
+            guard case let .bounded(u, v, singular) = prior.parameterization else { preconditionFailure("covae's prior is bounded") }
+            out.append(ParameterAssignment(singular, cca.correlations.map { Float(2 * atanh(Swift.min($0, 0.999))) }))
+            for cayley in [u, v] { out.append(ParameterAssignment(cayley.skew, [Float](repeating: 0, count: cayley.skew.count))) }
+            return out
+        }
+        // K > 2: A_k = L_k⁻ᵀ whitens modality k (A_kᵀ Cov(μ_k) A_k = I); the prior's block (i, j) is A_iᵀ Cov(μ_i, μ_j) A_j.
+        let whitening = try (0..<k).map { j -> DoubleMatrix in
+            var c = block(j, j)
+            // The ridge of `CanonicalCorrelationAnalysis`: a collapsed unit does not make Cov(μ_j) singular.
+            let ridge = 1e-10 * Swift.max(c.diagonalElements.reduce(0, +) / Double(d), Double.leastNormalMagnitude)
+            for a in 0..<d { c[a, a] += ridge }
+            let l = try c.cholesky()
+            return l.solveLower(DoubleMatrix.identity(d), transpose: true)
+        }
+        var target = DoubleMatrix(rows: n, cols: n)
+        for i in 0..<k {
+            for j in 0..<k {
+                let r = i == j ? DoubleMatrix.identity(d) : whitening[i].matmul(block(i, j), transposeSelf: true).matmul(whitening[j])
+                for a in 0..<d { for c in 0..<d { target[i * d + a, j * d + c] = r[a, c] } }
+            }
+        }
+        var out = (0..<k).flatMap { foldDirections($0, projection: whitening[$0], mean: means($0)) }
+        out.append(try blockPrior!.assignment(for: target))
         return out
     }
 
     /// Encoder k's mean outputs μ ↦ (μ − m) A: the last layer's mean columns W ↦ W A, b ↦ (b − m) A.
-    func foldCanonicalDirections(_ k: Int, projection a: DoubleMatrix, mean m: [Double]) -> [ParameterAssignment] {
+    func foldDirections(_ k: Int, projection a: DoubleMatrix, mean m: [Double]) -> [ParameterAssignment] {
         let d = latent, last = encoders[k].layers.last!
         let w = arena.value(last.weight), bias = arena.value(last.bias)
         var newW = w, newB = bias

@@ -12,7 +12,7 @@ public enum ModelRegistry {
     public static let entries: [Entry] = [
         Entry(type: .jpvae, views: 2...2) { JPVAE(config: $0.model, dimensions: $1, seed: $0.seed) },
         Entry(type: .aggregated, views: 2...Int.max) { AggregatedVAE(config: $0.model, dimensions: $1, seed: $0.seed) },
-        Entry(type: .covae, views: 2...2) { try CoVAE(config: $0.model, dimensions: $1, seed: $0.seed) },
+        Entry(type: .covae, views: 2...Int.max) { try CoVAE(config: $0.model, dimensions: $1, seed: $0.seed) },
         Entry(type: .stagedProbe, views: 2...2) { StagedProbe(config: $0.model, dimensions: $1, seed: $0.seed) },
     ]
 
