@@ -48,6 +48,19 @@ struct EvaluateCommand: ParsableCommand {
                 try evaluateAggregated(aggregated, ctx: ctx, data: data)
                 return
             }
+            if let covae = ctx.model as? CoVAE, covae.modalities > 2 {
+                let start = monotonicSeconds()
+                let report = try CoVAESubsetEvaluation(model: covae, seed: ctx.config.seed, samples: ctx.config.evaluation.samples)
+                    .run(train: data.train, test: data.test)
+                let path = output ?? (runFolder as NSString).appendingPathComponent("evaluation.json")
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                try encoder.encode(report).write(to: URL(fileURLWithPath: path), options: .atomic)
+                let text = CoVAESubsetEvaluation.markdown(report, title: "\(runFolder) (covae, \(covae.modalities) views, step \(ctx.checkpoint.state.training.step))")
+                print(text)
+                print(String(format: "evaluation took %.1f s; written to %@", monotonicSeconds() - start, path))
+                return
+            }
             if let covae = ctx.model as? CoVAE {
                 let start = monotonicSeconds()
                 let report = try generationStatistics(covae, ctx: ctx, data: data)

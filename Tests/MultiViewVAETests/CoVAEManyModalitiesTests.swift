@@ -122,6 +122,25 @@ final class CoVAEManyModalitiesTests: XCTestCase {
         XCTAssertThrowsError(try CoVAEInference(model: m, seed: 1).conditional(observed: []))
     }
 
+    func testEvaluationImputesEachModalityFromTheOthers() throws {
+        let run = try Run(yaml: Self.yaml, overrides: ["training.stages.train.epochs=40"])
+        XCTAssertEqual(try run.trainer.run(), .completed)
+        let report = try CoVAESubsetEvaluation(model: run.model, seed: 1, samples: 20, chunk: 40).run(train: run.data.train, test: run.data.test)
+        XCTAssertEqual(report.testRows, run.data.test.count)
+        for i in 0..<3 {
+            XCTAssertEqual(report.priorCorrelations[i][i], 1)
+            for j in 0..<3 where j != i {
+                XCTAssertEqual(report.priorCorrelations[i][j], report.priorCorrelations[j][i], accuracy: 1e-9)
+                XCTAssertGreaterThan(report.priorCorrelations[i][j], 0.3, "views \(i + 1), \(j + 1) share the latent")
+            }
+        }
+        for h in report.leaveOneOut {
+            XCTAssertGreaterThan(h.standardDeviation, 0)
+            // The modalities share a latent: the others predict the held one better than its training mean.
+            XCTAssertLessThan(h.predictiveNLL, h.predictiveNLLTrainingMean, "view \(h.modality)")
+        }
+    }
+
     func testImputationWorksFromEveryProperSubset() throws {
         let run = try Run(yaml: Self.yaml, overrides: ["training.stages.pretrain.epochs=2", "training.stages.train.epochs=1"])
         XCTAssertEqual(try run.trainer.run(), .completed)

@@ -79,6 +79,8 @@ for v in (2, 4):
     assert np.allclose(d.mean(0), m, atol=1e-5) and s.mean() > 0
 print("impute from views 1 and 3 of 4: views 2 and 4, mean, std and 4 draws")
 PY
+"$bin" evaluate --run "$work/k4-np1" > "$work/k4-eval.log" 2>&1 || { cat "$work/k4-eval.log"; fail "evaluate a 4-view run"; }
+grep -q "view imputed from all the others" "$work/k4-eval.log" || { cat "$work/k4-eval.log"; fail "K = 4 evaluation table"; }
 for bad in "1,2,3,4" "0" "1,1" "5" "a"; do
   if "$bin" impute --run "$work/k4-np1" --given "$bad" --test 2 --output "$work/bad.npy" > "$work/bad.log" 2>&1; then fail "--given $bad was accepted"; fi
   grep -q "given" "$work/bad.log" || { cat "$work/bad.log"; fail "--given $bad: the error does not name --given"; }

@@ -23,6 +23,8 @@ public struct CoVAEInference {
         public let modality: Int
         public let mean: Matrix, deviation: Matrix
         public let draws: [Matrix]
+        /// With the truth given: −log of its density under the mixture of the decoded draws, per row.
+        public let predictiveNLL: [Double]?
     }
 
     /// The regression of z_M on z_O and the Cholesky factor of the conditional covariance, as float
@@ -47,18 +49,23 @@ public struct CoVAEInference {
         return (float(coefficients.transposed), float(factor), m)
     }
 
-    /// Imputes every modality outside `observed` (modality → rows of its features; all the same rows).
-    public func impute(observed: [Int: Matrix], samples: Int) throws -> [Imputation] {
+    /// Imputes every modality outside `observed` (modality → rows of its features; all the same rows);
+    /// with `truth` for a missing modality, also scores it (log-mean-exp over the draws).
+    public func impute(observed: [Int: Matrix], samples: Int, truth: [Int: Matrix] = [:]) throws -> [Imputation] {
         let d = model.latent
         let given = observed.keys.sorted()
         guard let n = observed.values.first?.rows, observed.values.allSatisfy({ $0.rows == n }) else {
             throw GenerationStatistics.Failure(description: "the observed modalities need the same rows")
+        }
+        for (j, t) in truth where t.rows != n || t.cols != model.viewDimensions[j] {
+            throw GenerationStatistics.Failure(description: "the truth of modality \(j + 1) is \(t.rows)×\(t.cols); expected \(n)×\(model.viewDimensions[j])")
         }
         for j in given where observed[j]!.cols != model.viewDimensions[j] {
             throw GenerationStatistics.Failure(description: "observed rows of modality \(j + 1) have \(observed[j]!.cols) features; the model's have \(model.viewDimensions[j])")
         }
         let (regression, factor, missing) = try conditional(observed: given)
         var draws = [[Matrix]](repeating: [], count: missing.count)
+        var logDensities = [[[Double]]](repeating: [], count: missing.count)
         for s in 0..<samples {
             let tape = Tape()
             var zO = Matrix(rows: n, cols: given.count * d)
@@ -73,11 +80,16 @@ public struct CoVAEInference {
             for (i, j) in missing.enumerated() {
                 let out = model.decode(j, tape.constant(zM.columns((i * d)..<((i + 1) * d))), tape: tape)
                 draws[i].append(tape.value(model.likelihoods[j].mean(output: out, tape: tape)))
+                if let t = truth[j] {
+                    let nll = tape.value(model.likelihoods[j].negativeLogLikelihood(output: out, target: tape.constant(t), tape: tape, arena: model.arena))
+                    logDensities[i].append(nll.storage.map { -Double($0) })
+                }
             }
         }
         return missing.enumerated().map { i, j in
             let (mean, deviation) = Self.moments(draws[i])
-            return Imputation(modality: j, mean: mean, deviation: deviation, draws: draws[i])
+            let scores = truth[j] == nil ? nil : (0..<n).map { r in negativeLogMeanExp(logDensities[i].map { $0[r] }) }
+            return Imputation(modality: j, mean: mean, deviation: deviation, draws: draws[i], predictiveNLL: scores)
         }
     }
 
