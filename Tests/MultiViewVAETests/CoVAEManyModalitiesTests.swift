@@ -1,7 +1,7 @@
 import XCTest
 @testable import MultiViewVAE
 
-/// CoVAE with K = 3 modalities: the block prior keeps unit diagonal blocks and stays positive definite
+/// CoVAE with K = 3 modalities (and two of unequal latent sizes): the block prior keeps unit diagonal blocks and stays positive definite
 /// (learnt or set by pre-training), its gradient is right, the prior conditional for any observed subset
 /// has the closed form of Gaussian conditioning, and imputation works from every proper subset.
 final class CoVAEManyModalitiesTests: XCTestCase {
@@ -17,7 +17,7 @@ final class CoVAEManyModalitiesTests: XCTestCase {
 
     func testTheBlockPriorHasUnitDiagonalBlocksAndIsPositiveDefinite() throws {
         let arena = ParameterArena()
-        let prior = BlockCorrelation("prior", blocks: 3, size: 2, arena: arena)
+        let prior = BlockCorrelation("prior", sizes: [2, 2, 2], arena: arena)
         arena.materialize(seed: 1)
         // At zero: Σ = I. Random parameters: still unit diagonal blocks, positive definite.
         for scale: Float in [0, 0.7, 2.5] {
@@ -43,7 +43,7 @@ final class CoVAEManyModalitiesTests: XCTestCase {
 
     func testTheBlockPriorsGradientIsRight() throws {
         let arena = ParameterArena()
-        let prior = BlockCorrelation("prior", blocks: 3, size: 2, arena: arena)
+        let prior = BlockCorrelation("prior", sizes: [2, 1, 3], arena: arena)
         GradientCheck([Matrix.randomNormal(rows: 1, cols: prior.factor.count, seed: 8, scale: 0.4)]).run("block correlation") { t, v in
             try prior.covariance(v[0], tape: t)
         }
@@ -138,6 +138,31 @@ final class CoVAEManyModalitiesTests: XCTestCase {
             XCTAssertGreaterThan(h.standardDeviation, 0)
             // The modalities share a latent: the others predict the held one better than its training mean.
             XCTAssertLessThan(h.predictiveNLL, h.predictiveNLLTrainingMean, "view \(h.modality)")
+        }
+    }
+
+    func testTwoModalitiesOfUnequalLatentSizesUseTheBlockPrior() throws {
+        let run = try Run(yaml: Self.yaml, overrides: ["data.modalities=2", "data.dimensions=[8, 9]", "model.latent=[2, 3]",
+                                                      "training.stages.train.epochs=40"])
+        XCTAssertNil(run.model.prior)
+        XCTAssertEqual(run.model.latents, [2, 3])
+        XCTAssertEqual(try run.trainer.run(), .completed)
+        let sigma = try run.model.priorCovarianceValue()
+        XCTAssertEqual([sigma.rows, sigma.cols], [5, 5])
+        for (a, b) in [(0, 0), (1, 1), (2, 2), (4, 4)] { XCTAssertEqual(sigma[a, b], 1, accuracy: 1e-5) }
+        XCTAssertEqual(sigma[0, 1], 0, accuracy: 1e-5)
+        XCTAssertEqual(sigma[2, 3], 0, accuracy: 1e-5)
+        XCTAssertGreaterThan(try sigma.symmetricEigen().values.min()!, 0)
+        // The pair statistics and imputation both ways work with d₁ ≠ d₂.
+        let report = try GenerationStatistics(model: run.model, seed: 1, samples: 8, importanceSamples: 4).run(train: run.data.train, test: run.data.test)
+        XCTAssertEqual(report.priorCorrelations.count, 2)
+        XCTAssertGreaterThan(report.conditionalCorrelation[0], 0.3)
+        XCTAssertTrue(report.jointNLL.isFinite && report.predictiveNLL.allSatisfy(\.isFinite))
+        XCTAssertLessThan(report.predictiveNLL[0], report.predictiveNLLTrainingMean[0])
+        let rows = DataSubset(dataset: run.data.test.dataset, indices: Array(run.data.test.indices.prefix(5)))
+        for k in 0..<2 {
+            let r = try CoVAEInference(model: run.model, seed: 2).impute(given: k, observed: rows.matrix(view: k), samples: 4)
+            XCTAssertEqual([r.mean.rows, r.mean.cols], [5, run.data.dimensions[1 - k]])
         }
     }
 

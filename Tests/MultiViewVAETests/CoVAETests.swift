@@ -100,7 +100,7 @@ final class CoVAETests: XCTestCase {
             let tape = Tape()
             let blocks = try run.model.priorBlocks(tape: tape)
             let zk = tape.constant(Matrix(rows: n, cols: d, (0..<n).flatMap { _ in given }))
-            let z = tape.value(run.model.conditionalSample(given: k, zk, noise: tape.constant(Matrix.randomNormal(rows: n, cols: d, seed: 5 + UInt64(k))),
+            let z = tape.value(try run.model.conditionalSample(given: k, zk, noise: tape.constant(Matrix.randomNormal(rows: n, cols: d, seed: 5 + UInt64(k))),
                                                             blocks: blocks, tape: tape))
             // k = 0: z₂ | z₁ ~ N(C z₁, I − CCᵀ); k = 1: z₁ | z₂ ~ N(Cᵀ z₂, I − CᵀC).
             for i in 0..<d {
@@ -164,7 +164,7 @@ final class CoVAETests: XCTestCase {
             _ = try TrainingStage.resolve(model.recipe, arena: model.arena, training: config.training)
         }
         XCTAssertNoThrow(try build([]))
-        for (override, message) in [("model.latent=[3, 4]", "same latent size"), ("model.priorCorrelations=fixed", "model.priorCorrelations"),
+        for (override, message) in [("model.priorCorrelations=fixed", "model.priorCorrelations"),
                                     ("model.jitter=0", "model.jitter"), ("model.aggregator=moe", "apply to model.type aggregated only"),
                                     ("training.stages.joint.epochs=2", "pretrain, train")] {
             XCTAssertThrowsError(try build([override]), override) { XCTAssertTrue("\($0)".contains(message), "\(override): \($0)") }

@@ -6,22 +6,23 @@ import Foundation
 extension CoVAE: PairGenerationModel {
     public func jointDecoderInputs(_ x: (Matrix, Matrix), noise: EvaluationNoise, draw: Int, tape: Tape) throws -> (Var, Var) {
         let q = encodeJoint(tape.constant(x.0), tape.constant(x.1), tape: tape)
-        let z = q.sample(noise: tape.constant(noise.normals(cols: 2 * latent, stream: 2 * draw)),
-                         jitterNoise: tape.constant(noise.normals(cols: 2 * latent, stream: 2 * draw + 1)), tape: tape)
-        return (tape.sliceColumns(z, 0, count: latent), tape.sliceColumns(z, latent, count: latent))
+        let n = jointLatent
+        let z = q.sample(noise: tape.constant(noise.normals(cols: n, stream: 2 * draw)),
+                         jitterNoise: tape.constant(noise.normals(cols: n, stream: 2 * draw + 1)), tape: tape)
+        return (tape.sliceColumns(z, 0, count: latents[0]), tape.sliceColumns(z, offsets[1], count: latents[1]))
     }
 
     public func conditionalDecoderInputs(given k: Int, _ observed: Matrix, noise: EvaluationNoise, draw: Int, tape: Tape) throws -> (given: Var, other: Var) {
-        let z = generate(given: k, tape.constant(observed), noise: tape.constant(noise.normals(cols: latent, stream: 1000 + 4 * draw + 2 * k)),
-                         conditionalNoise: tape.constant(noise.normals(cols: latent, stream: 1001 + 4 * draw + 2 * k)),
+        let z = try generate(given: k, tape.constant(observed), noise: tape.constant(noise.normals(cols: latents[k], stream: 1000 + 4 * draw + 2 * k)),
+                         conditionalNoise: tape.constant(noise.normals(cols: latents[1 - k], stream: 1001 + 4 * draw + 2 * k)),
                          blocks: try priorBlocks(tape: tape), tape: tape)
         return (z.given, otherLatent(1 - k, given: k, z.other, tape: tape))
     }
 
     /// The singular values of Σ_prior's cross block (two modalities: C).
     public func priorCorrelations() throws -> [Double]? {
-        let d = latent, sigma = try priorCovarianceValue()
-        return try DoubleMatrix(rows: d, cols: d, (0..<(d * d)).map { sigma[d + $0 / d, $0 % d] }).singularValueDecomposition().s
+        let (d0, d1) = (latents[0], latents[1]), sigma = try priorCovarianceValue()
+        return try DoubleMatrix(rows: d1, cols: d0, (0..<(d0 * d1)).map { sigma[d0 + $0 / d0, $0 % d0] }).singularValueDecomposition().s
     }
 
     /// Σ_prior in double precision, as rows.
@@ -34,7 +35,7 @@ extension CoVAE: PairGenerationModel {
     /// and the same for every draw: its Cholesky is taken once per row.
     public func jointNegativeLogLikelihood(_ xs: (Matrix, Matrix), draws: Int, noise: EvaluationNoise) throws -> [Double] {
         precondition(modalities == 2, "the pair statistics are for two modalities")
-        let rows = xs.0.rows, dd = 2 * latent, jitter = Double(settings.jitter)
+        let rows = xs.0.rows, dd = jointLatent, jitter = Double(settings.jitter)
         let priorFactor = try GaussianKL.cholesky(try priorCovariance())
         let tape = Tape()
         let q = encodeJoint(tape.constant(xs.0), tape.constant(xs.1), tape: tape)
@@ -72,7 +73,7 @@ extension CoVAE: PairGenerationModel {
             tape.reset()
             var logLikelihood = [Double](repeating: 0, count: rows)
             for k in 0..<2 {
-                let zk = tape.constant(z.columns((k * latent)..<((k + 1) * latent)))
+                let zk = tape.constant(z.columns(offsets[k]..<(offsets[k] + latents[k])))
                 let nll = tape.value(likelihoods[k].negativeLogLikelihood(output: decode(k, zk, tape: tape),
                                                                          target: tape.constant(k == 0 ? xs.0 : xs.1), tape: tape, arena: arena))
                 for r in 0..<rows { logLikelihood[r] -= Double(nll[r, 0]) }

@@ -30,13 +30,13 @@ public struct CoVAEInference {
     /// The regression of z_M on z_O and the Cholesky factor of the conditional covariance, as float
     /// matrices for row-wise sampling: z_M = z_O Rᵀ + ε Fᵀ. Refuses an empty or full `observed`.
     public func conditional(observed: [Int]) throws -> (regression: Matrix, factor: Matrix, missing: [Int]) {
-        let k = model.modalities, d = model.latent
+        let k = model.modalities
         let o = Array(Set(observed)).sorted(), m = (0..<k).filter { !o.contains($0) }
         guard !o.isEmpty, !m.isEmpty, o.allSatisfy({ (0..<k).contains($0) }) else {
             throw GenerationStatistics.Failure(description: "CoVAE imputes from a non-empty proper subset of its \(k) modalities, got \(observed.map { $0 + 1 })")
         }
         let sigma = try model.priorCovarianceValue()
-        func coordinates(_ views: [Int]) -> [Int] { views.flatMap { j in (j * d)..<((j + 1) * d) } }
+        func coordinates(_ views: [Int]) -> [Int] { views.flatMap { j in model.offsets[j]..<(model.offsets[j] + model.latents[j]) } }
         let oi = coordinates(o), mi = coordinates(m)
         func block(_ rows: [Int], _ cols: [Int]) -> DoubleMatrix {
             DoubleMatrix(rows: rows.count, cols: cols.count, rows.flatMap { r in cols.map { sigma[r, $0] } })
@@ -52,7 +52,7 @@ public struct CoVAEInference {
     /// Imputes every modality outside `observed` (modality → rows of its features; all the same rows);
     /// with `truth` for a missing modality, also scores it (log-mean-exp over the draws).
     public func impute(observed: [Int: Matrix], samples: Int, truth: [Int: Matrix] = [:]) throws -> [Imputation] {
-        let d = model.latent
+        let sizes = model.latents
         let given = observed.keys.sorted()
         guard let n = observed.values.first?.rows, observed.values.allSatisfy({ $0.rows == n }) else {
             throw GenerationStatistics.Failure(description: "the observed modalities need the same rows")
@@ -68,17 +68,21 @@ public struct CoVAEInference {
         var logDensities = [[[Double]]](repeating: [], count: missing.count)
         for s in 0..<samples {
             let tape = Tape()
-            var zO = Matrix(rows: n, cols: given.count * d)
-            for (i, j) in given.enumerated() {
+            // z_O and z_M side by side in modality order, as `conditional` lays them out.
+            var zO = Matrix(rows: n, cols: regression.cols), at = 0
+            for j in given {
                 let q = model.encode(j, tape.constant(observed[j]!), tape: tape)
-                let noise = Matrix.randomNormal(rows: n, cols: d, seed: seed, stream: UInt64(s) * 64 + UInt64(j))
+                let noise = Matrix.randomNormal(rows: n, cols: sizes[j], seed: seed, stream: UInt64(s) * 64 + UInt64(j))
                 let z = tape.value(tape.reparameterize(mean: q.mean, logVar: q.logVar, noise: tape.constant(noise)))
-                for r in 0..<n { for c in 0..<d { zO[r, i * d + c] = z[r, c] } }
+                for r in 0..<n { for c in 0..<sizes[j] { zO[r, at + c] = z[r, c] } }
+                at += sizes[j]
             }
-            let noise = Matrix.randomNormal(rows: n, cols: missing.count * d, seed: seed, stream: UInt64(s) * 64 + 63)
+            let noise = Matrix.randomNormal(rows: n, cols: regression.rows, seed: seed, stream: UInt64(s) * 64 + 63)
             let zM = zO.matmul(regression, transposeOther: true) + noise.matmul(factor, transposeOther: true)
+            var from = 0
             for (i, j) in missing.enumerated() {
-                let out = model.decode(j, tape.constant(zM.columns((i * d)..<((i + 1) * d))), tape: tape)
+                let out = model.decode(j, tape.constant(zM.columns(from..<(from + sizes[j]))), tape: tape)
+                from += sizes[j]
                 draws[i].append(tape.value(model.likelihoods[j].mean(output: out, tape: tape)))
                 if let t = truth[j] {
                     let nll = tape.value(model.likelihoods[j].negativeLogLikelihood(output: out, target: tape.constant(t), tape: tape, arena: model.arena))

@@ -36,7 +36,7 @@ public struct CoVAESubsetEvaluation {
     }
 
     public func run(train allTrain: DataSubset, test allTest: DataSubset) throws -> Report {
-        let k = model.modalities, d = model.latent
+        let k = model.modalities, sizes = model.latents, offsets = model.offsets
         func complete(_ s: DataSubset) -> DataSubset {
             guard let mask = s.dataset.mask else { return s }
             return DataSubset(dataset: s.dataset, indices: s.indices.filter { r in (0..<k).allSatisfy { mask.isObserved(row: r, view: $0) } })
@@ -50,8 +50,9 @@ public struct CoVAESubsetEvaluation {
         let correlations = try (0..<k).map { i in
             try (0..<k).map { j -> Double in
                 if i == j { return 1 }
-                let s = try DoubleMatrix(rows: d, cols: d, (0..<(d * d)).map { sigma[i * d + $0 / d, j * d + $0 % d] }).singularValueDecomposition().s
-                return s.reduce(0, +) / Double(d)
+                let (di, dj) = (sizes[i], sizes[j])
+                let s = try DoubleMatrix(rows: di, cols: dj, (0..<(di * dj)).map { sigma[offsets[i] + $0 / dj, offsets[j] + $0 % dj] }).singularValueDecomposition().s
+                return s.reduce(0, +) / Double(s.count)
             }
         }
         let x = (0..<k).map { test.matrix(view: $0) }

@@ -1,23 +1,24 @@
 import Foundation
 
 /// CoVAE (the CoVAE paper, "Correlated VAEs", §2.2 and Algorithm 1) for K ≥ 2 modalities: one latent
-/// z_k ∈ R^d per modality, z = (z₁ … z_K) ∈ R^D (D = Kd), with the correlated prior p(z) = N(0, Σ_prior),
+/// z_k ∈ R^{d_k} per modality, z = (z₁ … z_K) ∈ R^D (D = Σ d_k), with the correlated prior p(z) = N(0, Σ_prior),
 /// Σ_prior's diagonal blocks the identity;
 /// - unimodal encoders q_k(z_k | x_k) = N(μ_k, diag σ_k²);
 /// - a joint encoder q(z | x₁ … x_K) = N(μ, Σ_joint), Σ_joint = L Lᵀ + εI (L lower-triangular, softplus
 ///   diagonal; `FullCovarianceGaussian`);
 /// - decoders p_k(x_k | z_k), each reading its own modality's latent.
 ///
-/// The prior's cross blocks: for K = 2, Σ_prior = [[I, Cᵀ], [C, I]] with C a bounded cross-covariance
-/// (σ₁(C) < 1, JPVAE's parameterisation); for K > 2, a `BlockCorrelation`. Both stay positive definite
+/// The prior's cross blocks: for two modalities of equal size, Σ_prior = [[I, Cᵀ], [C, I]] with C a
+/// bounded cross-covariance (σ₁(C) < 1, JPVAE's parameterisation); otherwise (K > 2 or unequal sizes) a
+/// `BlockCorrelation`. Both stay positive definite
 /// whatever is learnt.
 ///
 /// Recipe (Algorithm 1):
 /// 1. `pretrain`: deep CCA on the unimodal encoders' means (`DeepCCAObjective`), summed over the pairs of
 ///    modalities. Its end measures the means' moments over the training split's rows with every
-///    modality (sums over every rank's rows). K = 2: it folds the canonical directions into the encoders'
+///    modality (sums over every rank's rows). Two of equal size: it folds the canonical directions into the encoders'
 ///    last layers, so that on the training split μ₁, μ₂ have unit covariance and cross-covariance
-///    diag(ρ): C = diag(ρ) exactly. K > 2: it folds each modality's whitening (μ_k ↦ L_k⁻¹(μ_k − m_k),
+///    diag(ρ): C = diag(ρ) exactly. Otherwise it folds each modality's whitening (μ_k ↦ L_k⁻¹(μ_k − m_k),
 ///    Cov(μ_k) = L_k L_kᵀ) into its encoder, and the prior becomes the whitened means' joint covariance —
 ///    unit diagonal blocks by construction, positive semi-definite as any covariance, made definite by
 ///    `BlockCorrelation`'s ε (its cross blocks shrink by 1/(1 + 10⁻⁴)).
@@ -33,12 +34,13 @@ import Foundation
 public final class CoVAE: MultiViewModel {
     public let arena: ParameterArena
     public let viewDimensions: [Int]
-    /// d: the latent size of each modality.
-    public let latent: Int
+    /// d_k: the latent size of each modality, and where each starts in z.
+    public let latents: [Int]
+    public let offsets: [Int]
     public let settings: CoVAEConfig
-    /// K = 2: the cross block C of Σ_prior.
+    /// Two modalities of equal size: the cross block C of Σ_prior.
     public let prior: CrossCovariance?
-    /// K > 2: Σ_prior itself.
+    /// Otherwise: Σ_prior itself.
     public let blockPrior: BlockCorrelation?
     public let encoders: [MLP]
     public let jointEncoder: MLP
@@ -47,8 +49,10 @@ public final class CoVAE: MultiViewModel {
 
     /// K.
     public var modalities: Int { viewDimensions.count }
-    /// D = K d.
-    public var jointLatent: Int { modalities * latent }
+    /// D = Σ d_k.
+    public var jointLatent: Int { latents.reduce(0, +) }
+    /// d when every modality has the same latent size (the two-modality statistics' case).
+    public var latent: Int { latents[0] }
 
     public var recipe: [StageDefinition] {
         [StageDefinition(name: "pretrain", groups: ["unimodal"], defaultEpochs: 10),
@@ -59,35 +63,36 @@ public final class CoVAE: MultiViewModel {
     public init(config: ModelConfig, dimensions: [Int], seed: UInt64) throws {
         let k = dimensions.count
         guard k >= 2 else { throw ConfigError.invalidValue(key: "model.type", message: "covae needs at least two modalities; the data has \(k)") }
-        let d = config.latent(view: 0)
-        guard (1..<k).allSatisfy({ config.latent(view: $0) == d }) else {
-            throw ConfigError.invalidValue(key: "model.latent", message: "covae needs the same latent size for every modality so far, got \(config.latent)")
+        let latents = (0..<k).map { config.latent(view: $0) }
+        guard latents.allSatisfy({ $0 >= 1 }) else {
+            throw ConfigError.invalidValue(key: "model.latent", message: "every modality needs a latent size ≥ 1, got \(config.latent)")
         }
         viewDimensions = dimensions
-        latent = d
+        self.latents = latents
+        offsets = latents.indices.map { latents[..<$0].reduce(0, +) }
         settings = config.covae
         let arena = ParameterArena()
         self.arena = arena
         let settings = config.covae
         // Groups in arena order: the prior, the unimodal encoders, then everything stage 2 adds.
         arena.beginGroup("prior")
-        if k == 2 {
-            prior = CrossCovariance(config: try decodeDefaults(PriorConfig.self).with(cross: .bounded), n1: d, n2: d, arena: arena)
+        if k == 2 && latents[0] == latents[1] {
+            prior = CrossCovariance(config: try decodeDefaults(PriorConfig.self).with(cross: .bounded), n1: latents[0], n2: latents[1], arena: arena)
             blockPrior = nil
         } else {
             prior = nil
-            blockPrior = BlockCorrelation("prior", blocks: k, size: d, arena: arena)
+            blockPrior = BlockCorrelation("prior", sizes: latents, arena: arena)
         }
         arena.beginGroup("unimodal")
         encoders = (0..<k).map { j in
-            MLP("modality\(j + 1).encoder", sizes: [dimensions[j]] + config.encoderHidden + [2 * d], activation: config.activation, arena: arena)
+            MLP("modality\(j + 1).encoder", sizes: [dimensions[j]] + config.encoderHidden + [2 * latents[j]], activation: config.activation, arena: arena)
         }
         arena.beginGroup("joint")
-        let n = k * d
+        let n = latents.reduce(0, +)
         jointEncoder = MLP("joint.encoder", sizes: [dimensions.reduce(0, +)] + settings.jointHidden + [2 * n + n * (n - 1) / 2],
                            activation: config.activation, arena: arena)
         decoders = (0..<k).map { j in
-            MLP("modality\(j + 1).decoder", sizes: [d] + config.decoderHidden + [dimensions[j]], activation: config.activation, arena: arena)
+            MLP("modality\(j + 1).decoder", sizes: [latents[j]] + config.decoderHidden + [dimensions[j]], activation: config.activation, arena: arena)
         }
         likelihoods = (0..<k).map { j in
             Likelihood("modality\(j + 1).likelihood", kind: config.likelihood(view: j), features: dimensions[j],
@@ -104,10 +109,10 @@ public final class CoVAE: MultiViewModel {
 
     // MARK: Pieces
 
-    /// q_k(z_k | x_k): mean and log-variance, rows × d each.
+    /// q_k(z_k | x_k): mean and log-variance, rows × d_k each.
     public func encode(_ k: Int, _ x: Var, tape: Tape) -> GaussianPosterior {
-        let h = encoders[k](x, tape: tape, arena: arena)
-        return GaussianPosterior(mean: tape.sliceColumns(h, 0, count: latent), logVar: tape.sliceColumns(h, latent, count: latent))
+        let h = encoders[k](x, tape: tape, arena: arena), d = latents[k]
+        return GaussianPosterior(mean: tape.sliceColumns(h, 0, count: d), logVar: tape.sliceColumns(h, d, count: d))
     }
 
     /// μ_k without the last layer's bias, for deep CCA: correlations do not change when the features
@@ -118,7 +123,7 @@ public final class CoVAE: MultiViewModel {
         var h = x
         for layer in layers.dropLast() { h = layer(h, tape: tape, arena: arena, activation: encoders[k].activation) }
         let w = tape.parameter(layers.last!.weight, in: arena)
-        return tape.sliceColumns(tape.matmul(h, w), 0, count: latent)
+        return tape.sliceColumns(tape.matmul(h, w), 0, count: latents[k])
     }
 
     /// q(z | x₁ … x_K) = N(μ, L Lᵀ + εI) over z ∈ R^D, from the modalities' inputs side by side.
@@ -150,53 +155,39 @@ public final class CoVAE: MultiViewModel {
         return DoubleMatrix(tape.value(try priorCovariance(tape: tape)))
     }
 
-    /// The prior's pieces on the tape: Σ_prior⁻¹ and ln det Σ_prior (for Eq. 3's KL), and for each
-    /// modality k the prior conditional of the other latents (in modality order) given z_k:
-    /// its regression M_k = Σ_{−k,k} ((K−1)d × d; Σ_kk = I) and the Cholesky factor F_k of
-    /// Σ_{−k,−k} − M_k M_kᵀ, stored side by side (columns k·d ..< (k+1)·d of `conditionalMeans`,
-    /// k·(K−1)d ..< (k+1)·(K−1)d of `conditionalFactors`), so that the step builds no arrays.
+    /// The prior's pieces on the tape for Eq. 3's KL: Σ_prior, Σ_prior⁻¹ and ln det Σ_prior.
     public struct PriorBlocks {
         public let covariance: Var, precision: Var, logDet: Var
-        public let conditionalMeans: Var, conditionalFactors: Var
     }
 
     public func priorBlocks(tape: Tape) throws -> PriorBlocks {
-        let d = latent, k = modalities
         let sigma = try priorCovariance(tape: tape)
-        var means: Var?, factors: Var?
-        for j in 0..<k {
-            let others = otherSelector(j, tape: tape)                          // (K−1)d × D
-            let m = tape.sliceColumns(tape.matmul(others, sigma), j * d, count: d)  // Σ_{−j,j}
-            let cov = tape.sub(tape.matmul(tape.matmul(others, sigma), others, transposeB: true), tape.matmul(m, m, transposeB: true))
-            let f = try tape.cholesky(cov)
-            means = means.map { tape.concatColumns($0, m) } ?? m
-            factors = factors.map { tape.concatColumns($0, f) } ?? f
-        }
-        return PriorBlocks(covariance: sigma, precision: try tape.inverse(sigma), logDet: try tape.logDeterminant(sigma),
-                           conditionalMeans: means!, conditionalFactors: factors!)
+        return PriorBlocks(covariance: sigma, precision: try tape.inverse(sigma), logDet: try tape.logDeterminant(sigma))
     }
 
-    /// z_{−k} | z_k from the prior (Eq. 2): M_k z_k plus noise ((K−1)d wide) through F_k; the other
-    /// modalities' latents side by side in modality order (`otherLatent` picks one).
-    public func conditionalSample(given k: Int, _ zk: Var, noise: Var, blocks: PriorBlocks, tape: Tape) -> Var {
-        let rest = (modalities - 1) * latent
-        let m = tape.sliceColumns(blocks.conditionalMeans, k * latent, count: latent)
-        let f = tape.sliceColumns(blocks.conditionalFactors, k * rest, count: rest)
+    /// z_{−k} | z_k from the prior (Eq. 2; Σ_kk = I): M_k z_k + F_k ε with M_k = Σ_{−k,k} and F_k the Cholesky
+    /// factor of Σ_{−k,−k} − M_k M_kᵀ, `noise` (D − d_k wide); the other modalities' latents side by side
+    /// in modality order (`otherLatent` picks one).
+    public func conditionalSample(given k: Int, _ zk: Var, noise: Var, blocks: PriorBlocks, tape: Tape) throws -> Var {
+        let others = otherSelector(k, tape: tape)                                       // (D − d_k) × D
+        let rows = tape.matmul(others, blocks.covariance)                              // Σ_{−k,·}
+        let m = tape.sliceColumns(rows, offsets[k], count: latents[k])                 // Σ_{−k,k}
+        let f = try tape.cholesky(tape.sub(tape.matmul(rows, others, transposeB: true), tape.matmul(m, m, transposeB: true)))
         return tape.add(tape.matmul(zk, m, transposeB: true), tape.matmul(noise, f, transposeB: true))
     }
 
     /// Modality j's latent in the output of `conditionalSample(given: k, …)` (j ≠ k).
     public func otherLatent(_ j: Int, given k: Int, _ others: Var, tape: Tape) -> Var {
-        tape.sliceColumns(others, (j < k ? j : j - 1) * latent, count: latent)
+        tape.sliceColumns(others, offsets[j] - (j > k ? latents[k] : 0), count: latents[j])
     }
 
     /// Conditional generation given modality k (the paper's "Generating from CoVAE"): z_k ~ q_k(z_k | x_k)
-    /// with `noise`, then z_{−k} | z_k from the prior conditional with `conditionalNoise` ((K−1)d wide).
-    public func generate(given k: Int, _ x: Var, noise: Var, conditionalNoise: Var, blocks: PriorBlocks, tape: Tape)
+    /// with `noise`, then z_{−k} | z_k from the prior conditional with `conditionalNoise` (D − d_k wide).
+    public func generate(given k: Int, _ x: Var, noise: Var, conditionalNoise: Var, blocks: PriorBlocks, tape: Tape) throws
         -> (posterior: GaussianPosterior, given: Var, other: Var) {
         let q = encode(k, x, tape: tape)
         let zk = tape.reparameterize(mean: q.mean, logVar: q.logVar, noise: noise)
-        return (q, zk, conditionalSample(given: k, zk, noise: conditionalNoise, blocks: blocks, tape: tape))
+        return (q, zk, try conditionalSample(given: k, zk, noise: conditionalNoise, blocks: blocks, tape: tape))
     }
 
     /// Decoder k's output (the likelihood's parameters) for latent z_k.
@@ -209,12 +200,12 @@ public final class CoVAE: MultiViewModel {
         }
     }
 
-    /// P_k ((K−1)d × D): the rows of the identity of every block but k's.
+    /// P_k ((D − d_k) × D): the rows of the identity of every block but k's.
     func otherSelector(_ k: Int, tape: Tape) -> Var {
-        let d = latent, n = jointLatent, rest = n - d
+        let d = latents[k], start = offsets[k], n = jointLatent, rest = n - d
         return tape.input(rows: rest, cols: n) { p in
             p.update(repeating: 0, count: rest * n)
-            for i in 0..<rest { p[i * n + (i < k * d ? i : i + d)] = 1 }
+            for i in 0..<rest { p[i * n + (i < start ? i : i + d)] = 1 }
         }
     }
 
@@ -266,7 +257,7 @@ public final class CoVAE: MultiViewModel {
     }
 
     func trainLoss(_ x: UnsafeBufferPointer<Var>, batch: Batch, beta: Float, seed: UInt64, tape: Tape) throws -> LossTerms {
-        let b = batch.rows, d = latent, k = modalities, n = jointLatent
+        let b = batch.rows, k = modalities, n = jointLatent
         func noise(_ stream: Int, _ width: Int) -> Var { tape.input(rows: b, cols: width) { batch.fillNoise($0, view: stream, width: width, seed: seed) } }
         func nll(_ j: Int, _ z: Var) -> Var {
             likelihoods[j].negativeLogLikelihood(output: decode(j, z, tape: tape), target: x[j], tape: tape, arena: arena)
@@ -279,15 +270,16 @@ public final class CoVAE: MultiViewModel {
         for j in 1..<k { inputs = tape.concatColumns(inputs, x[j]) }
         let q = encodeJoint(concatenated: inputs, tape: tape)
         let z = q.sample(noise: noise(2, n), jitterNoise: noise(3, n), tape: tape)
-        var jointNLL = nll(0, tape.sliceColumns(z, 0, count: d))
-        for j in 1..<k { jointNLL = tape.add(jointNLL, nll(j, tape.sliceColumns(z, j * d, count: d))) }
+        var jointNLL = nll(0, tape.sliceColumns(z, 0, count: latents[0]))
+        for j in 1..<k { jointNLL = tape.add(jointNLL, nll(j, tape.sliceColumns(z, offsets[j], count: latents[j]))) }
         let jointKL = try q.klDivergence(priorPrecision: blocks.precision, priorLogDet: blocks.logDet, tape: tape)
         let all = observedIndicator(batch, tape: tape) { _ in true }
         var reconstruction = weighted(jointNLL, all), kl = weighted(jointKL, all)
         // Eq. 4 for each k: z_k from q_k, the other latents from the prior conditional.
         for given in 0..<k {
-            let (qk, zk, others) = generate(given: given, x[given], noise: noise(4 + given, d), conditionalNoise: noise(4 + k + given, n - d),
-                                            blocks: blocks, tape: tape)
+            let d = latents[given]
+            let (qk, zk, others) = try generate(given: given, x[given], noise: noise(4 + given, d), conditionalNoise: noise(4 + k + given, n - d),
+                                                blocks: blocks, tape: tape)
             // The conditioning modality must be observed; the other decoders are scored where observed.
             var condNLL = nll(given, zk)
             for j in 0..<k where j != given {
@@ -309,7 +301,9 @@ public final class CoVAE: MultiViewModel {
     /// Σ_prior = the whitened means' joint covariance.
     public func finishStage(_ stage: Int, split: TrainingSplitSums) throws -> [ParameterAssignment] {
         guard stage == 0 else { return [] }
-        let d = latent, k = modalities, n = jointLatent
+        let k = modalities, n = jointLatent
+        // Coordinate a of z: its modality and its place there.
+        let owner = (0..<n).map { a in (0..<k).last { offsets[$0] <= a }! }, local = (0..<n).map { $0 - offsets[owner[$0]] }
         // Σμ (D), Σμμᵀ (D × D), the row count; μ = (μ₁ … μ_K).
         let sums = try split.sum(count: n + n * n + 1) { batch, tape, s in
             let b = batch.rows
@@ -318,11 +312,12 @@ public final class CoVAE: MultiViewModel {
                     let x = tape.input(rows: b, cols: viewDimensions[j]) { $0.update(from: batch.views[j], count: b * viewDimensions[j]) }
                     means[j] = tape.valuePointer(encode(j, x, tape: tape).mean)
                 }
+                func mean(_ r: Int, _ a: Int) -> Double { Double(means[owner[a]][r * latents[owner[a]] + local[a]]) }
                 for r in 0..<b where (0..<k).allSatisfy({ batch.observed(r, view: $0) }) {
                     for a in 0..<n {
-                        let u = Double(means[a / d][r * d + a % d])
+                        let u = mean(r, a)
                         s[a] += u
-                        for c in 0..<n { s[n + a * n + c] += u * Double(means[c / d][r * d + c % d]) }
+                        for c in 0..<n { s[n + a * n + c] += u * mean(r, c) }
                     }
                     s[n + n * n] += 1
                 }
@@ -334,15 +329,15 @@ public final class CoVAE: MultiViewModel {
         }
         let mean = (0..<n).map { sums[$0] / count }
         func block(_ i: Int, _ j: Int) -> DoubleMatrix {
-            DoubleMatrix(rows: d, cols: d, (0..<(d * d)).map { e in
-                let a = i * d + e / d, c = j * d + e % d
+            DoubleMatrix(rows: latents[i], cols: latents[j], (0..<(latents[i] * latents[j])).map { e in
+                let a = offsets[i] + e / latents[j], c = offsets[j] + e % latents[j]
                 return sums[n + a * n + c] / count - mean[a] * mean[c]
             })
         }
-        func means(_ j: Int) -> [Double] { Array(mean[(j * d)..<((j + 1) * d)]) }
+        func means(_ j: Int) -> [Double] { Array(mean[offsets[j]..<(offsets[j] + latents[j])]) }
         if let prior {
             let cca = try CanonicalCorrelationAnalysis(meanX: means(0), meanY: means(1), covarianceXX: block(0, 0),
-                                                       covarianceYY: block(1, 1), covarianceXY: block(0, 1), components: d)
+                                                       covarianceYY: block(1, 1), covarianceXY: block(0, 1), components: latents[0])
             var out = foldDirections(0, projection: cca.projectionX, mean: means(0)) + foldDirections(1, projection: cca.projectionY, mean: means(1))
             // C = U diag(tanh(s/2)) Vᵀ with U = V = I (the Cayley parameters at zero): s = 2 atanh(ρ).
             guard case let .bounded(u, v, singular) = prior.parameterization else { preconditionFailure("covae's prior is bounded") }
@@ -350,9 +345,10 @@ public final class CoVAE: MultiViewModel {
             for cayley in [u, v] { out.append(ParameterAssignment(cayley.skew, [Float](repeating: 0, count: cayley.skew.count))) }
             return out
         }
-        // K > 2: A_k = L_k⁻ᵀ whitens modality k (A_kᵀ Cov(μ_k) A_k = I); the prior's block (i, j) is A_iᵀ Cov(μ_i, μ_j) A_j.
+        // K > 2 or unequal sizes: A_k = L_k⁻ᵀ whitens modality k (A_kᵀ Cov(μ_k) A_k = I); the prior's block (i, j) is A_iᵀ Cov(μ_i, μ_j) A_j.
         let whitening = try (0..<k).map { j -> DoubleMatrix in
             var c = block(j, j)
+            let d = latents[j]
             // The ridge of `CanonicalCorrelationAnalysis`: a collapsed unit does not make Cov(μ_j) singular.
             let ridge = 1e-10 * Swift.max(c.diagonalElements.reduce(0, +) / Double(d), Double.leastNormalMagnitude)
             for a in 0..<d { c[a, a] += ridge }
@@ -362,8 +358,8 @@ public final class CoVAE: MultiViewModel {
         var target = DoubleMatrix(rows: n, cols: n)
         for i in 0..<k {
             for j in 0..<k {
-                let r = i == j ? DoubleMatrix.identity(d) : whitening[i].matmul(block(i, j), transposeSelf: true).matmul(whitening[j])
-                for a in 0..<d { for c in 0..<d { target[i * d + a, j * d + c] = r[a, c] } }
+                let r = i == j ? DoubleMatrix.identity(latents[i]) : whitening[i].matmul(block(i, j), transposeSelf: true).matmul(whitening[j])
+                for a in 0..<latents[i] { for c in 0..<latents[j] { target[offsets[i] + a, offsets[j] + c] = r[a, c] } }
             }
         }
         var out = (0..<k).flatMap { foldDirections($0, projection: whitening[$0], mean: means($0)) }
@@ -373,7 +369,7 @@ public final class CoVAE: MultiViewModel {
 
     /// Encoder k's mean outputs μ ↦ (μ − m) A: the last layer's mean columns W ↦ W A, b ↦ (b − m) A.
     func foldDirections(_ k: Int, projection a: DoubleMatrix, mean m: [Double]) -> [ParameterAssignment] {
-        let d = latent, last = encoders[k].layers.last!
+        let d = latents[k], last = encoders[k].layers.last!
         let w = arena.value(last.weight), bias = arena.value(last.bias)
         var newW = w, newB = bias
         for r in 0..<w.rows {

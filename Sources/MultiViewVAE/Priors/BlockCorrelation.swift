@@ -1,8 +1,8 @@
 import Foundation
 
-/// A correlation structure over K ≥ 3 blocks of d latents: Σ (Kd × Kd) positive definite with every
-/// diagonal block the identity — CoVAE's prior for more than two modalities (for two, `CrossCovariance`
-/// gives the exact canonical form instead).
+/// A correlation structure over K blocks of latents of sizes d_k: Σ (D × D, D = Σ d_k) positive definite
+/// with every diagonal block the identity — CoVAE's prior for more than two modalities or unequal sizes
+/// (for two of equal size, `CrossCovariance` gives the exact canonical form instead).
 ///
 ///     S = L Lᵀ + εI,  L = I + lower(v)  (v free: D(D+1)/2 numbers, zero at the start: Σ = I),
 ///     Σ = N S Nᵀ,     N = blockdiag(B₁⁻¹, …, B_K⁻¹),  B_k = chol(S_kk),
@@ -10,18 +10,18 @@ import Foundation
 /// so Σ_kk = B_k⁻¹ S_kk B_k⁻ᵀ = I exactly and Σ is positive definite whatever v is (N is invertible and
 /// S ⪰ εI): learning v keeps the prior valid.
 public struct BlockCorrelation {
-    public let blocks: Int
-    public let size: Int
+    public let sizes: [Int]
+    public let offsets: [Int]
     public let factor: ParameterView
     /// ε of S = L Lᵀ + εI.
     public static let jitter: Float = 1e-4
 
-    public var dimension: Int { blocks * size }
+    public var dimension: Int { sizes.reduce(0, +) }
 
-    public init(_ name: String, blocks: Int, size: Int, arena: ParameterArena) {
-        self.blocks = blocks
-        self.size = size
-        let n = blocks * size
+    public init(_ name: String, sizes: [Int], arena: ParameterArena) {
+        self.sizes = sizes
+        offsets = sizes.indices.map { sizes[..<$0].reduce(0, +) }
+        let n = sizes.reduce(0, +)
         factor = arena.register("\(name).factor", rows: 1, cols: n * (n + 1) / 2, initializer: .zeros)
     }
 
@@ -36,8 +36,8 @@ public struct BlockCorrelation {
         let l = tape.add(tape.lowerTriangular(v), identity(n, tape: tape))
         let s = tape.add(tape.matmul(l, l, transposeB: true), tape.scale(identity(n, tape: tape), Self.jitter))
         var normalizer: Var?
-        for k in 0..<blocks {
-            let e = selector(k, tape: tape)                                        // D × d
+        for k in sizes.indices {
+            let e = selector(k, tape: tape)                                        // D × d_k
             let skk = tape.matmul(e, tape.matmul(s, e), transposeA: true)           // d × d
             let inverse = try tape.inverse(try tape.cholesky(skk))
             let term = tape.matmul(e, tape.matmul(inverse, e, transposeB: true))   // D × D
@@ -66,12 +66,12 @@ public struct BlockCorrelation {
         }
     }
 
-    /// E_k (D × d): the columns of block k of the identity.
+    /// E_k (D × d_k): the columns of block k of the identity.
     func selector(_ k: Int, tape: Tape) -> Var {
-        let n = dimension, d = size
+        let n = dimension, d = sizes[k], start = offsets[k]
         return tape.input(rows: n, cols: d) { p in
             p.update(repeating: 0, count: n * d)
-            for i in 0..<d { p[(k * d + i) * d + i] = 1 }
+            for i in 0..<d { p[(start + i) * d + i] = 1 }
         }
     }
 }
