@@ -74,6 +74,18 @@ final class CoVAETests: XCTestCase {
         XCTAssertLessThan(summaries[5].trainLoss, summaries[3].trainLoss)
     }
 
+    func testDistanceCorrelationPretrainingAlsoFindsTheHalvesCorrelated() throws {
+        let run = try Run(yaml: Self.yaml, overrides: ["model.pretraining=distanceCorrelation", "training.stages.train.epochs=1"])
+        var summaries: [EpochSummary] = []
+        run.trainer.observer = { if case let .epochFinished(s) = $0 { summaries.append(s) } }
+        XCTAssertEqual(try run.trainer.run(), .completed)
+        // Its loss, −dCor² (≥ −1), falls; the canonical correlations it leaves set the prior as with deep CCA.
+        XCTAssertLessThan(summaries[2].trainLoss, summaries[0].trainLoss)
+        XCTAssertGreaterThanOrEqual(summaries[2].trainLoss, -1.001)
+        let rho = try run.model.priorCorrelations() ?? []
+        XCTAssertGreaterThan(rho.max() ?? 0, 0.5, "\(rho)")
+    }
+
     func testTrainsWithMissingModalities() throws {
         // 30 % of the views dropped: batches (the last has 10 rows) may hold few or no complete pairs.
         let run = try Run(yaml: Self.yaml, overrides: ["data.missingRate=0.3", "training.stages.pretrain.epochs=2", "training.stages.train.epochs=1"])

@@ -49,6 +49,17 @@ assert m.shape == (6, 392) and s.shape == (6, 392) and d.shape == (4, 6, 392), (
 assert np.allclose(d.mean(0), m, atol=1e-5) and np.allclose(d.std(0), s, atol=1e-4) and s.mean() > 0
 print("impute: mean, std and 4 draws of 6 rows")
 PY
+# Pre-training by distance correlation: the global batch is assembled on every rank (each rank places its
+# rows, sumOverRanks adds them), so -np 1/2/3 agree here too.
+for np in 1 2 3; do
+  run="$work/dcor-np$np"
+  mpi -np "$np" "$bin" train --config "$cfg" --run "$run" --set model.pretraining=distanceCorrelation > "$run.log" 2>&1 || { cat "$run.log"; fail "distance-correlation training at -np $np"; }
+done
+for np in 2 3; do
+  echo -n "distance correlation, np1 vs np$np at the stage boundary and after both stages: "
+  compare "$(ckpt "$work/dcor-np1" 22)" "$(ckpt "$work/dcor-np$np" 22)" --rtol 1e-4 > /dev/null || fail "distance correlation: world size $np drifts in pre-training"
+  compare "$(ckpt "$work/dcor-np1" 44)" "$(ckpt "$work/dcor-np$np" 44)" --rtol 1e-4 || fail "distance correlation: world size $np drifts from world size 1"
+done
 # Four modalities (image quadrants): the block prior set by pre-training, -np 1/2/3 agree, and a resume
 # exactly at the stage boundary is bit-exact. tanh units: with ReLU, one decoder weight of a unit at its
 # kink on one row (active at one world size, not at the other) took one Adam step of a different size and

@@ -180,8 +180,11 @@ public struct CoVAEConfig: Codable, Equatable {
     public var jointHidden: [Int]
     /// r of deep CCA's regularised covariances C_kk + rI.
     public var ccaRegularization: Float
+    /// Pre-training's objective for each pair of modalities: deep CCA's Σρᵢ², or their distance correlation.
+    public enum Pretraining: String, Codable, Equatable, CaseIterable { case cca, distanceCorrelation }
+    public var pretraining: Pretraining
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case priorCorrelations, lambda, jitter, jointHidden, ccaRegularization }
+    enum CodingKeys: String, CodingKey, CaseIterable { case priorCorrelations, lambda, jitter, jointHidden, ccaRegularization, pretraining }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -190,6 +193,7 @@ public struct CoVAEConfig: Codable, Equatable {
         jitter = try c.value(.jitter, default: 1e-3)
         jointHidden = try c.value(.jointHidden, default: [512, 512])
         ccaRegularization = try c.value(.ccaRegularization, default: 1e-3)
+        pretraining = try c.value(.pretraining, default: .cca)
         if !(lambda >= 0 && lambda.isFinite) { throw c.invalid(.lambda, "must be a finite number ≥ 0") }
         if !(jitter > 0 && jitter.isFinite) { throw c.invalid(.jitter, "must be a finite number > 0") }
         if jointHidden.contains(where: { $0 < 1 }) { throw c.invalid(.jointHidden, "layer sizes must be ≥ 1") }

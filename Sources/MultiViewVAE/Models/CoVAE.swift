@@ -15,7 +15,7 @@ import Foundation
 ///
 /// Recipe (Algorithm 1):
 /// 1. `pretrain`: deep CCA on the unimodal encoders' means (`DeepCCAObjective`), summed over the pairs of
-///    modalities. Its end measures the means' moments over the training split's rows with every
+///    modalities (or their distance correlation, `pretraining: distanceCorrelation`). Its end measures the means' moments over the training split's rows with every
 ///    modality (sums over every rank's rows). Two of equal size: it folds the canonical directions into the encoders'
 ///    last layers, so that on the training split μ₁, μ₂ have unit covariance and cross-covariance
 ///    diag(ρ): C = diag(ρ) exactly. Otherwise it folds each modality's whitening (μ_k ↦ L_k⁻¹(μ_k − m_k),
@@ -244,9 +244,10 @@ public final class CoVAE: MultiViewModel {
         for i in 0..<modalities {
             for j in (i + 1)..<modalities {
                 let pairs = observedIndicator(batch, tape: tape) { $0 == i || $0 == j }
-                let (objective, rows, meanSquares) = try DeepCCAObjective.squaredCorrelations(
-                    shiftFreeMean(i, x[i], tape: tape), shiftFreeMean(j, x[j], tape: tape), regularization: settings.ccaRegularization,
-                    weights: pairs, tape: tape)
+                let f = (shiftFreeMean(i, x[i], tape: tape), shiftFreeMean(j, x[j], tape: tape))
+                let (objective, rows, meanSquares) = settings.pretraining == .cca
+                    ? try DeepCCAObjective.squaredCorrelations(f.0, f.1, regularization: settings.ccaRegularization, weights: pairs, tape: tape)
+                    : try DistanceCorrelationObjective.squared(f.0, f.1, weights: pairs, tape: tape)
                 let term = tape.scale(tape.mul(tape.sub(objective, tape.scale(meanSquares, Self.meanPenalty)), rows), -share)
                 let score = tape.scale(tape.mul(objective, rows), -share)
                 total = total.map { tape.add($0, term) } ?? term
