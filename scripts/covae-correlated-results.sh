@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The CoVAE tables of RESULTS.md (the CoVAE paper's §3.1): for each ρ and seed, synthetic pairs decoded
 # by the generator run, then CoVAE (prior from deep CCA, frozen), CoVAE with the prior learnt, and the
-# shared-latent PoE and MoE, each trained then evaluated; then summarised (mean ± sd over seeds).
+# shared-latent PoE and MoE (and, asked for, covae-dcor: pre-training by distance correlation), each trained then evaluated; then summarised (mean ± sd over seeds).
 # Every model trains 25 epochs in all (CoVAE: 5 of deep CCA + 20). The data seed is the run's seed.
 #   scripts/covae-correlated-results.sh [BINARY] [PARALLEL_JOBS] [SEEDS] [RHOS] [MODELS]
 set -euo pipefail
@@ -18,6 +18,7 @@ for seed in ${3:-1 2 3}; do
       case "$model" in
         covae) echo "correlated-covae $seed r$rho data.correlation=$rho data.dataSeed=$seed training.epochs=20" ;;
         covae-learnt) echo "correlated-covae $seed learnt-r$rho data.correlation=$rho data.dataSeed=$seed training.epochs=20 model.priorCorrelations=learnt" ;;
+        covae-dcor) echo "correlated-covae $seed dcor-r$rho data.correlation=$rho data.dataSeed=$seed training.epochs=20 model.pretraining=distanceCorrelation" ;;
         *) echo "correlated-$model $seed r$rho data.correlation=$rho data.dataSeed=$seed" ;;
       esac
     done

@@ -7,10 +7,10 @@ from collections import defaultdict
 
 runs = defaultdict(list)  # (model, rho) -> [report]
 for path in sys.argv[1:]:
-    name = re.search(r"correlated-([a-z]+)-(learnt-)?r([0-9.]+)-e\d+-s(\d+)/", path)
+    name = re.search(r"correlated-([a-z]+)-(learnt-|dcor-)?r([0-9.]+)-e\d+-s(\d+)/", path)
     if not name:
         continue
-    model = name.group(1) + ("-learnt" if name.group(2) else "")
+    model = name.group(1) + ("-" + name.group(2)[:-1] if name.group(2) else "")
     rho = float(name.group(3))
     report = json.load(open(path))
     report = report.get("generation", report)
@@ -18,7 +18,7 @@ for path in sys.argv[1:]:
         continue
     runs[(model, rho)].append(report)
 
-models = [m for m in ["covae", "covae-learnt", "poe", "moe"] if any(k[0] == m for k in runs)]
+models = [m for m in ["covae", "covae-learnt", "covae-dcor", "poe", "moe"] if any(k[0] == m for k in runs)]
 rhos = sorted({k[1] for k in runs})
 
 def mean(v): return sum(v) / len(v)

@@ -52,6 +52,47 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(skipped.count, 2)
     }
 
+    /// Issue 14, item 6: one flipped bit anywhere in state.json is refused, naming the file (before, most
+    /// flips in the embedded config read as an unknown key and a few were silently accepted).
+    func testEveryBitFlipInTheStateFileIsRefused() throws {
+        let dir = try temporaryFolder(self)
+        let run = try TinyRun(["training.epochs=1", "data.trainLimit=80"])
+        run.trainer.checkpointer = { t in try Checkpoint.save(t, run: dir, keep: 1) }
+        XCTAssertEqual(try run.trainer.run(), .completed)
+        let folder = try XCTUnwrap(Checkpoint.list(run: dir).last), path = folder + "/state.json"
+        let original = try Data(contentsOf: URL(fileURLWithPath: path))
+        let loaded = try Checkpoint.load(folder)
+        XCTAssertEqual(loaded.state.format, 3)
+        var rng = RandomStream(seed: 11)
+        var refusals = [String: Int]()
+        for trial in 0..<300 {
+            var bytes = original
+            let bit = trial < 8 ? trial : rng.nextInt(below: bytes.count * 8)
+            bytes[bit / 8] ^= UInt8(1 << (bit % 8))
+            try bytes.write(to: URL(fileURLWithPath: path))
+            XCTAssertThrowsError(try Checkpoint.load(folder), "bit \(bit) flipped was accepted") { error in
+                XCTAssertTrue("\(error)".contains(path), "the error names state.json: \(error)")
+                refusals["\(error)".contains("CRC-32") ? "checksum" : "other", default: 0] += 1
+            }
+        }
+        XCTAssertEqual(refusals, ["checksum": 300])
+        // A consistent edit of the config (its checksum rewritten) still fails the fingerprint check.
+        var state = loaded.state
+        state.config = state.config.replacingOccurrences(of: "relu", with: "tanh")
+        let edited = try JSONEncoder().encode(state)
+        try edited.write(to: URL(fileURLWithPath: path))
+        try Data(String(format: "%08x\n", edited.withUnsafeBytes { crc32($0) }).utf8).write(to: URL(fileURLWithPath: path + ".crc32"))
+        XCTAssertThrowsError(try Checkpoint.load(folder)) { XCTAssertTrue("\($0)".contains("fingerprint"), "\($0)") }
+        // A format 3 checkpoint without its checksum file is refused, naming it; format 2 ones load without.
+        try original.write(to: URL(fileURLWithPath: path))
+        try FileManager.default.removeItem(atPath: path + ".crc32")
+        XCTAssertThrowsError(try Checkpoint.load(folder)) { XCTAssertTrue("\($0)".contains("state.json.crc32"), "\($0)") }
+        state = loaded.state
+        state.format = 2
+        try JSONEncoder().encode(state).write(to: URL(fileURLWithPath: path))
+        XCTAssertNoThrow(try Checkpoint.load(folder))
+    }
+
     func testCheckpointOfAnotherModelIsRejected() throws {
         let dir = try temporaryFolder(self)
         let run = try TinyRun(["training.epochs=1"])

@@ -38,11 +38,25 @@ checks=$((checks + 1))
 "$bin" train --config "$config" --run "$work/pos" --set training.checkpointEveryEpochs=1 --set training.epochs=2 > "$work/out" 2>&1
 newest=$(ls -d "$work/pos/checkpoints"/step-* | sort | tail -n 1)
 python3 - "$newest/state.json" <<'PY'
-import json, sys
+import json, sys, zlib
 p = sys.argv[1]; s = json.load(open(p)); s["training"]["batchInEpoch"] = -3; json.dump(s, open(p, "w"))
+open(p + ".crc32", "w").write("%08x\n" % zlib.crc32(open(p, "rb").read()))  # a consistent edit, not corruption
 PY
 expect_error "the saved training position is impossible" "$bin" train --config "$config" --run "$work/pos" --resume "$newest" --set training.epochs=3
 [[ -d "$newest" && $(ls -d "$work/pos/checkpoints"/step-* | wc -l) == 2 ]] || { echo "FAIL: a refused resume moved checkpoints" >&2; exit 1; }
+
+# One flipped bit in the newest state.json (issue 14, item 6): --resume PATH names the file and its CRC,
+# --resume auto skips it for the older checkpoint.
+"$bin" train --config "$config" --run "$work/flip" --set training.checkpointEveryEpochs=1 --set training.epochs=2 > "$work/out" 2>&1
+newest=$(ls -d "$work/flip/checkpoints"/step-* | sort | tail -n 1)
+python3 - "$newest/state.json" <<'PY'
+import sys
+p = sys.argv[1]; b = bytearray(open(p, "rb").read()); i = b.index(b'"epoch"') + 2; b[i] ^= 0x04; open(p, "wb").write(b)
+PY
+expect_error "state.json': CRC-32" "$bin" train --config "$config" --run "$work/flip" --resume "$newest" --set training.epochs=3
+"$bin" train --config "$config" --run "$work/flip" --resume auto --set training.epochs=3 > "$work/out" 2>&1 || { cat "$work/out"; echo "FAIL: --resume auto should skip a flipped state.json" >&2; exit 1; }
+grep -q "skipping $newest" "$work/out" || { cat "$work/out"; echo "FAIL: the flipped state.json was not named" >&2; exit 1; }
+checks=$((checks + 1))
 
 # A newest checkpoint that passes its CRC but does not fit (a NaN weight; a tensor stored as I32):
 # --resume PATH and evaluate refuse it naming the tensor, --resume auto skips it for the older one.
@@ -65,6 +79,7 @@ save_file(t, f"{folder}/model.safetensors", metadata={"format": "mvvae-checkpoin
 s = json.load(open(f"{folder}/state.json"))
 s["tensorCRC32"] = zlib.crc32(open(f"{folder}/model.safetensors", "rb").read())
 json.dump(s, open(f"{folder}/state.json", "w"))
+open(f"{folder}/state.json.crc32", "w").write("%08x\n" % zlib.crc32(open(f"{folder}/state.json", "rb").read()))
 PY
   want=$([[ $damage == nan ]] && echo "holds nan at element 0" || echo "is I32, checkpoints hold F32")
   expect_error "$want" "$bin" train --config "$config" --run "$work/fit-$damage" --resume "$newest" --set training.epochs=3

@@ -4,13 +4,16 @@ import Foundation
 /// - `model.safetensors`: every arena view under its name, and the Adam moments as `adam.m.<name>` and
 ///   `adam.v.<name>` (float32; readable with `safetensors.numpy.load_file`);
 /// - `state.json`: the trainer's position, the optimizer step, the resolved config, the world size at
-///   save, and the CRC-32 of the tensor file.
+///   save, and the CRC-32 of the tensor file;
+/// - `state.json.crc32`: the CRC-32 of state.json's bytes (8 hex digits), so that a flipped bit in it is
+///   refused as one in the tensors is (format 3 on; older checkpoints have none and load without).
 /// Written by rank 0 into a temporary folder, fsynced, then renamed into place, so a checkpoint folder
 /// either is complete or does not exist.
 public struct CheckpointState: Codable, Equatable {
     /// 2: the training state records the stage (format 1, from before stages, is read as stage 0).
-    public static let currentFormat = 2
-    public static let readableFormats = 1...2
+    /// 3: state.json has its CRC-32 beside it (formats 1 and 2 are read without one).
+    public static let currentFormat = 3
+    public static let readableFormats = 1...3
     public var format: Int
     public var training: TrainingState
     /// The name of the stage in progress and every stage's length at save (nil in format 1).
@@ -29,6 +32,7 @@ public struct CheckpointState: Codable, Equatable {
 public enum Checkpoint {
     public static let folderPrefix = "step-"
     public static let stateFile = "state.json"
+    public static let stateChecksumFile = "state.json.crc32"
     public static let tensorFile = "model.safetensors"
 
     /// The checkpoints folder of a run.
@@ -69,7 +73,10 @@ public enum Checkpoint {
             savedAt: ISO8601DateFormatter().string(from: Date()))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try writeDurably(try encoder.encode(state), to: (temp as NSString).appendingPathComponent(stateFile))
+        let stateBytes = try encoder.encode(state)
+        try writeDurably(stateBytes, to: (temp as NSString).appendingPathComponent(stateFile))
+        let stateCRC = stateBytes.withUnsafeBytes { crc32($0) }
+        try writeDurably(Data(String(format: "%08x\n", stateCRC).utf8), to: (temp as NSString).appendingPathComponent(stateChecksumFile))
         // Saving a step again (a resumed run stopping where it stopped before): move the old folder
         // aside first, so a valid checkpoint exists at every moment.
         let aside = final + ".replaced-\(getpid())"
@@ -168,12 +175,28 @@ public enum Checkpoint {
         guard let data = FileManager.default.contents(atPath: statePath) else {
             throw CheckpointError(path: statePath, .io(operation: "read", message: "missing or unreadable"))
         }
+        // The state's own checksum first: a flipped bit is named as corruption, not read as a strange value.
+        let checksumPath = (path as NSString).appendingPathComponent(stateChecksumFile)
+        let recordedState = FileManager.default.contents(atPath: checksumPath)
+        if let recordedState {
+            guard let text = String(data: recordedState, encoding: .utf8), let recorded = UInt32(text.trimmingCharacters(in: .whitespacesAndNewlines), radix: 16) else {
+                throw CheckpointError(path: checksumPath, .invalidState("not a CRC-32 (8 hex digits)"))
+            }
+            let found = data.withUnsafeBytes { crc32($0) }
+            guard found == recorded else { throw CheckpointError(path: statePath, .stateChecksumMismatch(found: found, recorded: recorded)) }
+        }
         let state: CheckpointState
         do { state = try JSONDecoder().decode(CheckpointState.self, from: data) } catch {
             throw CheckpointError(path: statePath, .invalidState("not a valid checkpoint state file (\(error))"))
         }
         guard CheckpointState.readableFormats.contains(state.format) else {
             throw CheckpointError(path: statePath, .invalidState("checkpoint format \(state.format) is not supported (this build reads formats \(CheckpointState.readableFormats.lowerBound)–\(CheckpointState.readableFormats.upperBound))"))
+        }
+        if recordedState == nil && state.format >= 3 {
+            throw CheckpointError(path: checksumPath, .io(operation: "read", message: "missing: format \(state.format) checkpoints keep state.json's CRC-32 there"))
+        }
+        guard ExperimentConfig.fingerprint(ofYAML: state.config) == state.configFingerprint else {
+            throw CheckpointError(path: statePath, .invalidState("the embedded config does not match its fingerprint \(state.configFingerprint): the file is damaged"))
         }
         let tensorPath = (path as NSString).appendingPathComponent(state.tensorFile)
         let crc = try crc32(ofFile: tensorPath)

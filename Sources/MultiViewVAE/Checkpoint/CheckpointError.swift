@@ -39,6 +39,8 @@ public struct CheckpointError: Error, CustomStringConvertible, Equatable, Sendab
         case invalidTensor(name: String, problem: String)
         /// The tensor file's CRC-32 differs from the one recorded in state.json.
         case checksumMismatch(found: UInt32, recorded: UInt32)
+        /// state.json's own CRC-32 differs from the one it records.
+        case stateChecksumMismatch(found: UInt32, recorded: UInt32)
         /// state.json is unreadable or describes something this build cannot load.
         case invalidState(String)
     }
@@ -108,6 +110,8 @@ extension CheckpointError.Reason: CustomStringConvertible {
             return "cannot write tensor '\(name)': \(problem)"
         case let .checksumMismatch(found, recorded):
             return String(format: "CRC-32 is %08x but state.json recorded %08x: the file is corrupted", found, recorded)
+        case let .stateChecksumMismatch(found, recorded):
+            return String(format: "CRC-32 is %08x but state.json.crc32 recorded %08x: the file is corrupted", found, recorded)
         case let .invalidState(problem):
             return "invalid checkpoint state: \(problem)"
         }

@@ -95,8 +95,10 @@ public struct ExperimentConfig: Codable, Equatable {
     public func yaml() throws -> String { try YAMLEncoder().encode(self) }
 
     /// A short stable fingerprint of the resolved configuration.
-    public func fingerprint() throws -> String {
-        let text = try yaml()
+    public func fingerprint() throws -> String { Self.fingerprint(ofYAML: try yaml()) }
+
+    /// The fingerprint of a resolved configuration's YAML (as `yaml()` writes it).
+    public static func fingerprint(ofYAML text: String) -> String {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
         for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
         return String(h, radix: 16)

@@ -24,11 +24,16 @@ public enum DistanceCorrelationObjective {
         precondition(tape.rows(features2) == b, "distance correlation: the views' features need the same rows")
         let size = tape.communicator?.size ?? 1, rank = tape.communicator?.rank ?? 0
         // Every rank's row count, then this rank's offset in the global batch.
-        let counts = tape.value(try tape.sumOverRanks(tape.input(rows: 1, cols: size) { p in
+        // (A pointer into the tape, not a Matrix: the step must not allocate.)
+        let counts = tape.valuePointer(try tape.sumOverRanks(tape.input(rows: 1, cols: size) { p in
             p.update(repeating: 0, count: size)
             p[rank] = Float(b)
         }))
-        let n = Int(counts.storage.reduce(0, +)), offset = Int(counts.storage[..<rank].reduce(0, +))
+        var n = 0, offset = 0
+        for r in 0..<size {
+            if r < rank { offset += Int(counts[r]) }
+            n += Int(counts[r])
+        }
         let place = tape.input(rows: n, cols: b) { p in
             p.update(repeating: 0, count: n * b)
             for r in 0..<b { p[(offset + r) * b + r] = 1 }
