@@ -121,7 +121,7 @@ final class DataDatasetTests: XCTestCase {
         try NPYWriter.write(Matrix(rows: 5, cols: 2), to: path)
         assertDataError(try MultiViewDataset(views: [.matrix(Matrix(rows: 4, cols: 3)), .npy(NPYFile(path: path))],
                                              names: ["a", "b"]),
-                        mentions: [path, "'b'", "5 rows", "'a' has 4"])
+                        mentions: [path, "'b'", "5 rows", "'a' (in-memory 4x3 matrix) has 4"])
         assertDataError(try MultiViewDataset(views: []), mentions: ["at least one view"])
         assertDataError(try MultiViewDataset(views: [.matrix(Matrix(rows: 1, cols: 1))], names: ["a", "b"]),
                         mentions: ["2 names", "1 views"])

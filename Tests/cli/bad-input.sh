@@ -136,6 +136,19 @@ data: {source: npy, views: [$work/bytes.npy, $work/a.npy]}
 YAML
 expect_error "outside [0, 1], which the Bernoulli likelihood needs" "$bin" train --config "$work/bytes.yaml" --run "$work/r-bytes"
 
+# Masks that cannot train (issue 14, item 11): a row observing no view, a view never observed; and a
+# row-count mismatch names both files, whichever is the wrong one.
+python3 - "$work" <<'PY'
+import sys, numpy as np
+w = sys.argv[1]
+m = np.ones((50, 2), dtype=np.float32); m[9] = 0; np.save(f"{w}/mask-empty-row.npy", m)
+m = np.ones((50, 2), dtype=np.float32); m[:, 1] = 0; m[:, 0] = 1; np.save(f"{w}/mask-no-view.npy", m)
+np.save(f"{w}/short.npy", np.random.rand(40, 6).astype(np.float32))
+PY
+expect_error "mask-empty-row.npy): row 9 observes no view" "$bin" train --config "$work/nan.yaml" --run "$work/r-m1" --set "data.views=[$work/a.npy, $work/a.npy]" --set "data.mask=$work/mask-empty-row.npy"
+expect_error "column 1) is never observed" "$bin" train --config "$work/nan.yaml" --run "$work/r-m2" --set "data.views=[$work/a.npy, $work/a.npy]" --set "data.mask=$work/mask-no-view.npy"
+expect_error "($work/short.npy) has 40" "$bin" train --config "$work/nan.yaml" --run "$work/r-m3" --set "data.views=[$work/short.npy, $work/a.npy]"
+
 # A run folder with checkpoints is not overwritten without --resume.
 "$bin" train --config "$config" --run "$work/run" --max-steps 3 > /dev/null
 before=$(ls "$work/run/checkpoints")

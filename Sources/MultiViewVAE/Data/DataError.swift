@@ -35,12 +35,14 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
     // Assembling a data set from several sources.
     case noViews
     case badViewNames(reason: String)
-    case viewRowsMismatch(view: String, source: String, rows: Int, expectedRows: Int, firstView: String)
+    case viewRowsMismatch(view: String, source: String, rows: Int, expectedRows: Int, firstView: String, firstSource: String)
     case emptyView(view: String, source: String)
     case labelsCountMismatch(source: String, count: Int, expected: Int)
     case badLabel(source: String, index: Int, value: Double)
     case maskShapeMismatch(source: String, rows: Int, cols: Int, expectedRows: Int, expectedCols: Int)
     case maskBadValue(source: String, row: Int, view: Int, value: Double)
+    case maskEmptyRow(source: String, row: Int)
+    case maskViewNeverObserved(source: String, view: String, column: Int)
     /// A value a model cannot read (not finite, or outside what the view's likelihood takes).
     case badValue(view: String, source: String, row: Int, column: Int, value: Float, reason: String)
 
@@ -99,8 +101,9 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
             return "A multi-view data set needs at least one view; give one data file (or matrix) per view."
         case let .badViewNames(reason):
             return "View names do not fit the views: \(reason). Give exactly one name per view."
-        case let .viewRowsMismatch(view, source, rows, expected, first):
-            return "View '\(view)' (\(source)) has \(rows) rows but view '\(first)' has \(expected). All views must hold the same samples in the same order."
+        case let .viewRowsMismatch(view, source, rows, expected, first, firstSource):
+            // Both files are named: either may be the wrong one.
+            return "View '\(view)' (\(source)) has \(rows) rows but view '\(first)' (\(firstSource)) has \(expected). All views must hold the same samples in the same order."
         case let .emptyView(view, source):
             return "View '\(view)' (\(source)) has no features (0 columns). Every view needs at least one feature per sample."
         case let .labelsCountMismatch(source, count, expected):
@@ -109,6 +112,10 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
             return "Labels (\(source)): entry \(index) is \(value), which is not a non-negative integer class index. Store labels as integers 0, 1, 2, …"
         case let .maskShapeMismatch(source, rows, cols, expectedRows, expectedCols):
             return "View mask (\(source)) has shape (\(rows), \(cols)) but (\(expectedRows), \(expectedCols)) was expected: one row per sample, one column per view, 1 = observed, 0 = missing."
+        case let .maskEmptyRow(source, row):
+            return "View mask (\(source)): row \(row) observes no view (all 0). A sample needs at least one observed view; drop the row from the data."
+        case let .maskViewNeverObserved(source, view, column):
+            return "View mask (\(source)): view '\(view)' (column \(column)) is never observed (all 0); a model cannot learn it. Drop the view or fix the mask."
         case let .maskBadValue(source, row, view, value):
             return "View mask (\(source)): entry (row \(row), view \(view)) is \(value); only 0 (missing) and 1 (observed) are allowed."
 

@@ -33,7 +33,7 @@ public final class MultiViewDataset: Sendable {
         }
         for (k, v) in views.enumerated() where v.rows != first.rows {
             throw DataError.viewRowsMismatch(view: names[k], source: v.origin, rows: v.rows,
-                                             expectedRows: first.rows, firstView: names[0])
+                                             expectedRows: first.rows, firstView: names[0], firstSource: first.origin)
         }
         if let labels {
             guard labels.count == first.rows else {
@@ -46,6 +46,17 @@ public final class MultiViewDataset: Sendable {
         if let mask, mask.rows != first.rows || mask.views != views.count {
             throw DataError.maskShapeMismatch(source: mask.origin, rows: mask.rows, cols: mask.views,
                                               expectedRows: first.rows, expectedCols: views.count)
+        }
+        if let mask {
+            // A row that observes nothing trains nothing and is surely a mistake; a view never observed
+            // cannot be learnt (and would only fail later, at evaluation).
+            var seen = [Bool](repeating: false, count: views.count)
+            for r in 0..<mask.rows {
+                var any = false
+                for k in 0..<views.count where mask.isObserved(row: r, view: k) { any = true; seen[k] = true }
+                if !any { throw DataError.maskEmptyRow(source: mask.origin, row: r) }
+            }
+            if let k = seen.firstIndex(of: false) { throw DataError.maskViewNeverObserved(source: mask.origin, view: names[k], column: k) }
         }
         self.names = names
         self.views = views
