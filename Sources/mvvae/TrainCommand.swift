@@ -23,7 +23,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Resume: 'auto' (newest valid checkpoint in the run folder) or a checkpoint folder.")
     var resume: String?
 
-    @Option(help: "Stop after this many optimizer steps in total (checkpoint, exit 0; resume later with --resume auto).")
+    // Unconditional: "-1" is read as the value (and refused in validate) rather than as an unknown flag.
+    @Option(parsing: .unconditional, help: "Stop after this many optimizer steps in total (checkpoint, exit 0; resume later with --resume auto).")
     var maxSteps: Int?
 
     @Option(help: "Progress output: auto (a bar on a terminal, plain lines otherwise), bar, or lines.")
@@ -187,6 +188,10 @@ struct TrainCommand: ParsableCommand {
         dir = String(decoding: try comm.broadcast(bytes: Array(dir.utf8)), as: UTF8.self)
         if comm.rank == 0 {
             let fm = FileManager.default
+            var folder: ObjCBool = false
+            if fm.fileExists(atPath: dir, isDirectory: &folder), !folder.boolValue {
+                throw ValidationError("--run \(dir) is a file; the run needs a folder (it is created if missing)")
+            }
             if resume == nil, !Checkpoint.list(run: dir).isEmpty {
                 throw ValidationError("run folder \(dir) already holds checkpoints; pass --resume auto to continue it or choose another --run")
             }

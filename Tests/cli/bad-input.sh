@@ -149,6 +149,22 @@ expect_error "mask-empty-row.npy): row 9 observes no view" "$bin" train --config
 expect_error "column 1) is never observed" "$bin" train --config "$work/nan.yaml" --run "$work/r-m2" --set "data.views=[$work/a.npy, $work/a.npy]" --set "data.mask=$work/mask-no-view.npy"
 expect_error "($work/short.npy) has 40" "$bin" train --config "$work/nan.yaml" --run "$work/r-m3" --set "data.views=[$work/short.npy, $work/a.npy]"
 
+# Config values and command lines (issue 14, item 12): the key, the value given and what is allowed.
+expect_error "'training.epochs': expected a whole number, got 'abc'" "$bin" train --config "$config" --run "$work/t1" --set training.epochs=abc
+expect_error "'training.epochs': expected a whole number, got '2.5'" "$bin" train --config "$config" --run "$work/t1" --set training.epochs=2.5
+expect_error "'training.validate': expected true or false, got 'maybe'" "$bin" train --config "$config" --run "$work/t1" --set training.validate=maybe
+expect_error "'seed': expected a whole number ≥ 0, got '-1'" "$bin" train --config "$config" --run "$work/t1" --set seed=-1
+expect_error "from: bernoulli, gaussian, laplace" "$bin" train --config "$config" --run "$work/t1" --set model.likelihood=poisson
+for kv in training.beta=.nan training.weightDecay=.nan model.fixedLogScale=.nan training.learningRate=.inf; do
+  expect_error "'${kv%%=*}': must be a finite number" "$bin" train --config "$config" --run "$work/t1" --set "$kv"
+done
+printf 'seed: 1\nmodel: {type: jpvae}\nseed: 2\n' > "$work/dup.yaml"
+expect_error "key 'seed' is given twice (line 3)" "$bin" train --config "$work/dup.yaml" --run "$work/t1"
+expect_error "it is a folder; give a YAML file" "$bin" train --config "$work" --run "$work/t1"
+touch "$work/a-file"
+expect_error "is a file; the run needs a folder" "$bin" train --config "$config" --run "$work/a-file"
+expect_error "--max-steps must be ≥ 1, got -1" "$bin" train --config "$config" --run "$work/t1" --max-steps -1
+
 # A run folder with checkpoints is not overwritten without --resume.
 "$bin" train --config "$config" --run "$work/run" --max-steps 3 > /dev/null
 before=$(ls "$work/run/checkpoints")

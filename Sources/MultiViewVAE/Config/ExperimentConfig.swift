@@ -44,7 +44,10 @@ public struct ExperimentConfig: Codable, Equatable {
     public static func parse(yaml: String, source: String = "<config>", overrides: [String] = []) throws -> ExperimentConfig {
         var tree: Any
         do {
+            if let node = try Yams.compose(yaml: yaml) { try rejectDuplicateKeys(node, path: "", source: source) }
             tree = try Yams.load(yaml: yaml) ?? [String: Any]()
+        } catch let e as ConfigError {
+            throw e
         } catch {
             throw ConfigError.syntax(path: source, message: "\(error)")
         }
@@ -54,25 +57,66 @@ public struct ExperimentConfig: Codable, Equatable {
             let text = try Yams.dump(object: tree)
             return try YAMLDecoder().decode(ExperimentConfig.self, from: text)
         } catch {
-            throw Self.configError(from: error)
+            throw Self.configError(from: error, tree: tree)
+        }
+    }
+
+    /// A key given twice in one mapping (YAML parsers keep the last one silently).
+    static func rejectDuplicateKeys(_ node: Node, path: String, source: String) throws {
+        if let mapping = node.mapping {
+            var seen = Set<String>()
+            for (key, value) in mapping {
+                let name = key.string ?? "\(key)", full = path.isEmpty ? name : path + "." + name
+                guard seen.insert(name).inserted else {
+                    let line = key.mark.map { " (line \($0.line))" } ?? ""
+                    throw ConfigError.syntax(path: source, message: "key '\(full)' is given twice\(line); keep one")
+                }
+                try rejectDuplicateKeys(value, path: full, source: source)
+            }
+        } else if let sequence = node.sequence {
+            for item in sequence { try rejectDuplicateKeys(item, path: path, source: source) }
         }
     }
 
     /// Turns a decoding failure into a `ConfigError` naming the key. Errors our own `init(from:)`
     /// throws arrive wrapped by the YAML decoder as the underlying error.
-    static func configError(from error: Error) -> Error {
+    static func configError(from error: Error, tree: Any? = nil) -> Error {
+        /// What the user wrote at `path`, for the message.
+        func given(_ path: [CodingKey]) -> String {
+            var node: Any? = tree
+            for key in path {
+                if let i = key.intValue, let list = node as? [Any] { node = i < list.count ? list[i] : nil }
+                else { node = (node as? [String: Any])?[key.stringValue] }
+            }
+            // Only scalars read well in a message; a mapping where a value belongs is said by "expected".
+            guard let node, node is String || node is Int || node is Double || node is Bool else { return "" }
+            return ", got '\(node)'"
+        }
+        func expected(_ type: Any.Type) -> String {
+            switch "\(type)" {
+            case "Int", "Int32": return "a whole number"
+            case "UInt64", "UInt", "UInt32": return "a whole number ≥ 0"
+            case "Bool": return "true or false"
+            case "Float", "Double": return "a number"
+            case "String": return "text"
+            case let t where t.contains("Scalar"): return "a single value"
+            case let t where t.contains("Mapping"): return "a mapping of keys"
+            case let t where t.contains("Array") || t.contains("Sequence"): return "a list"
+            case let t: return t
+            }
+        }
         switch error {
         case let e as ConfigError:
             return e
         case let DecodingError.dataCorrupted(ctx):
-            if let inner = ctx.underlyingError { return configError(from: inner) }
-            return ConfigError.invalidValue(key: keyPath(ctx.codingPath), message: ctx.debugDescription)
+            if let inner = ctx.underlyingError { return configError(from: inner, tree: tree) }
+            return ConfigError.invalidValue(key: keyPath(ctx.codingPath), message: ctx.debugDescription + given(ctx.codingPath))
         case let DecodingError.typeMismatch(type, ctx):
             if let inner = ctx.underlyingError as? ConfigError { return inner }
-            let expected = "\(type)".contains("Scalar") ? "a single value" : "\(type)".contains("Mapping") ? "a mapping of keys" : "\(type)"
-            return ConfigError.invalidValue(key: keyPath(ctx.codingPath), message: "expected \(expected)")
+            return ConfigError.invalidValue(key: keyPath(ctx.codingPath), message: "expected \(expected(type))\(given(ctx.codingPath))")
         case let DecodingError.valueNotFound(type, ctx):
-            return ConfigError.invalidValue(key: keyPath(ctx.codingPath), message: "expected \(type), found nothing")
+            let what = given(ctx.codingPath)
+            return ConfigError.invalidValue(key: keyPath(ctx.codingPath), message: "expected \(expected(type))" + (what.isEmpty ? ", found nothing" : what))
         case let DecodingError.keyNotFound(key, ctx):
             return ConfigError.missingKey(key: keyPath(ctx.codingPath, key.stringValue))
         default:
@@ -83,7 +127,9 @@ public struct ExperimentConfig: Codable, Equatable {
     /// Reads and parses a YAML file.
     public static func load(path: String, overrides: [String] = []) throws -> ExperimentConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError.fileUnreadable(path: path, reason: FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")
+            var folder: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &folder)
+            throw ConfigError.fileUnreadable(path: path, reason: !exists ? "no such file" : folder.boolValue ? "it is a folder; give a YAML file (e.g. configs/jpvae-fashion-orthogonal.yaml)" : "permission denied")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigError.fileUnreadable(path: path, reason: "not UTF-8 text")

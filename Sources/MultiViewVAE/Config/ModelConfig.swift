@@ -7,7 +7,7 @@
 public struct ModelConfig: Codable, Equatable {
     /// `stagedProbe`: a two-stage test model of the trainer's recipes (see `StagedProbe`).
     public enum Kind: String, Codable, Equatable, CaseIterable { case jpvae, aggregated, covae, stagedProbe }
-    public enum Likelihood: String, Codable, Equatable { case bernoulli, gaussian, laplace }
+    public enum Likelihood: String, Codable, Equatable, CaseIterable { case bernoulli, gaussian, laplace }
 
     public var type: Kind
     /// Latent size per view (one value applies to every view).
@@ -51,6 +51,7 @@ public struct ModelConfig: Codable, Equatable {
         activation = try c.value(.activation, default: .relu)
         likelihood = try c.decodeOneOrMany(Likelihood.self, .likelihood, default: [.bernoulli])
         fixedLogScale = try c.decodeIfPresent(Float.self, forKey: .fixedLogScale)
+        if let s = fixedLogScale, !s.isFinite { throw c.invalid(.fixedLogScale, "must be a finite number, got \(s)") }
         if latent.isEmpty || latent.contains(where: { $0 < 1 }) { throw c.invalid(.latent, "latent sizes must be ≥ 1") }
         if encoderHidden.contains(where: { $0 < 1 }) { throw c.invalid(.encoderHidden, "layer sizes must be ≥ 1") }
         if decoderHidden.contains(where: { $0 < 1 }) { throw c.invalid(.decoderHidden, "layer sizes must be ≥ 1") }
@@ -231,6 +232,12 @@ extension KeyedDecodingContainer {
     func decodeOneOrMany<T: Decodable>(_: T.Type, _ key: Key, default fallback: [T]) throws -> [T] {
         guard contains(key) else { return fallback }
         if let one = try? decode(T.self, forKey: key) { return [one] }
-        return try decode([T].self, forKey: key)
+        if let many = try? decode([T].self, forKey: key) { return many }
+        // Neither form: say what is allowed (an enum's cases) rather than "expected Sequence".
+        let allowed = (T.self as? any CaseIterable.Type).map { t in
+            (t.allCases as any Collection).map { "\(($0 as? any RawRepresentable)?.rawValue ?? $0)" }.joined(separator: ", ")
+        }
+        throw ConfigError.invalidValue(key: keyPath(codingPath, key.stringValue),
+                                       message: "expected one value or a list of one per view" + (allowed.map { " from: \($0)" } ?? ""))
     }
 }

@@ -51,10 +51,10 @@ public struct TrainingConfig: Codable, Equatable {
         stages = try c.value(.stages, default: [:])
         if epochs < 1 { throw c.invalid(.epochs, "must be ≥ 1") }
         if batchSize < 1 { throw c.invalid(.batchSize, "must be ≥ 1") }
-        if !(learningRate > 0) { throw c.invalid(.learningRate, "must be > 0") }
+        if !(learningRate > 0 && learningRate.isFinite) { throw c.invalid(.learningRate, "must be a finite number > 0, got \(learningRate)") }
         if warmupSteps < 0 { throw c.invalid(.warmupSteps, "must be ≥ 0 (0 = no warm-up)") }
-        if weightDecay < 0 { throw c.invalid(.weightDecay, "must be ≥ 0") }
-        if beta < 0 { throw c.invalid(.beta, "must be ≥ 0") }
+        if !(weightDecay >= 0 && weightDecay.isFinite) { throw c.invalid(.weightDecay, "must be a finite number ≥ 0, got \(weightDecay)") }
+        if !(beta >= 0 && beta.isFinite) { throw c.invalid(.beta, "must be a finite number ≥ 0, got \(beta)") }
         if logEvery < 1 { throw c.invalid(.logEvery, "must be ≥ 1") }
         if checkpointEveryEpochs < 0 { throw c.invalid(.checkpointEveryEpochs, "must be ≥ 0") }
         if keepCheckpoints < 1 { throw c.invalid(.keepCheckpoints, "must be ≥ 1") }
