@@ -25,10 +25,13 @@ public struct TrainingConfig: Codable, Equatable {
     public var keepCheckpoints: Int
     /// Per stage of the model's recipe (by name): its length and learning rate, where not the defaults.
     public var stages: [String: StageConfig]
+    /// The loss-spike guard: stop when a step's loss per row exceeds the running mean of the previous
+    /// steps' by more than this many times (|mean| + 1); 0 = off. Armed after 50 steps of a stage.
+    public var spikeGuard: Double
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case epochs, batchSize, learningRate, warmupSteps, optimizer, weightDecay, beta, annealing, logEvery, validate
-        case checkpointEveryEpochs, keepCheckpoints, stages
+        case checkpointEveryEpochs, keepCheckpoints, stages, spikeGuard
     }
 
     static func defaults() throws -> TrainingConfig { try decodeDefaults(TrainingConfig.self) }
@@ -49,6 +52,8 @@ public struct TrainingConfig: Codable, Equatable {
         checkpointEveryEpochs = try c.value(.checkpointEveryEpochs, default: 1)
         keepCheckpoints = try c.value(.keepCheckpoints, default: 3)
         stages = try c.value(.stages, default: [:])
+        spikeGuard = try c.value(.spikeGuard, default: 0)
+        if !(spikeGuard >= 0 && spikeGuard.isFinite) { throw c.invalid(.spikeGuard, "must be 0 (off) or a finite factor > 0, e.g. 10") }
         if epochs < 1 { throw c.invalid(.epochs, "must be ≥ 1") }
         if batchSize < 1 { throw c.invalid(.batchSize, "must be ≥ 1") }
         if !(learningRate > 0 && learningRate.isFinite) { throw c.invalid(.learningRate, "must be a finite number > 0, got \(learningRate)") }

@@ -187,3 +187,8 @@ public final class AggregatedVAE: SingleStageModel {
         return total!
     }
 }
+
+extension AggregatedVAE {
+    /// A product of experts gives every KL in closed form; mixtures and learnt aggregators estimate some.
+    public func klIsExact(stage: Int) -> Bool { aggregator is ProductOfExperts }
+}

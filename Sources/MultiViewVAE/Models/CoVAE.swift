@@ -396,3 +396,8 @@ extension PriorConfig {
         return c
     }
 }
+
+extension CoVAE {
+    /// Eq. 3's full-covariance KL and Eq. 4's diagonal ones are in closed form (pre-training has none).
+    public func klIsExact(stage: Int) -> Bool { true }
+}

@@ -24,10 +24,15 @@ public protocol MultiViewModel: AnyObject {
     /// every rank records it at every step, even with no rows of its own, and evaluations run the same
     /// number of chunks on every rank.
     func recordsCollectives(stage: Int) -> Bool
+    /// Whether stage `stage`'s KL term is exact (closed form, so never below 0 beyond rounding): then a
+    /// negative KL is a numerical breakdown and stops the run. Monte-Carlo KLs may be negative.
+    func klIsExact(stage: Int) -> Bool
 }
 
 extension MultiViewModel {
     public func recordsCollectives(stage: Int) -> Bool { false }
+
+    public func klIsExact(stage: Int) -> Bool { false }
 
     public func finishStage(_ stage: Int, split: TrainingSplitSums) throws -> [ParameterAssignment] { [] }
 }

@@ -43,6 +43,9 @@ public final class Trainer {
     let summedControl = UnsafeMutablePointer<Float>.allocate(capacity: Control.count)
     /// This epoch's clock on this rank: its start, samples and exchange seconds since then.
     var epochClock = (start: 0.0, samples: 0.0, exchangeSeconds: 0.0)
+    /// The spike guard's running mean of the loss per row in the current stage, and its step count
+    /// (not saved: after a resume it re-arms after 50 steps; it never changes the trajectory).
+    var spikeMean = 0.0, spikeSteps = 0
     /// Rows per forward pass when evaluating a split.
     static let evaluationChunk = 500
 
@@ -147,7 +150,10 @@ public final class Trainer {
         var t1 = t0
         if slice.count > 0 || model.recordsCollectives(stage: state.stage) {
             tape.reset()
-            let terms = try model.loss(batch, tape: tape, beta: beta, seed: config.seed, stage: state.stage)
+            let terms: LossTerms
+            do { terms = try model.loss(batch, tape: tape, beta: beta, seed: config.seed, stage: state.stage) } catch let e as LinearAlgebraError {
+                throw TrainingError.numericalBreakdown(step: state.step, what: "\(e) in the loss")
+            }
             t1 = monotonicSeconds()
             tape.backward(terms.total)
             if let failure = tape.collectiveFailure { throw failure }
@@ -164,6 +170,7 @@ public final class Trainer {
         // A non-finite loss stops the run before the optimizer step; a non-finite gradient anywhere
         // after it (those coordinates were left unchanged). Neither step is checkpointed.
         guard loss.isFinite else { throw TrainingError.nonFinite(step: state.step, loss: loss) }
+        try checkBreakdown(loss: loss, kl: Double(summedControl[Control.kl]), rows: rows, stageStep: stageStep)
         optimizer.learningRate = stage.learningRate(step: stageStep)
         let update = try exchange.update(gradScale: 1 / Float(rows))
         guard update.skipped == 0 else { throw TrainingError.nonFinite(step: state.step, loss: loss) }
@@ -359,6 +366,26 @@ public final class Trainer {
         let c = model.arena.checksum()
         let high = try comm.max(c), low = -(try comm.max(-c))
         if high != low { throw TrainingError.replicasDiverged(step: state.step, spread: high - low) }
+    }
+}
+
+extension Trainer {
+    /// Stops a step whose summed numbers (identical on every rank) are impossible: an exact KL below 0
+    /// beyond rounding (10⁻³ per row), or, with `training.spikeGuard`, a loss per row far above the
+    /// stage's running mean.
+    func checkBreakdown(loss: Double, kl: Double, rows: Double, stageStep: Int) throws {
+        let perRow = loss / Swift.max(rows, 1)
+        if model.klIsExact(stage: state.stage), kl < -1e-3 * Swift.max(rows, 1) {
+            throw TrainingError.numericalBreakdown(step: state.step, what: "the KL term is \(kl) over \(Int(rows)) rows, but it is a closed form that cannot be negative")
+        }
+        let factor = config.training.spikeGuard
+        guard factor > 0 else { return }
+        if stageStep == 0 || spikeSteps > stageStep { spikeMean = 0; spikeSteps = 0 }
+        if spikeSteps >= 50, perRow - spikeMean > factor * (abs(spikeMean) + 1) {
+            throw TrainingError.numericalBreakdown(step: state.step, what: String(format: "the loss per row jumped to %.4g against a running mean of %.4g (training.spikeGuard = %g)", perRow, spikeMean, factor))
+        }
+        spikeSteps += 1
+        spikeMean += (perRow - spikeMean) / Double(Swift.min(spikeSteps, 100))
     }
 }
 

@@ -91,6 +91,8 @@ public enum TrainingError: Error, CustomStringConvertible {
     case emptyTrainingSet
     case checkpointMismatch(String)
     case stageMismatch(String)
+    /// The step's numbers are impossible (a negative exact KL, a loss spike, a singular matrix).
+    case numericalBreakdown(step: Int, what: String)
 
     public var description: String {
         switch self {
@@ -104,6 +106,8 @@ public enum TrainingError: Error, CustomStringConvertible {
             return "checkpoint does not fit this model: \(s)"
         case let .stageMismatch(s):
             return s
+        case let .numericalBreakdown(step, what):
+            return "numerical breakdown at step \(step): \(what); nothing was applied and no checkpoint of this state is written (resume from the last one, with a lower training.learningRate or training.warmupSteps)"
         }
     }
 }
