@@ -50,7 +50,7 @@ struct EvaluateCommand: ParsableCommand {
             }
             if let covae = ctx.model as? CoVAE, covae.modalities > 2 {
                 let start = monotonicSeconds()
-                let report = try CoVAESubsetEvaluation(model: covae, seed: ctx.config.seed, samples: ctx.config.evaluation.samples)
+                let report = try CoVAESubsetEvaluation(model: covae, seed: ctx.config.seed, samples: ctx.config.evaluation.importanceSamples)
                     .run(train: data.train, test: data.test)
                 let path = output ?? (runFolder as NSString).appendingPathComponent("evaluation.json")
                 let encoder = JSONEncoder()
@@ -140,7 +140,7 @@ struct EvaluateCommand: ParsableCommand {
     /// The CoVAE paper's statistics of generated pairs on the test split, with the ground-truth
     /// correlation when the data is `correlated`.
     func generationStatistics(_ model: PairGenerationModel, ctx: RunContext, data: ExperimentData) throws -> GenerationStatistics.Report {
-        var report = try GenerationStatistics(model: model, seed: ctx.config.seed, samples: ctx.config.evaluation.samples,
+        var report = try GenerationStatistics(model: model, seed: ctx.config.seed, samples: ctx.config.evaluation.importanceSamples,
                                               importanceSamples: ctx.config.evaluation.importanceSamples)
             .run(train: data.train, test: data.test)
         report.dataCorrelation = data.pairs?.groundTruthCorrelation
