@@ -48,31 +48,16 @@ struct EvaluateCommand: ParsableCommand {
                 try evaluateAggregated(aggregated, ctx: ctx, data: data)
                 return
             }
-            if let covae = ctx.model as? CoVAE, covae.modalities > 2 {
-                let start = monotonicSeconds()
-                let report = try CoVAESubsetEvaluation(model: covae, seed: ctx.config.seed, samples: ctx.config.evaluation.importanceSamples)
-                    .run(train: data.train, test: data.test)
-                let path = output ?? (runFolder as NSString).appendingPathComponent("evaluation.json")
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                try encoder.encode(report).write(to: URL(fileURLWithPath: path), options: .atomic)
-                let text = CoVAESubsetEvaluation.markdown(report, title: "\(runFolder) (covae, \(covae.modalities) views, step \(ctx.checkpoint.state.training.step))")
-                print(text)
-                print(String(format: "evaluation took %.1f s; written to %@", monotonicSeconds() - start, path))
-                return
-            }
             if let covae = ctx.model as? CoVAE {
-                let start = monotonicSeconds()
-                let report = try generationStatistics(covae, ctx: ctx, data: data)
-                let path = output ?? (runFolder as NSString).appendingPathComponent("evaluation.json")
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                try encoder.encode(report).write(to: URL(fileURLWithPath: path), options: .atomic)
-                let text = GenerationStatistics.markdown(report, title: "\(runFolder) (covae, step \(ctx.checkpoint.state.training.step))")
-                let markdownPath = (path as NSString).deletingPathExtension + ".md"
-                try text.write(toFile: markdownPath, atomically: true, encoding: .utf8)
-                print(text)
-                print(String(format: "evaluation took %.1f s; written to %@ and %@", monotonicSeconds() - start, path, markdownPath))
+                let start = monotonicSeconds(), step = ctx.checkpoint.state.training.step
+                if covae.modalities > 2 {
+                    let report = try CoVAESubsetEvaluation(model: covae, seed: ctx.config.seed, samples: ctx.config.evaluation.importanceSamples)
+                        .run(train: data.train, test: data.test)
+                    try write(report, markdown: CoVAESubsetEvaluation.markdown(report, title: "\(runFolder) (covae, \(covae.modalities) views, step \(step))"), since: start)
+                } else {
+                    let report = try generationStatistics(covae, ctx: ctx, data: data)
+                    try write(report, markdown: GenerationStatistics.markdown(report, title: "\(runFolder) (covae, step \(step))"), since: start)
+                }
                 return
             }
             let model = try ctx.jpvae(for: "evaluate")
@@ -126,11 +111,16 @@ struct EvaluateCommand: ParsableCommand {
                 file.linearGaussianSkipped = "\(e)"
             }
         }
+        let title = "\(runFolder) (\(ctx.config.model.aggregated.aggregator.rawValue), \(ctx.config.model.aggregated.bound.rawValue) bound, step \(ctx.checkpoint.state.training.step))"
+        try write(file, markdown: file.markdown(title: title), since: start)
+    }
+
+    /// The report as JSON (--output, default <run>/evaluation.json) and its Markdown beside it (.md), printed.
+    func write<Report: Encodable>(_ report: Report, markdown text: String, since start: Double) throws {
+        let path = output ?? (runFolder as NSString).appendingPathComponent("evaluation.json")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(file).write(to: URL(fileURLWithPath: path), options: .atomic)
-        let title = "\(runFolder) (\(ctx.config.model.aggregated.aggregator.rawValue), \(ctx.config.model.aggregated.bound.rawValue) bound, step \(ctx.checkpoint.state.training.step))"
-        let text = file.markdown(title: title)
+        try encoder.encode(report).write(to: URL(fileURLWithPath: path), options: .atomic)
         let markdownPath = (path as NSString).deletingPathExtension + ".md"
         try text.write(toFile: markdownPath, atomically: true, encoding: .utf8)
         print(text)

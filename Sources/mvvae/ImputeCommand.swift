@@ -118,13 +118,7 @@ struct ImputeCommand: ParsableCommand {
         if let covae = ctx.model as? CoVAE {
             let result = try CoVAEInference(model: covae, seed: ctx.config.seed).impute(given: g, observed: observed, samples: samples)
             if let output {
-                let stem = output.hasSuffix(".npy") ? String(output.dropLast(4)) : output
-                try NPYWriter.write(result.mean, to: output)
-                try NPYWriter.write(result.deviation, to: stem + "-std.npy")
-                try NPYWriter.write(stack: result.draws, to: stem + "-draws.npy")
-                let spread = result.deviation.storage.reduce(0.0) { $0 + Double($1) } / Double(max(result.deviation.count, 1))
-                print("wrote the mean of \(samples) imputations of view \(target + 1) (\(observed.rows)×\(dims[target])) to \(output), "
-                      + "their standard deviation to \(stem)-std.npy (mean \(String(format: "%.4f", spread))) and the draws to \(stem)-draws.npy")
+                try writeDraws(result.mean, result.deviation, result.draws, view: target, stem: output.hasSuffix(".npy") ? String(output.dropLast(4)) : output, meanPath: output)
             }
             if let png {
                 try writeGrid(png, observed: observed, imputed: result.mean, truth: trueOther, layout: ctx.config.data)
@@ -182,14 +176,20 @@ struct ImputeCommand: ParsableCommand {
         guard Set(observed.values.map(\.rows)).count == 1 else { throw ValidationError("the --input files need the same number of rows") }
         let stem = output.hasSuffix(".npy") ? String(output.dropLast(4)) : output
         for r in try CoVAEInference(model: model, seed: ctx.config.seed).impute(observed: observed, samples: samples) {
-            let name = "\(stem)-view\(r.modality + 1)"
-            try NPYWriter.write(r.mean, to: name + ".npy")
-            try NPYWriter.write(r.deviation, to: name + "-std.npy")
-            try NPYWriter.write(stack: r.draws, to: name + "-draws.npy")
-            let spread = r.deviation.storage.reduce(0.0) { $0 + Double($1) } / Double(max(r.deviation.count, 1))
-            print("view \(r.modality + 1): the mean of \(samples) imputations (\(r.mean.rows)×\(r.mean.cols)) to \(name).npy, "
-                  + "their standard deviation to \(name)-std.npy (mean \(String(format: "%.4f", spread))), the draws to \(name)-draws.npy")
+            try writeDraws(r.mean, r.deviation, r.draws, view: r.modality, stem: "\(stem)-view\(r.modality + 1)")
         }
+    }
+
+    /// `meanPath` (default STEM.npy: the mean of the draws), STEM-std.npy (their per-feature spread),
+    /// STEM-draws.npy (the draws).
+    func writeDraws(_ mean: Matrix, _ deviation: Matrix, _ draws: [Matrix], view: Int, stem: String, meanPath: String? = nil) throws {
+        let meanPath = meanPath ?? stem + ".npy"
+        try NPYWriter.write(mean, to: meanPath)
+        try NPYWriter.write(deviation, to: stem + "-std.npy")
+        try NPYWriter.write(stack: draws, to: stem + "-draws.npy")
+        let spread = deviation.storage.reduce(0.0) { $0 + Double($1) } / Double(max(deviation.count, 1))
+        print("view \(view + 1): the mean of \(draws.count) imputations (\(mean.rows)×\(mean.cols)) to \(meanPath), "
+              + "their standard deviation to \(stem)-std.npy (mean \(String(format: "%.4f", spread))), the draws to \(stem)-draws.npy")
     }
 
     func writeGrid(_ path: String, observed: Matrix, imputed: Matrix, truth: Matrix?, layout: DataConfig) throws {

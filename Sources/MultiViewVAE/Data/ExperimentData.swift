@@ -41,28 +41,20 @@ public struct ExperimentData {
             pairs = nil
         case .npy:
             let full = try MultiViewDataset(npyViews: config.views, labelsPath: config.labels, maskPath: config.mask)
-            let dataset = try Self.dropViews(full, config: config, seed: seed, part: 0)
-            splits = try DataSplits(dataset: dataset, validation: .fraction(config.validationFraction),
-                                    test: .fraction(config.testFraction), seed: seed)
-                .limited(train: config.trainLimit, test: config.testLimit)
-            viewNames = dataset.names
+            (splits, unmaskedTest) = try Self.fractionSplits(full, config: config, seed: seed)
+            viewNames = full.names
             imageShapes = nil
             imageLayout = nil
-            unmaskedTest = config.missingRate > 0 ? DataSubset(dataset: full, indices: splits.test.indices) : nil
             simulation = nil
             pairs = nil
         case .linearGaussian:
             let sim = try LinearGaussianData(.init(modalityCount: config.modalities, latentDimension: config.latentDimension,
                                                    dimensions: config.dimensions, sampleCount: config.samples,
                                                    noiseVariance: config.noiseVariance, seed: config.dataSeed))
-            let dataset = try Self.dropViews(sim.dataset, config: config, seed: seed, part: 0)
-            splits = try DataSplits(dataset: dataset, validation: .fraction(config.validationFraction),
-                                    test: .fraction(config.testFraction), seed: seed)
-                .limited(train: config.trainLimit, test: config.testLimit)
+            (splits, unmaskedTest) = try Self.fractionSplits(sim.dataset, config: config, seed: seed)
             viewNames = sim.dataset.names
             imageShapes = nil
             imageLayout = nil
-            unmaskedTest = config.missingRate > 0 ? DataSubset(dataset: sim.dataset, indices: splits.test.indices) : nil
             simulation = sim
             pairs = nil
         case .correlated:
@@ -76,14 +68,10 @@ public struct ExperimentData {
                 if let t = config.binarize { for i in 0..<images.storage.count { images.storage[i] = images.storage[i] > t ? 1 : 0 } }
                 return images
             }
-            let dataset = try Self.dropViews(generated.dataset, config: config, seed: seed, part: 0)
-            splits = try DataSplits(dataset: dataset, validation: .fraction(config.validationFraction),
-                                    test: .fraction(config.testFraction), seed: seed)
-                .limited(train: config.trainLimit, test: config.testLimit)
+            (splits, unmaskedTest) = try Self.fractionSplits(generated.dataset, config: config, seed: seed)
             viewNames = generated.dataset.names
             imageShapes = [(decoder.height, decoder.width), (decoder.height, decoder.width)]
             imageLayout = nil
-            unmaskedTest = config.missingRate > 0 ? DataSubset(dataset: generated.dataset, indices: splits.test.indices) : nil
             simulation = nil
             pairs = generated
         }
@@ -91,6 +79,17 @@ public struct ExperimentData {
 }
 
 extension ExperimentData {
+    /// Splits by `data.validationFraction` / `testFraction` (npy and simulated data) of `full` with
+    /// `data.missingRate` of its views dropped, limited by `trainLimit` / `testLimit`; with drops, also
+    /// the test rows as `full` has them.
+    static func fractionSplits(_ full: MultiViewDataset, config: DataConfig, seed: UInt64) throws -> (DataSplits, DataSubset?) {
+        let dataset = try dropViews(full, config: config, seed: seed, part: 0)
+        let splits = try DataSplits(dataset: dataset, validation: .fraction(config.validationFraction),
+                                    test: .fraction(config.testFraction), seed: seed)
+            .limited(train: config.trainLimit, test: config.testLimit)
+        return (splits, config.missingRate > 0 ? DataSubset(dataset: full, indices: splits.test.indices) : nil)
+    }
+
     /// `dataset` with a share `data.missingRate` of its views dropped at random (on top of its own mask).
     static func dropViews(_ dataset: MultiViewDataset, config: DataConfig, seed: UInt64, part: Int) throws -> MultiViewDataset {
         guard config.missingRate > 0 else { return dataset }

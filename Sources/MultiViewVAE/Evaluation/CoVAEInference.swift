@@ -50,8 +50,9 @@ public struct CoVAEInference {
     }
 
     /// Imputes every modality outside `observed` (modality → rows of its features; all the same rows);
-    /// with `truth` for a missing modality, also scores it (log-mean-exp over the draws).
-    public func impute(observed: [Int: Matrix], samples: Int, truth: [Int: Matrix] = [:]) throws -> [Imputation] {
+    /// with `truth` for a missing modality, also scores it (log-mean-exp over the draws). The draws are
+    /// keyed by row (`EvaluationNoise`, positions from `firstRow` on), so chunking changes nothing.
+    public func impute(observed: [Int: Matrix], samples: Int, truth: [Int: Matrix] = [:], firstRow: Int = 0) throws -> [Imputation] {
         let sizes = model.latents
         let given = observed.keys.sorted()
         guard let n = observed.values.first?.rows, observed.values.allSatisfy({ $0.rows == n }) else {
@@ -64,6 +65,7 @@ public struct CoVAEInference {
             throw GenerationStatistics.Failure(description: "observed rows of modality \(j + 1) have \(observed[j]!.cols) features; the model's have \(model.viewDimensions[j])")
         }
         let (regression, factor, missing) = try conditional(observed: given)
+        let keys = EvaluationNoise(seed: seed, indices: Array(firstRow..<(firstRow + n)))
         var draws = [[Matrix]](repeating: [], count: missing.count)
         var logDensities = [[[Double]]](repeating: [], count: missing.count)
         for s in 0..<samples {
@@ -72,12 +74,12 @@ public struct CoVAEInference {
             var zO = Matrix(rows: n, cols: regression.cols), at = 0
             for j in given {
                 let q = model.encode(j, tape.constant(observed[j]!), tape: tape)
-                let noise = Matrix.randomNormal(rows: n, cols: sizes[j], seed: seed, stream: UInt64(s) * 64 + UInt64(j))
+                let noise = keys.normals(cols: sizes[j], stream: s * 64 + j)
                 let z = tape.value(tape.reparameterize(mean: q.mean, logVar: q.logVar, noise: tape.constant(noise)))
                 for r in 0..<n { for c in 0..<sizes[j] { zO[r, at + c] = z[r, c] } }
                 at += sizes[j]
             }
-            let noise = Matrix.randomNormal(rows: n, cols: regression.rows, seed: seed, stream: UInt64(s) * 64 + 63)
+            let noise = keys.normals(cols: regression.rows, stream: s * 64 + 63)
             let zM = zO.matmul(regression, transposeOther: true) + noise.matmul(factor, transposeOther: true)
             var from = 0
             for (i, j) in missing.enumerated() {

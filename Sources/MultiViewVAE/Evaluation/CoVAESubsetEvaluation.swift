@@ -63,7 +63,7 @@ public struct CoVAESubsetEvaluation {
             for m in 0..<k {
                 var observed: [Int: Matrix] = [:]
                 for j in 0..<k where j != m { observed[j] = x[j].rows(rows) }
-                let r = try CoVAEInference(model: model, seed: seed &+ UInt64(start)).impute(observed: observed, samples: samples, truth: [m: x[m].rows(rows)])[0]
+                let r = try CoVAEInference(model: model, seed: seed).impute(observed: observed, samples: samples, truth: [m: x[m].rows(rows)], firstRow: start)[0]
                 spread[m] += r.deviation.storage.reduce(0.0) { $0 + Double($1) }
                 nll[m] += r.predictiveNLL!.reduce(0, +)
             }
