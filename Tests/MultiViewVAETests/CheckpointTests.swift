@@ -93,6 +93,26 @@ final class CheckpointTests: XCTestCase {
         XCTAssertNoThrow(try Checkpoint.load(folder))
     }
 
+    /// Fields a CRC-consistent edit could set: a tensor file outside the folder, a negative Adam step.
+    func testStateFieldsOutsideTheirRangeAreRefused() throws {
+        let dir = try temporaryFolder(self)
+        let run = try TinyRun(["training.epochs=1", "data.trainLimit=80"])
+        run.trainer.checkpointer = { t in try Checkpoint.save(t, run: dir, keep: 1) }
+        XCTAssertEqual(try run.trainer.run(), .completed)
+        let state = try Checkpoint.load(try XCTUnwrap(Checkpoint.list(run: dir).last)).state
+        XCTAssertEqual(try CheckpointState.decode(try JSONEncoder().encode(state), path: "s.json"), state)
+        for (edit, expected) in [({ (s: inout CheckpointState) in s.tensorFile = "../../model.safetensors" }, "tensorFile"),
+                                 ({ $0.tensorFile = "" }, "tensorFile"),
+                                 ({ $0.adamStep = -1 }, "adamStep"),
+                                 ({ $0.worldSize = 0 }, "worldSize")] as [((inout CheckpointState) -> Void, String)] {
+            var bad = state
+            edit(&bad)
+            XCTAssertThrowsError(try CheckpointState.decode(try JSONEncoder().encode(bad), path: "s.json")) { error in
+                XCTAssertTrue("\(error)".contains(expected) && "\(error)".contains("s.json"), "\(error)")
+            }
+        }
+    }
+
     func testCheckpointOfAnotherModelIsRejected() throws {
         let dir = try temporaryFolder(self)
         let run = try TinyRun(["training.epochs=1"])

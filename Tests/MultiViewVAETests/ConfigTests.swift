@@ -58,6 +58,13 @@ final class ConfigTests: XCTestCase {
         expectInvalid("model: {type: aggregated, aggregator: sumPooling, mixtureComponents: 0}", "model.mixtureComponents")
         expectInvalid("model: {type: aggregated, aggregator: moe, mixtureComponents: 3}", "model.mixtureComponents")
         expectInvalid("model: {type: aggregated, aggregator: attention}", "model.aggregator")
+        // A name outside a fixed set says which names there are.
+        XCTAssertThrowsError(try ExperimentConfig.parse(yaml: "model: {type: covae, pretraining: foo}")) {
+            XCTAssertEqual($0 as? ConfigError, .invalidValue(key: "model.pretraining", message: "'foo' is not one of: cca, distanceCorrelation"))
+        }
+        XCTAssertThrowsError(try ExperimentConfig.parse(yaml: minimal + "data: {source: hdf5}")) {
+            XCTAssertEqual($0 as? ConfigError, .invalidValue(key: "data.source", message: "'hdf5' is not one of: fashion-mnist, npy, linear-gaussian, correlated"))
+        }
         XCTAssertThrowsError(try ExperimentConfig.parse(yaml: "seed: 1\n")) { XCTAssertEqual($0 as? ConfigError, .missingKey(key: "model")) }
         XCTAssertThrowsError(try ExperimentConfig.parse(yaml: "model: {latent: 3}")) { XCTAssertEqual($0 as? ConfigError, .missingKey(key: "model.type")) }
     }
@@ -68,6 +75,10 @@ final class ConfigTests: XCTestCase {
             XCTAssertEqual(path, "x.yaml")
         }
         XCTAssertThrowsError(try ExperimentConfig.parse(yaml: "- a\n- b\n")) { XCTAssertTrue("\($0)".contains("mapping")) }
+        // Found by fuzzing: Yams traps on a list or a mapping used as a key; refused with its line.
+        for (yaml, kind) in [("name: a\nmodel: {type: jpvae, latent: 54 ,[]}\n", "list"), ("? {a: 1}\n: 2\n", "mapping")] {
+            XCTAssertThrowsError(try ExperimentConfig.parse(yaml: yaml)) { XCTAssertTrue("\($0)".contains("is a \(kind), not a name"), "\($0)") }
+        }
         XCTAssertThrowsError(try ExperimentConfig.load(path: "/nonexistent/c.yaml")) {
             XCTAssertEqual($0 as? ConfigError, .fileUnreadable(path: "/nonexistent/c.yaml", reason: "no such file"))
         }

@@ -160,6 +160,12 @@ for kv in training.beta=.nan training.weightDecay=.nan model.fixedLogScale=.nan 
 done
 printf 'seed: 1\nmodel: {type: jpvae}\nseed: 2\n' > "$work/dup.yaml"
 expect_error "key 'seed' is given twice (line 3)" "$bin" train --config "$work/dup.yaml" --run "$work/t1"
+expect_error "'model.type': 'foo' is not one of: jpvae, aggregated, covae" "$bin" train --config "$config" --run "$work/t1" --set model.type=foo
+expect_error "'training.optimizer': 'sgd' is not one of: adam, adamw" "$bin" train --config "$config" --run "$work/t1" --set training.optimizer=sgd
+expect_error "'model.pretraining': 'foo' is not one of: cca, distanceCorrelation" "$bin" train --config "$root/Tests/mpi/tiny-covae.yaml" --run "$work/t1" --set model.pretraining=foo
+# Found by fuzzing (scripts/fuzz.sh): a list used as a key made the YAML library trap.
+printf 'name: a\nmodel: {type: jpvae, latent: 54 ,[]}\n' > "$work/listkey.yaml"
+expect_error "a key in 'model' (line 2) is a list, not a name" "$bin" train --config "$work/listkey.yaml" --run "$work/t1"
 expect_error "it is a folder; give a YAML file" "$bin" train --config "$work" --run "$work/t1"
 touch "$work/a-file"
 expect_error "is a file; the run needs a folder" "$bin" train --config "$config" --run "$work/a-file"

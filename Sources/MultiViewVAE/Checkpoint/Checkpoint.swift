@@ -27,6 +27,29 @@ public struct CheckpointState: Codable, Equatable {
     public var tensorFile: String
     public var tensorCRC32: UInt32
     public var savedAt: String
+
+    /// Decodes and validates `state.json`'s bytes (its CRC is checked by the caller); `path` names the
+    /// file in errors. Everything a damaged or hand-edited file could get wrong is refused here.
+    public static func decode(_ data: Data, path: String) throws -> CheckpointState {
+        let state: CheckpointState
+        do { state = try JSONDecoder().decode(CheckpointState.self, from: data) } catch {
+            throw CheckpointError(path: path, .invalidState("not a valid checkpoint state file (\(error))"))
+        }
+        guard readableFormats.contains(state.format) else {
+            throw CheckpointError(path: path, .invalidState("checkpoint format \(state.format) is not supported (this build reads formats \(readableFormats.lowerBound)–\(readableFormats.upperBound))"))
+        }
+        guard ExperimentConfig.fingerprint(ofYAML: state.config) == state.configFingerprint else {
+            throw CheckpointError(path: path, .invalidState("the embedded config does not match its fingerprint \(state.configFingerprint): the file is damaged"))
+        }
+        // The tensor file sits beside state.json: a name with a slash would read some other file.
+        guard !state.tensorFile.isEmpty, !state.tensorFile.contains("/"), state.tensorFile != "..", state.tensorFile != "." else {
+            throw CheckpointError(path: path, .invalidState("tensorFile '\(state.tensorFile)' is not a file name in the checkpoint folder"))
+        }
+        guard state.adamStep >= 0, state.worldSize >= 1 else {
+            throw CheckpointError(path: path, .invalidState("adamStep \(state.adamStep) and worldSize \(state.worldSize) must be ≥ 0 and ≥ 1"))
+        }
+        return state
+    }
 }
 
 public enum Checkpoint {
@@ -185,18 +208,9 @@ public enum Checkpoint {
             let found = data.withUnsafeBytes { crc32($0) }
             guard found == recorded else { throw CheckpointError(path: statePath, .stateChecksumMismatch(found: found, recorded: recorded)) }
         }
-        let state: CheckpointState
-        do { state = try JSONDecoder().decode(CheckpointState.self, from: data) } catch {
-            throw CheckpointError(path: statePath, .invalidState("not a valid checkpoint state file (\(error))"))
-        }
-        guard CheckpointState.readableFormats.contains(state.format) else {
-            throw CheckpointError(path: statePath, .invalidState("checkpoint format \(state.format) is not supported (this build reads formats \(CheckpointState.readableFormats.lowerBound)–\(CheckpointState.readableFormats.upperBound))"))
-        }
+        let state = try CheckpointState.decode(data, path: statePath)
         if recordedState == nil && state.format >= 3 {
             throw CheckpointError(path: checksumPath, .io(operation: "read", message: "missing: format \(state.format) checkpoints keep state.json's CRC-32 there"))
-        }
-        guard ExperimentConfig.fingerprint(ofYAML: state.config) == state.configFingerprint else {
-            throw CheckpointError(path: statePath, .invalidState("the embedded config does not match its fingerprint \(state.configFingerprint): the file is damaged"))
         }
         let tensorPath = (path as NSString).appendingPathComponent(state.tensorFile)
         let crc = try crc32(ofFile: tensorPath)

@@ -1,8 +1,8 @@
 /// Where the views come from and how the rows are split.
 public struct DataConfig: Codable, Equatable {
-    public enum Source: String, Codable, Equatable { case fashionMNIST = "fashion-mnist", npy, linearGaussian = "linear-gaussian", correlated }
+    public enum Source: String, ConfigChoice, Equatable { case fashionMNIST = "fashion-mnist", npy, linearGaussian = "linear-gaussian", correlated }
     /// How a 28×28 image becomes views.
-    public enum ImageViews: String, Codable, Equatable {
+    public enum ImageViews: String, ConfigChoice, Equatable {
         case topBottom = "top-bottom", leftRight = "left-right", quadrants
         public var count: Int { self == .quadrants ? 4 : 2 }
     }

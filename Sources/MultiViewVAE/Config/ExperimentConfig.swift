@@ -44,7 +44,7 @@ public struct ExperimentConfig: Codable, Equatable {
     public static func parse(yaml: String, source: String = "<config>", overrides: [String] = []) throws -> ExperimentConfig {
         var tree: Any
         do {
-            if let node = try Yams.compose(yaml: yaml) { try rejectDuplicateKeys(node, path: "", source: source) }
+            if let node = try Yams.compose(yaml: yaml) { try checkKeys(node, path: "", source: source) }
             tree = try Yams.load(yaml: yaml) ?? [String: Any]()
         } catch let e as ConfigError {
             throw e
@@ -61,20 +61,25 @@ public struct ExperimentConfig: Codable, Equatable {
         }
     }
 
-    /// A key given twice in one mapping (YAML parsers keep the last one silently).
-    static func rejectDuplicateKeys(_ node: Node, path: String, source: String) throws {
+    /// Keys that are not plain names (Yams traps on a list or mapping used as a key) and a key given
+    /// twice in one mapping (YAML parsers keep the last one silently).
+    static func checkKeys(_ node: Node, path: String, source: String) throws {
         if let mapping = node.mapping {
             var seen = Set<String>()
             for (key, value) in mapping {
-                let name = key.string ?? "\(key)", full = path.isEmpty ? name : path + "." + name
+                let line = key.mark.map { " (line \($0.line))" } ?? ""
+                guard let name = key.scalar?.string else {
+                    let inside = path.isEmpty ? "at the top level" : "in '\(path)'"
+                    throw ConfigError.syntax(path: source, message: "a key \(inside)\(line) is a \(key.mapping != nil ? "mapping" : "list"), not a name: check the brackets and the ':' around it")
+                }
+                let full = path.isEmpty ? name : path + "." + name
                 guard seen.insert(name).inserted else {
-                    let line = key.mark.map { " (line \($0.line))" } ?? ""
                     throw ConfigError.syntax(path: source, message: "key '\(full)' is given twice\(line); keep one")
                 }
-                try rejectDuplicateKeys(value, path: full, source: source)
+                try checkKeys(value, path: full, source: source)
             }
         } else if let sequence = node.sequence {
-            for item in sequence { try rejectDuplicateKeys(item, path: path, source: source) }
+            for item in sequence { try checkKeys(item, path: path, source: source) }
         }
     }
 

@@ -6,8 +6,8 @@
 /// default), and only the model's own section is written back.
 public struct ModelConfig: Codable, Equatable {
     /// `stagedProbe`: a two-stage test model of the trainer's recipes (see `StagedProbe`).
-    public enum Kind: String, Codable, Equatable, CaseIterable { case jpvae, aggregated, covae, stagedProbe }
-    public enum Likelihood: String, Codable, Equatable, CaseIterable { case bernoulli, gaussian, laplace }
+    public enum Kind: String, ConfigChoice, Equatable { case jpvae, aggregated, covae, stagedProbe }
+    public enum Likelihood: String, ConfigChoice, Equatable { case bernoulli, gaussian, laplace }
 
     public var type: Kind
     /// Latent size per view (one value applies to every view).
@@ -113,7 +113,7 @@ public struct JPVAEConfig: Codable, Equatable {
 
 /// `model.type: aggregated`: how q(z | x_S) is formed, and the training bound.
 public struct AggregatedConfig: Codable, Equatable {
-    public enum AggregatorKind: String, Codable, Equatable, CaseIterable { case poe, moe, mopoe, sumPooling, selfAttention }
+    public enum AggregatorKind: String, ConfigChoice, Equatable { case poe, moe, mopoe, sumPooling, selfAttention }
     public var aggregator: AggregatorKind
     public var bound: AggregatedVAE.Bound
     /// Width of each modality's feature vector h_s, of the sum-pooled representation, and the hidden
@@ -165,7 +165,7 @@ public struct AggregatedConfig: Codable, Equatable {
 
 /// `model.type: covae` (the CoVAE paper, §2.2 and Algorithm 1).
 public struct CoVAEConfig: Codable, Equatable {
-    public enum PriorCorrelations: String, Codable, Equatable, CaseIterable {
+    public enum PriorCorrelations: String, ConfigChoice, Equatable {
         /// Deep-CCA pre-training sets the cross block to the canonical correlations, then it is frozen.
         case canonical
         /// The same start, then the cross block keeps training (App. B's comparison).
@@ -182,7 +182,7 @@ public struct CoVAEConfig: Codable, Equatable {
     /// r of deep CCA's regularised covariances C_kk + rI.
     public var ccaRegularization: Float
     /// Pre-training's objective for each pair of modalities: deep CCA's Σρᵢ², or their distance correlation.
-    public enum Pretraining: String, Codable, Equatable, CaseIterable { case cca, distanceCorrelation }
+    public enum Pretraining: String, ConfigChoice, Equatable { case cca, distanceCorrelation }
     public var pretraining: Pretraining
 
     enum CodingKeys: String, CodingKey, CaseIterable { case priorCorrelations, lambda, jitter, jointHidden, ccaRegularization, pretraining }
@@ -204,7 +204,7 @@ public struct CoVAEConfig: Codable, Equatable {
 
 /// JPVAE's joint prior: how the cross-covariance C is parameterised.
 public struct PriorConfig: Codable, Equatable {
-    public enum Cross: String, Codable, Equatable, CaseIterable { case zero, bounded, scaledOrthogonal }
+    public enum Cross: String, ConfigChoice, Equatable { case zero, bounded, scaledOrthogonal }
     public var cross: Cross
     /// scaledOrthogonal: C = α·C̃ with |α| < 1.
     public var alpha: Float

@@ -1,6 +1,6 @@
 /// How to optimise.
 public struct TrainingConfig: Codable, Equatable {
-    public enum Optimizer: String, Codable, Equatable { case adam, adamw }
+    public enum Optimizer: String, ConfigChoice, Equatable { case adam, adamw }
 
     public var epochs: Int
     /// Global batch size: the same at any world size (each rank takes a slice).
@@ -111,7 +111,7 @@ public struct AnnealingConfig: Codable, Equatable {
 
 /// How `mvvae evaluate` works.
 public struct EvaluationConfig: Codable, Equatable {
-    public enum Imputation: String, Codable, Equatable { case empirical, priorMean, priorSamples }
+    public enum Imputation: String, ConfigChoice, Equatable { case empirical, priorMean, priorSamples }
     /// empirical: Eq. 12 with the joint of encoder means fitted on the training split;
     /// priorMean / priorSamples: the learnt prior's conditional z_i | z_j ~ N(C z_j, I − CCᵀ).
     public var imputation: Imputation

@@ -1,5 +1,5 @@
 /// Nonlinearities an MLP can use between layers.
-public enum Activation: String, Codable, Sendable, CaseIterable {
+public enum Activation: String, ConfigChoice, Sendable {
     case relu, leakyRelu, tanh, sigmoid, softplus, identity
 
     public func apply(_ x: Var, tape: Tape) -> Var {

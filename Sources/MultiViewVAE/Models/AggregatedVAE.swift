@@ -16,7 +16,7 @@
 /// each component once and estimate the KL terms by Monte Carlo with sticking-the-landing gradients.
 public final class AggregatedVAE: SingleStageModel {
     /// The training bound (`model.aggregated.bound` in a config); one file each under Objectives/.
-    public enum Bound: String, Codable, Equatable, CaseIterable { case masked, mixture, elbo }
+    public enum Bound: String, ConfigChoice, Equatable { case masked, mixture, elbo }
 
     public let arena: ParameterArena
     public let encoders: [MLP]

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Coverage-guided fuzzing (libFuzzer + AddressSanitizer) of the readers of files users give:
+# .npy, IDX/gzip, safetensors, a checkpoint's state.json and the YAML config with --set overrides.
+#   scripts/fuzz.sh [RUNS (default 1000000)] [READER ...]   (readers: npy idx safetensors state yaml)
+# Each reader starts from its committed seeds (Fuzz/corpus/READER) and grows a working corpus in
+# SCRATCH/corpus/READER; a finding (crash, sanitizer report, leak, hang, runaway memory) is saved in
+# SCRATCH/findings/ and fails the script. Thrown errors are correct refusals, not findings.
+# SCRATCH is Fuzz/.build, or $MVVAE_FUZZ_SCRATCH (so that a long run and a smoke run can go side by side).
+set -euo pipefail
+cd "$(dirname "$0")/../Fuzz"
+runs="${1:-1000000}"
+shift || true
+readers=("$@")
+((${#readers[@]})) || readers=(npy idx safetensors state yaml)
+
+# -sanitize=fuzzer would link libFuzzer's main over SwiftPM's entry point, so instrument for coverage
+# and link the runtime without its main; FuzzDriver calls LLVMFuzzerRunDriver. The C targets (libyaml
+# inside Yams among them) are instrumented as well.
+runtime="$(dirname "$(dirname "$(readlink -f "$(command -v swiftc)")")")/lib/clang"
+fuzzer_lib=$(find "$runtime" -name 'libclang_rt.fuzzer_no_main-x86_64.a' -o -name 'libclang_rt.fuzzer_no_main.a' | head -n 1)
+[[ -n "$fuzzer_lib" ]] || { echo "scripts/fuzz.sh: libFuzzer's runtime (libclang_rt.fuzzer_no_main) is not in the Swift toolchain at $runtime" >&2; exit 1; }
+echo "== build (libFuzzer coverage + AddressSanitizer)"
+scratch="${MVVAE_FUZZ_SCRATCH:-$PWD/.build}"
+swift build -q --scratch-path "$scratch" \
+  -Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp \
+  -Xcc -fsanitize=fuzzer-no-link,address \
+  -Xlinker "$fuzzer_lib" -Xlinker -lstdc++ 2>&1 | { grep -v "Cannot export local symbol" || true; }
+bin=$(swift build --scratch-path "$scratch" --show-bin-path)
+
+mkdir -p "$scratch/findings"
+export SWIFT_BACKTRACE=enable=no   # let libFuzzer catch a trap and save the input (the backtracer would hang)
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
+status=0
+for reader in "${readers[@]}"; do
+  [[ -d "corpus/$reader" ]] || { echo "scripts/fuzz.sh: no reader '$reader' (readers: npy idx safetensors state yaml)" >&2; exit 2; }
+  work="$scratch/corpus/$reader"
+  mkdir -p "$work"
+  log="$scratch/findings/$reader.log"
+  echo "== fuzz-$reader: $runs executions"
+  start=$(date +%s)
+  if TMPDIR="${TMPDIR:-/tmp}" "$bin/fuzz-$reader" -runs="$runs" -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
+       -print_final_stats=1 -artifact_prefix="$scratch/findings/$reader-" "$work" "corpus/$reader" > "$log" 2>&1; then
+    done_runs=$(grep -o -E "stat::number_of_executed_units: *[0-9]+" "$log" | grep -o -E "[0-9]+$" || echo "?")
+    cov=$(grep -E "^#[0-9]+[[:space:]]+DONE" "$log" | grep -o -E "cov: [0-9]+" | tail -n 1 || true)
+    echo "fuzz-$reader: $done_runs executions in $(( $(date +%s) - start )) s, ${cov:-cov: ?}, corpus $(ls "$work" | wc -l) inputs, no findings"
+  else
+    status=1
+    echo "fuzz-$reader: FINDING (log $log):"
+    grep -E "ERROR|SUMMARY|Fatal error|Test unit written|timeout|out-of-memory" "$log" | head -n 20
+  fi
+done
+exit $status
