@@ -5,15 +5,18 @@ import MultiViewVAE
 struct ImputeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "impute",
-        abstract: "Impute missing views from observed ones with a trained JPVAE or CoVAE run.",
+        abstract: "Impute missing views from observed ones with a trained run (every model).",
         discussion: """
-            Input: a .npy of the observed view (rows × features), or --test N for the first N rows of the
-            run's test split. Output: a .npy of the imputed other view (probabilities for Bernoulli views).
-            CoVAE runs draw --samples N imputations from the prior conditional: --output gets their mean,
-            <output>-std.npy the per-feature standard deviation across the draws and <output>-draws.npy the
-            draws (N × rows × features). With more than two views, CoVAE imputes every view outside --given
-            (e.g. --given 1,3; one --input per given view, in that order), writing <output>-view<M>.npy,
-            -view<M>-std.npy and -view<M>-draws.npy for each missing view M.
+            Input: a .npy per observed view (rows × features), or --test N for the first N rows of the
+            run's test split. The model's conditional of the missing views' latent given the observed
+            views (JPVAE: the latent conditional of evaluation.imputation; aggregated: q(z | observed
+            views); CoVAE: Eq. 2's prior conditional) is drawn --samples N times and each draw decoded:
+            --output gets the predictive mean (probabilities for Bernoulli views), <output>-std.npy the
+            per-feature standard deviation across the draws and <output>-draws.npy the draws
+            (N × rows × features). With --truth (or --test) the truth's predictive −log p under the
+            mixture of the N decoded distributions is printed. With more than two views, every view
+            outside --given (e.g. --given 1,3; one --input per given view, in that order) is imputed,
+            writing <output>-view<M>.npy, -view<M>-std.npy and -view<M>-draws.npy for each missing view M.
             For image views, --png writes a grid: each pair of cells is (true image, observed half + imputed half).
             """)
 
@@ -23,7 +26,7 @@ struct ImputeCommand: ParsableCommand {
     @Option(help: "A checkpoint folder (default: the run's newest valid checkpoint).")
     var checkpoint: String?
 
-    @Option(help: "The observed view: 1 or 2 (CoVAE with more views: a list such as 1,3).")
+    @Option(help: "The observed view(s): 1 or 2, or with more views a list such as 1,3.")
     var given: String = "1"
 
     @Option(help: ".npy of an observed view (one per --given view, in order).")
@@ -44,7 +47,7 @@ struct ImputeCommand: ParsableCommand {
     @Option(help: "Image shape of one view as HxW (default: from the run's image layout).")
     var imageShape: String?
 
-    @Option(help: "CoVAE: imputations drawn per row (their mean, spread and the draws are written).")
+    @Option(help: "Imputations drawn per row (their mean, spread and the draws are written).")
     var samples: Int = 20
 
     @Option(help: "Examples per grid row.")
@@ -89,95 +92,76 @@ struct ImputeCommand: ParsableCommand {
 
     func impute() throws {
         let ctx = try RunContext(run: runFolder, checkpoint: checkpoint, overrides: overrides)
+        let k = ctx.model.viewDimensions.count
         let views = givenViews!.map { $0 - 1 }
-        if let covae = ctx.model as? CoVAE, covae.modalities > 2 { return try imputeMany(covae, ctx: ctx, given: views) }
-        guard views.count == 1, views[0] <= 1 else {
-            throw ValidationError("--given must be 1 or 2 for a two-view run, got '\(given)'")
+        guard views.allSatisfy({ $0 < k }), views.count < k else {
+            throw ValidationError(k == 2 ? "--given must be 1 or 2 for a two-view run, got '\(given)'"
+                                         : "--given '\(given)': this run has views 1…\(k); give some of them, not all")
         }
-        let g = views[0], target = 1 - g
-        var observed: Matrix, trueOther: Matrix?
+        let missing = (0..<k).filter { !views.contains($0) }
+        var observed: [Int: Matrix] = [:], truths: [Int: Matrix] = [:]
         var data: ExperimentData?
         if let n = test {
             let d = try ExperimentData(config: ctx.config.data, seed: ctx.config.seed)
             let rows = DataSubset(dataset: d.test.dataset, indices: Array(d.test.indices.prefix(n)))
-            observed = rows.matrix(view: g)
-            trueOther = rows.matrix(view: target)
+            for v in views { observed[v] = rows.matrix(view: v) }
+            for m in missing { truths[m] = rows.matrix(view: m) }
             data = d
         } else {
-            observed = try NPYFile(path: input[0]).matrix()
-            trueOther = try truth.map { try NPYFile(path: $0).matrix() }
-        }
-        let dims = ctx.model.viewDimensions
-        guard dims.count == 2 else { throw ValidationError("mvvae impute needs a two-view run; this one has \(dims.count) views") }
-        guard observed.cols == dims[g] else {
-            throw ValidationError("the observed view has \(observed.cols) features; view \(g + 1) of this model has \(dims[g])")
-        }
-        if let t = trueOther, t.cols != dims[target] || t.rows != observed.rows {
-            throw ValidationError("--truth is \(t.rows)×\(t.cols); expected \(observed.rows)×\(dims[target])")
-        }
-        if let covae = ctx.model as? CoVAE {
-            let result = try CoVAEInference(model: covae, seed: ctx.config.seed).impute(given: g, observed: observed, samples: samples)
-            if let output {
-                try writeDraws(result.mean, result.deviation, result.draws, view: target, stem: output.hasSuffix(".npy") ? String(output.dropLast(4)) : output, meanPath: output)
+            for (v, path) in zip(views, input) { observed[v] = try NPYFile(path: path).matrix() }
+            if let truth {
+                guard missing.count == 1 else { throw ValidationError("--truth holds one missing view; --given \(given) leaves \(missing.count) missing") }
+                truths[missing[0]] = try NPYFile(path: truth).matrix()
             }
-            if let png {
-                try writeGrid(png, observed: observed, imputed: result.mean, truth: trueOther, layout: ctx.config.data)
-                // The spread as an image: each pixel's standard deviation over the grid's largest.
-                let stem = png.hasSuffix(".png") ? String(png.dropLast(4)) : png
-                let top = max(result.deviation.storage.max() ?? 0, 1e-12)
-                var scaled = result.deviation
-                for i in scaled.storage.indices { scaled.storage[i] /= top }
-                try writeGrid(stem + "-std.png", observed: observed, imputed: scaled, truth: trueOther, layout: ctx.config.data)
-                print(String(format: "(the -std grid shows each imputed pixel's standard deviation over the draws, white = %.3f)", top))
+        }
+        for (v, m) in observed.sorted(by: { $0.key < $1.key }) where m.cols != ctx.model.viewDimensions[v] {
+            throw ValidationError("the observed view \(v + 1) has \(m.cols) features; view \(v + 1) of this model has \(ctx.model.viewDimensions[v])")
+        }
+        if png != nil, k != 2 { throw ValidationError("--png draws two-view grids; with \(k) views give --output") }
+        let imputer = try makeImputer(ctx, data: &data)
+        let results = try imputer.impute(observed: observed, samples: samples, seed: ctx.config.seed, truth: truths)
+        let stem = output.map { $0.hasSuffix(".npy") ? String($0.dropLast(4)) : $0 }
+        for r in results {
+            if let stem {
+                if results.count == 1 { try writeDraws(r.mean, r.deviation, r.draws, view: r.modality, stem: stem, meanPath: output) }
+                else { try writeDraws(r.mean, r.deviation, r.draws, view: r.modality, stem: "\(stem)-view\(r.modality + 1)") }
             }
-            return
+            if let scores = r.predictiveNLL {
+                print(String(format: "view %d: predictive −log p of the truth under the mixture of %d decoded draws: %.3f per row",
+                             r.modality + 1, samples, scores.reduce(0, +) / Double(max(scores.count, 1))))
+            }
         }
-        let model = try ctx.jpvae(for: "impute")
-        let evaluation = JPVAEEvaluation(model: model, seed: ctx.config.seed, config: ctx.config.evaluation)
-        var trainPosteriors: [(mean: Matrix, logVar: Matrix)] = []
-        if ctx.config.evaluation.imputation == .empirical {
-            // Eq. 12 needs the joint of latents over the training split.
-            let d = try data ?? ExperimentData(config: ctx.config.data, seed: ctx.config.seed)
-            let inference = JPVAEInference(model: model, seed: ctx.config.seed)
-            trainPosteriors = (0..<2).map { inference.encode(view: $0, d.train.matrix(view: $0)) }
+        if let png, let result = results.first {
+            let observedView = observed[views[0]]!, trueOther = truths[result.modality]
+            try writeGrid(png, observed: observedView, imputed: result.mean, truth: trueOther, layout: ctx.config.data)
+            // The spread as an image: each pixel's standard deviation over the grid's largest.
+            let pngStem = png.hasSuffix(".png") ? String(png.dropLast(4)) : png
+            let top = max(result.deviation.storage.max() ?? 0, 1e-12)
+            var scaled = result.deviation
+            for i in scaled.storage.indices { scaled.storage[i] /= top }
+            try writeGrid(pngStem + "-std.png", observed: observedView, imputed: scaled, truth: trueOther, layout: ctx.config.data)
+            print(String(format: "(the -std grid shows each imputed pixel's standard deviation over the draws, white = %.3f)", top))
         }
-        let conditional = try evaluation.conditional(trainPosteriors: trainPosteriors)
-        let result = try evaluation.impute(target: target, given: g, observed: observed, conditional: conditional)
-        let imputed = result.mean
-        if let output {
-            try NPYWriter.write(imputed, to: output)
-            print("wrote \(imputed.rows)×\(imputed.cols) imputed view \(target + 1) to \(output)")
-        }
-        if let t = trueOther {
-            let score = evaluation.imputationScore(target: target, imputed: result, truth: t)
-            print(String(format: "imputation −log p (view %d | view %d): %.3f per row", target + 1, g + 1, score.reduce(0, +) / Double(score.count)))
-        }
-        if let png { try writeGrid(png, observed: observed, imputed: imputed, truth: trueOther, layout: ctx.config.data) }
     }
 
-    /// CoVAE with K > 2 views: every view outside `given` from the prior conditional given the observed latents.
-    func imputeMany(_ model: CoVAE, ctx: RunContext, given views: [Int]) throws {
-        let k = model.modalities
-        guard views.allSatisfy({ $0 < k }), views.count < k else {
-            throw ValidationError("--given '\(given)': this run has views 1…\(k); give some of them, not all")
+    /// The run's conditional for imputation. JPVAE's is the one `evaluation.imputation` names (Eq. 12
+    /// needs the training split's latents, read into `data` if not yet).
+    func makeImputer(_ ctx: RunContext, data: inout ExperimentData?) throws -> ConditionalImputer {
+        if let model = ctx.model as? JPVAE {
+            let evaluation = JPVAEEvaluation(model: model, seed: ctx.config.seed, config: ctx.config.evaluation)
+            var trainPosteriors: [(mean: Matrix, logVar: Matrix)] = []
+            if ctx.config.evaluation.imputation == .empirical {
+                let d = try data ?? ExperimentData(config: ctx.config.data, seed: ctx.config.seed)
+                data = d
+                let inference = JPVAEInference(model: model, seed: ctx.config.seed)
+                trainPosteriors = (0..<2).map { inference.encode(view: $0, d.train.matrix(view: $0)) }
+            }
+            return JPVAEImputer(model: model, conditional: try evaluation.conditional(trainPosteriors: trainPosteriors))
         }
-        guard let output else { throw ValidationError("--png draws two-view grids; with \(k) views give --output") }
-        var observed: [Int: Matrix] = [:]
-        if let n = test {
-            let d = try ExperimentData(config: ctx.config.data, seed: ctx.config.seed)
-            let rows = DataSubset(dataset: d.test.dataset, indices: Array(d.test.indices.prefix(n)))
-            for v in views { observed[v] = rows.matrix(view: v) }
-        } else {
-            for (v, path) in zip(views, input) { observed[v] = try NPYFile(path: path).matrix() }
+        guard let imputer = ctx.model as? ConditionalImputer else {
+            throw ValidationError("mvvae impute does not support '\(ctx.config.model.type.rawValue)' runs")
         }
-        for (v, m) in observed where m.cols != model.viewDimensions[v] {
-            throw ValidationError("the input for view \(v + 1) has \(m.cols) features; view \(v + 1) of this model has \(model.viewDimensions[v])")
-        }
-        guard Set(observed.values.map(\.rows)).count == 1 else { throw ValidationError("the --input files need the same number of rows") }
-        let stem = output.hasSuffix(".npy") ? String(output.dropLast(4)) : output
-        for r in try CoVAEInference(model: model, seed: ctx.config.seed).impute(observed: observed, samples: samples) {
-            try writeDraws(r.mean, r.deviation, r.draws, view: r.modality, stem: "\(stem)-view\(r.modality + 1)")
-        }
+        return imputer
     }
 
     /// `meanPath` (default STEM.npy: the mean of the draws), STEM-std.npy (their per-feature spread),

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# mvvae encode end to end: a user's two real-valued .npy views → train → embeddings of any subset of
+# mvvae encode and impute end to end: a user's two real-valued .npy views → train → embeddings of any subset of
 # views, rows aligned with the input, for a Gaussian (JPVAE, PoE) and a mixture (MoE) posterior; bad
 # input named. (That the numbers equal each model's encoder is Tests/MultiViewVAETests/EmbeddingTests.)
 set -euo pipefail
@@ -33,6 +33,17 @@ YAML
   "$bin" encode --run "$work/$name" --given 2 --input "$work/b-first20.npy" --output "$work/$name/b20" > /dev/null || fail "$name: encode view 2"
   "$bin" encode --run "$work/$name" --given 2 --input "$work/b.npy" --output "$work/$name/b" > /dev/null || fail "$name: encode view 2"
   "$bin" encode --run "$work/$name" --split test --output "$work/$name/test" > /dev/null || fail "$name: encode the test split"
+  # Imputation through the same one path for every family: the draws, their spread, the predictive score.
+  "$bin" impute --run "$work/$name" --given 1 --input "$work/a-first20.npy" --truth "$work/b-first20.npy" --samples 6 --output "$work/$name/imputed-b.npy" > "$work/$name/impute.log" 2>&1 \
+    || { cat "$work/$name/impute.log"; fail "$name: impute view 2 from view 1"; }
+  grep -q "view 2: predictive −log p of the truth under the mixture of 6 decoded draws" "$work/$name/impute.log" || { cat "$work/$name/impute.log"; fail "$name: no predictive score"; }
+  python3 - "$work/$name" <<'PY' || fail "$name: the imputed files"
+import numpy as np, sys
+d = sys.argv[1]
+m, s, draws = np.load(f"{d}/imputed-b.npy"), np.load(f"{d}/imputed-b-std.npy"), np.load(f"{d}/imputed-b-draws.npy")
+assert m.shape == (20, 8) and s.shape == (20, 8) and draws.shape == (6, 20, 8), (m.shape, s.shape, draws.shape)
+assert np.allclose(draws.mean(0), m, atol=1e-4) and np.allclose(draws.std(0), s, atol=1e-3) and (s > 0).any()
+PY
   python3 - "$work/$name" "$name" <<'PY' || fail "$name: the encoded files"
 import numpy as np, os, sys
 d, name = sys.argv[1], sys.argv[2]
@@ -74,4 +85,4 @@ expect_error "--split takes train, validation or test, got 'dev'" "$bin" encode 
 expect_error "one --input per --given view" "$bin" encode --run "$r" --given 1,2 --input "$work/a.npy" --output "$work/x"
 expect_error "no valid checkpoint" "$bin" encode --run "$work/nothing" --split test --output "$work/x"
 [[ ! -e "$work/x-mean.npy" ]] || fail "a refused encode wrote output"
-echo "encode: JPVAE, PoE and MoE runs encode any subset of views with rows aligned; bad input named: ok"
+echo "encode and impute: JPVAE, PoE and MoE runs encode any subset of views with rows aligned and impute with draws, spread and a predictive score; bad input named: ok"
