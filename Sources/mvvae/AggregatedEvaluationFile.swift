@@ -42,6 +42,10 @@ struct AggregatedEvaluationFile: Codable {
         out += "| log p(x_M) per row | per observed feature | full rate KL(q(z\\|x_M) ‖ p) | linear classifier accuracy % | majority class % |\n"
         out += "|---|---|---|---|---|\n"
         out += "| \(f(r.logLikelihood)) | \(f(r.logLikelihoodPerFeature, "%.4f")) | \(f(r.fullRate)) | \(f(r.classificationAccuracy)) | \(f(r.classificationBaseline)) |\n\n"
+        if let fit = r.classifierFit {
+            out += String(format: "The linear classifier (logistic regression on E_q[z | x_M]) trained %d epochs, keeping epoch %d: %.2f %% on its training rows, %.2f %% on the %d rows it held out.\n\n",
+                          fit.epochs, fit.bestEpoch, 100 * fit.trainAccuracy, 100 * fit.validationAccuracy, fit.validationRows)
+        }
         out += "| modality | rows | log p(x_s \\| x_rest) | per feature | cross-rec. MSE | cross-rec. NLL | full-rec. MSE | full-rec. NLL |"
         if r.missingImputation != nil { out += " dropped rows | dropped: imputation MSE | dropped: NLL |" }
         out += "\n|---|---|---|---|---|---|---|---|" + (r.missingImputation != nil ? "---|---|---|" : "") + "\n"

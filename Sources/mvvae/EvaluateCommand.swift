@@ -145,8 +145,15 @@ struct EvaluateCommand: ParsableCommand {
                       r.imputation[0], r.imputation[1], r.imputationTrainingMean[0], r.imputationTrainingMean[1],
                       r.activeUnits, r.crossCorrelationFrobenius)
         if let c = r.classification {
-            out += "\n| classifier (train, test) | accuracy % |\n|---|---|\n"
-            for k in c.keys.sorted() { out += String(format: "| %@ | %.2f |\n", k.replacingOccurrences(of: "|", with: "\\|"), c[k]!) }
+            out += "\n| classifier (train, test) | test accuracy % | train % | held-out % | epochs (best) |\n|---|---|---|---|---|\n"
+            for k in c.keys.sorted() {
+                let name = k.replacingOccurrences(of: "|", with: "\\|")
+                if let fit = r.classifierFits?[k] {
+                    out += String(format: "| %@ | %.2f | %.2f | %.2f | %d (%d) |\n", name, c[k]!, 100 * fit.trainAccuracy, 100 * fit.validationAccuracy, fit.epochs, fit.bestEpoch)
+                } else {
+                    out += String(format: "| %@ | %.2f | – | – | – |\n", name, c[k]!)
+                }
+            }
         }
         return out
     }

@@ -121,6 +121,10 @@ struct ImputeCommand: ParsableCommand {
         let imputer = try makeImputer(ctx, data: &data)
         let results = try imputer.impute(observed: observed, samples: samples, seed: ctx.config.seed, truth: truths)
         let stem = output.map { $0.hasSuffix(".npy") ? String($0.dropLast(4)) : $0 }
+        for path in [output, png].compactMap({ $0 }) {
+            let dir = (path as NSString).deletingLastPathComponent
+            if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        }
         for r in results {
             if let stem {
                 if results.count == 1 { try writeDraws(r.mean, r.deviation, r.draws, view: r.modality, stem: stem, meanPath: output) }

@@ -119,7 +119,10 @@ public struct EvaluationConfig: Codable, Equatable {
     public var samples: Int
     public var activeUnitThreshold: Float
     public var classifierHidden: [Int]
+    /// The classifiers train until a held-out tenth of their training rows has not improved for
+    /// `classifierPatience` epochs, at most `classifierEpochs` (`Classifier.fit`).
     public var classifierEpochs: Int
+    public var classifierPatience: Int
     public var classifierLearningRate: Float
     /// Evaluate only the first N training rows when fitting statistics and classifiers (0: all).
     public var trainLimit: Int
@@ -127,7 +130,7 @@ public struct EvaluationConfig: Codable, Equatable {
     public var importanceSamples: Int
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case imputation, samples, activeUnitThreshold, classifierHidden, classifierEpochs, classifierLearningRate, trainLimit
+        case imputation, samples, activeUnitThreshold, classifierHidden, classifierEpochs, classifierPatience, classifierLearningRate, trainLimit
         case importanceSamples
     }
 
@@ -140,7 +143,8 @@ public struct EvaluationConfig: Codable, Equatable {
         samples = try c.value(.samples, default: 10)
         activeUnitThreshold = try c.value(.activeUnitThreshold, default: 0.01)
         classifierHidden = try c.value(.classifierHidden, default: [256])
-        classifierEpochs = try c.value(.classifierEpochs, default: 10)
+        classifierEpochs = try c.value(.classifierEpochs, default: 1000)
+        classifierPatience = try c.value(.classifierPatience, default: 10)
         classifierLearningRate = try c.value(.classifierLearningRate, default: 1e-3)
         trainLimit = try c.value(.trainLimit, default: 0)
         importanceSamples = try c.value(.importanceSamples, default: 100)
@@ -148,6 +152,7 @@ public struct EvaluationConfig: Codable, Equatable {
         if !(1...65_535).contains(importanceSamples) { throw c.invalid(.importanceSamples, "must be between 1 and 65535, got \(importanceSamples)") }
         if samples < 1 { throw c.invalid(.samples, "must be ≥ 1") }
         if classifierEpochs < 1 { throw c.invalid(.classifierEpochs, "must be ≥ 1") }
+        if classifierPatience < 1 { throw c.invalid(.classifierPatience, "must be ≥ 1") }
         if classifierHidden.contains(where: { $0 < 1 }) { throw c.invalid(.classifierHidden, "layer sizes must be ≥ 1") }
         if !(classifierLearningRate > 0) { throw c.invalid(.classifierLearningRate, "must be > 0") }
         if trainLimit < 0 { throw c.invalid(.trainLimit, "must be ≥ 0") }

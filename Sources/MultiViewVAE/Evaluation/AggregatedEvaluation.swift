@@ -53,6 +53,8 @@ public struct AggregatedEvaluation {
         /// Accuracy (%) of always answering the most frequent training class, for comparison.
         public var classificationBaseline: Double?
         public var classifierTrainRows: Int?
+        /// Epochs the classifier ran, the best one kept, its train and held-out accuracy (fractions).
+        public var classifierFit: Classifier.Fit?
         /// The cross-generation image grid, when one was written (set by the caller).
         public var crossGenerationGrid: String?
     }
@@ -133,25 +135,26 @@ public struct AggregatedEvaluation {
             report.classificationAccuracy = result.accuracy
             report.classificationBaseline = result.baseline
             report.classifierTrainRows = train.count
+            report.classifierFit = result.fit
         }
         return report
     }
 
     /// Logistic regression (a classifier without hidden layers) from E_q[z | x_M] to the label.
     func classification(train: DataSubset, trainLabels: [Int32], test: DataSubset, testLabels: [Int32], tape: Tape)
-        -> (accuracy: Double, baseline: Double) {
+        -> (accuracy: Double, baseline: Double, fit: Classifier.Fit) {
         let classes = Array(Set(trainLabels + testLabels)).sorted()
         let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, Int32($0)) })
         let yTrain = trainLabels.map { index[$0]! }, yTest = testLabels.map { index[$0]! }
         let clf = Classifier(inputs: model.latent, hidden: [], classes: classes.count, seed: seed &+ 97)
-        clf.train(posteriorMeans(train, tape: tape), labels: yTrain, epochs: config.classifierEpochs,
-                  learningRate: config.classifierLearningRate, seed: seed &+ 96)
+        let fit = clf.fit(posteriorMeans(train, tape: tape), labels: yTrain, maxEpochs: config.classifierEpochs, patience: config.classifierPatience,
+                          learningRate: config.classifierLearningRate, seed: seed &+ 96)
         let accuracy = clf.accuracy(posteriorMeans(test, tape: tape), labels: yTest)
         var counts = [Int](repeating: 0, count: classes.count)
         for y in yTrain { counts[Int(y)] += 1 }
         let majority = Int32(counts.indices.max { counts[$0] < counts[$1] }!)
         let baseline = Double(yTest.filter { $0 == majority }.count) / Double(Swift.max(yTest.count, 1))
-        return (100 * accuracy, 100 * baseline)
+        return (100 * accuracy, 100 * baseline, fit)
     }
 
     /// E_q[z | x_M] for every row of `subset` (rows × latent), in chunks.

@@ -24,6 +24,8 @@ public struct JPVAEEvaluation {
         public var crossCorrelationFrobenius: Double
         /// Table 3: accuracy (%) keyed "(train data, test data)", e.g. "(X̃1, X̃1|2)"; nil without labels.
         public var classification: [String: Double]?
+        /// Per classifier: epochs run, the best one kept, its train and held-out accuracy (fractions).
+        public var classifierFits: [String: Classifier.Fit]?
         public var testRows: Int
         public var trainRows: Int
     }
@@ -153,6 +155,7 @@ public struct JPVAEEvaluation {
 
         // Table 3: classifiers trained and tested on reconstructed and imputed views.
         var classification: [String: Double]?
+        var classifierFits: [String: Classifier.Fit]?
         if classify, let rawTrain = train.labels, let rawTest = test.labels {
             // Dense class indices 0..<K, whatever integers the label file used.
             let classes = Array(Set(rawTrain + rawTest)).sorted()
@@ -167,13 +170,15 @@ public struct JPVAEEvaluation {
             }
             let imputedTrain = try (0..<2).map { try impute(target: $0, given: 1 - $0, observed: trainX[1 - $0], conditional: cond).mean }
             var acc: [String: Double] = [:]
+            var fits: [String: Classifier.Fit] = [:]
             func score(_ name: String, _ a: Matrix, _ b: Matrix) {
                 progress("classifier \(name)")
                 let clf = Classifier(inputs: a.cols, hidden: config.classifierHidden, classes: classes.count,
                                      seed: inference.seed &+ 99)
-                clf.train(a, labels: trainLabels, epochs: config.classifierEpochs, learningRate: config.classifierLearningRate,
-                          seed: inference.seed &+ 98)
+                let fit = clf.fit(a, labels: trainLabels, maxEpochs: config.classifierEpochs, patience: config.classifierPatience,
+                                  learningRate: config.classifierLearningRate, seed: inference.seed &+ 98)
                 acc[name] = 100 * clf.accuracy(b, labels: testLabels)
+                fits[name] = fit
             }
             for k in 0..<2 {
                 let v = "\(k + 1)", other = "\(2 - k)"
@@ -183,12 +188,13 @@ public struct JPVAEEvaluation {
                 score("(X̃\(v)|\(other), X̃\(v)|\(other))", imputedTrain[k], imputedTest[k])
             }
             classification = acc
+            classifierFits = fits
         }
         return Report(reconstruction: reconstruction, imputation: imputation, imputationTrainingMean: baseline,
                       imputationMethod: config.imputation.rawValue, imputationSpread: spread.isEmpty ? nil : spread,
                       activeUnits: 100 * Double(active.reduce(0, +)) / Double(totalUnits), activeUnitsPerView: active,
                       activeUnitThreshold: config.activeUnitThreshold, crossCorrelation: corr, crossCorrelationFrobenius: frob,
-                      classification: classification, testRows: test.count, trainRows: train.count)
+                      classification: classification, classifierFits: classifierFits, testRows: test.count, trainRows: train.count)
     }
 }
 
