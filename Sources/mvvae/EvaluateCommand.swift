@@ -144,6 +144,13 @@ struct EvaluateCommand: ParsableCommand {
         out += String(format: "| %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.1f | %.3f |\n", r.reconstruction[0], r.reconstruction[1],
                       r.imputation[0], r.imputation[1], r.imputationTrainingMean[0], r.imputationTrainingMean[1],
                       r.activeUnits, r.crossCorrelationFrobenius)
+        if let ridge = r.imputationRidge, let predictive = r.imputationPredictive {
+            out += "\n| −log p of the missing view, per row | X1\\|2 | X2\\|1 |\n|---|---|---|\n"
+            out += String(format: "| the model, point estimate (as above) | %.2f | %.2f |\n", r.imputation[0], r.imputation[1])
+            out += String(format: "| the model, mixture of decoded draws (evaluation.samples) | %.2f | %.2f |\n", predictive[0], predictive[1])
+            out += String(format: "| ridge regression on the other view | %.2f | %.2f |\n", ridge[0], ridge[1])
+            out += String(format: "| training mean | %.2f | %.2f |\n", r.imputationTrainingMean[0], r.imputationTrainingMean[1])
+        }
         if let c = r.classification {
             out += "\n| classifier (train, test) | test accuracy % | train % | held-out % | epochs (best) |\n|---|---|---|---|---|\n"
             for k in c.keys.sorted() {

@@ -31,6 +31,8 @@ public struct GenerationStatistics {
         /// −log p(x_missing | x_given) per row: the mixture of decoded draws; the training-mean baseline.
         public var predictiveNLL: [Double]
         public var predictiveNLLTrainingMean: [Double]
+        /// The linear yardstick on the same rows: ridge regression from the given view (`RidgeBaseline`).
+        public var predictiveNLLRidge: [Double]?
         /// −log p(x₁, x₂) per row, and the number of importance samples.
         public var jointNLL: Double
         public var importanceSamples: Int
@@ -107,6 +109,12 @@ public struct GenerationStatistics {
             let scores = trainingMeanBaseline(kind: model.likelihoods[target].kind, train: train.matrix(view: target), truth: target == 0 ? x.0 : x.1)
             return scores.reduce(0, +) / Double(n)
         }
+        let trainX = (train.matrix(view: 0), train.matrix(view: 1))
+        let ridge: [Double]? = try? (0..<2).map { k -> Double in  // nil with under 2 training rows
+            let target = 1 - k
+            let fit = try RidgeBaseline(x: k == 0 ? trainX.0 : trainX.1, y: target == 0 ? trainX.0 : trainX.1)
+            return fit.negativeLogLikelihood(k == 0 ? x.0 : x.1, truth: target == 0 ? x.0 : x.1, kind: model.likelihoods[target].kind).reduce(0, +) / Double(n)
+        }
         return Report(testRows: n, samples: samples, priorCorrelations: try model.priorCorrelations() ?? [],
                       jointCorrelation: try meanCanonical(joint),
                       conditionalCorrelation: try conditional.map(meanCanonical),
@@ -114,7 +122,7 @@ public struct GenerationStatistics {
                       missingLatentStandardDeviation: (0..<2).map { latentSpread.missing[$0] / Double(n * latentWidths[$0]) },
                       conditioningStandardDeviation: (0..<2).map { spread.conditioning[$0] / (Double(n) * features[$0]) },
                       missingStandardDeviation: (0..<2).map { spread.missing[$0] / (Double(n) * features[1 - $0]) },
-                      predictiveNLL: predictive.map { $0 / Double(n) }, predictiveNLLTrainingMean: baseline,
+                      predictiveNLL: predictive.map { $0 / Double(n) }, predictiveNLLTrainingMean: baseline, predictiveNLLRidge: ridge,
                       jointNLL: jointNLL / Double(n), importanceSamples: importanceSamples)
     }
 
@@ -175,6 +183,9 @@ public struct GenerationStatistics {
         out += String(format: "| std of the decoded missing view | | %.4f | %.4f |\n", r.missingStandardDeviation[0], r.missingStandardDeviation[1])
         out += String(format: "| −log p(missing view), mixture of draws | | %.2f | %.2f |\n", r.predictiveNLL[0], r.predictiveNLL[1])
         out += String(format: "| −log p(missing view), training mean | | %.2f | %.2f |\n", r.predictiveNLLTrainingMean[0], r.predictiveNLLTrainingMean[1])
+        if let ridge = r.predictiveNLLRidge {
+            out += String(format: "| −log p(missing view), ridge regression on the given view | | %.2f | %.2f |\n", ridge[0], ridge[1])
+        }
         out += String(format: "| −log p(both views), importance sampled (N = %d) | %.2f | | |\n", r.importanceSamples, r.jointNLL)
         return out
     }

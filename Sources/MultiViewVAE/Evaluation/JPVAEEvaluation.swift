@@ -12,6 +12,10 @@ public struct JPVAEEvaluation {
         public var imputation: [Double]
         /// The same for the baseline that imputes every row with the training mean of the missing view.
         public var imputationTrainingMean: [Double]
+        /// The linear yardstick on the same rows: ridge regression from the other view (`RidgeBaseline`).
+        public var imputationRidge: [Double]?
+        /// −log p(x_target) under the mixture of `evaluation.samples` decoded draws of the conditional.
+        public var imputationPredictive: [Double]?
         public var imputationMethod: String
         /// priorSamples: mean per-pixel standard deviation of the imputed view across draws.
         public var imputationSpread: [Double]?
@@ -130,6 +134,7 @@ public struct JPVAEEvaluation {
         }
         let cond = try conditional(trainPosteriors: trainQ)
         var imputation: [Double] = [], baseline: [Double] = [], spread: [Double] = []
+        var ridge: [Double?] = [], predictive: [Double] = []
         var imputedTest: [Matrix] = []
         for target in 0..<2 {
             let given = 1 - target
@@ -139,6 +144,12 @@ public struct JPVAEEvaluation {
             if let sd = imputed.spread { spread.append(Double(sd.storage.reduce(0, +)) / Double(Swift.max(sd.count, 1))) }
             imputedTest.append(imputed.mean)
             baseline.append(mean(trainingMeanScore(target: target, train: trainX[target], truth: testX[target])))
+            let kind = inference.model.views[target].likelihood.kind
+            ridge.append(try? mean(RidgeBaseline(x: trainX[given], y: trainX[target]).negativeLogLikelihood(testX[given], truth: testX[target], kind: kind)))
+            // The predictive score: the truth under the mixture of `samples` decoded draws of the conditional.
+            let draws = try JPVAEImputer(model: inference.model, conditional: cond)
+                .impute(observed: [given: testX[given]], samples: config.samples, seed: inference.seed, truth: [target: testX[target]])
+            predictive.append(mean(draws[0].predictiveNLL!))
         }
 
         // Table 2: active units over the training split.
@@ -191,6 +202,7 @@ public struct JPVAEEvaluation {
             classifierFits = fits
         }
         return Report(reconstruction: reconstruction, imputation: imputation, imputationTrainingMean: baseline,
+                      imputationRidge: ridge.contains(where: { $0 == nil }) ? nil : ridge.map { $0! }, imputationPredictive: predictive,
                       imputationMethod: config.imputation.rawValue, imputationSpread: spread.isEmpty ? nil : spread,
                       activeUnits: 100 * Double(active.reduce(0, +)) / Double(totalUnits), activeUnitsPerView: active,
                       activeUnitThreshold: config.activeUnitThreshold, crossCorrelation: corr, crossCorrelationFrobenius: frob,
