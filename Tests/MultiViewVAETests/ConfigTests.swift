@@ -79,6 +79,12 @@ final class ConfigTests: XCTestCase {
         for (yaml, kind) in [("name: a\nmodel: {type: jpvae, latent: 54 ,[]}\n", "list"), ("? {a: 1}\n: 2\n", "mapping")] {
             XCTAssertThrowsError(try ExperimentConfig.parse(yaml: yaml)) { XCTAssertTrue("\($0)".contains("is a \(kind), not a name"), "\($0)") }
         }
+        // The same inside a --set value (found by fuzzing too).
+        XCTAssertThrowsError(try ExperimentConfig.parse(yaml: "model: {type: jpvae}", overrides: ["model.latent=[2,3]: x"])) {
+            guard case let ConfigError.badOverride(text, reason) = $0 else { return XCTFail("\($0)") }
+            XCTAssertEqual(text, "model.latent=[2,3]: x")
+            XCTAssertTrue(reason.contains("is a list, not a name"), reason)
+        }
         XCTAssertThrowsError(try ExperimentConfig.load(path: "/nonexistent/c.yaml")) {
             XCTAssertEqual($0 as? ConfigError, .fileUnreadable(path: "/nonexistent/c.yaml", reason: "no such file"))
         }

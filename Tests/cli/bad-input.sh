@@ -166,6 +166,7 @@ expect_error "'model.pretraining': 'foo' is not one of: cca, distanceCorrelation
 # Found by fuzzing (scripts/fuzz.sh): a list used as a key made the YAML library trap.
 printf 'name: a\nmodel: {type: jpvae, latent: 54 ,[]}\n' > "$work/listkey.yaml"
 expect_error "a key in 'model' (line 2) is a list, not a name" "$bin" train --config "$work/listkey.yaml" --run "$work/t1"
+expect_error "bad --set 'model.latent=[2,3]: x': a key in 'model.latent' (line 1) is a list" "$bin" train --config "$config" --run "$work/t1" --set 'model.latent=[2,3]: x'
 expect_error "it is a folder; give a YAML file" "$bin" train --config "$work" --run "$work/t1"
 touch "$work/a-file"
 expect_error "is a file; the run needs a folder" "$bin" train --config "$config" --run "$work/a-file"

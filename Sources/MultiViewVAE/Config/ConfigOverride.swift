@@ -10,7 +10,11 @@ enum ConfigOverride {
         let raw = String(text[text.index(after: eq)...])
         let value: Any
         do {
+            // The same key checks as a config file's (Yams traps on a list used as a key).
+            if let node = try Yams.compose(yaml: raw) { try ExperimentConfig.checkKeys(node, path: path.joined(separator: "."), source: text) }
             value = try Yams.load(yaml: raw) ?? NSNullLike.null
+        } catch let ConfigError.syntax(_, message) {
+            throw ConfigError.badOverride(text, reason: message)
         } catch {
             throw ConfigError.badOverride(text, reason: "value is not valid YAML")
         }
