@@ -154,10 +154,30 @@ struct TrainCommand: ParsableCommand {
         }
         let reporter = ProgressReporter(every: cfg.training.logEvery, style: progress)
         let metrics = root ? try MetricsLog(run: runDir) : nil
+        let tensorboard = root ? try TensorBoardWriter(folder: (runDir as NSString).appendingPathComponent("tensorboard")) : nil
+        let stageNames = trainer.stages.map(\.name)
         trainer.observer = { event in
             guard root else { return }
             reporter.handle(event)
-            if case let .epochFinished(summary) = event { try? metrics?.append(summary) }
+            switch event {
+            case let .epochFinished(s):
+                try? metrics?.append(s)
+                var values: [(tag: String, value: Double)] = [
+                    ("train/loss", s.trainLoss), ("train/reconstruction", s.trainReconstruction), ("train/kl", s.trainKL),
+                    ("beta", Double(s.beta)), ("learning_rate", Double(trainer.optimizer.learningRate)),
+                    ("samples_per_second", s.samplesPerSecond), ("exchange_share", s.seconds > 0 ? s.allreduceSeconds / s.seconds : 0),
+                    ("stage", Double(stageNames.firstIndex(of: s.stage) ?? 0)), ("epoch", Double(s.epoch)),
+                ]
+                if let v = s.validationLoss { values.append(("validation/loss", v)) }
+                if let v = s.validationReconstruction { values.append(("validation/reconstruction", v)) }
+                if let v = s.validationKL { values.append(("validation/kl", v)) }
+                try? tensorboard?.scalars(values, step: s.step)
+            case let .step(_, _, step, _, _, _, loss, rate) where step % max(cfg.training.logEvery, 1) == 0:
+                // At the progress lines' cadence, not every step: the step itself stays allocation-free.
+                try? tensorboard?.scalars([("step/loss", loss), ("step/samples_per_second", rate)], step: step)
+            default:
+                break
+            }
         }
         trainer.checkpointer = { t in
             if root {
