@@ -6,6 +6,7 @@
 # SCRATCH/corpus/READER; a finding (crash, sanitizer report, leak, hang, runaway memory) is saved in
 # SCRATCH/findings/ and fails the script. Thrown errors are correct refusals, not findings.
 # SCRATCH is Fuzz/.build, or $MVVAE_FUZZ_SCRATCH (so that a long run and a smoke run can go side by side).
+# MVVAE_FUZZ_JOBS=J splits each reader's RUNS over J parallel libFuzzer jobs sharing one corpus.
 set -euo pipefail
 cd "$(dirname "$0")/../Fuzz"
 runs="${1:-1000000}"
@@ -20,7 +21,7 @@ runtime="$(dirname "$(dirname "$(readlink -f "$(command -v swiftc)")")")/lib/cla
 fuzzer_lib=$(find "$runtime" -name 'libclang_rt.fuzzer_no_main-x86_64.a' -o -name 'libclang_rt.fuzzer_no_main.a' | head -n 1)
 [[ -n "$fuzzer_lib" ]] || { echo "scripts/fuzz.sh: libFuzzer's runtime (libclang_rt.fuzzer_no_main) is not in the Swift toolchain at $runtime" >&2; exit 1; }
 echo "== build (libFuzzer coverage + AddressSanitizer)"
-scratch="${MVVAE_FUZZ_SCRATCH:-$PWD/.build}"
+scratch="$(realpath -m "${MVVAE_FUZZ_SCRATCH:-$PWD/.build}")"
 swift build -q --scratch-path "$scratch" \
   -Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp \
   -Xcc -fsanitize=fuzzer-no-link,address \
@@ -33,16 +34,26 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
 status=0
 for reader in "${readers[@]}"; do
   [[ -d "corpus/$reader" ]] || { echo "scripts/fuzz.sh: no reader '$reader' (readers: npy idx safetensors state yaml)" >&2; exit 2; }
-  work="$scratch/corpus/$reader"
+  work="$scratch/corpus/$reader" seeds="$PWD/corpus/$reader"
   mkdir -p "$work"
   log="$scratch/findings/$reader.log"
   echo "== fuzz-$reader: $runs executions"
   start=$(date +%s)
-  if TMPDIR="${TMPDIR:-/tmp}" "$bin/fuzz-$reader" -runs="$runs" -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
-       -print_final_stats=1 -artifact_prefix="$scratch/findings/$reader-" "$work" "corpus/$reader" > "$log" 2>&1; then
-    done_runs=$(grep -o -E "stat::number_of_executed_units: *[0-9]+" "$log" | grep -o -E "[0-9]+$" || echo "?")
-    cov=$(grep -E "^#[0-9]+[[:space:]]+DONE" "$log" | grep -o -E "cov: [0-9]+" | tail -n 1 || true)
-    echo "fuzz-$reader: $done_runs executions in $(( $(date +%s) - start )) s, ${cov:-cov: ?}, corpus $(ls "$work" | wc -l) inputs, no findings"
+  jobs="${MVVAE_FUZZ_JOBS:-1}"
+  flags=(-max_len=16384 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$scratch/findings/$reader-")
+  if ((jobs > 1)); then
+    rm -f "$scratch"/findings/fuzz-*.log
+    flags+=(-runs=$((runs / jobs)) -jobs="$jobs" -workers="$jobs")
+  else
+    flags+=(-runs="$runs")
+  fi
+  # (run from findings/: with -jobs libFuzzer writes a fuzz-N.log per job into the working folder)
+  if (cd "$scratch/findings" && TMPDIR="${TMPDIR:-/tmp}" "$bin/fuzz-$reader" "${flags[@]}" "$work" "$seeds" > "$log" 2>&1) \
+     && ! grep -q -E "ERROR: libFuzzer|Fatal error|ERROR: AddressSanitizer" "$log"; then
+    # (with -jobs the jobs' logs are echoed into $log too)
+    done_runs=$(grep -o -E "stat::number_of_executed_units: *[0-9]+" "$log" | grep -o -E "[0-9]+$" | awk '{ n += $1 } END { print n }')
+    cov=$(grep -E "^#[0-9]+[[:space:]]+DONE" "$log" | grep -o -E "cov: [0-9]+" | sort -t' ' -k2 -n | tail -n 1 || true)
+    echo "fuzz-$reader: ${done_runs:-?} executions in $(( $(date +%s) - start )) s ($jobs job(s)), ${cov:-cov: ?}, corpus $(ls "$work" | wc -l) inputs, no findings"
   else
     status=1
     echo "fuzz-$reader: FINDING (log $log):"
