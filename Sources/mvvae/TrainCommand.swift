@@ -190,6 +190,8 @@ struct TrainCommand: ParsableCommand {
         let limit = maxSteps ?? Int.max
         let outcome = try trainer.run(shouldStop: { StopSignals.stopRequested || trainer.state.step + 1 >= limit })
         if root {
+            // The curves to look at without installing anything; a run with no finished epoch has none.
+            if let path = try? PlotCommand.draw(run: runDir) { print("loss curves: \(path)") }
             switch outcome {
             case .completed: print("done: \(trainer.state.step) steps; evaluate with: mvvae evaluate --run \(runDir)")
             case let .stopped(step): print("stopped at step \(step); resume with: mvvae train --config \(config) --run \(runDir) --resume auto")

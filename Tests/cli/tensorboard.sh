@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# TensorBoard event files: a tiny run writes <run>/tensorboard/events.out.tfevents.*, and Python's
+# TensorBoard event files and curves.png: a tiny run writes <run>/tensorboard/events.out.tfevents.*, and Python's
 # `tensorboard` package (test-only, installed by launch/setup) reads every scalar back with the values
 # of metrics.csv; a resumed run adds a second file, read together with the first.
 set -euo pipefail
@@ -32,5 +32,21 @@ for column, tag in [("train_loss", "train/loss"), ("train_kl", "train/kl"), ("va
         assert abs(got[step] - value) <= 1e-4 * max(1, abs(value)), (tag, step, got[step], value)
 steps = [e.step for e in acc.Scalars("step/loss")]
 assert steps == sorted(steps) and steps[0] == 5 and steps[-1] == 60, steps
-print(f"tensorboard: {len(tags)} scalar tags read back by the tensorboard package, equal to metrics.csv over {len(rows)} epochs, two files after a resume: ok")
+# curves.png, written when training stops: a valid greyscale PNG of 640×400 with dark curve pixels.
+import struct, zlib
+png = open(f"{run}/curves.png", "rb").read()
+assert png[:8] == b"\x89PNG\r\n\x1a\n", "PNG signature"
+w, h, depth, colour = struct.unpack(">IIBB", png[16:26])
+assert (w, h, depth, colour) == (640, 400, 8, 0), (w, h, depth, colour)
+pos, idat = 8, b""
+while pos < len(png):
+    n, kind = struct.unpack(">I4s", png[pos:pos + 8])
+    assert zlib.crc32(png[pos + 4:pos + 8 + n]) == struct.unpack(">I", png[pos + 8 + n:pos + 12 + n])[0], kind
+    if kind == b"IDAT": idat += png[pos + 8:pos + 8 + n]
+    pos += 12 + n
+raw = zlib.decompress(idat)
+assert len(raw) == h * (w + 1), len(raw)
+dark = sum(1 for i, b in enumerate(raw) if i % (w + 1) and b < 64)
+assert dark > 1000, dark
+print(f"tensorboard: {len(tags)} scalar tags read back by the tensorboard package, equal to metrics.csv over {len(rows)} epochs, two files after a resume; curves.png valid: ok")
 PY

@@ -43,6 +43,25 @@ public final class MetricsLog {
         try Self.append((row.joined(separator: ",") + "\n").data(using: .utf8)!, to: csvPath)
     }
 
+    /// A run's epochs from `metrics.jsonl`, in order; where a resume re-ran epochs (an abandoned
+    /// trajectory), the last record of each epoch.
+    public static func read(run: String) throws -> [EpochSummary] {
+        let path = (run as NSString).appendingPathComponent("metrics.jsonl")
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw CheckpointError(path: path, .io(operation: "read", message: "missing or unreadable: train the run first"))
+        }
+        var byEpoch: [Int: EpochSummary] = [:]
+        for (n, line) in text.split(separator: "\n").enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            do {
+                let s = try JSONDecoder().decode(EpochSummary.self, from: Data(line.utf8))
+                byEpoch[s.epoch] = s
+            } catch {
+                throw CheckpointError(path: path, .invalidState("line \(n + 1) is not an epoch record (\(error))"))
+            }
+        }
+        return byEpoch.keys.sorted().map { byEpoch[$0]! }
+    }
+
     static func append(_ data: Data, to path: String) throws {
         if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
         guard let h = FileHandle(forWritingAtPath: path) else {
