@@ -36,6 +36,14 @@ final class AggregatedFashionEvaluationTests: XCTestCase {
             XCTAssertLessThan(full, cross, "a quadrant is reconstructed better when it is given than when it is generated")
             XCTAssertLessThan(try XCTUnwrap(report.conditional[s].logLikelihood), 0)
         }
+        // The linear yardstick on complete rows: one per quadrant, on the rows where no quadrant was dropped.
+        let ridge = try XCTUnwrap(report.ridgeCrossReconstruction)
+        let complete = data.test.indices.filter { r in (0..<4).allSatisfy { data.test.dataset.isObserved(row: r, view: $0) } }.count
+        XCTAssertEqual(ridge.map(\.rows), [Int](repeating: complete, count: 4))
+        for b in ridge { XCTAssertTrue(try XCTUnwrap(b.mse) > 0 && XCTUnwrap(b.nll).isFinite, "\(b)") }
+        let fit = try XCTUnwrap(report.classifierFit)
+        XCTAssertLessThanOrEqual(fit.bestEpoch, fit.epochs)
+        XCTAssertGreaterThan(fit.validationRows, 0)
         let accuracy = try XCTUnwrap(report.classificationAccuracy), baseline = try XCTUnwrap(report.classificationBaseline)
         XCTAssertGreaterThan(accuracy, 30, "10 classes: chance is 10 %, the majority class \(baseline) %")
         XCTAssertGreaterThan(accuracy, baseline + 15)

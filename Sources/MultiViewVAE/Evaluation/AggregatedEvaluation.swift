@@ -55,6 +55,8 @@ public struct AggregatedEvaluation {
         public var classifierTrainRows: Int?
         /// Epochs the classifier ran, the best one kept, its train and held-out accuracy (fractions).
         public var classifierFit: Classifier.Fit?
+        /// Per modality: ridge regression from the other modalities on complete rows (the linear yardstick).
+        public var ridgeCrossReconstruction: [Reconstruction]?
         /// The cross-generation image grid, when one was written (set by the caller).
         public var crossGenerationGrid: String?
     }
@@ -129,6 +131,7 @@ public struct AggregatedEvaluation {
             },
             fullReconstruction: (0..<k).map { full[$0].reconstruction(names[$0]) },
             missingImputation: unmaskedTest == nil ? nil : (0..<k).map { missing[$0].reconstruction(names[$0]) })
+        report.ridgeCrossReconstruction = ridgeCrossReconstruction(train: train, test: test)
         if classify, let trainLabels = train.labels, let testLabels = test.labels, train.count > 0 {
             progress("linear classifier on posterior means of \(train.count) training rows")
             let result = classification(train: train, trainLabels: trainLabels, test: test, testLabels: testLabels, tape: tape)
@@ -138,6 +141,27 @@ public struct AggregatedEvaluation {
             report.classifierFit = result.fit
         }
         return report
+    }
+
+    /// The linear yardstick of the cross-reconstructions: per modality s, ridge regression from the other
+    /// modalities side by side (`RidgeBaseline`), fitted on the training rows observing every modality and
+    /// scored on such test rows; nil when there are too few of them.
+    func ridgeCrossReconstruction(train: DataSubset, test: DataSubset) -> [Reconstruction]? {
+        let k = model.viewDimensions.count
+        func complete(_ d: DataSubset) -> DataSubset {
+            DataSubset(dataset: d.dataset, indices: d.indices.filter { r in (0..<k).allSatisfy { d.dataset.isObserved(row: r, view: $0) } })
+        }
+        let tr = complete(train), te = complete(test)
+        guard tr.count >= 2, te.count >= 1 else { return nil }
+        let trainViews = (0..<k).map { tr.matrix(view: $0) }, testViews = (0..<k).map { te.matrix(view: $0) }
+        return try? (0..<k).map { s in
+            let others = (0..<k).filter { $0 != s }
+            let ridge = try RidgeBaseline(x: .sideBySide(others.map { trainViews[$0] }), y: trainViews[s])
+            let x = Matrix.sideBySide(others.map { testViews[$0] })
+            let nll = ridge.negativeLogLikelihood(x, truth: testViews[s], kind: model.likelihoods[s].kind)
+            return Reconstruction(modality: te.dataset.names[s], rows: te.count,
+                                  mse: ridge.meanSquaredError(x, truth: testViews[s]), nll: nll.reduce(0, +) / Double(te.count))
+        }
     }
 
     /// Logistic regression (a classifier without hidden layers) from E_q[z | x_M] to the label.
