@@ -138,6 +138,7 @@ final class CoVAEManyModalitiesTests: XCTestCase {
             XCTAssertGreaterThan(h.standardDeviation, 0)
             // The modalities share a latent: the others predict the held one better than its training mean.
             XCTAssertLessThan(h.predictiveNLL, h.predictiveNLLTrainingMean, "view \(h.modality)")
+            XCTAssertLessThan(try XCTUnwrap(h.predictiveNLLRidge), h.predictiveNLLTrainingMean, "linear data: ridge beats the mean, view \(h.modality)")
         }
     }
 

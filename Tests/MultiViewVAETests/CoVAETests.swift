@@ -197,6 +197,7 @@ final class CoVAETests: XCTestCase {
             XCTAssertGreaterThan(report.missingStandardDeviation[k], 0)
             XCTAssertGreaterThan(report.conditioningStandardDeviation[k], 0)
             XCTAssertTrue(report.predictiveNLL[k].isFinite && report.predictiveNLLTrainingMean[k].isFinite)
+            XCTAssertTrue(try XCTUnwrap(report.predictiveNLLRidge)[k].isFinite)
         }
         XCTAssertTrue((0...1).contains(report.jointCorrelation))
         // The same numbers whatever the chunking (noise is keyed by test row).

@@ -5,13 +5,15 @@ import Foundation
 /// - the prior's correlations between each pair of modalities (mean singular value of Σ_prior's block);
 /// - for each modality m, imputed from all the others (z_{−m} from their unimodal encoders, z_m from the
 ///   prior conditional): the per-feature standard deviation of `samples` decoded draws and the
-///   predictive −log p(x_m | x_{−m}) under their mixture, next to the training-mean baseline.
+///   predictive −log p(x_m | x_{−m}) under their mixture, next to the training-mean and ridge baselines.
 public struct CoVAESubsetEvaluation {
     public struct Held: Codable, Equatable {
         public var modality: Int
         public var standardDeviation: Double
         public var predictiveNLL: Double
         public var predictiveNLLTrainingMean: Double
+        /// The linear yardstick: ridge regression of the view on all the others (nil under 2 training rows).
+        public var predictiveNLLRidge: Double?
     }
 
     public struct Report: Codable, Equatable {
@@ -69,9 +71,13 @@ public struct CoVAESubsetEvaluation {
             }
             start = rows.upperBound
         }
+        let trainViews = (0..<k).map { train.matrix(view: $0) }
         let held = (0..<k).map { m in
-            Held(modality: m + 1, standardDeviation: spread[m] / Double(n * model.viewDimensions[m]), predictiveNLL: nll[m] / Double(n),
-                 predictiveNLLTrainingMean: trainingMeanBaseline(kind: model.likelihoods[m].kind, train: train.matrix(view: m), truth: x[m]).reduce(0, +) / Double(n))
+            let others = (0..<k).filter { $0 != m }
+            let ridge = try? RidgeBaseline(x: .sideBySide(others.map { trainViews[$0] }), y: trainViews[m])
+            return Held(modality: m + 1, standardDeviation: spread[m] / Double(n * model.viewDimensions[m]), predictiveNLL: nll[m] / Double(n),
+                        predictiveNLLTrainingMean: trainingMeanBaseline(kind: model.likelihoods[m].kind, train: trainViews[m], truth: x[m]).reduce(0, +) / Double(n),
+                        predictiveNLLRidge: ridge.map { $0.negativeLogLikelihood(.sideBySide(others.map { x[$0] }), truth: x[m], kind: model.likelihoods[m].kind).reduce(0, +) / Double(n) })
         }
         return Report(testRows: n, samples: samples, priorCorrelations: correlations, leaveOneOut: held)
     }
@@ -82,9 +88,10 @@ public struct CoVAESubsetEvaluation {
         out += "prior correlations between views (mean singular value of each cross block):\n\n| | " + (1...k).map { "view \($0)" }.joined(separator: " | ") + " |\n"
         out += "|---|" + String(repeating: "---|", count: k) + "\n"
         for (i, row) in r.priorCorrelations.enumerated() { out += "| view \(i + 1) | " + row.map { String(format: "%.3f", $0) }.joined(separator: " | ") + " |\n" }
-        out += "\n| view imputed from all the others | std of the decoded draws | −log p, mixture of draws | −log p, training mean |\n|---|---|---|---|\n"
+        out += "\n| view imputed from all the others | std of the decoded draws | −log p, mixture of draws | −log p, training mean | −log p, ridge on the others |\n|---|---|---|---|---|\n"
         for h in r.leaveOneOut {
-            out += String(format: "| view %d | %.4f | %.2f | %.2f |\n", h.modality, h.standardDeviation, h.predictiveNLL, h.predictiveNLLTrainingMean)
+            out += String(format: "| view %d | %.4f | %.2f | %.2f | %@ |\n", h.modality, h.standardDeviation, h.predictiveNLL, h.predictiveNLLTrainingMean,
+                          h.predictiveNLLRidge.map { String(format: "%.2f", $0) } ?? "–")
         }
         return out
     }
