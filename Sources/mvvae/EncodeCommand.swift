@@ -46,7 +46,7 @@ struct EncodeCommand: ParsableCommand {
             throw ValidationError("--split takes train, validation or test, got '\(split)'")
         }
         if let given {
-            guard let views = Self.parseViews(given), !views.isEmpty, Set(views).count == views.count else {
+            guard let views = ViewArguments.parse(given), !views.isEmpty, Set(views).count == views.count else {
                 throw ValidationError("--given takes view numbers from 1, e.g. 1 or 1,3; got '\(given)'")
             }
             if !input.isEmpty, input.count != views.count {
@@ -54,11 +54,6 @@ struct EncodeCommand: ParsableCommand {
             }
         }
         if output.hasSuffix("/") { throw ValidationError("--output is a prefix of file names (e.g. out/test), not a folder") }
-    }
-
-    static func parseViews(_ text: String) -> [Int]? {
-        let parts = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        return parts.contains(where: { $0 == nil || $0! < 1 }) ? nil : parts.map { $0! }
     }
 
     func run() throws {
@@ -78,7 +73,7 @@ struct EncodeCommand: ParsableCommand {
             throw ValidationError("mvvae encode does not support '\(ctx.config.model.type.rawValue)' runs")
         }
         let viewCount = model.viewDimensions.count
-        let views = given.flatMap(Self.parseViews).map { $0.map { $0 - 1 } } ?? Array(0..<viewCount)
+        let views = given.flatMap(ViewArguments.parse).map { $0.map { $0 - 1 } } ?? Array(0..<viewCount)
         if let bad = views.first(where: { $0 >= viewCount }) {
             throw ValidationError("--given names view \(bad + 1); this run has views 1…\(viewCount)")
         }
@@ -102,14 +97,7 @@ struct EncodeCommand: ParsableCommand {
             for k in views { observed[k] = rows.matrix(view: k) }
             labels = rows.labels
         } else {
-            for (k, path) in zip(views, input) {
-                let file = try NPYFile(path: path)
-                let x = file.matrix()
-                if let i = x.storage.firstIndex(where: { !$0.isFinite }) {
-                    throw ValidationError("\(path): row \(i / max(x.cols, 1)), column \(i % max(x.cols, 1)) is \(x.storage[i]), not a finite number")
-                }
-                observed[k] = x
-            }
+            for (k, path) in zip(views, input) { observed[k] = try ViewArguments.readFinite(path) }
         }
         let embedding = try model.embed(observed, seed: ctx.config.seed)
         let dir = (output as NSString).deletingLastPathComponent

@@ -60,7 +60,7 @@ struct ImputeCommand: ParsableCommand {
     var overrides: [String] = []
 
     func validate() throws {
-        guard let views = givenViews, !views.isEmpty, Set(views).count == views.count, views.allSatisfy({ $0 >= 1 }) else {
+        guard let views = givenViews, !views.isEmpty, Set(views).count == views.count else {
             throw ValidationError("--given takes view numbers from 1, e.g. 1 or 1,3; got '\(given)'")
         }
         guard input.isEmpty != (test == nil) else { throw ValidationError("give exactly one of --input FILE.npy or --test N") }
@@ -74,10 +74,7 @@ struct ImputeCommand: ParsableCommand {
     }
 
     /// The --given views (1-based), or nil when they do not parse.
-    var givenViews: [Int]? {
-        let parts = given.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        return parts.contains(where: { $0 == nil }) ? nil : parts.map { $0! }
-    }
+    var givenViews: [Int]? { ViewArguments.parse(given) }
 
     func run() throws {
         do {

@@ -30,8 +30,7 @@ public struct CoVAEInference {
             throw GenerationStatistics.Failure(description: "CoVAE imputes from a non-empty proper subset of its \(k) modalities, got \(observed.map { $0 + 1 })")
         }
         let sigma = try model.priorCovarianceValue()
-        func coordinates(_ views: [Int]) -> [Int] { views.flatMap { j in model.offsets[j]..<(model.offsets[j] + model.latents[j]) } }
-        let oi = coordinates(o), mi = coordinates(m)
+        let oi = model.coordinates(of: o), mi = model.coordinates(of: m)
         func block(_ rows: [Int], _ cols: [Int]) -> DoubleMatrix {
             DoubleMatrix(rows: rows.count, cols: cols.count, rows.flatMap { r in cols.map { sigma[r, $0] } })
         }

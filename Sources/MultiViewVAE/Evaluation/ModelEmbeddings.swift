@@ -18,12 +18,19 @@ extension JPVAE: EmbeddingModel {
 /// never read); a Gaussian aggregator gives mean and log-variance, a mixture its mean and one draw. With
 /// private latents, each view in O adds its own q(z̃_s | x_s) after the shared coordinates.
 extension AggregatedVAE: EmbeddingModel {
-    public func embedChunk(_ observed: [Int: Matrix], noise: EvaluationNoise, tape: Tape) throws -> Embedding {
-        let n = noise.rows, k = viewDimensions.count, order = observed.keys.sorted()
+    /// q(z | x_O) for `rows` rows, the views outside `observed` masked out (zeros stand in for their
+    /// inputs, which the aggregator never reads), and every view's features (for the private latents).
+    func posterior(given observed: [Int: Matrix], rows n: Int, tape: Tape) -> (q: PosteriorMixture, features: [Var]) {
+        let k = viewDimensions.count
         let x = (0..<k).map { tape.constant(observed[$0] ?? Matrix(rows: n, cols: viewDimensions[$0])) }
         let mask = Matrix(rows: n, cols: k, (0..<n).flatMap { _ in (0..<k).map { observed[$0] == nil ? Float(0) : 1 } })
         let h = features(x, tape: tape)
-        let q = aggregator.distribution(features: h, mask: tape.constant(mask), tape: tape, arena: arena)
+        return (aggregator.distribution(features: h, mask: tape.constant(mask), tape: tape, arena: arena), h)
+    }
+
+    public func embedChunk(_ observed: [Int: Matrix], noise: EvaluationNoise, tape: Tape) throws -> Embedding {
+        let order = observed.keys.sorted()
+        let (q, h) = posterior(given: observed, rows: noise.rows, tape: tape)
         var columns = (0..<latent).map { "z\($0 + 1)" }
         var mean = [tape.mean(q)], logVar: [Var] = [], draw: [Var] = []
         if q.isGaussian { logVar.append(q.gaussian.logVar) } else {
@@ -63,8 +70,7 @@ extension CoVAE: EmbeddingModel {
         let q = order.map { encode($0, tape.constant(observed[$0]!), tape: tape) }
         let meanO = Matrix.sideBySide(q.map { tape.value($0.mean) }), logVarO = Matrix.sideBySide(q.map { tape.value($0.logVar) })
         var mean = Matrix(rows: n, cols: d), logVar = Matrix(rows: n, cols: d)
-        func coordinates(_ views: [Int]) -> [Int] { views.flatMap { j in offsets[j]..<(offsets[j] + latents[j]) } }
-        let oi = coordinates(order), mi = coordinates(missing)
+        let oi = coordinates(of: order), mi = coordinates(of: missing)
         var conditionalVariance = [Float](repeating: 0, count: mi.count)
         for i in mi.indices { for j in 0...i { conditionalVariance[i] += factor[i, j] * factor[i, j] } }
         for r in 0..<n {

@@ -39,10 +39,8 @@ extension AggregatedVAE: ConditionalImputer {
     public func checkObserved(_ observed: [Int]) throws {}
 
     public func decodedDraw(_ observed: [Int: Matrix], missing: [Int], noise: EvaluationNoise, draw d: Int, tape: Tape) throws -> [Int: Var] {
-        let n = noise.rows, k = viewDimensions.count
-        let x = (0..<k).map { tape.constant(observed[$0] ?? Matrix(rows: n, cols: viewDimensions[$0])) }
-        let mask = Matrix(rows: n, cols: k, (0..<n).flatMap { _ in (0..<k).map { observed[$0] == nil ? Float(0) : 1 } })
-        let q = aggregator.distribution(features: features(x, tape: tape), mask: tape.constant(mask), tape: tape, arena: arena)
+        let k = viewDimensions.count
+        let q = posterior(given: observed, rows: noise.rows, tape: tape).q
         let z = MixtureSampler.sample(q, tape: tape, indices: noise.indices, draw: d, seed: noise.seed).z
         var out: [Int: Var] = [:]
         for t in missing {
@@ -57,7 +55,7 @@ extension AggregatedVAE: ConditionalImputer {
 
 /// JPVAE: z_g ~ q(z_g | x_g) from the observed view's encoder, then z_t | z_g from the latent conditional
 /// the evaluation uses (`evaluation.imputation`: Eq. 12 fitted on the training split, or the learnt
-/// prior's), z_t = μ_t + (z_g − μ_g) W + ε Lᵀ with L L ᵀ the conditional covariance; decoded by view t.
+/// prior's), z_t = μ_t + (z_g − μ_g) W + ε Lᵀ with L Lᵀ the conditional covariance; decoded by view t.
 public struct JPVAEImputer: ConditionalImputer {
     public let model: JPVAE
     public let conditional: LatentConditional
@@ -80,14 +78,9 @@ public struct JPVAEImputer: ConditionalImputer {
         let q = model.views[g].encode(tape.constant(observed[g]!), tape: tape, arena: model.arena)
         let zg = tape.value(tape.reparameterize(mean: q.mean, logVar: q.logVar,
                                                 noise: tape.constant(noise.normals(cols: model.views[g].latent, stream: d * 64 + g))))
-        let (w, covariance) = try conditional.regression(target: t, given: g)
-        let l = try covariance.cholesky()
-        let range = { (k: Int) in k == 0 ? 0..<conditional.sizes[0] : conditional.sizes[0]..<(conditional.sizes[0] + conditional.sizes[1]) }
-        let mg = Array(conditional.mean[range(g)]), mt = Array(conditional.mean[range(t)])
-        var centred = zg
-        for r in 0..<zg.rows { for c in 0..<zg.cols { centred[r, c] -= Float(mg[c]) } }
-        var zt = centred * w + noise.normals(cols: l.rows, stream: d * 64 + 63).matmul(l, transposeOther: true)
-        for r in 0..<zt.rows { for c in 0..<zt.cols { zt[r, c] += Float(mt[c]) } }
+        let l = try conditional.regression(target: t, given: g).covariance.cholesky()
+        let zt = try conditional.conditionalMean(target: t, given: g, values: zg)
+            + noise.normals(cols: l.rows, stream: d * 64 + 63).matmul(l, transposeOther: true)
         return [t: model.views[t].decode(tape.constant(zt), tape: tape, arena: model.arena)]
     }
 }

@@ -191,6 +191,9 @@ public final class CoVAE: MultiViewModel {
     }
 
     /// Decoder k's output (the likelihood's parameters) for latent z_k.
+    /// The positions in z = (z_1 … z_K) of the given modalities' latents, in that order.
+    public func coordinates(of modalities: [Int]) -> [Int] { modalities.flatMap { j in offsets[j]..<(offsets[j] + latents[j]) } }
+
     public func decode(_ k: Int, _ z: Var, tape: Tape) -> Var { decoders[k](z, tape: tape, arena: arena) }
 
     func identity(_ n: Int, tape: Tape) -> Var {
