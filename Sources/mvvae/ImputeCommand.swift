@@ -105,10 +105,10 @@ struct ImputeCommand: ParsableCommand {
             for m in missing { truths[m] = rows.matrix(view: m) }
             data = d
         } else {
-            for (v, path) in zip(views, input) { observed[v] = try NPYFile(path: path).matrix() }
+            for (v, path) in zip(views, input) { observed[v] = try ViewArguments.readFinite(path) }
             if let truth {
                 guard missing.count == 1 else { throw ValidationError("--truth holds one missing view; --given \(given) leaves \(missing.count) missing") }
-                truths[missing[0]] = try NPYFile(path: truth).matrix()
+                truths[missing[0]] = try ViewArguments.readFinite(truth)
             }
         }
         for (v, m) in observed.sorted(by: { $0.key < $1.key }) where m.cols != ctx.model.viewDimensions[v] {
