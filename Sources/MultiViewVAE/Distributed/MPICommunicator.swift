@@ -279,8 +279,14 @@ public final class MPICommunicator: Communicator {
 }
 
 /// The communicator for this process: MPI when started by a launcher, local otherwise.
+///
+/// `srun -n N` without an MPI plugin that OpenMPI understands (`--mpi=pmix`) starts N processes that each
+/// see a world of one: N independent runs writing the same run folder. Slurm tells every task of a step
+/// how many there are, so that case stops here with the fix named instead.
 public func makeCommunicator() throws -> Communicator {
-    MPICommunicator.launchedByMPI ? try MPICommunicator() : LocalCommunicator()
+    let comm: Communicator = MPICommunicator.launchedByMPI ? try MPICommunicator() : LocalCommunicator()
+    if let mismatch = SlurmStep.current?.mismatch(worldSize: comm.size) { throw mismatch }
+    return comm
 }
 
 /// Element types the rings reduce.
