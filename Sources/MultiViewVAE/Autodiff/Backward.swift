@@ -20,6 +20,8 @@ extension Tape {
             backwardSmallLinearAlgebra(i)
         case .linear, .bceRowSum, .reparameterize:
             backwardFused(i)
+        case .maskedLinear:
+            backwardMaskedLinear(i)
         case .weightedLogSumExp:
             backwardWeightedLogSumExp(i)
         case .maskedAttention, .reshape:

@@ -39,25 +39,51 @@ extension Tape {
         let m = nx.rows, n = nw.cols, k = nx.cols
         let out = record(.linear(x.id, w.id, b.id, activation), rows: m, cols: n,
                          needsGrad: nx.needsGrad || nw.needsGrad || nb.needsGrad)
-        let y = nodes[out.id].value, bias = nb.value
-        guard m > 0 && n > 0 else { return out }
+        affine(x: nx.value, weight: nw.value, bias: nb.value, into: nodes[out.id].value, m: m, n: n, k: k, activation: activation)
+        return out
+    }
+
+    /// y = f(x W + b) for row-major x (m×k), W (k×n), b (1×n): `linear`'s forward, shared with `maskedLinear`.
+    func affine(x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
+                m: Int, n: Int, k: Int, activation: Activation) {
+        guard m > 0 && n > 0 else { return }
         if activation == .identity || activation == .relu {
             // The product first (β = 0), then one C pass adding the bias and applying f.
             if k > 0 {
-                sgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: nx.value, b: nw.value, beta: 0, c: y)
+                sgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: x, b: weight, beta: 0, c: y)
             } else {
                 y.update(repeating: 0, count: m * n)
             }
             mvvae_bias_activation(y, bias, m, n, activation == .relu ? 1 : 0)
-            return out
+            return
         }
         // Start from the bias and accumulate the product onto it (β = 1), then one activation pass.
         for i in 0..<m { (y + i * n).update(from: bias, count: n) }
         if k > 0 {
-            sgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: nx.value, b: nw.value, beta: 1, c: y)
+            sgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: x, b: weight, beta: 1, c: y)
         }
         for q in 0..<(m * n) { y[q] = activation.value(y[q]) }
-        return out
+    }
+
+    /// dZ = g ⊙ f′ of a `linear`-style node `i` (for the identity g itself, for ReLU written over g,
+    /// otherwise in `scratch` or else the node's own), with the bias gradient (column sums of dZ) taken in the same pass.
+    func affineOutputGradient(_ i: Int, activation: Activation, biasGradient gb: UnsafeMutablePointer<Float>?,
+                              scratch: UnsafeMutablePointer<Float>? = nil) -> UnsafeMutablePointer<Float> {
+        let node = nodes[i], g = node.grad, y = node.value, m = node.rows, n = node.cols
+        switch activation {
+        case .identity:
+            if let gb { mvvae_column_sums_add(g, m, n, gb) }
+            return g
+        case .relu:
+            // In place: this node's gradient is read by nothing after its own VJP.
+            mvvae_relu_backward(y, g, g, m, n, gb)
+            return g
+        default:
+            let dz = scratch ?? aux(Var(i), count: m * n)
+            for q in 0..<(m * n) { dz[q] = g[q] * activation.derivative(output: y[q]) }
+            if let gb { mvvae_column_sums_add(dz, m, n, gb) }
+            return dz
+        }
     }
 
     /// Σ_j BCE(logits_ij, targets_ij) per row (r×c → r×1): the Bernoulli negative log-likelihood of
@@ -92,22 +118,7 @@ extension Tape {
         case let .linear(x, w, b, activation):
             let nx = nodes[x], nw = nodes[w], nb = nodes[b]
             let m = node.rows, n = node.cols, k = nx.cols
-            // dZ = g ⊙ f′ (for the identity g itself, for ReLU written over g, otherwise in scratch) feeds the
-            // two GEMMs; the bias gradient (column sums of dZ) is taken in the same pass.
-            let y = node.value
-            let gb: UnsafeMutablePointer<Float>? = nb.needsGrad ? nb.grad : nil
-            var dz = g
-            switch activation {
-            case .identity:
-                if let gb { mvvae_column_sums_add(g, m, n, gb) }
-            case .relu:
-                // In place: this node's gradient is read by nothing after its own VJP.
-                mvvae_relu_backward(y, g, g, m, n, gb)
-            default:
-                dz = aux(Var(i), count: m * n)
-                for q in 0..<(m * n) { dz[q] = g[q] * activation.derivative(output: y[q]) }
-                if let gb { mvvae_column_sums_add(dz, m, n, gb) }
-            }
+            let dz = affineOutputGradient(i, activation: activation, biasGradient: nb.needsGrad ? nb.grad : nil)
             guard m > 0, n > 0, k > 0 else { return }
             if nw.needsGrad { sgemm(transA: true, transB: false, m: k, n: n, k: m, alpha: 1, a: nx.value, b: dz, beta: 1, c: nw.grad) }
             if nx.needsGrad { sgemm(transA: false, transB: true, m: m, n: k, k: n, alpha: 1, a: dz, b: nw.value, beta: 1, c: nx.grad) }

@@ -12,7 +12,10 @@ extension Tape {
     public func gemmWorkload() -> [GEMMShape] {
         var out: [GEMMShape] = []
         for i in 0..<count {
-            if case let .linear(x, w, _, _) = nodes[i].op {
+            var dense: (x: Int, w: Int)?
+            if case let .linear(x, w, _, _) = nodes[i].op { dense = (x, w) }
+            if case let .maskedLinear(x, w, _, _, _) = nodes[i].op { dense = (x, w) }
+            if let (x, w) = dense {
                 let m = nodes[i].rows, n = nodes[i].cols, k = nodes[x].cols
                 guard m > 0, n > 0, k > 0 else { continue }
                 out.append(GEMMShape(m: m, n: n, k: k, transA: false, transB: false))

@@ -37,6 +37,7 @@ enum Op {
     case skewFromVector(Int)
     case lowerFromVector(Int, diagonal: Bool)
     case linear(Int, Int, Int, Activation)
+    case maskedLinear(Int, Int, Int, mask: Int, Activation)
     case bceRowSum(logits: Int, targets: Int)
     case reparameterize(mean: Int, logVar: Int, noise: Int)
     case weightedLogSumExp(logits: Int, weights: Int)
