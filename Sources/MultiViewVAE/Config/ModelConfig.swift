@@ -6,7 +6,7 @@
 /// default), and only the model's own section is written back.
 public struct ModelConfig: Codable, Equatable {
     /// `stagedProbe`: a two-stage test model of the trainer's recipes (see `StagedProbe`).
-    public enum Kind: String, ConfigChoice, Equatable { case jpvae, aggregated, covae, stagedProbe }
+    public enum Kind: String, ConfigChoice, Equatable { case jpvae, aggregated, covae, jnf, stagedProbe }
     public enum Likelihood: String, ConfigChoice, Equatable { case bernoulli, gaussian, laplace }
 
     public var type: Kind
@@ -25,6 +25,8 @@ public struct ModelConfig: Codable, Equatable {
     public var aggregated: AggregatedConfig
     /// covae's keys (defaults for other types).
     public var covae: CoVAEConfig
+    /// jnf's keys (defaults for other types).
+    public var jnf: JNFConfig
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case type, latent, encoderHidden, decoderHidden, activation, likelihood, fixedLogScale
@@ -36,6 +38,7 @@ public struct ModelConfig: Codable, Equatable {
         case .jpvae: return JPVAEConfig.CodingKeys.allCases.map(\.stringValue)
         case .aggregated: return AggregatedConfig.CodingKeys.allCases.map(\.stringValue)
         case .covae: return CoVAEConfig.CodingKeys.allCases.map(\.stringValue)
+        case .jnf: return JNFConfig.CodingKeys.allCases.map(\.stringValue)
         case .stagedProbe: return []
         }
     }
@@ -56,7 +59,7 @@ public struct ModelConfig: Codable, Equatable {
         if encoderHidden.contains(where: { $0 < 1 }) { throw c.invalid(.encoderHidden, "layer sizes must be ≥ 1") }
         if decoderHidden.contains(where: { $0 < 1 }) { throw c.invalid(.decoderHidden, "layer sizes must be ≥ 1") }
         if type != .jpvae && type != .covae && latent.count != 1 {
-            throw c.invalid(.latent, "\(type == .aggregated ? "an aggregated model has one shared latent" : "stagedProbe has one feature width"): give a single size")
+            throw c.invalid(.latent, "\(type == .stagedProbe ? "stagedProbe has one feature width" : "\(type.rawValue) has one shared latent"): give a single size")
         }
         // The model's own section is decoded strictly; another type's only to see whether its keys
         // (those the model's own section does not share) were set to anything but their defaults.
@@ -75,6 +78,7 @@ public struct ModelConfig: Codable, Equatable {
         jpvae = try section(.jpvae, JPVAEConfig.self)
         aggregated = try section(.aggregated, AggregatedConfig.self)
         covae = try section(.covae, CoVAEConfig.self)
+        jnf = try section(.jnf, JNFConfig.self)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -90,6 +94,7 @@ public struct ModelConfig: Codable, Equatable {
         case .jpvae: try jpvae.encode(to: encoder)
         case .aggregated: try aggregated.encode(to: encoder)
         case .covae: try covae.encode(to: encoder)
+        case .jnf: try jnf.encode(to: encoder)
         case .stagedProbe: break
         }
     }
@@ -199,6 +204,51 @@ public struct CoVAEConfig: Codable, Equatable {
         if !(jitter > 0 && jitter.isFinite) { throw c.invalid(.jitter, "must be a finite number > 0") }
         if jointHidden.contains(where: { $0 < 1 }) { throw c.invalid(.jointHidden, "layer sizes must be ≥ 1") }
         if !(ccaRegularization > 0 && ccaRegularization.isFinite) { throw c.invalid(.ccaRegularization, "must be a finite number > 0 (it keeps the covariances invertible on small batches)") }
+    }
+}
+
+/// `model.type: jnf` (JNF, Senellart et al., "Bridging the inference gap in multimodal variational
+/// autoencoders"; `../shared/papers/jnf-summary.txt`).
+public struct JNFConfig: Codable, Equatable {
+    /// plain: q_j reads x_j; shared (JNF-Shared): q_j reads g_j(x_j), projectors trained by deep CCA first.
+    public enum Variant: String, ConfigChoice, Equatable { case plain, shared }
+    public var variant: Variant
+    /// Hidden layers of the joint encoder after the modalities' features are concatenated.
+    public var jointHidden: [Int]
+    /// MADE blocks of each unimodal flow, and each block's hidden layers.
+    public var flowBlocks: Int
+    public var flowHidden: [Int]
+    /// Subsets of 2 … K−1 modalities: Hamiltonian Monte Carlo steps, leapfrog steps per step, step size.
+    public var hmcSteps: Int
+    public var leapfrogSteps: Int
+    public var hmcStepSize: Float
+    /// shared: the width of g_j(x_j) (0: the latent size), and r of deep CCA's covariances C + rI.
+    public var projectorSize: Int
+    public var ccaRegularization: Float
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case variant, jointHidden, flowBlocks, flowHidden, hmcSteps, leapfrogSteps, hmcStepSize, projectorSize, ccaRegularization
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        variant = try c.value(.variant, default: .plain)
+        jointHidden = try c.value(.jointHidden, default: [512])
+        flowBlocks = try c.value(.flowBlocks, default: 2)
+        flowHidden = try c.value(.flowHidden, default: [128, 128, 128])
+        hmcSteps = try c.value(.hmcSteps, default: 100)
+        leapfrogSteps = try c.value(.leapfrogSteps, default: 10)
+        hmcStepSize = try c.value(.hmcStepSize, default: 0.01)
+        projectorSize = try c.value(.projectorSize, default: 0)
+        ccaRegularization = try c.value(.ccaRegularization, default: 1e-3)
+        if jointHidden.contains(where: { $0 < 1 }) { throw c.invalid(.jointHidden, "layer sizes must be ≥ 1") }
+        if flowBlocks < 1 { throw c.invalid(.flowBlocks, "must be ≥ 1") }
+        if flowHidden.isEmpty || flowHidden.contains(where: { $0 < 1 }) { throw c.invalid(.flowHidden, "needs at least one hidden layer, sizes ≥ 1") }
+        if hmcSteps < 1 { throw c.invalid(.hmcSteps, "must be ≥ 1") }
+        if leapfrogSteps < 1 { throw c.invalid(.leapfrogSteps, "must be ≥ 1") }
+        if !(hmcStepSize > 0 && hmcStepSize.isFinite) { throw c.invalid(.hmcStepSize, "must be a finite number > 0") }
+        if projectorSize < 0 { throw c.invalid(.projectorSize, "must be ≥ 0 (0 = the latent size)") }
+        if !(ccaRegularization > 0 && ccaRegularization.isFinite) { throw c.invalid(.ccaRegularization, "must be a finite number > 0") }
     }
 }
 

@@ -13,6 +13,7 @@ public enum ModelRegistry {
         Entry(type: .jpvae, views: 2...2) { JPVAE(config: $0.model, dimensions: $1, seed: $0.seed) },
         Entry(type: .aggregated, views: 2...Int.max) { AggregatedVAE(config: $0.model, dimensions: $1, seed: $0.seed) },
         Entry(type: .covae, views: 2...Int.max) { try CoVAE(config: $0.model, dimensions: $1, seed: $0.seed) },
+        Entry(type: .jnf, views: 2...Int.max) { try JNF(config: $0.model, dimensions: $1, seed: $0.seed) },
         Entry(type: .stagedProbe, views: 2...2) { StagedProbe(config: $0.model, dimensions: $1, seed: $0.seed) },
     ]
 
