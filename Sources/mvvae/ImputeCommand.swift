@@ -117,6 +117,7 @@ struct ImputeCommand: ParsableCommand {
         if png != nil, k != 2 { throw ValidationError("--png draws two-view grids; with \(k) views give --output") }
         let imputer = try makeImputer(ctx, data: &data)
         let results = try imputer.impute(observed: observed, samples: samples, seed: ctx.config.seed, truth: truths)
+        if let report = imputer.report { print(report) }
         let stem = output.map { $0.hasSuffix(".npy") ? String($0.dropLast(4)) : $0 }
         for path in [output, png].compactMap({ $0 }) {
             let dir = (path as NSString).deletingLastPathComponent
@@ -159,6 +160,7 @@ struct ImputeCommand: ParsableCommand {
             }
             return JPVAEImputer(model: model, conditional: try evaluation.conditional(trainPosteriors: trainPosteriors))
         }
+        if let model = ctx.model as? JNF { return JNFImputer(model: model) }
         guard let imputer = ctx.model as? ConditionalImputer else {
             throw ValidationError("mvvae impute does not support '\(ctx.config.model.type.rawValue)' runs")
         }

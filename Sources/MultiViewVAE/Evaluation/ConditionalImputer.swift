@@ -29,6 +29,12 @@ public protocol ConditionalImputer {
     /// Draw `d` of the decoder output of every view in `missing` for the chunk's rows, from the model's
     /// conditional given `observed`; every random number keyed by (`noise`, the row, `d`).
     func decodedDraw(_ observed: [Int: Matrix], missing: [Int], noise: EvaluationNoise, draw d: Int, tape: Tape) throws -> [Int: Var]
+    /// A line about how the draws were made (a sampler's acceptance rate), after `impute`; nil: nothing to say.
+    var report: String? { get }
+}
+
+extension ConditionalImputer {
+    public var report: String? { nil }
 }
 
 extension ConditionalImputer {

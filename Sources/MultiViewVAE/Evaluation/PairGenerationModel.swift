@@ -46,6 +46,22 @@ public struct EvaluationNoise {
         }
         return m
     }
+
+    /// One uniform draw in (0, 1) per row, from the same streams as `normals` (sub-sequence `stream`).
+    public func uniforms(stream: Int) -> [Float] {
+        indices.map { index in
+            var rng = RandomStream(seed: seed, stream: RandomPurpose.evaluation.stream(epoch: 0xC0, index: index), block: UInt64(stream) << 32)
+            return rng.nextUniform()
+        }
+    }
+
+    /// A whole number in 0..<n per row (sub-sequence `stream`).
+    public func choices(below n: Int, stream: Int) -> [Int] {
+        indices.map { index in
+            var rng = RandomStream(seed: seed, stream: RandomPurpose.evaluation.stream(epoch: 0xC0, index: index), block: UInt64(stream) << 32)
+            return rng.nextInt(below: n)
+        }
+    }
 }
 
 /// −log (1/N Σ_n e^{w_n}) for each row's log-weights w (log-mean-exp, stable).
