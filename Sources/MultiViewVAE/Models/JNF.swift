@@ -38,11 +38,13 @@ public final class JNF: MultiViewModel {
     public var modalities: Int { viewDimensions.count }
     public var isShared: Bool { settings.variant == .shared }
 
+    /// The recipe's stages, each training its own group (named like the stage).
+    public enum Stage: String { case joint, projectors, unimodal }
+    /// Fixed at init: the step reads it, and building `recipe` there would allocate.
+    public let stages: [Stage]
+
     public var recipe: [StageDefinition] {
-        var stages = [StageDefinition(name: "joint", groups: ["joint"])]
-        if isShared { stages.append(StageDefinition(name: "projectors", groups: ["projectors"], restartsOptimizer: true)) }
-        stages.append(StageDefinition(name: "unimodal", groups: ["unimodal"], restartsOptimizer: true))
-        return stages
+        stages.map { StageDefinition(name: $0.rawValue, groups: [$0.rawValue], restartsOptimizer: $0 != .joint) }
     }
 
     public init(config: ModelConfig, dimensions: [Int], seed: UInt64) throws {
@@ -53,6 +55,7 @@ public final class JNF: MultiViewModel {
         viewDimensions = dimensions
         self.latent = latent
         self.settings = settings
+        stages = settings.variant == .shared ? [.joint, .projectors, .unimodal] : [.joint, .unimodal]
         let arena = ParameterArena()
         self.arena = arena
         let act = config.activation
@@ -90,10 +93,10 @@ public final class JNF: MultiViewModel {
         arena.materialize(seed: seed)
     }
 
-    public func recordsCollectives(stage: Int) -> Bool { recipe[stage].name == "projectors" }
+    public func recordsCollectives(stage: Int) -> Bool { stages[stage] == .projectors }
 
     /// The joint stage's KL is in closed form; the unimodal stage reports none.
-    public func klIsExact(stage: Int) -> Bool { recipe[stage].name == "joint" }
+    public func klIsExact(stage: Int) -> Bool { stages[stage] == .joint }
 
     /// κ of the projectors' loss (see `CoVAE.meanPenalty`).
     static let meanPenalty: Float = 1e-2
@@ -146,10 +149,10 @@ public final class JNF: MultiViewModel {
                 x[j] = tape.input(rows: b, cols: viewDimensions[j]) { $0.update(from: batch.views[j], count: b * viewDimensions[j]) }
             }
             let inputs = UnsafeBufferPointer(x), complete = completeRows(batch, tape: tape)
-            switch recipe[stage].name {
-            case "joint": return jointLoss(inputs, complete: complete, batch: batch, beta: beta, seed: seed, tape: tape)
-            case "projectors": return try projectorLoss(inputs, complete: complete, tape: tape)
-            default: return unimodalLoss(inputs, complete: complete, batch: batch, seed: seed, tape: tape)
+            switch stages[stage] {
+            case .joint: return jointLoss(inputs, complete: complete, batch: batch, beta: beta, seed: seed, tape: tape)
+            case .projectors: return try projectorLoss(inputs, complete: complete, tape: tape)
+            case .unimodal: return unimodalLoss(inputs, complete: complete, batch: batch, seed: seed, tape: tape)
             }
         }
     }
@@ -182,19 +185,21 @@ public final class JNF: MultiViewModel {
     /// each rank's 1/P share of the global batch's objective (`Tape.sumOverRanks`).
     func projectorLoss(_ x: UnsafeBufferPointer<Var>, complete: Var?, tape: Tape) throws -> LossTerms {
         let share = 1 / Float(tape.communicator?.size ?? 1)
-        let g = (0..<modalities).map { project($0, x[$0], tape: tape) }
-        var total: Var?, correlations: Var?
-        for i in 0..<modalities {
-            for j in (i + 1)..<modalities {
-                let (objective, rows, meanSquares) = try DeepCCAObjective.squaredCorrelations(g[i], g[j], regularization: settings.ccaRegularization,
-                                                                                              weights: complete, tape: tape)
-                let term = tape.scale(tape.mul(tape.sub(objective, tape.scale(meanSquares, Self.meanPenalty)), rows), -share)
-                let score = tape.scale(tape.mul(objective, rows), -share)
-                total = total.map { tape.add($0, term) } ?? term
-                correlations = correlations.map { tape.add($0, score) } ?? score
+        return try withUnsafeTemporaryAllocation(of: Var.self, capacity: modalities) { g in
+            for j in 0..<modalities { g[j] = project(j, x[j], tape: tape) }
+            var total: Var?, correlations: Var?
+            for i in 0..<modalities {
+                for j in (i + 1)..<modalities {
+                    let (objective, rows, meanSquares) = try DeepCCAObjective.squaredCorrelations(g[i], g[j], regularization: settings.ccaRegularization,
+                                                                                                  weights: complete, tape: tape)
+                    let term = tape.scale(tape.mul(tape.sub(objective, tape.scale(meanSquares, Self.meanPenalty)), rows), -share)
+                    let score = tape.scale(tape.mul(objective, rows), -share)
+                    total = total.map { tape.add($0, term) } ?? term
+                    correlations = correlations.map { tape.add($0, score) } ?? score
+                }
             }
+            return LossTerms(total: total!, reconstruction: correlations!, kl: tape.scalar(0))
         }
-        return LossTerms(total: total!, reconstruction: correlations!, kl: tape.scalar(0))
     }
 
     /// Stage `unimodal`: −Σ_j log q_j(z | x_j) per row with z ~ q(z | x) from the frozen joint encoder
