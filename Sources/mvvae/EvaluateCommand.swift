@@ -15,6 +15,10 @@ struct EvaluateCommand: ParsableCommand {
             q(z|x_M)), log p(x_s | x_rest) per modality, full and cross reconstruction, dropped-view imputation
             (data.missingRate), latent linear-classification accuracy, and for images a cross-generation grid
             <run>/cross-generation.png; on linear-gaussian data also the exact log-likelihood gap and MCC.
+
+            JNF: importance-sampled log p(x) and log p(x_M | x_S) for every subset S, and on labelled data
+            coherence (a classifier per modality; conditional from every subset, joint from the prior) with
+            the HMC acceptance rate of the subsets it samples.
             """)
 
     @Option(name: .customLong("run"), help: "Run folder (as given to mvvae train --run).")
@@ -29,7 +33,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Where to write the JSON report (default: <run>/evaluation.json).")
     var output: String?
 
-    @Flag(help: "Skip the classifiers (JPVAE: Table 3; aggregated: the latent linear classifier).")
+    @Flag(help: "Skip the classifiers (JPVAE: Table 3; aggregated: the latent linear classifier; JNF: coherence).")
     var noClassifiers = false
 
     @Option(help: "Aggregated models on images: test images of each kind in the cross-generation grid (0: no grid).")
@@ -46,6 +50,16 @@ struct EvaluateCommand: ParsableCommand {
             let data = try ExperimentData(config: ctx.config.data, seed: ctx.config.seed)
             if let aggregated = ctx.model as? AggregatedVAE {
                 try evaluateAggregated(aggregated, ctx: ctx, data: data)
+                return
+            }
+            if let jnf = ctx.model as? JNF {
+                let start = monotonicSeconds(), evalConfig = ctx.config.evaluation
+                let train = evalConfig.trainLimit > 0 && evalConfig.trainLimit < data.train.count
+                    ? DataSubset(dataset: data.train.dataset, indices: Array(data.train.indices.prefix(evalConfig.trainLimit))) : data.train
+                let report = try JNFEvaluation(model: jnf, config: evalConfig, seed: ctx.config.seed)
+                    .run(train: train, test: data.test, coherence: !noClassifiers) { print("evaluate: \($0)") }
+                let title = "\(runFolder) (jnf \(jnf.settings.variant.rawValue), \(jnf.modalities) views, step \(ctx.checkpoint.state.training.step))"
+                try write(report, markdown: JNFEvaluation.markdown(report, title: title), since: start)
                 return
             }
             if let covae = ctx.model as? CoVAE {

@@ -33,7 +33,7 @@ extension RunContext {
     /// The run's model as a JPVAE, or a clear error for other model types.
     func jpvae(for command: String) throws -> JPVAE {
         guard let m = model as? JPVAE else {
-            let supported = command == "evaluate" ? "jpvae, aggregated and covae" : "jpvae and covae"
+            let supported = command == "evaluate" ? "jpvae, aggregated, covae and jnf" : "jpvae and covae"
             throw ValidationError("mvvae \(command) supports \(supported) runs; this run trains '\(config.model.type.rawValue)'")
         }
         return m

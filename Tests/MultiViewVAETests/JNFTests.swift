@@ -123,3 +123,36 @@ final class JNFTests: XCTestCase {
         }
     }
 }
+
+/// JNF's evaluation: the importance-sampled log-likelihoods bound the ELBO from above and fall with
+/// what is left to predict; coherence covers every subset and stays a share.
+final class JNFEvaluationTests: XCTestCase {
+    func testLogLikelihoodsAndCoherence() throws {
+        let run = try ModelRun<JNF>(yaml: JNFTests.yaml, overrides: ["training.stages={joint: {epochs: 2}, unimodal: {epochs: 1}}",
+                                                                  "evaluation={importanceSamples: 20, classifierEpochs: 3, classifierHidden: [16]}"])
+        XCTAssertEqual(try run.trainer.run(), .completed)
+        let evaluation = JNFEvaluation(model: run.model, config: run.config.evaluation, seed: 1)
+        let test = DataSubset(dataset: run.data.test.dataset, indices: Array(run.data.test.indices.prefix(20)))
+        let report = try evaluation.run(train: run.data.train, test: test, coherence: true)
+        // log p(x) ≥ the ELBO (importance sampling with q(z|x) as proposal is a tighter bound), both per row.
+        let x = (0..<4).map { test.matrix(view: $0) }
+        let tape = Tape()
+        let q = run.model.encodeJoint(x.map { tape.constant($0) }, tape: tape)
+        var elbo = -tape.value(tape.sum(tape.standardNormalKL(q))).storage[0]
+        for j in 0..<4 {
+            elbo -= tape.value(tape.sum(run.model.likelihoods[j].negativeLogLikelihood(output: run.model.decode(j, q.mean, tape: tape),
+                                                                                      target: tape.constant(x[j]), tape: tape, arena: run.model.arena))).storage[0]
+        }
+        XCTAssertGreaterThan(report.jointLogLikelihood, Double(elbo) / 20 - 5, "log p(x) vs the ELBO at the posterior mean")
+        XCTAssertLessThan(report.jointLogLikelihood, 0)
+        XCTAssertEqual(report.conditionalLogLikelihood.count, 14, "every subset of 1…3 of 4 modalities")
+        let bySize = report.conditionalLogLikelihoodBySize
+        XCTAssertTrue(bySize[0] < bySize[1] && bySize[1] < bySize[2], "less to predict, higher log-likelihood: \(bySize)")
+        let coherence = try XCTUnwrap(report.coherence)
+        XCTAssertEqual(coherence.conditional.count, 14)
+        XCTAssertTrue(coherence.conditional.values.allSatisfy { (0...1).contains($0) })
+        XCTAssertTrue((0...1).contains(coherence.joint ?? -1))
+        XCTAssertNotNil(report.hmcAcceptanceRate)
+        XCTAssertEqual(Coherence.subsets(of: 4, size: 2), [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]])
+    }
+}

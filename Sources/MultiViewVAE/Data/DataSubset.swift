@@ -55,6 +55,13 @@ public struct DataSubset: Sendable {
         dataset.labels.map { all in indices.map { all[$0] } }
     }
 
+    /// The samples with every view observed (all of them without a mask).
+    public func completeRows() -> DataSubset {
+        guard let mask = dataset.mask else { return self }
+        let views = dataset.dimensions.count
+        return DataSubset(dataset: dataset, indices: indices.filter { r in (0..<views).allSatisfy { mask.isObserved(row: r, view: $0) } })
+    }
+
     @inline(__always)
     private func checked(_ position: Int) -> Int {
         precondition(position >= 0 && position < indices.count, "position \(position) out of range 0..<\(indices.count)")

@@ -84,18 +84,24 @@ public final class Classifier {
     public func accuracy(_ x: Matrix, labels: [Int32]) -> Double {
         precondition(x.rows == labels.count)
         guard x.rows > 0 else { return 0 }
+        return Double(zip(predict(x), labels).filter { $0 == $1 }.count) / Double(x.rows)
+    }
+
+    /// The arg-max class of each row.
+    public func predict(_ x: Matrix) -> [Int32] {
         let tape = Tape()
-        var correct = 0, start = 0
+        var out: [Int32] = [], start = 0
+        out.reserveCapacity(x.rows)
         while start < x.rows {
             let r = start..<Swift.min(x.rows, start + 1000)
             tape.reset()
             let logits = tape.value(network(tape.constant(x.rows(r)), tape: tape, arena: arena))
             for i in 0..<r.count {
                 let row = logits.row(i)
-                if row.indices.max(by: { row[$0] < row[$1] }) == Int(labels[r.lowerBound + i]) { correct += 1 }
+                out.append(Int32(row.indices.max(by: { row[$0] < row[$1] })!))
             }
             start = r.upperBound
         }
-        return Double(correct) / Double(x.rows)
+        return out
     }
 }
