@@ -53,11 +53,9 @@ struct EvaluateCommand: ParsableCommand {
                 return
             }
             if let jnf = ctx.model as? JNF {
-                let start = monotonicSeconds(), evalConfig = ctx.config.evaluation
-                let train = evalConfig.trainLimit > 0 && evalConfig.trainLimit < data.train.count
-                    ? DataSubset(dataset: data.train.dataset, indices: Array(data.train.indices.prefix(evalConfig.trainLimit))) : data.train
-                let report = try JNFEvaluation(model: jnf, config: evalConfig, seed: ctx.config.seed)
-                    .run(train: train, test: data.test, coherence: !noClassifiers) { print("evaluate: \($0)") }
+                let start = monotonicSeconds()
+                let report = try JNFEvaluation(model: jnf, config: ctx.config.evaluation, seed: ctx.config.seed)
+                    .run(train: trainRows(data, ctx.config.evaluation), test: data.test, coherence: !noClassifiers) { print("evaluate: \($0)") }
                 let title = "\(runFolder) (jnf \(jnf.settings.variant.rawValue), \(jnf.modalities) views, step \(ctx.checkpoint.state.training.step))"
                 try write(report, markdown: JNFEvaluation.markdown(report, title: title), since: start)
                 return
@@ -76,8 +74,7 @@ struct EvaluateCommand: ParsableCommand {
             }
             let model = try ctx.jpvae(for: "evaluate")
             let evalConfig = ctx.config.evaluation
-            let trainSubset = evalConfig.trainLimit > 0 && evalConfig.trainLimit < data.train.count
-                ? DataSubset(dataset: data.train.dataset, indices: Array(data.train.indices.prefix(evalConfig.trainLimit))) : data.train
+            let trainSubset = trainRows(data, evalConfig)
             let evaluation = JPVAEEvaluation(model: model, seed: ctx.config.seed, config: evalConfig)
             let start = monotonicSeconds()
             let report = try evaluation.run(train: trainSubset, test: data.test, classify: !noClassifiers) { print("evaluate: \($0)") }
@@ -100,8 +97,7 @@ struct EvaluateCommand: ParsableCommand {
     func evaluateAggregated(_ model: AggregatedVAE, ctx: RunContext, data: ExperimentData) throws {
         let start = monotonicSeconds()
         let evalConfig = ctx.config.evaluation
-        let train = evalConfig.trainLimit > 0 && evalConfig.trainLimit < data.train.count
-            ? DataSubset(dataset: data.train.dataset, indices: Array(data.train.indices.prefix(evalConfig.trainLimit))) : data.train
+        let train = trainRows(data, evalConfig)
         let path = output ?? (runFolder as NSString).appendingPathComponent("evaluation.json")
         let folder = (path as NSString).deletingLastPathComponent
         var report = try AggregatedEvaluation(model: model, config: evalConfig, seed: ctx.config.seed)
@@ -127,6 +123,12 @@ struct EvaluateCommand: ParsableCommand {
         }
         let title = "\(runFolder) (\(ctx.config.model.aggregated.aggregator.rawValue), \(ctx.config.model.aggregated.bound.rawValue) bound, step \(ctx.checkpoint.state.training.step))"
         try write(file, markdown: file.markdown(title: title), since: start)
+    }
+
+    /// The training rows statistics and classifiers are fitted on: the first `evaluation.trainLimit` (0: all).
+    func trainRows(_ data: ExperimentData, _ config: EvaluationConfig) -> DataSubset {
+        config.trainLimit > 0 && config.trainLimit < data.train.count
+            ? DataSubset(dataset: data.train.dataset, indices: Array(data.train.indices.prefix(config.trainLimit))) : data.train
     }
 
     /// The report as JSON (--output, default <run>/evaluation.json) and its Markdown beside it (.md), printed.
