@@ -11,10 +11,12 @@ struct AggregatedEvaluationFile: Codable {
     var linearGaussianSkipped: String?
     /// Two modalities: the CoVAE paper's generation statistics (`GenerationStatistics`).
     var generation: GenerationStatistics.Report?
+    /// Labelled data: coherence (`Coherence`).
+    var coherence: Coherence.Report?
 
     init(general: AggregatedEvaluation.Report) { self.general = general }
 
-    enum Keys: String, CodingKey { case linearGaussian, linearGaussianSkipped, generation }
+    enum Keys: String, CodingKey { case linearGaussian, linearGaussianSkipped, generation, coherence }
 
     func encode(to encoder: Encoder) throws {
         try general.encode(to: encoder)
@@ -22,6 +24,7 @@ struct AggregatedEvaluationFile: Codable {
         try c.encodeIfPresent(linearGaussian, forKey: .linearGaussian)
         try c.encodeIfPresent(linearGaussianSkipped, forKey: .linearGaussianSkipped)
         try c.encodeIfPresent(generation, forKey: .generation)
+        try c.encodeIfPresent(coherence, forKey: .coherence)
     }
 
     init(from decoder: Decoder) throws {
@@ -30,6 +33,7 @@ struct AggregatedEvaluationFile: Codable {
         linearGaussian = try c.decodeIfPresent(AggregatedLinearGaussianEvaluation.Report.self, forKey: .linearGaussian)
         linearGaussianSkipped = try c.decodeIfPresent(String.self, forKey: .linearGaussianSkipped)
         generation = try c.decodeIfPresent(GenerationStatistics.Report.self, forKey: .generation)
+        coherence = try c.decodeIfPresent(Coherence.Report.self, forKey: .coherence)
     }
 
     /// The report as Markdown tables.
@@ -82,6 +86,7 @@ struct AggregatedEvaluationFile: Codable {
         }
         if let why = linearGaussianSkipped { out += "\nExact linear-Gaussian evaluation skipped: \(why)\n" }
         if let g = generation { out += GenerationStatistics.markdown(g, title: "Generated pairs") }
+        if let c = coherence { out += "\nCoherence on the \(c.testRows) test rows with every modality:\n\n" + Coherence.markdown(c) }
         return out
     }
 }

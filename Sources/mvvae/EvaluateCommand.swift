@@ -14,7 +14,8 @@ struct EvaluateCommand: ParsableCommand {
             Aggregated models: importance-sampled log p(x_M) (N = evaluation.importanceSamples draws from
             q(z|x_M)), log p(x_s | x_rest) per modality, full and cross reconstruction, dropped-view imputation
             (data.missingRate), latent linear-classification accuracy, and for images a cross-generation grid
-            <run>/cross-generation.png; on linear-gaussian data also the exact log-likelihood gap and MCC.
+            <run>/cross-generation.png; on labelled data coherence (as for JNF, below); on linear-gaussian data
+            also the exact log-likelihood gap and MCC.
 
             JNF: importance-sampled log p(x) and log p(x_M | x_S) for every subset S, and on labelled data
             coherence (a classifier per modality; conditional from every subset, joint from the prior) with
@@ -111,6 +112,14 @@ struct EvaluateCommand: ParsableCommand {
         if model.viewDimensions.count == 2, model.privateLatents == nil {
             print("evaluate: generation statistics (decoder-input correlations, spreads, conditional and joint −log p)")
             file.generation = try generationStatistics(model, ctx: ctx, data: data)
+        }
+        if !noClassifiers, data.train.labels != nil {
+            print("evaluate: coherence (a classifier per modality, conditional from every subset, joint from the prior)")
+            let complete = data.test.completeRows()
+            if complete.count > 0 {
+                file.coherence = try Coherence(train: train.completeRows(), config: evalConfig, seed: ctx.config.seed)
+                    .run(imputer: model, generator: model, test: complete) { print("evaluate: \($0)") }
+            }
         }
         if let sim = data.simulation {
             // The exact evaluation fits PPCA on complete rows: the training rows before any simulated drops.

@@ -114,7 +114,8 @@ struct ImputeCommand: ParsableCommand {
         for (v, m) in observed.sorted(by: { $0.key < $1.key }) where m.cols != ctx.model.viewDimensions[v] {
             throw ValidationError("the observed view \(v + 1) has \(m.cols) features; view \(v + 1) of this model has \(ctx.model.viewDimensions[v])")
         }
-        if png != nil, k != 2 { throw ValidationError("--png draws two-view grids; with \(k) views give --output") }
+        let quadrants = ctx.config.data.source == .fashionMNIST && ctx.config.data.imageViews == .quadrants
+        if png != nil, k != 2, !quadrants { throw ValidationError("--png draws two-view grids and Fashion-MNIST quadrants; with \(k) views give --output") }
         let imputer = try makeImputer(ctx, data: &data)
         let results = try imputer.impute(observed: observed, samples: samples, seed: ctx.config.seed, truth: truths)
         if let report = imputer.report { print(report) }
@@ -133,7 +134,10 @@ struct ImputeCommand: ParsableCommand {
                              r.modality + 1, samples, scores.reduce(0, +) / Double(max(scores.count, 1))))
             }
         }
-        if let png, let result = results.first {
+        if let png, quadrants {
+            let imputed = Dictionary(uniqueKeysWithValues: results.map { ($0.modality, $0.mean) })
+            try writeQuadrantGrid(png, observed: observed, imputed: imputed, truth: truths.count == results.count ? truths : nil)
+        } else if let png, let result = results.first {
             let observedView = observed[views[0]]!, trueOther = truths[result.modality]
             try writeGrid(png, observed: observedView, imputed: result.mean, truth: trueOther, layout: ctx.config.data)
             // The spread as an image: each pixel's standard deviation over the grid's largest.
@@ -177,6 +181,29 @@ struct ImputeCommand: ParsableCommand {
         let spread = deviation.storage.reduce(0.0) { $0 + Double($1) } / Double(max(deviation.count, 1))
         print("view \(view + 1): the mean of \(draws.count) imputations (\(mean.rows)×\(mean.cols)) to \(meanPath), "
               + "their standard deviation to \(stem)-std.npy (mean \(String(format: "%.4f", spread))), the draws to \(stem)-draws.npy")
+    }
+
+    /// Fashion-MNIST quadrants: each row as a whole 28×28 image, the observed quadrants as given and the
+    /// others imputed (after the true image when the truth is known).
+    func writeQuadrantGrid(_ path: String, observed: [Int: Matrix], imputed: [Int: Matrix], truth: [Int: Matrix]?) throws {
+        let blocks = ImageViewLayout.quadrants.pixelIndices(height: 28, width: 28)
+        var grid = ImageGrid(cellWidth: 28, cellHeight: 28, columns: columns * (truth == nil ? 1 : 2))
+        grid.scale = scale
+        func image(_ r: Int, _ parts: [Int: Matrix]) -> [Float] {
+            var pixels = [Float](repeating: 0, count: 28 * 28)
+            for (j, block) in blocks.enumerated() {
+                let row = parts[j]!.row(r)
+                for (i, p) in block.enumerated() { pixels[p] = row[i] }
+            }
+            return pixels
+        }
+        let rows = observed.values.first!.rows
+        for r in 0..<rows {
+            if let truth { grid.append(image(r, observed.merging(truth) { a, _ in a })) }
+            grid.append(image(r, observed.merging(imputed) { a, _ in a }))
+        }
+        try grid.write(to: path)
+        print("wrote grid of \(rows) examples to \(path)")
     }
 
     func writeGrid(_ path: String, observed: Matrix, imputed: Matrix, truth: Matrix?, layout: DataConfig) throws {

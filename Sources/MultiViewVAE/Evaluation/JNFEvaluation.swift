@@ -128,10 +128,3 @@ public struct JNFEvaluation {
         return out
     }
 }
-
-extension JNF: JointGenerator {
-    public func decodedPriorDraw(noise: EvaluationNoise, tape: Tape) throws -> [Var] {
-        let z = tape.constant(noise.normals(cols: latent, stream: 5 << 20))
-        return (0..<modalities).map { decode($0, z, tape: tape) }
-    }
-}
