@@ -29,16 +29,18 @@ public struct HamiltonianMonteCarlo {
         public let acceptanceRate: Double
     }
 
-    /// Runs every row's chain from `start`; `stream` separates the random numbers of independent runs.
+    /// Runs every row's chain from `start`; `stream` (≥ 0, below 2³⁰ / steps) separates the random numbers of
+    /// independent runs.
     public func run(from start: Matrix, target: Target, noise: EvaluationNoise, stream: Int) throws -> Chains {
         let n = start.rows, d = start.cols, eps = stepSize
         var z = start
         var (logp, grad) = try target(z)
         var accepted = 0
         for step in 0..<steps {
-            let key = stream &* 4096 &+ step
-            var p = noise.normals(cols: d, stream: 2 * key)
-            let u = noise.uniforms(stream: 2 * key + 1)
+            // Sub-sequences from 2³¹ up, two per transition: clear of the callers' own (below 2³¹).
+            let key = (1 << 31) + 2 * (stream * steps + step)
+            var p = noise.normals(cols: d, stream: key)
+            let u = noise.uniforms(stream: key + 1)
             let startH = (0..<n).map { r in Double(-logp[r]) + kinetic(p, r) }
             var zNew = z, gradNew = grad, logpNew = logp
             for _ in 0..<leapfrogSteps {
