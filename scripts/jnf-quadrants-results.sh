@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="${1:-.build/release/mvvae}" EPOCHS="${5:-10}"
 source scripts/train-and-evaluate.bash
-common="data.missingRate=0 data.testLimit=1000 training.validate=false evaluation.importanceSamples=50 evaluation.trainLimit=20000"
+common="data.missingRate=0 data.testLimit=1000 training.validate=false evaluation.importanceSamples=50 evaluation.trainLimit=20000 evaluation.classifierLearningRate=0.001"
 same="model.encoderHidden=[] model.featureSize=256 model.latent=16 model.decoderHidden=[256]"
 stages="training.stages.joint.epochs=$EPOCHS training.stages.unimodal.epochs=$EPOCHS"
 for model in ${4:-mopoe moe poe jnf jnf-shared}; do
@@ -22,3 +22,10 @@ for model in ${4:-mopoe moe poe jnf jnf-shared}; do
   done
 done | run_all "${2:-2}"
 python3 scripts/summarize_jnf_quadrants.py runs/*-fashion-quadrants-*-e"$EPOCHS"-s*/evaluation.json
+# README's grids: test images completed from 1, 2 and 3 observed quadrants by the seed-1 JNF run.
+jnf="runs/jnf-fashion-quadrants-plain-e$EPOCHS-s1"
+if [[ -f "$jnf/evaluation.json" ]]; then
+  for given in 1 1,2 1,2,3; do
+    "$BIN" impute --run "$jnf" --given "$given" --test 12 --samples 10 --png "docs/jnf-from-${given//,/}.png" --columns 6 --scale 2 | tail -n 2
+  done
+fi
