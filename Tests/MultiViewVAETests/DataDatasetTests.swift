@@ -2,20 +2,7 @@ import Foundation
 import XCTest
 @testable import MultiViewVAE
 
-final class DataDatasetTests: XCTestCase {
-    /// A fresh folder per test, removed after it: XCTest keeps every test's instance until the process
-    /// ends (without deinit), so a folder made at init would outlive the run.
-    var dir: DataTemporaryDirectory!
-
-    override func setUp() {
-        super.setUp()
-        dir = DataTemporaryDirectory()
-    }
-
-    override func tearDown() {
-        dir = nil
-        super.tearDown()
-    }
+final class DataDatasetTests: DataFolderTestCase {
 
     /// View k of sample i holds i * 10 + k in every column, so a gathered row identifies its sample.
     func sampleMatrix(rows: Int, cols: Int, view k: Int) -> Matrix {

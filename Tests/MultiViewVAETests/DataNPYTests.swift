@@ -2,20 +2,7 @@ import Foundation
 import XCTest
 @testable import MultiViewVAE
 
-final class DataNPYTests: XCTestCase {
-    /// A fresh folder per test, removed after it: XCTest keeps every test's instance until the process
-    /// ends (without deinit), so a folder made at init would outlive the run.
-    var dir: DataTemporaryDirectory!
-
-    override func setUp() {
-        super.setUp()
-        dir = DataTemporaryDirectory()
-    }
-
-    override func tearDown() {
-        dir = nil
-        super.tearDown()
-    }
+final class DataNPYTests: DataFolderTestCase {
 
     // MARK: Round trips
 

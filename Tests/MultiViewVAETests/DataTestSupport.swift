@@ -18,6 +18,22 @@ final class DataTemporaryDirectory {
     deinit { try? FileManager.default.removeItem(atPath: path) }
 }
 
+/// A test case with a fresh folder per test (`dir`), removed after it: XCTest keeps every test's instance
+/// until the process ends (without deinit), so a folder made at init would outlive the run.
+class DataFolderTestCase: XCTestCase {
+    var dir: DataTemporaryDirectory!
+
+    override func setUp() {
+        super.setUp()
+        dir = DataTemporaryDirectory()
+    }
+
+    override func tearDown() {
+        dir = nil
+        super.tearDown()
+    }
+}
+
 func writeBytes(_ bytes: [UInt8], to path: String) {
     _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
 }

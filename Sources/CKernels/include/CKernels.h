@@ -52,6 +52,14 @@ void mvvae_sum_sources(float *dst, float *const *sources, int n, long count, int
 long mvvae_adam_update(float *params, float *const *grads, int sources, float *m, float *v, long count, float scale,
                        float b1, float b2, float stepSize, float invSqrtC2, float eps, float decay, int zeroGradients);
 
+/// out[i·d + j] = lut[images[i·imageSize + indices[j]]] for count images of imageSize bytes: a data set's pixels
+/// picked into a view and converted by a 256-entry table.
+void mvvae_gather_bytes_lut(const unsigned char *images, long count, long imageSize, const long *indices, long d,
+                            const float *lut, float *out);
+
+/// The index of the first value of x that is not finite (or, with unitInterval != 0, outside [0, 1]); −1 if none.
+long mvvae_first_bad_value(const float *x, long count, int unitInterval);
+
 /// Which path the kernels take on this CPU: 16 (AVX-512) or the portable width (4).
 int mvvae_kernel_lanes(void);
 

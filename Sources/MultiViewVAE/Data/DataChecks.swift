@@ -1,3 +1,5 @@
+import CKernels
+
 /// Checks of the values a model will read, done once before training or evaluating: every observed
 /// value finite, and in [0, 1] for views scored with the Bernoulli likelihood. One pass over each data
 /// set (rows of missing views are never read, as in training).
@@ -22,7 +24,9 @@ extension ExperimentData {
                 let n = Swift.min(chunk, dataset.count - start)
                 try buffer.withUnsafeMutableBufferPointer { out in
                     dataset.gather(view: k, rows: Array(start..<(start + n)), into: out.baseAddress!)
-                    for i in 0..<(n * cols) {
+                    // The scan in C (fast in debug builds too); the message is built for the first bad value only.
+                    let bad = mvvae_first_bad_value(out.baseAddress!, n * cols, bernoulli ? 1 : 0)
+                    for i in (bad < 0 ? 0..<0 : bad..<(bad + 1)) {
                         let v = out[i]
                         let row = start + i / cols, col = i % cols
                         if !v.isFinite {

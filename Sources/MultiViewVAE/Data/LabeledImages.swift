@@ -1,3 +1,4 @@
+import CKernels
 /// A stack of 8-bit grey-scale images with one class label each, as shipped in MNIST-style IDX files.
 public struct LabeledImages: Sendable {
     public let count: Int
@@ -57,15 +58,12 @@ public struct LabeledImages: Sendable {
         return layout.pixelIndices(height: height, width: width).map { indices in
             let d = indices.count
             var m = Matrix(rows: count, cols: d)
+            guard count > 0, d > 0 else { return m }
             m.storage.withUnsafeMutableBufferPointer { out in
                 pixels.withUnsafeBufferPointer { px in
                     table.withUnsafeBufferPointer { lut in
                         indices.withUnsafeBufferPointer { idx in
-                            for i in 0..<count {
-                                let image = px.baseAddress! + i * hw
-                                let row = out.baseAddress! + i * d
-                                for j in 0..<d { row[j] = lut[Int(image[idx[j]])] }
-                            }
+                            mvvae_gather_bytes_lut(px.baseAddress!, count, hw, idx.baseAddress!, d, lut.baseAddress!, out.baseAddress!)
                         }
                     }
                 }
