@@ -194,4 +194,9 @@ expect_error "evaluation.importanceSamples" "$bin" train --config "$config" --se
 expect_error "--given must be 1 or 2" "$bin" impute --run "$work/run" --given 3 --test 4 --output "$work/x.npy"
 expect_error "exactly one of" "$bin" impute --run "$work/run" --output "$work/x.npy"
 expect_error "Unknown option" "$bin" train --config "$config" --bogus
+# The Slurm template outside Slurm: a wrong launcher or a missing binary is named before anything runs.
+expect_error "MVVAE_LAUNCHER must be mpirun or srun, got 'mpiexec'" env MVVAE_BIN="$bin" MVVAE_LAUNCHER=mpiexec MVVAE_RUN="$work/slurm-run" bash "$root/launch/slurm.sbatch" "$root/Tests/mpi/tiny.yaml"
+expect_error "no binary at $work/none" env MVVAE_BIN="$work/none" MVVAE_RUN="$work/slurm-run" bash "$root/launch/slurm.sbatch" "$root/Tests/mpi/tiny.yaml"
+expect_error "usage: sbatch launch/slurm.sbatch CONFIG" bash "$root/launch/slurm.sbatch"
+[[ ! -e "$work/slurm-run" ]] || { echo "FAIL: a refused template run created its run folder" >&2; exit 1; }
 echo "bad input: $checks checks ok"

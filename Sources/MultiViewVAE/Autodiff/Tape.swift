@@ -156,6 +156,11 @@ public final class Tape {
         return v
     }
 
+    /// A constant that views `rows × cols` floats owned elsewhere (valid until the next `reset()`): no copy.
+    func externalConstant(_ value: UnsafeMutablePointer<Float>, rows: Int, cols: Int) -> Var {
+        recordExternal(rows: rows, cols: cols, value: value, grad: nil, needsGrad: false)
+    }
+
     /// A constant filled in place by `fill`, which receives the node's row-major buffer.
     public func input(rows: Int, cols: Int, _ fill: (UnsafeMutablePointer<Float>) -> Void) -> Var {
         let v = record(.leaf, rows: rows, cols: cols, needsGrad: false)

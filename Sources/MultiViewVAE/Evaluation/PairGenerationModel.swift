@@ -39,8 +39,7 @@ public struct EvaluationNoise {
         var m = Matrix(rows: indices.count, cols: cols)
         m.storage.withUnsafeMutableBufferPointer { p in
             for (r, index) in indices.enumerated() {
-                // Epoch 0xC0 keeps these streams apart from the importance sampler's and MixtureSampler's.
-                var rng = RandomStream(seed: seed, stream: RandomPurpose.evaluation.stream(epoch: 0xC0, index: index), block: UInt64(stream) << 32)
+                var rng = random(index, stream)
                 rng.fillNormal(p.baseAddress! + r * cols, count: cols)
             }
         }
@@ -50,7 +49,7 @@ public struct EvaluationNoise {
     /// One uniform draw in (0, 1) per row, from the same streams as `normals` (sub-sequence `stream`).
     public func uniforms(stream: Int) -> [Float] {
         indices.map { index in
-            var rng = RandomStream(seed: seed, stream: RandomPurpose.evaluation.stream(epoch: 0xC0, index: index), block: UInt64(stream) << 32)
+            var rng = random(index, stream)
             return rng.nextUniform()
         }
     }
@@ -58,9 +57,15 @@ public struct EvaluationNoise {
     /// A whole number in 0..<n per row (sub-sequence `stream`).
     public func choices(below n: Int, stream: Int) -> [Int] {
         indices.map { index in
-            var rng = RandomStream(seed: seed, stream: RandomPurpose.evaluation.stream(epoch: 0xC0, index: index), block: UInt64(stream) << 32)
+            var rng = random(index, stream)
             return rng.nextInt(below: n)
         }
+    }
+
+    /// Row `index`'s sub-sequence `stream`. Epoch 0xC0 keeps these streams apart from the importance
+    /// sampler's and MixtureSampler's.
+    func random(_ index: Int, _ stream: Int) -> RandomStream {
+        RandomStream(seed: seed, stream: RandomPurpose.evaluation.stream(epoch: 0xC0, index: index), block: UInt64(stream) << 32)
     }
 }
 

@@ -12,7 +12,9 @@ public struct MADE {
     public let dimension: Int
     public let layers: [Dense]
     /// One 0/1 mask per layer, row-major like the layer's weight.
-    public let masks: [[Float]]
+    public var masks: [[Float]] { storage.masks }
+    /// The masks in buffers the tape reads in place (a copy per layer per step would be pure overhead).
+    let storage: MaskStorage
     public let activation: Activation
     /// deg(i) of each coordinate.
     public let degrees: [Int]
@@ -35,18 +37,34 @@ public struct MADE {
         layers.append(Dense("\(name).layer\(hidden.count)", inputs: from.count, outputs: 2 * d, init: .zeros, arena: arena))
         masks.append(from.flatMap { a in (0..<(2 * d)).map { c in input[c % d] > a ? Float(1) : 0 } })
         self.layers = layers
-        self.masks = masks
+        storage = MaskStorage(masks)
     }
 
     /// (μ, α), each rows × D, for the rows of z.
     public func callAsFunction(_ z: Var, tape: Tape, arena: ParameterArena) -> (shift: Var, logScale: Var) {
         var h = z
         for (l, layer) in layers.enumerated() {
-            let mask = masks[l]
-            let m = tape.input(rows: layer.inputs, cols: layer.outputs) { p in mask.withUnsafeBufferPointer { p.update(from: $0.baseAddress!, count: $0.count) } }
+            let m = tape.externalConstant(storage.buffers[l], rows: layer.inputs, cols: layer.outputs)
             h = tape.maskedLinear(h, weight: tape.parameter(layer.weight, in: arena), bias: tape.parameter(layer.bias, in: arena), mask: m,
                                   activation: l == layers.count - 1 ? .identity : activation)
         }
         return (tape.sliceColumns(h, 0, count: dimension), tape.sliceColumns(h, dimension, count: dimension))
     }
+}
+
+/// MADE's masks, each in a buffer of its own that lives as long as the layer.
+final class MaskStorage {
+    let masks: [[Float]]
+    let buffers: [UnsafeMutablePointer<Float>]
+
+    init(_ masks: [[Float]]) {
+        self.masks = masks
+        buffers = masks.map { mask in
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(mask.count, 1))
+            p.initialize(from: mask, count: mask.count)
+            return p
+        }
+    }
+
+    deinit { buffers.forEach { $0.deallocate() } }
 }

@@ -242,22 +242,13 @@ public final class CoVAE: MultiViewModel {
     /// −Σ_pairs N · (Σρᵢ² − κ‖m‖²) of deep CCA over the global batch's pairs, entered as each rank's 1/P
     /// share (the ranks' losses add up to it; see `Tape.sumOverRanks`).
     func pretrainLoss(_ x: UnsafeBufferPointer<Var>, batch: Batch, tape: Tape) throws -> LossTerms {
-        let share = 1 / Float(tape.communicator?.size ?? 1)
-        var total: Var?, correlations: Var?
-        for i in 0..<modalities {
-            for j in (i + 1)..<modalities {
-                let pairs = observedIndicator(batch, tape: tape) { $0 == i || $0 == j }
-                let f = (shiftFreeMean(i, x[i], tape: tape), shiftFreeMean(j, x[j], tape: tape))
-                let (objective, rows, meanSquares) = settings.pretraining == .cca
-                    ? try DeepCCAObjective.squaredCorrelations(f.0, f.1, regularization: settings.ccaRegularization, weights: pairs, tape: tape)
-                    : try DistanceCorrelationObjective.squared(f.0, f.1, weights: pairs, tape: tape)
-                let term = tape.scale(tape.mul(tape.sub(objective, tape.scale(meanSquares, Self.meanPenalty)), rows), -share)
-                let score = tape.scale(tape.mul(objective, rows), -share)
-                total = total.map { tape.add($0, term) } ?? term
-                correlations = correlations.map { tape.add($0, score) } ?? score
-            }
+        try PairwiseCorrelationLoss.loss(modalities: modalities, meanPenalty: Self.meanPenalty, tape: tape) { i, j in
+            let pairs = observedIndicator(batch, tape: tape) { $0 == i || $0 == j }
+            let f = (shiftFreeMean(i, x[i], tape: tape), shiftFreeMean(j, x[j], tape: tape))
+            return settings.pretraining == .cca
+                ? try DeepCCAObjective.squaredCorrelations(f.0, f.1, regularization: settings.ccaRegularization, weights: pairs, tape: tape)
+                : try DistanceCorrelationObjective.squared(f.0, f.1, weights: pairs, tape: tape)
         }
-        return LossTerms(total: total!, reconstruction: correlations!, kl: tape.scalar(0))
     }
 
     func trainLoss(_ x: UnsafeBufferPointer<Var>, batch: Batch, beta: Float, seed: UInt64, tape: Tape) throws -> LossTerms {

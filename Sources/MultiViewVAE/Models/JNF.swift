@@ -181,24 +181,13 @@ public final class JNF: MultiViewModel {
         return LossTerms(total: tape.add(reconstruction, tape.scale(kl, beta)), reconstruction: reconstruction, kl: kl)
     }
 
-    /// Stage `projectors` (JNF-Shared): deep CCA of g_i(x_i), g_j(x_j) summed over the pairs, entered as
-    /// each rank's 1/P share of the global batch's objective (`Tape.sumOverRanks`).
+    /// Stage `projectors` (JNF-Shared): deep CCA of g_i(x_i), g_j(x_j) summed over the pairs (`PairwiseCorrelationLoss`).
     func projectorLoss(_ x: UnsafeBufferPointer<Var>, complete: Var?, tape: Tape) throws -> LossTerms {
-        let share = 1 / Float(tape.communicator?.size ?? 1)
-        return try withUnsafeTemporaryAllocation(of: Var.self, capacity: modalities) { g in
+        try withUnsafeTemporaryAllocation(of: Var.self, capacity: modalities) { g in
             for j in 0..<modalities { g[j] = project(j, x[j], tape: tape) }
-            var total: Var?, correlations: Var?
-            for i in 0..<modalities {
-                for j in (i + 1)..<modalities {
-                    let (objective, rows, meanSquares) = try DeepCCAObjective.squaredCorrelations(g[i], g[j], regularization: settings.ccaRegularization,
-                                                                                                  weights: complete, tape: tape)
-                    let term = tape.scale(tape.mul(tape.sub(objective, tape.scale(meanSquares, Self.meanPenalty)), rows), -share)
-                    let score = tape.scale(tape.mul(objective, rows), -share)
-                    total = total.map { tape.add($0, term) } ?? term
-                    correlations = correlations.map { tape.add($0, score) } ?? score
-                }
+            return try PairwiseCorrelationLoss.loss(modalities: modalities, meanPenalty: Self.meanPenalty, tape: tape) { i, j in
+                try DeepCCAObjective.squaredCorrelations(g[i], g[j], regularization: settings.ccaRegularization, weights: complete, tape: tape)
             }
-            return LossTerms(total: total!, reconstruction: correlations!, kl: tape.scalar(0))
         }
     }
 
