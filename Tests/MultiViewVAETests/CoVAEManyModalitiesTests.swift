@@ -50,8 +50,9 @@ final class CoVAEManyModalitiesTests: XCTestCase {
     }
 
     func testPretrainingSetsThePriorToTheWhitenedMeansCovariance() throws {
-        for recipe in ["canonical", "learnt"] {
-            let run = try Run(yaml: Self.yaml, overrides: ["model.priorCorrelations=\(recipe)"])
+        // Every recipe of the prior: frozen or learnt after deep CCA, frozen after distance correlation.
+        for (recipe, pretraining) in [("canonical", "cca"), ("learnt", "cca"), ("canonical", "distanceCorrelation")] {
+            let run = try Run(yaml: Self.yaml, overrides: ["model.priorCorrelations=\(recipe)", "model.pretraining=\(pretraining)"])
             var boundary: (means: [Matrix], sigma: DoubleMatrix)?
             run.trainer.observer = { event in
                 guard case .stageStarted(_, 1, _, _, _, _) = event else { return }

@@ -84,6 +84,7 @@ final class CoVAETests: XCTestCase {
         XCTAssertGreaterThanOrEqual(summaries[2].trainLoss, -1.001)
         let rho = try run.model.priorCorrelations() ?? []
         XCTAssertGreaterThan(rho.max() ?? 0, 0.5, "\(rho)")
+        XCTAssertGreaterThan(try run.priorCovariance().symmetricEigen().values.min()!, 0, "Σ_prior is positive definite")
     }
 
     func testTrainsWithMissingModalities() throws {

@@ -5,6 +5,26 @@ import XCTest
 /// Inputs are tiny (≤ 5×5) so the whole suite runs in well under a second.
 final class GradientCheckTests: XCTestCase {
 
+    // MARK: The check itself
+
+    /// A wrong VJP must be reported: the forward computes one function while the tape records the
+    /// gradient of another, because part of it passes through a constant copy of the input's value.
+    func testTheCheckReportsAWrongVJP() throws {
+        let x = uniform(3, 4, seed: 7, 0.5, 1.5)
+        // Right: y = x ⊙ x.
+        XCTAssertTrue(try GradientCheck([x]).mismatches { t, v in t.mul(v[0], v[0]) }.isEmpty)
+        // Half the gradient missing: y = x ⊙ c, c = x as a constant, so the VJP is x where it should be 2x.
+        let half = try GradientCheck([x]).mismatches { t, v in t.mul(v[0], t.constant(t.value(v[0]))) }
+        XCTAssertEqual(half.count, x.count)
+        // Off by 1–3 %: y = x + 0.01 x², the square through a constant (VJP 1 instead of 1 + 0.02 x).
+        let slight = try GradientCheck([x]).mismatches { t, v in
+            var square = t.value(v[0])
+            for i in square.storage.indices { square.storage[i] *= 0.01 * square.storage[i] }
+            return t.add(v[0], t.constant(square))
+        }
+        XCTAssertGreaterThan(slight.count, x.count / 2, "a 1–3 % error in most coordinates is caught")
+    }
+
     // MARK: Matrix product and shape ops
 
     func testMatmulAllTransposeCombinations() {

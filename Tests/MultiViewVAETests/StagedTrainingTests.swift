@@ -24,7 +24,7 @@ final class StagedTrainingTests: XCTestCase {
         XCTAssertEqual(run.trainer.stages.map(\.learningRate), [0.003, 0.01])
         XCTAssertEqual(run.trainer.totalSteps, 40)
         let headBefore = run.values(head)
-        var encoderAtBoundary: [Float] = [], adamAtBoundary: (step: Int, moments: Float) = (-1, -1)
+        var encoderAtBoundary: [Float] = [], headAtBoundary: [Float] = [], adamAtBoundary: (step: Int, moments: Float) = (-1, -1)
         var summaries: [EpochSummary] = [], started: [String] = []
         run.trainer.observer = { event in
             switch event {
@@ -33,6 +33,7 @@ final class StagedTrainingTests: XCTestCase {
                 if index == 1 {
                     XCTAssertTrue(restarts)
                     encoderAtBoundary = run.values(encoder)
+                    headAtBoundary = run.values(head)
                     adamAtBoundary = (run.trainer.optimizer.step, run.moments.map(abs).max() ?? -1)
                 }
             case let .epochFinished(s): summaries.append(s)
@@ -43,7 +44,7 @@ final class StagedTrainingTests: XCTestCase {
         XCTAssertEqual(started, ["encoder", "head"])
         // Stage A trained the encoder only: the head kept its initial values.
         XCTAssertNotEqual(encoderAtBoundary, [])
-        XCTAssertEqual(run.values(head).count, headBefore.count)
+        XCTAssertEqual(headAtBoundary, headBefore)
         // Adam restarted at the boundary: step 0, every moment 0; then counts stage B's 20 steps only.
         XCTAssertEqual(adamAtBoundary.step, 0)
         XCTAssertEqual(adamAtBoundary.moments, 0)

@@ -208,7 +208,7 @@ public struct CoVAEConfig: Codable, Equatable {
 }
 
 /// `model.type: jnf` (JNF, Senellart et al., "Bridging the inference gap in multimodal variational
-/// autoencoders"; `../shared/papers/jnf-summary.txt`).
+/// autoencoders", arXiv:2502.03952; README, "JNF").
 public struct JNFConfig: Codable, Equatable {
     /// plain: q_j reads x_j; shared (JNF-Shared): q_j reads g_j(x_j), projectors trained by deep CCA first.
     public enum Variant: String, ConfigChoice, Equatable { case plain, shared }

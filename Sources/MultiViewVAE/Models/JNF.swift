@@ -1,7 +1,7 @@
 import Foundation
 
 /// JNF (Senellart et al., "Bridging the inference gap in multimodal variational autoencoders";
-/// `../shared/papers/jnf-summary.txt`) for K ≥ 2 modalities sharing one latent z ∈ R^d, p(z) = N(0, I).
+/// arXiv:2502.03952; README, "JNF") for K ≥ 2 modalities sharing one latent z ∈ R^d, p(z) = N(0, I).
 ///
 /// - A joint encoder q(z | x₁ … x_K): per-modality feature networks (`encoderHidden`), their outputs
 ///   concatenated, then an MLP (`jointHidden`) to μ and log σ²; decoders p_k(x_k | z).
