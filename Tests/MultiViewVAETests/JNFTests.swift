@@ -155,4 +155,74 @@ final class JNFEvaluationTests: XCTestCase {
         XCTAssertNotNil(report.hmcAcceptanceRate)
         XCTAssertEqual(Coherence.subsets(of: 4, size: 2), [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]])
     }
+
+    /// log p(x_S) for |S| ≥ 2 against quadrature: with a 2-dimensional latent, ∫ p(z) Π_{j∈S} p_j(x_j | z) dz
+    /// by the midpoint rule on a grid over where the mass is. The estimator with the proposal fitted to HMC
+    /// draws of p(z | x_S) lands on it with 500 draws; with the mixture of the q_j alone it strays further
+    /// (its weights vary more).
+    func testTheHMCProposalMatchesQuadrature() throws {
+        let run = try ModelRun<JNF>(yaml: JNFTests.yaml, overrides: ["model.latent=2", "training.stages={joint: {epochs: 6}, unimodal: {epochs: 6}}"])
+        XCTAssertEqual(try run.trainer.run(), .completed)
+        let rows = 3, subset = [0, 2, 3]
+        let test = DataSubset(dataset: run.data.test.dataset, indices: Array(run.data.test.indices.prefix(rows)))
+        let x = (0..<4).map { test.matrix(view: $0) }
+        func estimate(draws: Int, hmc: Bool) throws -> [Double] {
+            var config = run.config.evaluation
+            config.importanceSamples = draws
+            var evaluation = JNFEvaluation(model: run.model, config: config, seed: 3)
+            evaluation.hmcProposal = hmc
+            return try evaluation.logMarginal(x, subset: subset)
+        }
+        let fitted = try estimate(draws: 500, hmc: true), mixture = try estimate(draws: 500, hmc: false)
+        let inference = JNFInference(model: run.model)
+        var errors = (fitted: 0.0, mixture: 0.0)
+        for r in 0..<rows {
+            let target = inference.exactPosteriorTarget(Dictionary(uniqueKeysWithValues: subset.map { j in (j, repeated(x[j], row: r, times: 200 * 200)) }))
+            // A coarse pass over [−10, 10]² finds where the mass is; a fine one over that box integrates it.
+            let coarse = try Self.integrate(target, lower: [-10, -10], upper: [10, 10], points: 200)
+            let fine = try Self.integrate(target, lower: coarse.box.lower, upper: coarse.box.upper, points: 200)
+            XCTAssertEqual(coarse.logIntegral, fine.logIntegral, accuracy: 0.01, "row \(r): the quadrature has converged")
+            XCTAssertEqual(fitted[r], fine.logIntegral, accuracy: 0.15, "row \(r): fitted proposal vs quadrature")
+            errors.fitted += abs(fitted[r] - fine.logIntegral)
+            errors.mixture += abs(mixture[r] - fine.logIntegral)
+        }
+        // Measured: 0.11 nats in all against 0.88.
+        XCTAssertLessThan(errors.fitted, errors.mixture, "the fitted proposal is the closer: \(errors)")
+    }
+
+    /// `row` of x repeated `times` times.
+    func repeated(_ x: Matrix, row r: Int, times: Int) -> Matrix {
+        let d = x.cols
+        var m = Matrix(rows: times, cols: d)
+        m.storage.withUnsafeMutableBufferPointer { out in
+            x.storage.withUnsafeBufferPointer { row in
+                for g in 0..<times { (out.baseAddress! + g * d).update(from: row.baseAddress! + r * d, count: d) }
+            }
+        }
+        return m
+    }
+
+    /// log ∫ exp(target) over a box by the midpoint rule on points² cells, and the box (padded by two cells)
+    /// holding every cell within 40 nats of the largest.
+    static func integrate(_ target: HamiltonianMonteCarlo.Target, lower: [Double], upper: [Double], points: Int)
+        throws -> (logIntegral: Double, box: (lower: [Double], upper: [Double])) {
+        let width = (0..<2).map { (upper[$0] - lower[$0]) / Double(points) }
+        var grid = Matrix(rows: points * points, cols: 2)
+        for a in 0..<points { for b in 0..<points {
+            grid[a * points + b, 0] = Float(lower[0] + (Double(a) + 0.5) * width[0])
+            grid[a * points + b, 1] = Float(lower[1] + (Double(b) + 0.5) * width[1])
+        } }
+        let values = try target(grid).logDensity
+        var sum = LogSumExp()
+        for v in values { sum.add(Double(v)) }
+        let top = Double(values.max()!)
+        var low = upper, high = lower
+        for g in 0..<grid.rows where Double(values[g]) > top - 40 {
+            for a in 0..<2 {
+                low[a] = min(low[a], Double(grid[g, a]) - 2 * width[a])
+                high[a] = max(high[a], Double(grid[g, a]) + 2 * width[a])
+            }
+        }
+        return (sum.value + Foundation.log(width[0] * width[1]), (low, high))
+    }
 }

@@ -2,23 +2,38 @@
 
 Times what MultiVae's trainer does per batch -- model(batch, epoch=…), loss.backward(), optimizer.step(),
 zero_grad() -- for --warmup untimed then --steps timed steps on the same Fashion-MNIST batches
-`mvvae bench` reads (the training images, binarised at 0.5, cut into the same views), one thread.
-Prints one line: `samples/s <value>`.
+`mvvae bench` reads (the 60 000 training images, cut into the same views, binarised at 0.5 where the
+config says so), one thread. Prints one line: `samples/s <value>`.
 
-  python multivae_bench.py --family jnf --stage joint|unimodal [--batch 128 --steps 300 --warmup 30]
+  python multivae_bench.py --family jnf|poe|mopoe|jpvae [--stage joint|unimodal] [--batch 128 --steps 300 --warmup 30]
+  … --count        also prints `parameters <trained> of <total>` to stderr (trained: those the step gives a gradient)
+  … --check 400    instead of timing: the loss every 50 of 400 steps, and whether it is finite and falls
+  … --init mvvae   our layers initialised as mvvae's (Kaiming-normal before a ReLU, else Xavier-uniform, zero
+                   biases) instead of torch's default; for comparing losses, not speed
 
-Families:
-  jnf   MultiVae's JNF with the layer sizes of configs/jnf-fashion-quadrants.yaml (4 quadrants of 196,
-        latent 16): per-quadrant features 196→256 (ReLU), concatenated, 1024→256→(16, 16); decoders
-        16→256→196 with Bernoulli logits; unimodal bases 196→256→(16, 16); MultiVae's default flows
-        (pythae's MAF: 2 MADE blocks of 3 hidden layers of 128, no batch norm) -- the sizes of ours.
-        Stage `unimodal` is MultiVae's epochs after `warmup`: joint VAE frozen, its forward still run.
+Families (the sizes of ours; encoders and decoders are custom BaseEncoder/BaseDecoder modules):
+  jnf    MultiVae's JNF against configs/jnf-fashion-quadrants.yaml (4 quadrants of 196, binarised,
+         latent 16): per-quadrant features 196→256 (ReLU), concatenated, 1024→256→(16, 16); decoders
+         16→256→196 with Bernoulli logits; unimodal bases 196→256→(16, 16); MultiVae's default flows
+         (pythae's MAF: 2 MADE blocks of 3 hidden layers of 128, no batch norm).
+         Stage `unimodal` is MultiVae's epochs after `warmup`: joint VAE frozen, its forward still run.
+  poe    MultiVae's MVAE without subsampling (use_subsampling=False: the joint ELBO of both halves only,
+         no annealing) against configs/aggregated-fashion-halves-poe.yaml: top/bottom halves of 392,
+         binarised; encoders 392→512→512→(20, 20), decoders 20→512→512→392 with Bernoulli logits.
+  mopoe  MultiVae's MoPoE (all 3 non-empty subsets) against configs/aggregated-fashion-halves-mopoe.yaml,
+         the same layers (see that config for how the two estimators of the same ELBO differ).
+  jpvae  jpvae_torch.py, a PyTorch JPVAE written here, against configs/jpvae-fashion-orthogonal.yaml:
+         grey-level halves, the same VAEs, the scaled-orthogonal joint prior; torch's fused Adam.
+MultiVae's losses are batch means where ours are sums: the same gradient direction, and Adam's steps
+agree but for its ε.
 
 Only a throwaway benchmark: `scripts/peers/setup.sh` makes the virtualenv; nothing of the product imports it.
 """
 
 import argparse
 import gzip
+import math
+import os
 import sys
 import time
 import types
@@ -46,19 +61,46 @@ def stub_torchvision():
         sys.modules[name] = Stub(name)
 
 
-def load_images(directory):
+def load_images(directory, binarize):
+    """The training images in [0, 1] (pixel / 255), or binarised as data.binarize: 0.5."""
     with gzip.open(f"{directory}/train-images-idx3-ubyte.gz", "rb") as f:
         raw = f.read()
     import numpy as np
 
     count = int.from_bytes(raw[4:8], "big")
-    images = np.frombuffer(raw, dtype=np.uint8, offset=16).reshape(count, 28, 28)
-    return (images.astype(np.float32) / 255.0 > 0.5).astype(np.float32)   # as data.binarize: 0.5
+    images = np.frombuffer(raw, dtype=np.uint8, offset=16).reshape(count, 28, 28).astype(np.float32) / 255.0
+    return (images > 0.5).astype(np.float32) if binarize else images
 
 
 def quadrants(images):
     """Top-left, top-right, bottom-left, bottom-right, each flattened row-major (as mvvae's quadrant views)."""
     return [images[:, r:r + 14, c:c + 14].reshape(len(images), 196) for r in (0, 14) for c in (0, 14)]
+
+
+def halves(images):
+    """Rows 0-13 and rows 14-27, each flattened row-major (as mvvae's top-bottom views)."""
+    return [images[:, r:r + 14, :].reshape(len(images), 392) for r in (0, 14)]
+
+
+def mvvae_init(modules):
+    """mvvae's initialisation (Sources/MultiViewVAE/Layers/MLP.swift, Dense.swift) on the nn.Sequential
+    stacks of the given modules: a Linear followed by a ReLU Kaiming-normal (std √(2 / fan-in)), any other
+    Xavier-uniform, every bias zero. MultiVae's own flows keep theirs."""
+    import torch.nn as nn
+
+    for module in modules:
+        for stack in module.modules():
+            if not isinstance(stack, nn.Sequential):
+                continue
+            layers = list(stack)
+            for i, layer in enumerate(layers):
+                if type(layer) is not nn.Linear:
+                    continue
+                if i + 1 < len(layers) and isinstance(layers[i + 1], nn.ReLU):
+                    nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
+                else:
+                    nn.init.xavier_uniform_(layer.weight)
+                nn.init.zeros_(layer.bias)
 
 
 def jnf_model(warmup):
@@ -108,51 +150,147 @@ def jnf_model(warmup):
     return model, mods
 
 
+def halves_model(family):
+    """MultiVae's MVAE (no subsampling) or MoPoE with issue 16's layers: per half 392→512→512 (ReLU, the
+    features of ours) → (μ, log σ²) of 20 (our PoE expert), decoder 20→512→512→392 logits."""
+    import torch.nn as nn
+    from multivae.models import MVAE, MVAEConfig, MoPoE, MoPoEConfig
+    from pythae.models.base.base_utils import ModelOutput
+    from pythae.models.nn.base_architectures import BaseDecoder, BaseEncoder
+
+    mods = ["top", "bottom"]
+    d, latent, hidden = 392, 20, 512
+
+    class Encoder(BaseEncoder):
+        def __init__(self):
+            super().__init__()
+            self.net = nn.Sequential(nn.Linear(d, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
+                                     nn.Linear(hidden, 2 * latent))
+
+        def forward(self, x):
+            mu, logvar = self.net(x).chunk(2, dim=-1)
+            return ModelOutput(embedding=mu, log_covariance=logvar)
+
+    class Decoder(BaseDecoder):
+        def __init__(self):
+            super().__init__()
+            self.net = nn.Sequential(nn.Linear(latent, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
+                                     nn.Linear(hidden, d))
+
+        def forward(self, z):
+            return ModelOutput(reconstruction=self.net(z))
+
+    common = dict(n_modalities=2, latent_dim=latent, input_dims={m: (d,) for m in mods},
+                  decoders_dist={m: "bernoulli" for m in mods})
+    if family == "poe":
+        # warmup=0: β = 1 from the first step, as ours (MVAE otherwise anneals β over 10 epochs).
+        config, cls = MVAEConfig(**common, use_subsampling=False, k=0, warmup=0, beta=1.0), MVAE
+    else:
+        config, cls = MoPoEConfig(**common, beta=1.0), MoPoE
+    model = cls(config, encoders={m: Encoder() for m in mods}, decoders={m: Decoder() for m in mods})
+    return model, mods
+
+
+def build(family, stage, init):
+    """(model, the step's loss from a dict of view batches, data views, optimizer)."""
+    import torch
+
+    if family == "jpvae":
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from jpvae_torch import JPVAE
+
+        model = JPVAE(dims=(392, 392), latents=(20, 20), hidden=(512, 512), alpha=0.9, beta=1.0)
+        if init == "mvvae":
+            mvvae_init([model])
+        model.train()
+        try:   # the issue's "fused Adam"; foreach where this torch has no fused CPU kernel
+            optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True)
+        except (RuntimeError, TypeError, ValueError):
+            optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, foreach=True)
+        return model, (lambda x: model(x["top"], x["bottom"])), ("halves", False, ["top", "bottom"]), optimizer
+
+    from multivae.data.datasets.base import MultimodalBaseDataset
+
+    if family == "jnf":
+        model, mods = jnf_model(warmup=1)
+        epoch = 1 if stage == "joint" else 2
+        if stage == "unimodal":
+            model._set_torch_no_grad_on_joint_vae()   # what MultiVae's forward does after `warmup`
+        views = ("quadrants", True, mods)
+    else:
+        model, mods = halves_model(family)
+        epoch = 1
+        views = ("halves", True, mods)
+    if init == "mvvae":
+        joint = [model.joint_encoder] if family == "jnf" else []
+        mvvae_init([*model.encoders.values(), *model.decoders.values(), *joint])
+    model.train()
+    # MultiVae's trainer: Adam over the model's parameters (re-made when JNF's warm-up ends).
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-3)
+    return model, (lambda x: model(MultimodalBaseDataset(data=x), epoch=epoch).loss), views, optimizer
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--family", choices=["jnf"], required=True)
-    parser.add_argument("--stage", choices=["joint", "unimodal"], default="joint")
+    parser.add_argument("--family", choices=["jnf", "poe", "mopoe", "jpvae"], required=True)
+    parser.add_argument("--stage", choices=["joint", "unimodal"], default="joint", help="jnf only")
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--count", action="store_true", help="print the parameter counts to stderr")
+    parser.add_argument("--check", type=int, metavar="STEPS", default=0,
+                        help="train STEPS steps printing the loss (no timing); exit 1 unless finite and falling")
+    parser.add_argument("--init", choices=["torch", "mvvae"], default="torch",
+                        help="initialisation of our layers: torch's default, or mvvae's")
     args = parser.parse_args()
 
     stub_torchvision()
     import torch
-    from multivae.data.datasets.base import MultimodalBaseDataset
 
     torch.set_num_threads(1)
     torch.manual_seed(args.seed)
     # Argument validation off, as MultiVae's users must for grey levels; it only slows the step.
     torch.distributions.Distribution.set_default_validate_args(False)
 
-    views = [torch.from_numpy(v.copy()) for v in quadrants(load_images(args.data))]
-    model, mods = jnf_model(warmup=1)
-    epoch = 1 if args.stage == "joint" else 2
-    if args.stage == "unimodal":
-        model._set_torch_no_grad_on_joint_vae()   # what MultiVae's forward does after `warmup`
-    model.train()
-    # MultiVae's trainer: Adam over the model's parameters, re-made when the warm-up ends.
-    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-3)
+    model, loss_of, (layout, binarize, mods), optimizer = build(args.family, args.stage, args.init)
+    images = load_images(args.data, binarize)
+    views = [torch.from_numpy(v.copy()) for v in (quadrants if layout == "quadrants" else halves)(images)]
 
     rows = views[0].shape[0]
     generator = torch.Generator().manual_seed(args.seed)
     order = torch.randperm(rows, generator=generator)
     position = 0
+    counted = not args.count
 
     def step():
-        nonlocal position, order
+        nonlocal position, order, counted
         if position + args.batch > rows:
             order, position = torch.randperm(rows, generator=generator), 0
         index = order[position:position + args.batch]
         position += args.batch
-        batch = MultimodalBaseDataset(data={m: v[index] for m, v in zip(mods, views)})
-        loss = model(batch, epoch=epoch).loss
+        loss = loss_of({m: v[index] for m, v in zip(mods, views)})
         loss.backward()
+        if not counted:
+            total = sum(p.numel() for p in model.parameters())
+            trained = sum(p.numel() for p in model.parameters() if p.grad is not None)
+            print(f"parameters {trained} of {total}", file=sys.stderr)
+            counted = True
         optimizer.step()
         optimizer.zero_grad()
+        return loss.item() if args.check else None
+
+    if args.check:
+        losses = [step() for _ in range(args.check)]
+        window = min(50, max(1, args.check // 4))
+        for i in range(0, args.check, 50):
+            chunk = losses[i:i + 50]
+            print(f"steps {i + 1}-{i + len(chunk)}: mean loss {sum(chunk) / len(chunk):.3f}")
+        first, last = sum(losses[:window]) / window, sum(losses[-window:]) / window
+        ok = all(math.isfinite(v) for v in losses) and last < first
+        print(f"check {'passed' if ok else 'FAILED'}: loss finite, first {window} steps {first:.3f} → last {window} {last:.3f}")
+        sys.exit(0 if ok else 1)
 
     for _ in range(args.warmup):
         step()

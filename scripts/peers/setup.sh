@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A throwaway virtualenv with PyTorch's CPU build and MultiVae 1.0.3, for the side-by-side benchmarks only
-# (nothing of the product imports it). `pip install multivae` would replace the CPU torch with a CUDA one,
-# so torch goes in first and MultiVae without its dependencies, then those it needs around torch.
+# (nothing of the product imports it; the JPVAE peer, scripts/peers/jpvae_torch.py, needs torch alone).
+# `pip install multivae` would replace the CPU torch with a CUDA one, so torch goes in
+# first and MultiVae without its dependencies, then those it needs around torch.
 # torchvision is left out: its PyPI wheels do not load against the CPU torch, and multivae_bench.py puts
 # a stand-in in its place (MultiVae uses it only for data sets, FID and image grids).
 #   scripts/peers/setup.sh [VENV]       (default: /tmp/mvvae-peers-venv; prints the folder)

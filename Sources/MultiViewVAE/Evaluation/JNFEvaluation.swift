@@ -3,14 +3,19 @@ import Foundation
 /// `mvvae evaluate` for JNF on its test split (the rows with every modality):
 /// - importance-sampled log-likelihoods, the estimator of the aggregated models (`ImportanceSampler`):
 ///   log p(x_S) ≈ log (1/N) Σ_n p(x_S | z_n) p(z_n) / r(z_n | x_S), z_n ~ r, with r the model's own
-///   posterior where its density is known: q(z | x) for every modality, q_j for S = {j}, and for larger
-///   S the mixture (1/|S|) Σ_{j∈S} q_j (the HMC target has no normaliser, so it cannot weigh draws).
+///   posterior where its density is known: q(z | x) for every modality, q_j for S = {j}. For larger S the
+///   model's posterior is the HMC target π_S, which has no normaliser and so cannot weigh draws; r is then
+///   half a diagonal Gaussian per row moment-matched to HMC draws of p(z | x_S) (`JNFSubsetProposal`) and half the
+///   mixture (1/|S|) Σ_{j∈S} q_j, which bounds the weights where the Gaussian is too narrow.
 ///   The conditional log p(x_M | x_S) = log p(x) − log p(x_S), per subset S;
 /// - coherence (labelled data), with the HMC acceptance rate of the subsets it samples.
 public struct JNFEvaluation {
     public let model: JNF
     public let config: EvaluationConfig
     public let seed: UInt64
+    /// Off: subsets of 2 or more are weighed with the mixture of the q_j alone (the looser proposal, kept
+    /// for the tests that compare the two).
+    var hmcProposal = true
 
     public init(model: JNF, config: EvaluationConfig, seed: UInt64) {
         self.model = model
@@ -68,6 +73,9 @@ public struct JNFEvaluation {
         let n = x[0].rows, d = model.latent, inference = JNFInference(model: model), all = subset.count == model.modalities
         let noise = EvaluationNoise(seed: seed, indices: Array(0..<n))
         let bases = all ? [:] : Dictionary(uniqueKeysWithValues: subset.map { ($0, inference.base($0, x[$0])) })
+        let fitted = hmcProposal && subset.count >= 2 && !all ? try JNFSubsetProposal(inference: inference, observed: Dictionary(uniqueKeysWithValues: subset.map { ($0, x[$0]) }), bases: bases, noise: noise) : nil
+        // Mixture components: the q_j of S, then the fitted Gaussian (as many shares as all q_j together).
+        let components = subset.count + (fitted == nil ? 0 : subset.count)
         let tape = Tape()
         var joint: (mean: Matrix, logVar: Matrix)?
         if all {
@@ -83,11 +91,16 @@ public struct JNFEvaluation {
                 for q in 0..<z.count { z.storage[q] += Foundation.exp(0.5 * joint.logVar.storage[q]) * eps.storage[q] }
             } else {
                 // A component per row and draw, then that component's draw.
-                let pick = noise.choices(below: subset.count, stream: 1 << 21 + draw)
+                let pick = noise.choices(below: components, stream: 1 << 21 + draw)
                 z = Matrix(rows: n, cols: d)
                 for (c, j) in subset.enumerated() where pick.contains(c) {
                     let zj = inference.sampleUnimodal(j, base: bases[j]!, noise: eps)
                     for r in 0..<n where pick[r] == c { for a in 0..<d { z[r, a] = zj[r, a] } }
+                }
+                if let fitted {
+                    for r in 0..<n where pick[r] >= subset.count {
+                        for a in 0..<d { z[r, a] = fitted.mean[r, a] + Foundation.exp(0.5 * fitted.logVar[r, a]) * eps[r, a] }
+                    }
                 }
             }
             tape.reset()
@@ -97,14 +110,16 @@ public struct JNFEvaluation {
                 let logQ = tape.value(tape.logDensity(zv, GaussianPosterior(mean: tape.constant(joint.mean), logVar: tape.constant(joint.logVar))))
                 for r in 0..<n { logWeight[r] -= Double(logQ[r, 0]) }
             } else {
-                // log r = log (1/|S|) Σ_j q_j(z | x_j).
+                // log r = log (1/|S|) Σ_j q_j(z | x_j), or with the fitted Gaussian ½ that + ½ N(z; m, v).
                 let parts = subset.map { j in
                     tape.value(model.unimodalLogDensity(j, zv, base: GaussianPosterior(mean: tape.constant(bases[j]!.mean), logVar: tape.constant(bases[j]!.logVar)), tape: tape))
                 }
+                let gaussian = fitted.map { tape.value(tape.logDensity(zv, GaussianPosterior(mean: tape.constant($0.mean), logVar: tape.constant($0.logVar)))) }
                 for r in 0..<n {
                     var mix = LogSumExp()
                     for p in parts { mix.add(Double(p[r, 0])) }
-                    logWeight[r] -= mix.value - Foundation.log(Double(subset.count))
+                    if let gaussian { mix.add(Double(gaussian[r, 0]) + Foundation.log(Double(subset.count))) }
+                    logWeight[r] -= mix.value - Foundation.log(Double(components))
                 }
             }
             for j in subset {

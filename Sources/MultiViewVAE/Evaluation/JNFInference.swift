@@ -57,6 +57,45 @@ public struct JNFInference {
         }
     }
 
+    /// log p(z) + Σ_{j∈S} log p_j(x_j | z) per row — the generative model's own unnormalised posterior given
+    /// x_S, through the decoders — and its gradient in z.
+    public func exactPosteriorTarget(_ observed: [Int: Matrix]) -> HamiltonianMonteCarlo.Target {
+        let order = observed.keys.sorted(), arena = model.arena
+        let tape = Tape()
+        return { z in
+            let trainable = arena.trainable
+            arena.trainable = 0..<0
+            defer { arena.trainable = trainable }
+            tape.reset()
+            let zv = tape.variable(z)
+            var total = tape.standardNormalLogDensity(zv)
+            for j in order {
+                let nll = model.likelihoods[j].negativeLogLikelihood(output: model.decode(j, zv, tape: tape), target: tape.constant(observed[j]!),
+                                                                     tape: tape, arena: arena)
+                total = tape.sub(total, nll)
+            }
+            tape.backward(tape.sum(total))
+            return (tape.value(total).storage, tape.gradient(zv))
+        }
+    }
+
+    /// HMC chains on `target` (default π_S) for 2 ≤ |S| ≤ K − 1 from a mixture-of-experts start (each row from
+    /// the q_j of its own randomly chosen j ∈ S); `key` separates independent runs (the start's numbers and
+    /// the chains').
+    public func subsetChains(bases: [Int: (mean: Matrix, logVar: Matrix)], noise: EvaluationNoise, key: Int,
+                             target: HamiltonianMonteCarlo.Target? = nil,
+                             visit: ((Int, Matrix) -> Void)? = nil) throws -> HamiltonianMonteCarlo.Chains {
+        let order = bases.keys.sorted()
+        let eps = noise.normals(cols: model.latent, stream: key)
+        let pick = noise.choices(below: order.count, stream: key + 1)
+        var start = Matrix(rows: noise.rows, cols: model.latent)
+        for j in order.indices {
+            let z = sampleUnimodal(order[j], base: bases[order[j]]!, noise: eps)
+            for r in 0..<noise.rows where pick[r] == j { for c in 0..<model.latent { start[r, c] = z[r, c] } }
+        }
+        return try sampler.run(from: start, target: target ?? subsetTarget(bases: bases), noise: noise, stream: key + 2, visit: visit)
+    }
+
     /// Draw `d` of z given the observed modalities, and for an HMC subset the chains' acceptance rate.
     public func posteriorDraw(_ observed: [Int: Matrix], noise: EvaluationNoise, draw d: Int) throws -> (z: Matrix, acceptanceRate: Double?) {
         let k = model.modalities, latent = model.latent, order = observed.keys.sorted()
@@ -68,14 +107,7 @@ public struct JNFInference {
         }
         let bases = Dictionary(uniqueKeysWithValues: order.map { ($0, base($0, observed[$0]!)) })
         if order.count == 1 { return (sampleUnimodal(order[0], base: bases[order[0]]!, noise: eps), nil) }
-        // The mixture-of-experts start: every row from the q_j of its own randomly chosen j ∈ S.
-        let pick = noise.choices(below: order.count, stream: d * 64 + 1)
-        var start = Matrix(rows: noise.rows, cols: latent)
-        for j in order.indices {
-            let z = sampleUnimodal(order[j], base: bases[order[j]]!, noise: eps)
-            for r in 0..<noise.rows where pick[r] == j { for c in 0..<latent { start[r, c] = z[r, c] } }
-        }
-        let chains = try sampler.run(from: start, target: subsetTarget(bases: bases), noise: noise, stream: d * 64 + 2)
+        let chains = try subsetChains(bases: bases, noise: noise, key: d * 64)
         return (chains.samples, chains.acceptanceRate)
     }
 }
