@@ -135,10 +135,12 @@ public struct AggregatedConfig: Codable, Equatable {
     /// of pre-layer-norm attention blocks.
     public var attentionHeads: Int
     public var attentionBlocks: Int
+    /// How a bound's expectation under a mixture posterior is estimated (`AggregatedVAE.MixtureSampling`).
+    public var mixtureSampling: AggregatedVAE.MixtureSampling
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case aggregator, bound, featureSize, poolingSize, aggregatorHidden, mixtureComponents, privateLatent
-        case attentionHeads, attentionBlocks
+        case attentionHeads, attentionBlocks, mixtureSampling
     }
 
     public init(from decoder: Decoder) throws {
@@ -152,6 +154,7 @@ public struct AggregatedConfig: Codable, Equatable {
         privateLatent = try c.value(.privateLatent, default: 0)
         attentionHeads = try c.value(.attentionHeads, default: 4)
         attentionBlocks = try c.value(.attentionBlocks, default: 2)
+        mixtureSampling = try c.value(.mixtureSampling, default: .everyComponent)
         if featureSize < 1 { throw c.invalid(.featureSize, "must be ≥ 1") }
         if poolingSize < 1 { throw c.invalid(.poolingSize, "must be ≥ 1") }
         if aggregatorHidden.contains(where: { $0 < 1 }) { throw c.invalid(.aggregatorHidden, "layer sizes must be ≥ 1") }

@@ -17,6 +17,10 @@
 public final class AggregatedVAE: SingleStageModel {
     /// The training bound (`model.aggregated.bound` in a config); one file each under Objectives/.
     public enum Bound: String, ConfigChoice, Equatable { case masked, mixture, elbo }
+    /// How a term's expectation under a mixture posterior is estimated (`model.mixtureSampling`):
+    /// `everyComponent` decodes a draw of every component for every row, weighted by w_c;
+    /// `onePerRow` decodes one draw per row from one component (`OneComponentPerRow.swift`).
+    public enum MixtureSampling: String, ConfigChoice, Equatable { case everyComponent, onePerRow }
 
     public let arena: ParameterArena
     public let encoders: [MLP]
@@ -24,6 +28,7 @@ public final class AggregatedVAE: SingleStageModel {
     public let likelihoods: [Likelihood]
     public let aggregator: Aggregator
     public let bound: Bound
+    public let mixtureSampling: MixtureSampling
     public let latent: Int
     public let privateLatents: PrivateLatents?
     public let viewDimensions: [Int]
@@ -62,6 +67,7 @@ public final class AggregatedVAE: SingleStageModel {
         privateLatents = config.aggregated.privateLatent > 0
             ? PrivateLatents("modality", features: features, size: config.aggregated.privateLatent, modalities: k, arena: arena) : nil
         bound = config.aggregated.bound
+        mixtureSampling = config.aggregated.mixtureSampling
         self.latent = latent
         viewDimensions = dimensions
         arena.materialize(seed: seed)
@@ -154,6 +160,9 @@ public final class AggregatedVAE: SingleStageModel {
             let z = sample(q.gaussian, draw: slot, batch: draw.batch, seed: draw.seed, tape: tape)
             let kl = p.map { tape.gaussianKL(q.gaussian, $0.gaussian) } ?? tape.standardNormalKL(q.gaussian)
             return (weightedNLL(z: z, x: x, privates: privates, weights: weights, tape: tape), kl)
+        }
+        if mixtureSampling == .onePerRow {
+            return oneComponentPerRow(q, slot: slot, x: x, privates: privates, weights: weights, against: p, draw: draw, tape: tape)
         }
         let frozen = tape.detached(q)
         var rec: Var?, div: Var?

@@ -138,6 +138,8 @@ public enum RandomPurpose: UInt64 {
     case split = 6
     /// Simulated missing modalities (`data.missingRate`): epoch = data file part, index = row.
     case missingness = 7
+    /// The mixture component a row's term samples (`model.mixtureSampling: onePerRow`).
+    case component = 8
 
     /// A stream id unique to (purpose, epoch, global sample index): 8 bits of purpose, 16 of epoch,
     /// 40 of index (a trillion rows).
