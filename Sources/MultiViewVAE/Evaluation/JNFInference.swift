@@ -37,43 +37,44 @@ public struct JNFInference {
 
     /// log π_S(z) = Σ_{j∈S} log q_j(z | x_j) − (|S| − 1) log N(z; 0, I) per row, and its gradient in z.
     public func subsetTarget(bases: [Int: (mean: Matrix, logVar: Matrix)]) -> HamiltonianMonteCarlo.Target {
-        let order = bases.keys.sorted(), arena = model.arena
-        let tape = Tape()
-        return { z in
-            // Parameters take no gradient here: only z's is wanted.
-            let trainable = arena.trainable
-            arena.trainable = 0..<0
-            defer { arena.trainable = trainable }
-            tape.reset()
-            let zv = tape.variable(z)
+        let order = bases.keys.sorted()
+        return target { zv, tape in
             var total = tape.scale(tape.standardNormalLogDensity(zv), -Float(order.count - 1))
             for j in order {
                 let b = bases[j]!
                 let q = GaussianPosterior(mean: tape.constant(b.mean), logVar: tape.constant(b.logVar))
                 total = tape.add(total, model.unimodalLogDensity(j, zv, base: q, tape: tape))
             }
-            tape.backward(tape.sum(total))
-            return (tape.value(total).storage, tape.gradient(zv))
+            return total
         }
     }
 
     /// log p(z) + Σ_{j∈S} log p_j(x_j | z) per row — the generative model's own unnormalised posterior given
     /// x_S, through the decoders — and its gradient in z.
     public func exactPosteriorTarget(_ observed: [Int: Matrix]) -> HamiltonianMonteCarlo.Target {
-        let order = observed.keys.sorted(), arena = model.arena
-        let tape = Tape()
+        let order = observed.keys.sorted()
+        return target { zv, tape in
+            var total = tape.standardNormalLogDensity(zv)
+            for j in order {
+                let nll = model.likelihoods[j].negativeLogLikelihood(output: model.decode(j, zv, tape: tape), target: tape.constant(observed[j]!),
+                                                                     tape: tape, arena: model.arena)
+                total = tape.sub(total, nll)
+            }
+            return total
+        }
+    }
+
+    /// An HMC target from a per-row log-density recorded on a tape of its own: its values and its gradient
+    /// in z (the parameters take none).
+    func target(_ logDensity: @escaping (Var, Tape) -> Var) -> HamiltonianMonteCarlo.Target {
+        let arena = model.arena, tape = Tape()
         return { z in
             let trainable = arena.trainable
             arena.trainable = 0..<0
             defer { arena.trainable = trainable }
             tape.reset()
             let zv = tape.variable(z)
-            var total = tape.standardNormalLogDensity(zv)
-            for j in order {
-                let nll = model.likelihoods[j].negativeLogLikelihood(output: model.decode(j, zv, tape: tape), target: tape.constant(observed[j]!),
-                                                                     tape: tape, arena: arena)
-                total = tape.sub(total, nll)
-            }
+            let total = logDensity(zv, tape)
             tape.backward(tape.sum(total))
             return (tape.value(total).storage, tape.gradient(zv))
         }
