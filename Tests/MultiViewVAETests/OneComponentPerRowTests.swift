@@ -108,6 +108,23 @@ final class OneComponentPerRowTests: XCTestCase {
         }
     }
 
+    /// A rank that holds no row of a batch still records the step (both samplings, mixture posteriors).
+    func testARankWithoutRowsRecordsTheStep() throws {
+        for aggregator in ["mopoe", "moe"] {
+            for sampling in ["everyComponent", "onePerRow"] {
+                for bound in ["elbo", "masked", "mixture"] {
+                    let m = try model(aggregator, bound: bound, sampling: sampling)
+                    let none = Batch(dimensions: dims, capacity: 1, hasMask: true)
+                    none.setRows(0, epoch: 0)
+                    let tape = Tape()
+                    let loss = try m.loss(none, tape: tape, beta: 1, seed: 5)
+                    XCTAssertEqual(tape.item(loss.total), 0, "\(aggregator), \(sampling), \(bound)")
+                    tape.backward(loss.total)
+                }
+            }
+        }
+    }
+
     /// The component a row samples depends on its global index, not on which rows share its batch.
     func testTheChoiceDependsOnTheRowNotTheBatch() throws {
         let m = try model("mopoe", bound: "elbo", sampling: "onePerRow")

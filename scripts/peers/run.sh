@@ -30,13 +30,15 @@ bin=.build/release/mvvae
 steps="${MVVAE_PEERS_STEPS:-300}"
 batch="${MVVAE_PEERS_BATCH:-128}"
 
-# family | stage (`-`: the model's only stage) | mvvae config
+# family | stage (`-`: the model's only stage) | mvvae config | optional `--set` for mvvae only (a
+# variant of ours against the same peer; shown in the stage column)
 specs=(
-  "jnf|joint|configs/jnf-fashion-quadrants.yaml"
-  "jnf|unimodal|configs/jnf-fashion-quadrants.yaml"
-  "poe|-|configs/aggregated-fashion-halves-poe.yaml"
-  "mopoe|-|configs/aggregated-fashion-halves-mopoe.yaml"
-  "jpvae|-|configs/jpvae-fashion-orthogonal.yaml"
+  "jnf|joint|configs/jnf-fashion-quadrants.yaml|"
+  "jnf|unimodal|configs/jnf-fashion-quadrants.yaml|"
+  "poe|-|configs/aggregated-fashion-halves-poe.yaml|"
+  "mopoe|-|configs/aggregated-fashion-halves-mopoe.yaml|"
+  "mopoe|-|configs/aggregated-fashion-halves-mopoe.yaml|model.mixtureSampling=onePerRow"
+  "jpvae|-|configs/jpvae-fashion-orthogonal.yaml|"
 )
 
 results=$(mktemp) counts=$(mktemp) errors=$(mktemp)
@@ -47,9 +49,11 @@ echo "| round | family | stage | mvvae samples/s | PyTorch samples/s | ratio |"
 echo "|---|---|---|---|---|---|"
 for ((round = 1; round <= repeats; round++)); do
   for spec in "${specs[@]}"; do
-    IFS='|' read -r family stage config <<< "$spec"
+    IFS='|' read -r family stage config set <<< "$spec"
     [[ " ${families[*]} " == *" $family "* ]] || continue
     ours_args=(--config "$config" --batch "$batch" --steps "$steps")
+    [[ -z "$set" ]] || ours_args+=(--set "$set")
+    label="$stage${set:+ ($set)}"
     theirs_args=(--family "$family" --batch "$batch" --steps "$steps")
     if [[ "$stage" != - ]]; then ours_args+=(--stage "$stage"); theirs_args+=(--stage "$stage"); fi
     if ((round == 1)); then ours_args+=(--header); theirs_args+=(--count); fi
@@ -60,22 +64,23 @@ for ((round = 1; round <= repeats; round++)); do
     if ((round == 1)); then
       mine=$(sed -n 's/.*: \([0-9]* of [0-9]*\) parameters trained.*/\1/p' <<< "$out")
       peer=$(sed -n 's/^parameters //p' "$errors")
-      echo "$family|$stage|$mine|$peer" >> "$counts"
+      echo "$family|$label|$mine|$peer" >> "$counts"
     fi
     [[ -n "$ours" && -n "$theirs" ]] || { echo "no samples/s from $family/$stage (mvvae '$ours', PyTorch '$theirs')" >&2; exit 1; }
     ratio=$(awk -v a="$ours" -v b="$theirs" 'BEGIN {printf "%.2f", a / b}')
-    echo "| $round | $family | $stage | $ours | $theirs | $ratio× |"
-    echo "$family|$stage|$ours|$theirs|$ratio" >> "$results"
+    echo "| $round | $family | $label | $ours | $theirs | $ratio× |"
+    echo "$family|$label|$ours|$theirs|$ratio" >> "$results"
   done
 done
 echo
 echo "| family | stage | median mvvae | median PyTorch | median ratio |"
 echo "|---|---|---|---|---|"
 for spec in "${specs[@]}"; do
-  IFS='|' read -r family stage _ <<< "$spec"
-  grep -q "^$family|$stage|" "$results" || continue
-  median() { grep "^$family|$stage|" "$results" | cut -d'|' -f"$1" | sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-  echo "| $family | $stage | $(median 3) | $(median 4) | $(median 5)× |"
+  IFS='|' read -r family stage _ set <<< "$spec"
+  label="$stage${set:+ ($set)}"
+  grep -qF "$family|$label|" "$results" || continue
+  median() { grep -F "$family|$label|" "$results" | cut -d'|' -f"$1" | sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+  echo "| $family | $label | $(median 3) | $(median 4) | $(median 5)× |"
 done
 echo
 echo "| family | stage | mvvae parameters (trained of total) | PyTorch parameters (trained of total) |"

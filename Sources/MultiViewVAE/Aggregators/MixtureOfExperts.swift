@@ -15,11 +15,15 @@ public struct MixtureOfExperts: Aggregator {
         unimodal = ProductOfExperts(name, features: features, latent: latent, modalities: modalities, arena: arena)
     }
 
-    public func distribution(features: [Var], mask: Var, tape: Tape, arena: ParameterArena) -> PosteriorMixture {
-        var components: [GaussianPosterior] = unimodal.expertParameters(features: features, tape: tape, arena: arena).map {
+    public func distribution(features: [Var], mask: Var, tape: Tape, arena: ParameterArena,
+                             reusing components: inout [GaussianPosterior]) -> PosteriorMixture {
+        components.removeAll(keepingCapacity: true)
+        unimodal.appendExperts(features: features, to: &components, tape: tape, arena: arena)
+        for s in components.indices {
             // log σ² = 8 tanh(raw / 8): an expert is not tempered by the prior as in a product, and its
             // log-density enters the Monte-Carlo KL, so its variance stays within e^{±8}.
-            GaussianPosterior(mean: $0.mean, logVar: tape.scale(tape.tanh(tape.scale($0.logVar, 1.0 / 8)), 8))
+            let raw = components[s]
+            components[s] = GaussianPosterior(mean: raw.mean, logVar: tape.scale(tape.tanh(tape.scale(raw.logVar, 1.0 / 8)), 8))
         }
         let rows = tape.rows(mask), k = unimodal.experts.count
         components.append(tape.standardNormal(rows: rows, latent: latent))

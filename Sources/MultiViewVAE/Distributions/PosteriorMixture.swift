@@ -10,6 +10,15 @@ public struct PosteriorMixture {
         weights = nil
     }
 
+    /// `init(_:)` with `list` as the one-element component array, emptied first (keeping its capacity):
+    /// reused at every step, it spares the step the array `init(_:)` allocates.
+    public init(_ gaussian: GaussianPosterior, reusing list: inout [GaussianPosterior]) {
+        list.removeAll(keepingCapacity: true)
+        list.append(gaussian)
+        components = list
+        weights = nil
+    }
+
     public init(components: [GaussianPosterior], weights: Var) {
         self.components = components
         self.weights = weights

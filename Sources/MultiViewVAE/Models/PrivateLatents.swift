@@ -14,12 +14,15 @@ public struct PrivateLatents {
 
     /// q(z̃_s | x_s) for every modality.
     public func posteriors(_ features: [Var], tape: Tape, arena: ParameterArena) -> [GaussianPosterior] {
-        heads.enumerated().map { s, head in
-            let out = head(features[s], tape: tape, arena: arena)
-            // The same soft bound on log σ² as the learnt aggregators: e^{±8}.
-            let logVar = tape.scale(tape.tanh(tape.scale(tape.sliceColumns(out, size, count: size), 1.0 / 8)), 8)
-            return GaussianPosterior(mean: tape.sliceColumns(out, 0, count: size), logVar: logVar)
-        }
+        heads.indices.map { posterior($0, features: features[$0], tape: tape, arena: arena) }
+    }
+
+    /// q(z̃_s | x_s) of modality s alone (the training step fills a reused list with these).
+    func posterior(_ s: Int, features: Var, tape: Tape, arena: ParameterArena) -> GaussianPosterior {
+        let out = heads[s](features, tape: tape, arena: arena)
+        // The same soft bound on log σ² as the learnt aggregators: e^{±8}.
+        let logVar = tape.scale(tape.tanh(tape.scale(tape.sliceColumns(out, size, count: size), 1.0 / 8)), 8)
+        return GaussianPosterior(mean: tape.sliceColumns(out, 0, count: size), logVar: logVar)
     }
 
     /// Noise sub-streams: one private draw per modality from q, and prior draws for the mixture bound's
