@@ -78,8 +78,9 @@ echo "|---|---|---|---|---|"
 for spec in "${specs[@]}"; do
   IFS='|' read -r family stage _ set <<< "$spec"
   label="$stage${set:+ ($set)}"
-  grep -qF "$family|$label|" "$results" || continue
-  median() { grep -F "$family|$label|" "$results" | cut -d'|' -f"$1" | sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+  rows() { awk -F'|' -v f="$family" -v l="$label" '$1 == f && $2 == l' "$results"; }
+  [[ -n "$(rows)" ]] || continue
+  median() { rows | cut -d'|' -f"$1" | sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
   echo "| $family | $label | $(median 3) | $(median 4) | $(median 5)× |"
 done
 echo
