@@ -163,6 +163,8 @@ expect_error "key 'seed' is given twice (line 3)" "$bin" train --config "$work/d
 expect_error "'model.type': 'foo' is not one of: jpvae, aggregated, covae" "$bin" train --config "$config" --run "$work/t1" --set model.type=foo
 expect_error "'training.optimizer': 'sgd' is not one of: adam, adamw" "$bin" train --config "$config" --run "$work/t1" --set training.optimizer=sgd
 expect_error "'model.pretraining': 'foo' is not one of: cca, distanceCorrelation" "$bin" train --config "$root/Tests/mpi/tiny-covae.yaml" --run "$work/t1" --set model.pretraining=foo
+expect_error "'model.mixtureSampling': 'fewer' is not one of: everyComponent, onePerRow" "$bin" train --config "$root/Tests/mpi/tiny-aggregated.yaml" --run "$work/t1" --set model.mixtureSampling=fewer
+expect_error "mixtureSampling apply to model.type aggregated only" "$bin" train --config "$root/Tests/mpi/tiny-covae.yaml" --run "$work/t1" --set model.mixtureSampling=onePerRow
 # Found by fuzzing (scripts/fuzz.sh): a list used as a key made the YAML library trap.
 printf 'name: a\nmodel: {type: jpvae, latent: 54 ,[]}\n' > "$work/listkey.yaml"
 expect_error "a key in 'model' (line 2) is a list, not a name" "$bin" train --config "$work/listkey.yaml" --run "$work/t1"
