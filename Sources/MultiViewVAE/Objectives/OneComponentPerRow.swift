@@ -13,7 +13,7 @@ extension AggregatedVAE {
                             draw: Draw, tape: Tape) -> (reconstruction: Var, kl: Var) {
         let w = q.weights!, batch = draw.batch, b = batch.rows, count = q.components.count
         let wv = tape.nodes[w.id].value
-        // Per row: the chosen component's index and n_r w_c.
+        // Per row: the chosen component's index and n_r, the number of components present in the row.
         let choice = tape.input(rows: b, cols: 2) { out in
             for r in 0..<b {
                 var present = 0
