@@ -5,7 +5,7 @@ zero_grad() -- for --warmup untimed then --steps timed steps on the same Fashion
 `mvvae bench` reads (the 60 000 training images, cut into the same views, binarised at 0.5 where the
 config says so), one thread. Prints one line: `samples/s <value>`.
 
-  python multivae_bench.py --family jnf|poe|mopoe|jpvae [--stage joint|unimodal] [--batch 128 --steps 300 --warmup 30]
+  python multivae_bench.py --family jnf|poe|mopoe|jpvae|covae [--stage …] [--batch 128 --steps 300 --warmup 30]
   … --count        also prints `parameters <trained> of <total>` to stderr (trained: those the step gives a gradient)
   … --check 400    instead of timing: the loss every 50 of 400 steps, and whether it is finite and falls
   … --init mvvae   our layers initialised as mvvae's (Kaiming-normal before a ReLU, else Xavier-uniform, zero
@@ -24,6 +24,12 @@ Families (the sizes of ours; encoders and decoders are custom BaseEncoder/BaseDe
          the same layers (see that config for how the two estimators of the same ELBO differ).
   jpvae  jpvae_torch.py, a PyTorch JPVAE written here, against configs/jpvae-fashion-orthogonal.yaml:
          grey-level halves, the same VAEs, the scaled-orthogonal joint prior; torch's fused Adam.
+  covae  covae_torch.py, a PyTorch CoVAE written here, against configs/covae-fashion.yaml: grey-level halves,
+         10 latents each, unimodal encoders 392→512→512→(10, 10), joint encoder 784→512→512→(20 + 20 + 190),
+         decoders 10→512→512→392 with Bernoulli logits; torch's fused Adam. Stage `train` (default): Eq. 3 +
+         Eq. 4 with the prior frozen (as ours enters it in `mvvae bench --stage train`: C = 0); stage
+         `pretrain`: deep CCA on the unimodal encoders' means (only they train).
+--stage: jnf joint (default) or unimodal; covae train (default) or pretrain; the other families have one.
 MultiVae's losses are batch means where ours are sums: the same gradient direction, and Adam's steps
 agree but for its ε.
 
@@ -191,23 +197,42 @@ def halves_model(family):
     return model, mods
 
 
+def fused_adam(parameters):
+    """The issue's "fused Adam"; foreach where this torch has no fused CPU kernel."""
+    import torch
+
+    parameters = list(parameters)
+    try:
+        return torch.optim.Adam(parameters, lr=1e-3, fused=True)
+    except (RuntimeError, TypeError, ValueError):
+        return torch.optim.Adam(parameters, lr=1e-3, foreach=True)
+
+
+# The stages of the families that have several: the first is the default.
+STAGES = {"jnf": ("joint", "unimodal"), "covae": ("train", "pretrain")}
+
+
 def build(family, stage, init):
     """(model, the step's loss from a dict of view batches, data views, optimizer)."""
     import torch
 
-    if family == "jpvae":
+    if family in ("jpvae", "covae"):
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-        from jpvae_torch import JPVAE
+        if family == "jpvae":
+            from jpvae_torch import JPVAE
 
-        model = JPVAE(dims=(392, 392), latents=(20, 20), hidden=(512, 512), alpha=0.9, beta=1.0)
+            model = JPVAE(dims=(392, 392), latents=(20, 20), hidden=(512, 512), alpha=0.9, beta=1.0)
+            parameters, loss = model.parameters(), (lambda x: model(x["top"], x["bottom"]))
+        else:
+            from covae_torch import CoVAE
+
+            model = CoVAE(dims=(392, 392), latent=10, hidden=(512, 512), decoder_hidden=(512, 512),
+                          joint_hidden=(512, 512))
+            parameters, loss = model.stage_parameters(stage), (lambda x: model(x["top"], x["bottom"], stage=stage))
         if init == "mvvae":
             mvvae_init([model])
         model.train()
-        try:   # the issue's "fused Adam"; foreach where this torch has no fused CPU kernel
-            optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True)
-        except (RuntimeError, TypeError, ValueError):
-            optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, foreach=True)
-        return model, (lambda x: model(x["top"], x["bottom"])), ("halves", False, ["top", "bottom"]), optimizer
+        return model, loss, ("halves", False, ["top", "bottom"]), fused_adam(parameters)
 
     from multivae.data.datasets.base import MultimodalBaseDataset
 
@@ -232,8 +257,9 @@ def build(family, stage, init):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--family", choices=["jnf", "poe", "mopoe", "jpvae"], required=True)
-    parser.add_argument("--stage", choices=["joint", "unimodal"], default="joint", help="jnf only")
+    parser.add_argument("--family", choices=["jnf", "poe", "mopoe", "jpvae", "covae"], required=True)
+    parser.add_argument("--stage", choices=sorted({s for stages in STAGES.values() for s in stages}),
+                        help="jnf: joint (default) or unimodal; covae: train (default) or pretrain")
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=30)
@@ -245,6 +271,12 @@ def main():
     parser.add_argument("--init", choices=["torch", "mvvae"], default="torch",
                         help="initialisation of our layers: torch's default, or mvvae's")
     args = parser.parse_args()
+    stages = STAGES.get(args.family, ())
+    if args.stage is None:
+        args.stage = stages[0] if stages else None
+    elif args.stage not in stages:
+        parser.error(f"--stage {args.stage}: family {args.family} has "
+                     + (f"stages {', '.join(stages)}" if stages else "one stage (no --stage)"))
 
     stub_torchvision()
     import torch

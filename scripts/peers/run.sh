@@ -6,6 +6,8 @@
 #   poe    MultiVae's MVAE without subsampling            configs/aggregated-fashion-halves-poe.yaml
 #   mopoe  MultiVae's MoPoE                               configs/aggregated-fashion-halves-mopoe.yaml
 #   jpvae  scripts/peers/jpvae_torch.py (fused Adam)      configs/jpvae-fashion-orthogonal.yaml
+#   covae  scripts/peers/covae_torch.py (fused Adam),     configs/covae-fashion.yaml
+#          stages train and pretrain
 # Prints a Markdown table with both samples/s and their ratio per round, then the medians, then both
 # sides' parameter counts (trained of total; from round 1's `mvvae bench --header` and `--count`).
 #   scripts/peers/run.sh [REPEATS] [FAMILY…]      (default 3 rounds, every family)
@@ -17,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 repeats="${1:-3}"
 shift || true
-all=(jnf poe mopoe jpvae)
+all=(jnf poe mopoe jpvae covae)
 families=("$@")
 ((${#families[@]})) || families=("${all[@]}")
 for family in "${families[@]}"; do
@@ -39,6 +41,8 @@ specs=(
   "mopoe|-|configs/aggregated-fashion-halves-mopoe.yaml|"
   "mopoe|-|configs/aggregated-fashion-halves-mopoe.yaml|model.mixtureSampling=onePerRow"
   "jpvae|-|configs/jpvae-fashion-orthogonal.yaml|"
+  "covae|train|configs/covae-fashion.yaml|"
+  "covae|pretrain|configs/covae-fashion.yaml|"
 )
 
 results=$(mktemp) counts=$(mktemp) errors=$(mktemp)
