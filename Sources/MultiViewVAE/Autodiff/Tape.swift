@@ -31,6 +31,10 @@ public final class Tape {
 
     var nodes: ContiguousArray<Node> = []
     var slots: ContiguousArray<Slot> = []
+    /// Per node: a parameter leaf that no earlier leaf overlaps (`markFirstParameterUses`).
+    var isFirstParameterUse: ContiguousArray<Bool> = []
+    /// The external leaves taking gradients seen so far while marking (kept for its capacity).
+    var parameterLeaves: ContiguousArray<Int> = []
     /// Number of nodes recorded since the last `reset()`.
     public private(set) var count = 0
     /// The ranks that `sumOverRanks` sums over (the trainer's; nil: this process alone).
@@ -223,19 +227,30 @@ public final class Tape {
 
     /// Backpropagates from the 1×1 node `loss` (its gradient seeded with `seed`). Gradients of
     /// tape-owned nodes are zeroed first; parameter gradients accumulate into the arena, which the
-    /// caller zeroes once per step.
-    public func backward(_ loss: Var, seed: Float = 1) {
+    /// caller zeroes once per step. `finished`, if given, hears of each parameter leaf's gradient as
+    /// soon as no node left to run can add to it (see `ParameterGradientObserver`).
+    public func backward(_ loss: Var, seed: Float = 1, finished: ParameterGradientObserver? = nil) {
         precondition(nodes[loss.id].rows * nodes[loss.id].cols == 1, "backward needs a 1x1 loss")
         for i in 0..<count where nodes[i].needsGrad {
-            if case .leaf = nodes[i].op, nodes[i].value != slots[i].value { continue }  // external leaf
+            if isExternalLeaf(i) { continue }
             nodes[i].grad.update(repeating: 0, count: nodes[i].rows * nodes[i].cols)
         }
         guard nodes[loss.id].needsGrad else { return }
+        if finished != nil { markFirstParameterUses() }
         nodes[loss.id].grad[0] += seed
         var i = loss.id
         while i >= 0 {
-            if nodes[i].needsGrad { backwardNode(i) }
+            if nodes[i].needsGrad {
+                backwardNode(i)
+                if let finished, isFirstParameterUse[i] { finished.parameterGradientFinished(nodes[i].grad, count: nodes[i].rows * nodes[i].cols) }
+            }
             i -= 1
         }
+    }
+
+    /// A leaf viewing memory the tape does not own (a parameter, or a constant viewed in place).
+    func isExternalLeaf(_ i: Int) -> Bool {
+        if case .leaf = nodes[i].op { return nodes[i].value != slots[i].value }
+        return false
     }
 }

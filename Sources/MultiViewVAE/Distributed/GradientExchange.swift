@@ -40,6 +40,18 @@ public protocol GradientExchange: AnyObject {
     func abandon()
 }
 
+/// An exchange that takes the optimizer step block by block during the backward pass, as the tape
+/// reports each parameter's gradient complete (`LocalExchange`: one process has nothing to combine
+/// first). The trainer then runs its checks before the backward pass (they need only the loss), and
+/// the step's parameter bits are those of `update(gradScale:)` after the pass.
+public protocol IncrementalUpdate: GradientExchange, ParameterGradientObserver {
+    /// Starts a step: blocks reported from now on are updated with gradients times `gradScale`.
+    func beginUpdate(gradScale: Float)
+    /// Updates the coordinates of the optimizer block that no report covered (parameters this step's
+    /// graph did not use: their moments still move), then returns what `update(gradScale:)` returns.
+    func finishUpdate() -> (skipped: Int, optimizerSeconds: Double)
+}
+
 /// The settings of the exchange, read once from the environment. A value that is not one of the
 /// allowed ones is an error naming the variable (the same on every rank, so every rank stops).
 public struct ExchangeSettings: Equatable {

@@ -92,19 +92,43 @@ public final class Adam {
                        gradientSources: UnsafePointer<UnsafeMutablePointer<Float>?>, sourceCount: Int,
                        gradScale: Float = 1, zeroGradients: Bool = false) -> Int {
         precondition(shard.lowerBound >= 0 && shard.upperBound <= count, "shard \(shard) outside 0..<\(count)")
+        return apply(beginStep(gradScale: gradScale), to: shard, params: allParams, gradientSources: gradientSources,
+                     sourceCount: sourceCount, zeroGradients: zeroGradients)
+    }
+
+    /// The constants of one step, shared by every block it updates.
+    public struct StepConstants {
+        let gradScale: Float, stepSize: Float, invSqrtC2: Float, decay: Float
+    }
+
+    /// Counts a step and returns its constants (bias corrections at the new count, the learning rate
+    /// now). A step may then update its coordinates in any number of disjoint blocks (`apply`): the
+    /// update is elementwise, so the blocks' results are the bits of one pass.
+    public func beginStep(gradScale: Float = 1) -> StepConstants {
         step += 1
-        let b1 = beta1, b2 = beta2, eps = epsilon
-        let c1 = 1 - Float(Foundation.pow(Double(b1), Double(step)))
-        let c2 = 1 - Float(Foundation.pow(Double(b2), Double(step)))
-        let lr = learningRate
-        let stepSize = lr / c1
-        let invSqrtC2 = 1 / c2.squareRoot()
-        let decay = 1 - lr * weightDecay
+        let c1 = 1 - Float(Foundation.pow(Double(beta1), Double(step)))
+        let c2 = 1 - Float(Foundation.pow(Double(beta2), Double(step)))
+        return StepConstants(gradScale: gradScale, stepSize: learningRate / c1, invSqrtC2: 1 / c2.squareRoot(),
+                             decay: 1 - learningRate * weightDecay)
+    }
+
+    /// The step `constants` on the coordinates `block` (see `update(shard:…)` for the sources).
+    public func apply(_ constants: StepConstants, to block: Range<Int>, params allParams: UnsafeMutablePointer<Float>,
+                      gradientSources: UnsafePointer<UnsafeMutablePointer<Float>?>, sourceCount: Int,
+                      zeroGradients: Bool) -> Int {
+        precondition(block.lowerBound >= 0 && block.upperBound <= count, "block \(block) outside 0..<\(count)")
         // The elementwise pass runs in C (CKernels): Swift turns SIMD square roots into scalar ones,
         // which made this pass compute-bound. Same operations and order as the scalar formula, same bits.
-        return mvvae_adam_update(allParams + shard.lowerBound, gradientSources, Int32(sourceCount), m + shard.lowerBound,
-                                 v + shard.lowerBound, shard.count, gradScale, b1, b2, stepSize, invSqrtC2, eps, decay,
-                                 zeroGradients ? 1 : 0)
+        return mvvae_adam_update(allParams + block.lowerBound, gradientSources, Int32(sourceCount), m + block.lowerBound,
+                                 v + block.lowerBound, block.count, constants.gradScale, beta1, beta2, constants.stepSize,
+                                 constants.invSqrtC2, epsilon, constants.decay, zeroGradients ? 1 : 0)
+    }
+
+    /// `apply` from one gradient buffer holding the block's gradients from its first coordinate on.
+    public func apply(_ constants: StepConstants, to block: Range<Int>, params allParams: UnsafeMutablePointer<Float>,
+                      grads: UnsafeMutablePointer<Float>, zeroGradients: Bool) -> Int {
+        var source: UnsafeMutablePointer<Float>? = grads
+        return apply(constants, to: block, params: allParams, gradientSources: &source, sourceCount: 1, zeroGradients: zeroGradients)
     }
 
     /// Steps the arena with its own gradient buffer.

@@ -27,6 +27,9 @@ public final class Trainer {
     public var checkpointer: ((Trainer) throws -> Void)?
     /// Steps between replica-consistency checks.
     public var checksumEvery = 100
+    /// With one process, take the optimizer step of each parameter during the backward pass, as its
+    /// gradient completes (the same bits as one pass afterwards; false: one pass afterwards, for tests).
+    public var updatesDuringBackward = true
     /// Where step time goes, accumulated since the last `phases.reset()` (for benchmarks).
     public var phases = StepPhases()
     /// The coordinates whose Adam update this rank computed in the last stage it ran.
@@ -148,6 +151,7 @@ public final class Trainer {
         let t0 = monotonicSeconds()
         control.update(repeating: 0, count: Control.count)
         var t1 = t0
+        var total: Var?
         if slice.count > 0 || model.recordsCollectives(stage: state.stage) {
             tape.reset()
             let terms: LossTerms
@@ -155,14 +159,20 @@ public final class Trainer {
                 throw TrainingError.numericalBreakdown(step: state.step, what: "\(e) in the loss")
             }
             t1 = monotonicSeconds()
-            tape.backward(terms.total)
-            if let failure = tape.collectiveFailure { throw failure }
+            total = terms.total
             control[Control.loss] = tape.item(terms.total)
             control[Control.reconstruction] = tape.item(terms.reconstruction)
             control[Control.kl] = tape.item(terms.kl)
             control[Control.rows] = Float(rowsWithData())
         }
         control[Control.stop] = shouldStop() ? 1 : 0
+        // With one process the optimizer steps each parameter as its gradient completes (the checks
+        // need only the loss, so they run first); otherwise after the ranks' gradients are summed.
+        let incremental = updatesDuringBackward ? exchange as? IncrementalUpdate : nil
+        if incremental == nil, let total {
+            tape.backward(total)
+            if let failure = tape.collectiveFailure { throw failure }
+        }
         let reduceStart = monotonicSeconds()
         try exchange.sumGradients(control: Control.count, into: summedControl)
         let reduceEnd = monotonicSeconds()
@@ -172,10 +182,21 @@ public final class Trainer {
         guard loss.isFinite else { throw TrainingError.nonFinite(step: state.step, loss: loss) }
         try checkBreakdown(loss: loss, kl: Double(summedControl[Control.kl]), rows: rows, stageStep: stageStep)
         optimizer.learningRate = stage.learningRate(step: stageStep)
-        let update = try exchange.update(gradScale: 1 / Float(rows))
+        let update: (skipped: Int, optimizerSeconds: Double)
+        var backwardSeconds = reduceStart - t1, exchangeSeconds = reduceEnd - reduceStart
+        let updateStart = monotonicSeconds()
+        if let incremental {
+            incremental.beginUpdate(gradScale: 1 / Float(rows))
+            if let total { tape.backward(total, finished: incremental) }
+            update = incremental.finishUpdate()
+            if let failure = tape.collectiveFailure { throw failure }
+            backwardSeconds = monotonicSeconds() - updateStart - update.optimizerSeconds
+        } else {
+            update = try exchange.update(gradScale: 1 / Float(rows))
+            exchangeSeconds += monotonicSeconds() - updateStart - update.optimizerSeconds
+        }
         guard update.skipped == 0 else { throw TrainingError.nonFinite(step: state.step, loss: loss) }
-        let exchangeSeconds = (reduceEnd - reduceStart) + (monotonicSeconds() - reduceEnd - update.optimizerSeconds)
-        phases.add(forward: t1 - t0, backward: reduceStart - t1, allreduce: exchangeSeconds, optimizer: update.optimizerSeconds,
+        phases.add(forward: t1 - t0, backward: backwardSeconds, allreduce: exchangeSeconds, optimizer: update.optimizerSeconds,
                    rows: slice.count)
 
         state.step += 1
