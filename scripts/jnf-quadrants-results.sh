@@ -17,7 +17,8 @@ for model in ${4:-mopoe moe poe jnf jnf-shared}; do
     case "$model" in
       jnf) echo "jnf-fashion-quadrants $seed plain $stages $common" ;;
       jnf-shared) echo "jnf-fashion-quadrants $seed shared model.variant=shared $stages training.stages.projectors.epochs=$((EPOCHS / 2)) $common" ;;
-      *) echo "aggregated-fashion-quadrants-poe $seed $model model.aggregator=$model $same $common" ;;
+      # everyComponent: the estimator RESULTS.md's MoE and MoPoE runs used (the default before onePerRow)
+      *) echo "aggregated-fashion-quadrants-poe $seed $model model.aggregator=$model model.mixtureSampling=everyComponent $same $common" ;;
     esac
   done
 done | run_all "${2:-2}"

@@ -187,11 +187,22 @@ final class ConfigTests: XCTestCase {
         XCTAssertFalse(try agg.yaml().contains("prior"))
         XCTAssertEqual(try ExperimentConfig.parse(yaml: try agg.yaml()), agg)
         XCTAssertEqual(agg.model.aggregated.aggregator, .moe)
+        // One component per row by default for MoE and MoPoE (it reached a given likelihood sooner),
+        // every component for the learnt mixture heads; a saved config keeps what it resolved to.
+        func sampling(_ model: String) throws -> AggregatedVAE.MixtureSampling {
+            try ExperimentConfig.parse(yaml: "model: {type: aggregated, latent: 4, \(model)}").model.aggregated.mixtureSampling
+        }
+        XCTAssertEqual(try sampling("aggregator: moe"), .onePerRow)
+        XCTAssertEqual(try sampling("aggregator: mopoe, bound: elbo"), .onePerRow)
+        XCTAssertEqual(try sampling("aggregator: sumPooling, bound: mixture, mixtureComponents: 3"), .everyComponent)
+        XCTAssertEqual(try sampling("aggregator: mopoe, mixtureSampling: everyComponent"), .everyComponent)
+        let saved = try agg.yaml()
+        XCTAssertTrue(saved.contains("mixtureSampling: onePerRow"), saved)
         // Saved before the sections existed: every type's keys at their defaults, JPVAE's prior included.
-        let saved = try ExperimentConfig.parse(yaml: """
+        let older = try ExperimentConfig.parse(yaml: """
             model: {type: aggregated, latent: 4, aggregator: moe, prior: {cross: scaledOrthogonal, alpha: 0.9, learnAlpha: false, negativeSigns: 0}}
             """)
-        XCTAssertEqual(saved.model.aggregated.aggregator, .moe)
+        XCTAssertEqual(older.model.aggregated.aggregator, .moe)
         XCTAssertNoThrow(try ExperimentConfig.parse(yaml: "model: {type: jpvae, lambda: 1, prior: {cross: zero}}"))
         XCTAssertThrowsError(try ExperimentConfig.parse(yaml: "model: {type: jpvae, lambda: 2}")) {
             XCTAssertTrue("\($0)".contains("apply to model.type covae only"), "\($0)")

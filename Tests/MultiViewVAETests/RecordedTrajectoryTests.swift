@@ -29,7 +29,7 @@ final class RecordedTrajectoryTests: XCTestCase {
             name: fixture-moe
             seed: 23
             data: {source: linear-gaussian, modalities: 3, latentDimension: 2, dimensions: [6, 5, 4], samples: 300, missingRate: 0.2}
-            model: {type: aggregated, aggregator: moe, bound: masked, latent: 2, encoderHidden: [16], featureSize: 8, decoderHidden: [], likelihood: gaussian}
+            model: {type: aggregated, aggregator: moe, bound: masked, mixtureSampling: everyComponent, latent: 2, encoderHidden: [16], featureSize: 8, decoderHidden: [], likelihood: gaussian}
             training: {epochs: 2, batchSize: 24, learningRate: 0.003, validate: false, logEvery: 1000}
             """),
         ("aggregated-selfattention-mixture", """

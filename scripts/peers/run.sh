@@ -39,7 +39,7 @@ specs=(
   "jnf|unimodal|configs/jnf-fashion-quadrants.yaml|"
   "poe|-|configs/aggregated-fashion-halves-poe.yaml|"
   "mopoe|-|configs/aggregated-fashion-halves-mopoe.yaml|"
-  "mopoe|-|configs/aggregated-fashion-halves-mopoe.yaml|model.mixtureSampling=onePerRow"
+  "mopoe|-|configs/aggregated-fashion-halves-mopoe.yaml|model.mixtureSampling=everyComponent"
   "jpvae|-|configs/jpvae-fashion-orthogonal.yaml|"
   "covae|train|configs/covae-fashion.yaml|"
   "covae|pretrain|configs/covae-fashion.yaml|"

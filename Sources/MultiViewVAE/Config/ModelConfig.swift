@@ -135,7 +135,8 @@ public struct AggregatedConfig: Codable, Equatable {
     /// of pre-layer-norm attention blocks.
     public var attentionHeads: Int
     public var attentionBlocks: Int
-    /// How a bound's expectation under a mixture posterior is estimated (`AggregatedVAE.MixtureSampling`).
+    /// How a bound's expectation under a mixture posterior is estimated (`AggregatedVAE.MixtureSampling`);
+    /// by default `onePerRow` for MoE and MoPoE, `everyComponent` for the learnt mixture heads.
     public var mixtureSampling: AggregatedVAE.MixtureSampling
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -154,7 +155,9 @@ public struct AggregatedConfig: Codable, Equatable {
         privateLatent = try c.value(.privateLatent, default: 0)
         attentionHeads = try c.value(.attentionHeads, default: 4)
         attentionBlocks = try c.value(.attentionBlocks, default: 2)
-        mixtureSampling = try c.value(.mixtureSampling, default: .everyComponent)
+        // onePerRow reached a given test log-likelihood sooner for MoE and MoPoE (BENCHMARKS.md); the
+        // learnt mixture heads keep decoding every component until that is measured for them.
+        mixtureSampling = try c.value(.mixtureSampling, default: [.moe, .mopoe].contains(aggregator) ? .onePerRow : .everyComponent)
         if featureSize < 1 { throw c.invalid(.featureSize, "must be ≥ 1") }
         if poolingSize < 1 { throw c.invalid(.poolingSize, "must be ≥ 1") }
         if aggregatorHidden.contains(where: { $0 < 1 }) { throw c.invalid(.aggregatorHidden, "layer sizes must be ≥ 1") }

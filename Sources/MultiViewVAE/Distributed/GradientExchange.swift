@@ -1,6 +1,7 @@
 /// How the ranks of a data-parallel run combine their gradients and apply the optimizer step
 /// (README, "Training on a cluster"). The trainer's step is: forward, backward into the arena's
-/// gradient buffer, `sumGradients`, its own checks, `update`. Implementations:
+/// gradient buffer, `sumGradients`, its own checks, `update` (or, for an `IncrementalUpdate`: forward,
+/// `sumGradients` of the control scalars, checks, then the backward pass with the update inside). Implementations:
 /// - `LocalExchange`: one process, nothing to combine;
 /// - `RingExchange`: a reduce-scatter of the gradients (rank r receives the sum of its block), Adam on
 ///   that block, an allgather of the updated parameters;
