@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A throwaway virtualenv with PyTorch's CPU build and MultiVae 1.0.3, for the side-by-side benchmarks only
-# (nothing of the product imports it; the JPVAE peer, scripts/peers/jpvae_torch.py, needs torch alone).
+# (nothing of the product imports it; the JPVAE and CoVAE peers, jpvae_torch.py and covae_torch.py, need torch alone).
 # `pip install multivae` would replace the CPU torch with a CUDA one, so torch goes in
 # first and MultiVae without its dependencies, then those it needs around torch.
 # torchvision is left out: its PyPI wheels do not load against the CPU torch, and multivae_bench.py puts
