@@ -75,14 +75,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-
-def mlp(sizes):
-    layers = []
-    for i in range(len(sizes) - 1):
-        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
-        if i < len(sizes) - 2:
-            layers.append(nn.ReLU())
-    return nn.Sequential(*layers)
+from jpvae_torch import mlp   # the same ReLU MLP as the JPVAE peer (this folder is on sys.path)
 
 
 def cayley(skew_parameters, order):
