@@ -143,6 +143,25 @@ final class IncrementalUpdateTests: XCTestCase {
         XCTAssertTrue((0..<arena.count).allSatisfy { arena.gradients[$0] == 0 }, "every gradient cleared for the next step")
     }
 
+    /// A non-finite gradient, in a reported block or in the sweep, is counted and leaves its coordinate
+    /// as it was (the trainer then stops the run), as the one-pass update does.
+    func testNonFiniteGradientsAreCountedAndLeftOut() throws {
+        let arena = ParameterArena()
+        let a = arena.register("a", rows: 1, cols: 3, initializer: .constant(0.5))
+        let unused = arena.register("unused", rows: 1, cols: 2, initializer: .constant(1))
+        arena.materialize(seed: 1)
+        let exchange = LocalExchange(arena: arena, optimizer: Adam(count: arena.count))
+        let tape = Tape()
+        let loss = tape.sum(tape.mul(tape.parameter(a, in: arena), tape.constant(Matrix(rows: 1, cols: 3, [1, .nan, 2]))))
+        arena.gradients[unused.offset + 1] = .infinity
+        exchange.beginUpdate(gradScale: 1)
+        tape.backward(loss, finished: exchange)
+        XCTAssertEqual(exchange.finishUpdate().skipped, 2)
+        XCTAssertEqual(arena.values[a.offset + 1], 0.5, "the NaN coordinate kept its value")
+        XCTAssertEqual(arena.values[unused.offset + 1], 1, "the infinite one too")
+        XCTAssertNotEqual(arena.values[a.offset], 0.5, "finite coordinates moved")
+    }
+
     func testGapsAreWhatNoBlockCovers() {
         var blocks = UpdatedBlocks()
         var gaps: [Range<Int>] = []

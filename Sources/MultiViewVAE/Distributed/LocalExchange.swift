@@ -22,11 +22,10 @@ final class LocalExchange: IncrementalUpdate {
         summed.update(from: arena.control, count: count)
     }
 
+    /// The whole block in one pass: an incremental step that no report interrupts.
     func update(gradScale: Float) throws -> (skipped: Int, optimizerSeconds: Double) {
-        let start = monotonicSeconds()
-        let skipped = adam.update(shard: optimizerBlock, params: arena.values, grads: arena.gradients + optimizerBlock.lowerBound,
-                                  gradScale: gradScale, zeroGradients: true)
-        return (skipped, monotonicSeconds() - start)
+        beginUpdate(gradScale: gradScale)
+        return finishUpdate()
     }
 
     func beginUpdate(gradScale: Float) {

@@ -116,6 +116,8 @@ public final class Trainer {
         observer?(.started(startStep: state.step, totalSteps: totalSteps, parameters: arena.parameterCount, worldSize: comm.size,
                            exchange: exchange.description))
         try enterStage(exchange, restarting: false)
+        // With one process the optimizer steps each parameter as its gradient completes (see `step`).
+        let incremental = updatesDuringBackward ? exchange as? IncrementalUpdate : nil
         while true {
             if state.epoch - state.stageStartEpoch >= stage.epochs {
                 guard state.stage + 1 < stages.count else { return .completed }
@@ -125,7 +127,7 @@ public final class Trainer {
             let permutation = epochPermutation(count: train.count, seed: config.seed, epoch: state.epoch)
             epochClock = (monotonicSeconds(), 0, 0)
             while state.batchInEpoch < batchesPerEpoch {
-                let stop = try step(permutation, shouldStop: shouldStop, exchange: exchange)
+                let stop = try step(permutation, shouldStop: shouldStop, exchange: exchange, incremental: incremental)
                 if stop {
                     observer?(.stopRequested(step: state.step))
                     try exchange.gatherOptimizerState()
@@ -138,7 +140,9 @@ public final class Trainer {
     }
 
     /// One optimizer step on the next global batch of `permutation`; true when a stop was requested.
-    func step(_ permutation: [Int], shouldStop: () -> Bool, exchange: GradientExchange) throws -> Bool {
+    /// `incremental`: the exchange, when it updates during the backward pass (then the checks that
+    /// need only the loss run before that pass).
+    func step(_ permutation: [Int], shouldStop: () -> Bool, exchange: GradientExchange, incremental: IncrementalUpdate?) throws -> Bool {
         let t = config.training, stage = self.stage
         let control = model.arena.control
         let globalStart = state.batchInEpoch * t.batchSize
@@ -166,9 +170,7 @@ public final class Trainer {
             control[Control.rows] = Float(rowsWithData())
         }
         control[Control.stop] = shouldStop() ? 1 : 0
-        // With one process the optimizer steps each parameter as its gradient completes (the checks
-        // need only the loss, so they run first); otherwise after the ranks' gradients are summed.
-        let incremental = updatesDuringBackward ? exchange as? IncrementalUpdate : nil
+        // Otherwise the backward pass runs before the ranks' gradients are summed and checked.
         if incremental == nil, let total {
             tape.backward(total)
             if let failure = tape.collectiveFailure { throw failure }
