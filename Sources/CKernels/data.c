@@ -1,5 +1,8 @@
 // Loops over whole data sets, run once per process before training: in C so that they take a fraction of
 // a second in debug builds too (the unoptimised Swift loops took most of a tiny test run's start-up).
+// No fused multiply-adds: every product and sum is rounded as written, so the bits do not depend on the
+// compiler or the optimisation level (what -ffp-contract=off did, without a flag SwiftPM refuses in a dependency).
+#pragma STDC FP_CONTRACT OFF
 #include "CKernels.h"
 #include <math.h>
 

@@ -1,5 +1,8 @@
 // Instantiates kernels_body.h for AVX-512 (x86-64, chosen at run time) and for the portable width,
 // and dispatches each public kernel to the widest path the CPU has.
+// No fused multiply-adds: every product and sum is rounded as written, so the bits do not depend on the
+// compiler or the optimisation level (what -ffp-contract=off did, without a flag SwiftPM refuses in a dependency).
+#pragma STDC FP_CONTRACT OFF
 #include "CKernels.h"
 
 #define LANES 16

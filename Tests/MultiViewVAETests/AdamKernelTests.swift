@@ -1,6 +1,13 @@
 import CKernels
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// The C kernel behind `Adam.update` (AVX-512 body, portable body, scalar tail) must give the same bits
 /// as the plain Swift formula, so checkpoints and resumed runs are unaffected by which path ran.

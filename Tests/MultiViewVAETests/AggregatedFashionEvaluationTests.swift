@@ -1,6 +1,13 @@
 import Foundation
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// The whole evaluation of an aggregated model on a tiny Fashion-MNIST quadrant run with 30 % of the
 /// quadrants missing: scores per modality, dropped-quadrant imputation, latent classification, and the

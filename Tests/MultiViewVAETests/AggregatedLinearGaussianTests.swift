@@ -1,5 +1,12 @@
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 final class AggregatedLinearGaussianTests: XCTestCase {
     func testTrainingClosesTheGapToTheMaximumLikelihood() throws {

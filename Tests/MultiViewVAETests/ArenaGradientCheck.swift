@@ -1,5 +1,12 @@
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// Finite-difference check of the gradient that a tape computation sends into a parameter arena:
 /// `loss` records a 1×1 value from the arena's parameters; every arena coordinate is perturbed ±h.

@@ -1,5 +1,12 @@
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// The fused masked multi-head attention op: its forward pass against a plain reference, its VJP by
 /// finite differences (rows with absent modalities and an empty row included), and replay without allocation.

@@ -1,5 +1,12 @@
 import CLinearAlgebra
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// cblas_sgemm called directly, bypassing the small-product dispatch of `sgemm`.
 func cblasReference(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,

@@ -1,5 +1,12 @@
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// CoVAE with K = 3 modalities (and two of unequal latent sizes): the block prior keeps unit diagonal blocks and stays positive definite
 /// (learnt or set by pre-training), its gradient is right, the prior conditional for any observed subset

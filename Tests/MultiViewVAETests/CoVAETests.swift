@@ -1,5 +1,12 @@
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// CoVAE's recipe on a tiny Fashion-MNIST top/bottom run: pre-training ends in exact canonical form,
 /// Σ_prior is positive definite in both prior recipes, the prior conditional has its closed-form

@@ -1,5 +1,12 @@
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// `mvvae impute`'s one path (ConditionalImputer) for every family: shapes, the predictive score equal to a
 /// direct computation from the written draws, draws that do not depend on how the rows are split, and

@@ -1,5 +1,12 @@
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// `data.source: correlated` (the CoVAE paper's §3.1): the latents follow Eq. 5, the data is a pure
 /// function of the seed, the generator is a trained run's decoders (or a clear refusal), and the

@@ -1,6 +1,13 @@
 import Foundation
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// Reads the real Fashion-MNIST files (Debian package dataset-fashion-mnist). The expected numbers were
 /// checked independently with Python's gzip + struct modules.

@@ -1,5 +1,12 @@
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// Deep CCA's squared objective: its value is Σρ² of exact CCA on the same rows, its gradient passes
 /// the finite-difference check (through the ranks' sum as well), and maximising it with two linear

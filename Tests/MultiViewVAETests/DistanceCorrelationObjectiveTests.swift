@@ -1,5 +1,12 @@
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// CoVAE's distance-correlation pre-training objective: its value is Székely's dCor² computed directly,
 /// weights leave rows out exactly, it sees a dependence that correlation misses, and its VJP is right.

@@ -1,6 +1,13 @@
 import CKernels
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// The C elementwise kernels (Sources/CKernels) on both of their paths — sixteen lanes (AVX-512, where
 /// this CPU has it) and the portable width — against double-precision references, at sizes with

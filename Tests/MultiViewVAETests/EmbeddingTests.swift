@@ -1,5 +1,12 @@
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// `mvvae encode`'s one code path (EmbeddingModel): for each family the embedding equals the model's own
 /// encoder on the same rows, does not depend on the chunking, and CoVAE's missing-view part matches

@@ -1,6 +1,13 @@
 import Foundation
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// MADE and the masked autoregressive flow: the autoregressive property, the log-determinant against a
 /// finite-difference Jacobian, inverse ∘ forward = identity, the parameter gradients of the density, and

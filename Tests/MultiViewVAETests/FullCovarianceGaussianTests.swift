@@ -1,5 +1,12 @@
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// The batched per-row D×D ops (gradient checks) and the full-covariance posterior built on them:
 /// its KL against a correlated prior equals the generic Gaussian KL and a Monte-Carlo estimate, and

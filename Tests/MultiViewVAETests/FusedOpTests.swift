@@ -1,5 +1,12 @@
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// The fused kernels: their VJPs pass the finite-difference check, and their values equal the
 /// chains of plain ops they replace.

@@ -1,5 +1,12 @@
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// `sgemm` routes non-transposed products that OpenBLAS's SkylakeX small kernel would serve with a
 /// malloc (n % 16 = 1…8, k ≥ 32, m·n·k ≤ 100³) through column blocks and, where needed, the loop kernel.

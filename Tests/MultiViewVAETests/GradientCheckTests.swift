@@ -1,5 +1,12 @@
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// Finite-difference checks of every tape op's VJP (see `GradientCheck`).
 /// Inputs are tiny (≤ 5×5) so the whole suite runs in well under a second.

@@ -1,6 +1,13 @@
 import Foundation
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// The importance-sampled log-likelihoods of `AggregatedEvaluation` against the closed form of a
 /// linear-Gaussian model, x_s = W_s z + b_s + σ ε with z ~ N(0, I): log p(x_S) = log N(x_S; b_S, W_S W_Sᵀ + σ²I).

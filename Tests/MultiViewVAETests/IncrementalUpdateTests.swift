@@ -1,5 +1,12 @@
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// With one process the optimizer steps each parameter during the backward pass, as soon as the tape
 /// reports its gradient complete. That must give the bits of one Adam pass after the backward pass, for

@@ -1,6 +1,13 @@
 import Foundation
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// JNF on tiny Fashion-MNIST runs: each stage lowers its loss and leaves the earlier stages' parameters
 /// alone, Hamiltonian Monte Carlo recovers a known Gaussian product, and imputation and embeddings work

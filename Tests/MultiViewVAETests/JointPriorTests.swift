@@ -1,5 +1,12 @@
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// The JPVAE joint prior: Cayley map, the three parameterisations of C, and the KL of Eq. 9.
 final class JointPriorTests: XCTestCase {

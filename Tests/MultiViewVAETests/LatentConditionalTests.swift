@@ -1,5 +1,12 @@
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 final class LatentConditionalTests: XCTestCase {
     /// z₂ = z₁ A + b + ε with known A, b, ε ~ N(0, s²I): Eq. 12 fitted on samples must recover

@@ -1,5 +1,12 @@
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// The Matrix-level LAPACK wrappers (row-major data through column-major LAPACK) and their errors.
 final class LinearAlgebraTests: XCTestCase {

@@ -1,6 +1,13 @@
 import Foundation
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// Exact marginal, conditional and posterior computations of `LinearGaussianModel`.
 final class LinearGaussianLikelihoodTests: XCTestCase {

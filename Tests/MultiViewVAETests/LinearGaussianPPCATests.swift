@@ -1,5 +1,12 @@
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// Maximum-likelihood probabilistic PCA on data from a PPCA model with known parameters.
 final class LinearGaussianPPCATests: XCTestCase {

@@ -1,5 +1,12 @@
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// On a model with linear Gaussian decoders every term of the masked bound has a closed form, and so
 /// does its expectation over the hierarchical mask (P(S) = |S|!(K−|S|)!/(K+1)! for ρ ~ U(0, 1)).

@@ -1,5 +1,12 @@
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// Mixture aggregators (MoE, MoPoE, the mixture head of SumPooling): their weights and components,
 /// sampling frequencies, permutation invariance, masking = leaving out, the empty set, and gradients.

@@ -1,5 +1,12 @@
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// The Monte-Carlo KL terms of mixture posteriors (stratified draws, sticking-the-landing): on a 1-d
 /// latent, their average over many draws must match the KL computed by quadrature, and so must their

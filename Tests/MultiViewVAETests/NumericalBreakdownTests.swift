@@ -1,5 +1,12 @@
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// Issue 14, item 13: a step whose numbers are impossible stops the run naming the step, before anything
 /// is applied — an exact KL below zero, a loss spike (with `training.spikeGuard`), a singular matrix.

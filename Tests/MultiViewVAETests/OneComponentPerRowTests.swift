@@ -1,5 +1,12 @@
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// `mixtureSampling: onePerRow` against `everyComponent`: the same bound in expectation (Monte Carlo over
 /// epochs, which re-key every draw), for MoPoE, MoE and a learnt mixture head under the ELBO and the masked bound, with rows that

@@ -1,5 +1,12 @@
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 final class PhiloxTests: XCTestCase {
     private func words(_ c: Philox4x32.Counter) -> [UInt32] { [c.0, c.1, c.2, c.3] }

@@ -1,5 +1,12 @@
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// The rate–distortion summary against closed forms on a PoE model with linear Gaussian decoders, where
 /// q is Gaussian and E_q[log N(x; zW + b, σ²I)] is exact.

@@ -1,6 +1,13 @@
 import CKernels
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// The single-stage models keep their trajectories bit for bit across changes to the trainer: 20 steps
 /// of small JPVAE and aggregated runs end with the parameters and Adam moments recorded from the code

@@ -1,5 +1,12 @@
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// A communicator that pretends to be rank 0 of 2 whose peer holds different parameters:
 /// sums pass through unchanged, maxima come back larger than this rank's value.

@@ -1,6 +1,13 @@
 import CKernels
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// Bad or unusual input that once trapped or gave wrong figures.
 final class ReviewRegressionTests: XCTestCase {

@@ -1,5 +1,12 @@
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// The linear yardstick: on a planted linear relation it is the closed-form ridge solution at the λ it
 /// chose, recovers the relation and its noise, and on unrelated data it falls back to (nearly) the mean.

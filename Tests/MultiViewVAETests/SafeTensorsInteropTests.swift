@@ -1,6 +1,13 @@
 import Foundation
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// Files from the Swift writer load with the reference `safetensors` Python package (what
 /// PyTorch/JAX users call), and files it writes load here. Needs python3 with numpy and

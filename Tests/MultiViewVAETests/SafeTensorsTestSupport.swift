@@ -1,6 +1,13 @@
 import Foundation
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// Base for the safetensors tests: a fresh temporary folder per test, raw file builders for
 /// corrupt files, and an assertion that an error is the expected `CheckpointError` for a file.

@@ -1,5 +1,12 @@
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// The SelfAttention aggregator, Gaussian and 3-component mixture heads: permutation invariance,
 /// masking = leaving out, masked features ignored, the empty set, gradients into every parameter and

@@ -1,5 +1,12 @@
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// The trainer's recipes, on the two-stage `StagedProbe`: stage `encoder` trains an autoencoder and
 /// ends with per-feature statistics over the training split; stage `head` freezes it, restarts Adam

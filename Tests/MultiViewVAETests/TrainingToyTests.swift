@@ -1,5 +1,12 @@
 import XCTest
-@testable import MultiViewVAE
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVDistributed
+@testable import MVEvaluation
+@testable import MVIO
+@testable import MVModels
+@testable import MVTraining
 
 /// A small MLP trained with Adam on a fixed synthetic regression problem: the arena, the layers,
 /// the tape and the optimizer together must drive the loss well below where it starts.

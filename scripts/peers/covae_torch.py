@@ -1,7 +1,7 @@
 """CoVAE (Caretti and Sanguinetti, *CoVAE: correlated multimodal generative modeling*, arXiv:2603.01965, §2.2,
 Algorithm 1) in plain PyTorch, the peer of configs/covae-fashion.yaml for scripts/peers/multivae_bench.py
 (family `covae`, stages `pretrain` and `train`): no PyTorch library implements it. Written from our
-equations (Sources/MultiViewVAE/Models/CoVAE.swift, Distributions/FullCovarianceGaussian.swift,
+equations (Sources/MVModels/Families/CoVAE.swift, Distributions/FullCovarianceGaussian.swift,
 Objectives/DeepCCAObjective.swift, Objectives/PairwiseCorrelationLoss.swift, Priors/CrossCovariance.swift),
 for two modalities with latents of equal size d (D = 2d), the case of that config.
 

@@ -2,7 +2,7 @@
 arXiv:2411.03097) in plain PyTorch, the peer of configs/jpvae-fashion-orthogonal.yaml for
 scripts/peers/multivae_bench.py (family `jpvae`): no PyTorch library implements it.
 
-The model, layer for layer the one `mvvae` builds (Sources/MultiViewVAE/Models/JPVAE.swift):
+The model, layer for layer the one `mvvae` builds (Sources/MVModels/Families/JPVAE.swift):
   - one VAE per view: encoder d→512→512→(μ, log σ²) of 20 each (ReLU between layers), decoder
     20→512→512→d giving Bernoulli logits;
   - the joint prior z = (z₁, z₂) ~ N(0, Σ), Σ = [[I, Cᵀ], [C, I]], C (n₂×n₁) = α·O with α = 0.9 fixed and

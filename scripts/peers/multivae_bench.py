@@ -89,7 +89,7 @@ def halves(images):
 
 
 def mvvae_init(modules):
-    """mvvae's initialisation (Sources/MultiViewVAE/Layers/MLP.swift, Dense.swift) on the nn.Sequential
+    """mvvae's initialisation (Sources/MVModels/Layers/MLP.swift, Dense.swift) on the nn.Sequential
     stacks of the given modules: a Linear followed by a ReLU Kaiming-normal (std √(2 / fan-in)), any other
     Xavier-uniform, every bias zero. MultiVae's own flows keep theirs."""
     import torch.nn as nn

@@ -36,7 +36,7 @@ on_train_step_begin to the last on_train_step_end (`train_seconds`, the figure c
 `seconds` of our metrics.jsonl, which also excludes validation and checkpoints); the epoch from
 on_epoch_begin to on_epoch_end (`epoch_seconds`, with validation and the deepcopy).
 
-The estimator (Sources/MultiViewVAE/Evaluation/ImportanceSampler.swift, AggregatedEvaluation.swift):
+The estimator (Sources/MVEvaluation/ImportanceSampler.swift, AggregatedEvaluation.swift):
 per test row, N draws z_n from the model's joint posterior q(z | x1, x2) -- ancestral for a mixture: a
 component by its weight, then mu_c + sigma_c * eps --, log p(x) = log (1/N) sum_n p(x1|z_n) p(x2|z_n) p(z_n) /
 q(z_n | x1, x2) (Bernoulli logits, q the whole mixture density), then the mean over rows. With --noise
@@ -50,7 +50,7 @@ the last one only (ours multiplies every subset's product by the prior expert).
 
 Data: Fashion-MNIST (/usr/share/datasets/fashion-mnist), rows 0-13 and 14-27 of each image, binarised as
 pixel/255 > 0.5; training and validation rows are those of mvvae's split (data.validationSize 10 000 of the
-60 000 training images, chosen by the Philox permutation of Sources/MultiViewVAE/Data/Splits.swift under
+60 000 training images, chosen by the Philox permutation of Sources/MVData/Splits.swift under
 `seed`), the test rows the first --test-limit of the 10 000 test images. One thread (torch.set_num_threads(1)).
 Only a throwaway benchmark: `scripts/peers/setup.sh` makes the virtualenv; nothing of the product imports it.
 """
