@@ -2,7 +2,7 @@
 ///
 /// For an h×w image the cut is at row h/2 and column w/2 (rounded down), so for 28×28 the top half is
 /// rows 0–13 and the bottom half rows 14–27 (392 pixels each); quadrants are 14×14 = 196 pixels.
-public enum ImageViewLayout: String, Sendable, CaseIterable {
+public enum ImageViewLayout: String, Codable, Sendable, CaseIterable {
     /// One view: the whole image.
     case whole
     /// Two views: top half, bottom half (the JPVAE experiments).
@@ -33,6 +33,19 @@ public enum ImageViewLayout: String, Sendable, CaseIterable {
         case .topBottom: return [block(top, all), block(bottom, all)]
         case .leftRight: return [block(0..<height, left), block(0..<height, right)]
         case .quadrants: return [block(top, left), block(top, right), block(bottom, left), block(bottom, right)]
+        }
+    }
+
+    /// Each view's height and width as an image, in view order (as `pixelIndices` cuts them).
+    public func blockSizes(height: Int, width: Int) -> [ViewShapes.ImageSize] {
+        let h2 = height / 2, w2 = width / 2
+        switch self {
+        case .whole: return [.init(height: height, width: width)]
+        case .topBottom: return [.init(height: h2, width: width), .init(height: height - h2, width: width)]
+        case .leftRight: return [.init(height: height, width: w2), .init(height: height, width: width - w2)]
+        case .quadrants:
+            return [.init(height: h2, width: w2), .init(height: h2, width: width - w2),
+                    .init(height: height - h2, width: w2), .init(height: height - h2, width: width - w2)]
         }
     }
 }

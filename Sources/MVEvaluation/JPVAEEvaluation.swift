@@ -262,3 +262,34 @@ func trainingMeanBaseline(kind: ModelConfig.Likelihood, train: Matrix, truth: Ma
         }
     }
 }
+
+extension JPVAEEvaluation {
+    /// The report as Markdown tables under `title`.
+    public static func markdown(_ r: Report, title: String) -> String {
+        var out = "\n### \(title)\n\n"
+        out += "| X̃1 recon | X̃2 recon | X̃1\\|2 imputed | X̃2\\|1 imputed | X̃1\\|2 train-mean | X̃2\\|1 train-mean | AU % | ‖corr‖_F |\n"
+        out += "|---|---|---|---|---|---|---|---|\n"
+        out += String(format: "| %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.1f | %.3f |\n", r.reconstruction[0], r.reconstruction[1],
+                      r.imputation[0], r.imputation[1], r.imputationTrainingMean[0], r.imputationTrainingMean[1],
+                      r.activeUnits, r.crossCorrelationFrobenius)
+        if let ridge = r.imputationRidge, let predictive = r.imputationPredictive {
+            out += "\n| −log p of the missing view, per row | X1\\|2 | X2\\|1 |\n|---|---|---|\n"
+            out += String(format: "| the model, point estimate (as above) | %.2f | %.2f |\n", r.imputation[0], r.imputation[1])
+            out += String(format: "| the model, mixture of decoded draws (evaluation.samples) | %.2f | %.2f |\n", predictive[0], predictive[1])
+            out += String(format: "| ridge regression on the other view | %.2f | %.2f |\n", ridge[0], ridge[1])
+            out += String(format: "| training mean | %.2f | %.2f |\n", r.imputationTrainingMean[0], r.imputationTrainingMean[1])
+        }
+        if let c = r.classification {
+            out += "\n| classifier (train, test) | test accuracy % | train % | held-out % | epochs (best) |\n|---|---|---|---|---|\n"
+            for k in c.keys.sorted() {
+                let name = k.replacingOccurrences(of: "|", with: "\\|")
+                if let fit = r.classifierFits?[k] {
+                    out += String(format: "| %@ | %.2f | %.2f | %.2f | %d (%d) |\n", name, c[k]!, 100 * fit.trainAccuracy, 100 * fit.validationAccuracy, fit.epochs, fit.bestEpoch)
+                } else {
+                    out += String(format: "| %@ | %.2f | – | – | – |\n", name, c[k]!)
+                }
+            }
+        }
+        return out
+    }
+}

@@ -2,6 +2,7 @@ import Foundation
 import MVCore
 import MVIO
 import MVConfig
+import MVData
 import MVModels
 
 /// A saved training state: `<run>/checkpoints/step-<n>/` with
@@ -31,6 +32,9 @@ public struct CheckpointState: Codable, Equatable {
     public var tensorFile: String
     public var tensorCRC32: UInt32
     public var savedAt: String
+    /// The data's views as the model was built for them (absent in checkpoints written before it was
+    /// recorded: then the data set is read to learn the views' sizes).
+    public var views: ViewShapes?
 
     /// Decodes and validates `state.json`'s bytes (its CRC is checked by the caller); `path` names the
     /// file in errors. Everything a damaged or hand-edited file could get wrong is refused here.
@@ -52,6 +56,9 @@ public struct CheckpointState: Codable, Equatable {
         guard state.adamStep >= 0, state.worldSize >= 1 else {
             throw CheckpointError(path: path, .invalidState("adamStep \(state.adamStep) and worldSize \(state.worldSize) must be ≥ 0 and ≥ 1"))
         }
+        if let problem = state.views?.problem {
+            throw CheckpointError(path: path, .invalidState("the recorded views do not describe data: \(problem)"))
+        }
         return state
     }
 }
@@ -65,9 +72,9 @@ public enum Checkpoint {
     /// The checkpoints folder of a run.
     public static func folder(run: String) -> String { (run as NSString).appendingPathComponent("checkpoints") }
 
-    /// Saves the trainer's state (call on rank 0 only); keeps the newest `keep` checkpoints.
+    /// Saves the trainer's state (call on rank 0 only) with the data's `views`; keeps the newest `keep` checkpoints.
     @discardableResult
-    public static func save(_ trainer: Trainer, run: String, keep: Int) throws -> String {
+    public static func save(_ trainer: Trainer, run: String, keep: Int, views: ViewShapes? = nil) throws -> String {
         let fm = FileManager.default
         let root = folder(run: run)
         try fm.createDirectory(atPath: root, withIntermediateDirectories: true)
@@ -97,7 +104,7 @@ public enum Checkpoint {
             format: CheckpointState.currentFormat, training: trainer.state, stage: trainer.stage.name, stageEpochs: trainer.stages.map(\.epochs), adamStep: adam.step, seed: trainer.config.seed,
             worldSize: trainer.comm.size, configFingerprint: fingerprint, config: try trainer.config.yaml(),
             tensorFile: tensorFile, tensorCRC32: tensorCRC,
-            savedAt: ISO8601DateFormatter().string(from: Date()))
+            savedAt: ISO8601DateFormatter().string(from: Date()), views: views)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let stateBytes = try encoder.encode(state)

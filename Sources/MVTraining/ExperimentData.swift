@@ -7,13 +7,13 @@ public struct ExperimentData {
     public let splits: DataSplits
     /// Names of the views, in order.
     public let viewNames: [String]
-    /// Height and width of each view when the views are image blocks (for PNG grids).
-    public let imageShapes: [(height: Int, width: Int)]?
+    /// Height and width of each view when the views are images (for PNG grids).
+    public let imageSizes: [ViewShapes.ImageSize]?
     /// With `data.missingRate`: the test rows with every view the data itself has (the simulated drops
     /// undone), so imputations of dropped views can be compared with the truth. Nil otherwise.
     public let unmaskedTest: DataSubset?
-    /// Image data: the full image size and, per view, the flat pixel indices it takes (for PNG grids).
-    public let imageLayout: (height: Int, width: Int, pixels: [[Int]])?
+    /// Views cut from one image: its size and the cut (for PNG grids).
+    public let imageCut: ViewShapes.ImageCut?
     /// The simulation behind `linear-gaussian` data: true parameters and latents.
     public let simulation: LinearGaussianData?
     /// The CoVAE paper's synthetic pairs behind `correlated` data: latents and ground-truth correlation.
@@ -23,6 +23,8 @@ public struct ExperimentData {
     public var validation: DataSubset { splits.validation }
     public var test: DataSubset { splits.test }
     public var dimensions: [Int] { splits.train.dataset.dimensions }
+    /// What a checkpoint records of the data: the views' names and sizes, and their image shapes.
+    public var shapes: ViewShapes { ViewShapes(names: viewNames, dimensions: dimensions, images: imageSizes, cut: imageCut) }
 
     public init(config: DataConfig, seed: UInt64) throws {
         switch config.source {
@@ -37,9 +39,9 @@ public struct ExperimentData {
             splits = splits.limited(train: config.trainLimit, test: config.testLimit)
             self.splits = splits
             viewNames = layout.viewNames
-            imageShapes = config.imageViews == .quadrants ? Array(repeating: (14, 14), count: 4)
-                : config.imageViews == .topBottom ? [(14, 28), (14, 28)] : [(28, 14), (28, 14)]
-            imageLayout = (FashionMNIST.height, FashionMNIST.width, layout.pixelIndices(height: FashionMNIST.height, width: FashionMNIST.width))
+            let cut = ViewShapes.ImageCut(height: FashionMNIST.height, width: FashionMNIST.width, layout: layout)
+            imageSizes = layout.blockSizes(height: cut.height, width: cut.width)
+            imageCut = cut
             unmaskedTest = config.missingRate > 0 ? DataSubset(dataset: fullTest, indices: splits.test.indices) : nil
             simulation = nil
             pairs = nil
@@ -47,8 +49,8 @@ public struct ExperimentData {
             let full = try MultiViewDataset(npyViews: config.views, labelsPath: config.labels, maskPath: config.mask)
             (splits, unmaskedTest) = try Self.fractionSplits(full, config: config, seed: seed)
             viewNames = full.names
-            imageShapes = nil
-            imageLayout = nil
+            imageSizes = nil
+            imageCut = nil
             simulation = nil
             pairs = nil
         case .linearGaussian:
@@ -57,8 +59,8 @@ public struct ExperimentData {
                                                    noiseVariance: config.noiseVariance, seed: config.dataSeed))
             (splits, unmaskedTest) = try Self.fractionSplits(sim.dataset, config: config, seed: seed)
             viewNames = sim.dataset.names
-            imageShapes = nil
-            imageLayout = nil
+            imageSizes = nil
+            imageCut = nil
             simulation = sim
             pairs = nil
         case .correlated:
@@ -74,8 +76,8 @@ public struct ExperimentData {
             }
             (splits, unmaskedTest) = try Self.fractionSplits(generated.dataset, config: config, seed: seed)
             viewNames = generated.dataset.names
-            imageShapes = [(decoder.height, decoder.width), (decoder.height, decoder.width)]
-            imageLayout = nil
+            imageSizes = Array(repeating: ViewShapes.ImageSize(height: decoder.height, width: decoder.width), count: 2)
+            imageCut = nil
             simulation = nil
             pairs = generated
         }

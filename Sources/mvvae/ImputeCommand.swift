@@ -114,8 +114,9 @@ struct ImputeCommand: ParsableCommand {
         for (v, m) in observed.sorted(by: { $0.key < $1.key }) where m.cols != ctx.model.viewDimensions[v] {
             throw ValidationError("the observed view \(v + 1) has \(m.cols) features; view \(v + 1) of this model has \(ctx.model.viewDimensions[v])")
         }
-        let quadrants = ctx.config.data.source == .fashionMNIST && ctx.config.data.imageViews == .quadrants
-        if png != nil, k != 2, !quadrants { throw ValidationError("--png draws two-view grids and Fashion-MNIST quadrants; with \(k) views give --output") }
+        if png != nil, k != 2, ctx.views.cut == nil {
+            throw ValidationError("--png draws two-view grids and views cut from one image (Fashion-MNIST quadrants); with \(k) views give --output")
+        }
         let imputer = try makeImputer(ctx, data: &data)
         let results = try imputer.impute(observed: observed, samples: samples, seed: ctx.config.seed, truth: truths)
         if let report = imputer.report { print(report) }
@@ -134,41 +135,42 @@ struct ImputeCommand: ParsableCommand {
                              r.modality + 1, samples, scores.reduce(0, +) / Double(max(scores.count, 1))))
             }
         }
-        if let png, quadrants {
-            let imputed = Dictionary(uniqueKeysWithValues: results.map { ($0.modality, $0.mean) })
-            try writeQuadrantGrid(png, observed: observed, imputed: imputed, truth: truths.count == results.count ? truths : nil)
-        } else if let png, let result = results.first {
-            let observedView = observed[views[0]]!, trueOther = truths[result.modality]
-            try writeGrid(png, observed: observedView, imputed: result.mean, truth: trueOther, layout: ctx.config.data)
-            // The spread as an image: each pixel's standard deviation over the grid's largest.
-            let pngStem = png.hasSuffix(".png") ? String(png.dropLast(4)) : png
-            let top = max(result.deviation.storage.max() ?? 0, 1e-12)
-            var scaled = result.deviation
-            for i in scaled.storage.indices { scaled.storage[i] /= top }
-            try writeGrid(pngStem + "-std.png", observed: observedView, imputed: scaled, truth: trueOther, layout: ctx.config.data)
-            print(String(format: "(the -std grid shows each imputed pixel's standard deviation over the draws, white = %.3f)", top))
+        guard let png else { return }
+        // The spread as an image: each pixel's standard deviation over the largest in the grid.
+        let pngStem = png.hasSuffix(".png") ? String(png.dropLast(4)) : png
+        let top = max(results.map { $0.deviation.storage.max() ?? 0 }.max() ?? 0, 1e-12)
+        var scaled: [Int: Matrix] = [:]
+        for r in results {
+            var m = r.deviation
+            for i in m.storage.indices { m.storage[i] /= top }
+            scaled[r.modality] = m
         }
+        let imputed = Dictionary(uniqueKeysWithValues: results.map { ($0.modality, $0.mean) })
+        let truth = truths.count == results.count ? truths : nil
+        if let cut = ctx.views.cut {
+            try writeWholeImages(png, cut: cut, observed: observed, imputed: imputed, truth: truth)
+            try writeWholeImages(pngStem + "-std.png", cut: cut, observed: observed, imputed: scaled, truth: truth)
+        } else if let result = results.first {
+            let observedView = observed[views[0]]!, trueOther = truths[result.modality]
+            try writeGrid(png, observed: observedView, imputed: result.mean, truth: trueOther, views: ctx.views)
+            try writeGrid(pngStem + "-std.png", observed: observedView, imputed: scaled[result.modality]!, truth: trueOther, views: ctx.views)
+        }
+        print(String(format: "(the -std grid shows each imputed pixel's standard deviation over the draws, white = %.3f)", top))
     }
 
-    /// The run's conditional for imputation. JPVAE's is the one `evaluation.imputation` names (Eq. 12
-    /// needs the training split's latents, read into `data` if not yet).
+    /// The run's conditional for imputation (a JPVAE's may be fitted on the training split, read into
+    /// `data` if not yet).
     func makeImputer(_ ctx: RunContext, data: inout ExperimentData?) throws -> ConditionalImputer {
-        if let model = ctx.model as? JPVAE {
-            let evaluation = JPVAEEvaluation(model: model, seed: ctx.config.seed, config: ctx.config.evaluation)
-            var trainPosteriors: [(mean: Matrix, logVar: Matrix)] = []
-            if ctx.config.evaluation.imputation == .empirical {
-                let d = try data ?? ExperimentData(config: ctx.config.data, seed: ctx.config.seed)
-                data = d
-                let inference = JPVAEInference(model: model, seed: ctx.config.seed)
-                trainPosteriors = (0..<2).map { inference.encode(view: $0, d.train.matrix(view: $0)) }
-            }
-            return JPVAEImputer(model: model, conditional: try evaluation.conditional(trainPosteriors: trainPosteriors))
-        }
-        if let model = ctx.model as? JNF { return JNFImputer(model: model) }
-        guard let imputer = ctx.model as? ConditionalImputer else {
+        guard let model = ctx.model as? ImputableModel else {
             throw ValidationError("mvvae impute does not support '\(ctx.config.model.type.rawValue)' runs")
         }
-        return imputer
+        var loaded = data
+        defer { data = loaded }
+        return try model.imputer(config: ctx.config) {
+            let d = try loaded ?? ExperimentData(config: ctx.config.data, seed: ctx.config.seed)
+            loaded = d
+            return d.train
+        }
     }
 
     /// `meanPath` (default STEM.npy: the mean of the draws), STEM-std.npy (their per-feature spread),
@@ -183,14 +185,15 @@ struct ImputeCommand: ParsableCommand {
               + "their standard deviation to \(stem)-std.npy (mean \(String(format: "%.4f", spread))), the draws to \(stem)-draws.npy")
     }
 
-    /// Fashion-MNIST quadrants: each row as a whole 28×28 image, the observed quadrants as given and the
+    /// Views cut from one image: each row as the whole image, the observed views as given and the
     /// others imputed (after the true image when the truth is known).
-    func writeQuadrantGrid(_ path: String, observed: [Int: Matrix], imputed: [Int: Matrix], truth: [Int: Matrix]?) throws {
-        let blocks = ImageViewLayout.quadrants.pixelIndices(height: 28, width: 28)
-        var grid = ImageGrid(cellWidth: 28, cellHeight: 28, columns: columns * (truth == nil ? 1 : 2))
+    func writeWholeImages(_ path: String, cut: ViewShapes.ImageCut, observed: [Int: Matrix], imputed: [Int: Matrix],
+                          truth: [Int: Matrix]?) throws {
+        let blocks = cut.pixels
+        var grid = ImageGrid(cellWidth: cut.width, cellHeight: cut.height, columns: columns * (truth == nil ? 1 : 2))
         grid.scale = scale
         func image(_ r: Int, _ parts: [Int: Matrix]) -> [Float] {
-            var pixels = [Float](repeating: 0, count: 28 * 28)
+            var pixels = [Float](repeating: 0, count: cut.height * cut.width)
             for (j, block) in blocks.enumerated() {
                 let row = parts[j]!.row(r)
                 for (i, p) in block.enumerated() { pixels[p] = row[i] }
@@ -206,22 +209,21 @@ struct ImputeCommand: ParsableCommand {
         print("wrote grid of \(rows) examples to \(path)")
     }
 
-    func writeGrid(_ path: String, observed: Matrix, imputed: Matrix, truth: Matrix?, layout: DataConfig) throws {
-        var h = 0, w = 0
+    /// Two views that are images of their own: each row's pair side by side, or with --image-shape
+    /// (views that are not recorded as images) one above the other.
+    func writeGrid(_ path: String, observed: Matrix, imputed: Matrix, truth: Matrix?, views: ViewShapes) throws {
+        var h = 0, w = 0, vertical = true
         if let s = imageShape {
             let p = s.split(separator: "x").compactMap { Int($0) }
             guard p.count == 2, p[0] >= 1, p[1] >= 1, p[0] * p[1] == observed.cols else {
                 throw ValidationError("--image-shape \(s) does not match a view of \(observed.cols) features")
             }
             (h, w) = (p[0], p[1])
-        } else if layout.source == .fashionMNIST, layout.imageViews != .quadrants {
-            (h, w) = layout.imageViews == .topBottom ? (14, 28) : (28, 14)
-        } else if layout.source == .correlated {
-            (h, w) = (28, 28)
+        } else if let images = views.images, let size = images.first, images.allSatisfy({ $0 == size }) {
+            (h, w, vertical) = (size.height, size.width, false)
         } else {
             throw ValidationError("--png needs --image-shape HxW for this data")
         }
-        let vertical = layout.source == .npy || layout.source == .linearGaussian || layout.imageViews == .topBottom && layout.source == .fashionMNIST
         let first = givenViews == [1]
         var grid = ImageGrid(cellWidth: vertical ? w : 2 * w, cellHeight: vertical ? 2 * h : h, columns: columns * (truth == nil ? 1 : 2))
         grid.scale = scale

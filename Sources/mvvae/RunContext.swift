@@ -2,15 +2,18 @@ import ArgumentParser
 import Foundation
 import MultiViewVAE
 
-/// A trained run opened for evaluation or imputation: its checkpoint, config and model.
+/// A trained run opened for evaluation or imputation: its checkpoint, config, model and views.
 struct RunContext {
     let run: String
     let checkpoint: Checkpoint.Loaded
     let config: ExperimentConfig
     let model: MultiViewModel
+    /// The views the model was trained on, as its checkpoint records them (older checkpoints: read
+    /// from the data set, which must then still be where the config says).
+    let views: ViewShapes
 
     /// Opens `checkpoint` (or the run's newest valid one) and rebuilds the model from its config.
-    init(run: String, checkpoint path: String?, overrides: [String], dimensions: [Int]? = nil) throws {
+    init(run: String, checkpoint path: String?, overrides: [String]) throws {
         self.run = run
         if let path {
             checkpoint = try Checkpoint.load(path)
@@ -23,19 +26,12 @@ struct RunContext {
             checkpoint = found
         }
         config = try ExperimentConfig.parse(yaml: checkpoint.state.config, source: "\(checkpoint.path)/state.json", overrides: overrides)
-        let dims = try dimensions ?? ExperimentData(config: config.data, seed: config.seed).dimensions
-        model = try makeModel(config, dimensions: dims)
-        try Checkpoint.loadParameters(checkpoint, into: model.arena)
-    }
-}
-
-extension RunContext {
-    /// The run's model as a JPVAE, or a clear error for other model types.
-    func jpvae(for command: String) throws -> JPVAE {
-        guard let m = model as? JPVAE else {
-            let supported = command == "evaluate" ? "jpvae, aggregated, covae and jnf" : "jpvae and covae"
-            throw ValidationError("mvvae \(command) supports \(supported) runs; this run trains '\(config.model.type.rawValue)'")
+        if let recorded = checkpoint.state.views {
+            views = recorded
+        } else {
+            views = try ExperimentData(config: config.data, seed: config.seed).shapes
         }
-        return m
+        model = try makeModel(config, dimensions: views.dimensions)
+        try Checkpoint.loadParameters(checkpoint, into: model.arena)
     }
 }

@@ -181,7 +181,7 @@ struct TrainCommand: ParsableCommand {
         }
         trainer.checkpointer = { t in
             if root {
-                let path = try Checkpoint.save(t, run: runDir, keep: cfg.training.keepCheckpoints)
+                let path = try Checkpoint.save(t, run: runDir, keep: cfg.training.keepCheckpoints, views: data.shapes)
                 reporter.handle(.checkpointSaved(path: path, step: t.state.step))
             }
             try comm.barrier()

@@ -57,7 +57,7 @@ final class AggregatedFashionEvaluationTests: XCTestCase {
         XCTAssertNoThrow(try JSONEncoder().encode(report))
 
         let folder = try temporaryFolder(self)
-        let layout = try XCTUnwrap(data.imageLayout)
+        let layout = try XCTUnwrap(data.imageCut)
         let path = folder + "/grid.png"
         let summary = try CrossGenerationGrid(model: model, layout: .init(height: layout.height, width: layout.width, pixels: layout.pixels))
             .write(test: data.test, truth: data.unmaskedTest, images: 4, to: path)

@@ -67,7 +67,7 @@ final class MissingAtRandomTests: XCTestCase {
         let hidden = truth.dataset.matrix(view: 0, rows: r..<(r + 1)), shown = data.test.dataset.matrix(view: 0, rows: r..<(r + 1))
         XCTAssertTrue(shown.storage.allSatisfy { $0 == 0 }, "a dropped quadrant reads as zeros")
         XCTAssertGreaterThan(hidden.storage.reduce(0, +), 0, "its true pixels are kept for scoring")
-        XCTAssertEqual(data.imageLayout?.pixels.count, 4)
+        XCTAssertEqual(data.imageCut?.pixels.count, 4)
     }
 
     func testBadMissingRatesAreClearErrors() throws {

@@ -70,22 +70,38 @@ t, _, _ = load("test")
 assert t.shape[0] == 30, t.shape  # testFraction 0.1 of 300
 PY
 done
+# A trained run needs no data set for --input: its checkpoint records the views' sizes. The training
+# files moved away, every model still encodes and imputes from files given on the command line.
+mkdir "$work/moved" && mv "$work/a.npy" "$work/b.npy" "$work/moved/"
+for name in typejpvaelatent22 typeaggregatedaggregatorpoelatent2 typeaggregatedaggregatormoelatent2; do
+  grep -q '"views"' "$work/$name"/checkpoints/step-*/state.json || fail "$name: the checkpoint records no views"
+  "$bin" encode --run "$work/$name" --input "$work/moved/a.npy" --input "$work/moved/b.npy" --output "$work/$name/moved" > /dev/null \
+    || fail "$name: encode with the training data moved away"
+  cmp -s "$work/$name/moved-mean.npy" "$work/$name/all-mean.npy" || fail "$name: a different embedding with the data moved away"
+  set=(); [[ "$name" == typejpvae* ]] && set=(--set evaluation.imputation=priorSamples)
+  "$bin" impute --run "$work/$name" --given 1 --input "$work/a-first20.npy" --samples 3 "${set[@]}" --output "$work/$name/moved-b.npy" > "$work/out" 2>&1 \
+    || { cat "$work/out"; fail "$name: impute with the training data moved away"; }
+done
 expect_error() {
   local want="$1"; shift
   if "$@" > "$work/out" 2>&1; then cat "$work/out"; fail "accepted: $*"; fi
   grep -qF -- "$want" "$work/out" || { cat "$work/out"; fail "expected '$want' from: $*"; }
 }
 r="$work/typejpvaelatent22"
-expect_error "view 1 has 8 features; this model's view 1 has 6" "$bin" encode --run "$r" --given 1 --input "$work/b.npy" --output "$work/x"
-expect_error "different numbers of rows: view 1: 300, view 2: 20" "$bin" encode --run "$r" --input "$work/a.npy" --input "$work/b-first20.npy" --output "$work/x"
-expect_error "--given names view 3; this run has views 1…2" "$bin" encode --run "$r" --given 3 --input "$work/a.npy" --output "$work/x"
+expect_error "view 1 has 8 features; this model's view 1 has 6" "$bin" encode --run "$r" --given 1 --input "$work/moved/b.npy" --output "$work/x"
+expect_error "different numbers of rows: view 1: 300, view 2: 20" "$bin" encode --run "$r" --input "$work/moved/a.npy" --input "$work/b-first20.npy" --output "$work/x"
+expect_error "--given names view 3; this run has views 1…2" "$bin" encode --run "$r" --given 3 --input "$work/moved/a.npy" --output "$work/x"
 expect_error "row 5, column 2 is nan" "$bin" encode --run "$r" --given 1 --input "$work/a-nan.npy" --output "$work/x"
 expect_error "row 5, column 2 is nan" "$bin" impute --run "$r" --given 1 --input "$work/a-nan.npy" --output "$work/x.npy"
 expect_error "row 5, column 2 is nan" "$bin" impute --run "$r" --given 2 --input "$work/b-first20.npy" --truth "$work/a-nan.npy" --output "$work/x.npy"
 expect_error "give either --input" "$bin" encode --run "$r" --output "$work/x"
 expect_error "--split takes train, validation or test, got 'dev'" "$bin" encode --run "$r" --split dev --output "$work/x"
-expect_error "one --input per --given view" "$bin" encode --run "$r" --given 1,2 --input "$work/a.npy" --output "$work/x"
+expect_error "one --input per --given view" "$bin" encode --run "$r" --given 1,2 --input "$work/moved/a.npy" --output "$work/x"
 expect_error "no valid checkpoint" "$bin" encode --run "$work/nothing" --split test --output "$work/x"
+# JPVAE's default imputation is fitted on the training split: without it, a clear way out.
+expect_error "put the data back where the run's config says, or impute from the learnt prior's conditional with --set evaluation.imputation=priorMean" \
+  "$bin" impute --run "$r" --given 1 --input "$work/a-first20.npy" --output "$work/x.npy"
+expect_error "$work/a.npy: file not found" "$bin" encode --run "$r" --split test --output "$work/x"
 [[ ! -e "$work/x-mean.npy" && ! -e "$work/x.npy" ]] || fail "a refused encode or impute wrote output"
 # JNF on Fashion-MNIST quadrants: two observed quadrants go through Hamiltonian Monte Carlo; impute reports
 # its acceptance rate and draws the whole images (observed quadrants as given); encode and evaluate work.

@@ -1,24 +1,23 @@
 import Foundation
-import MultiViewVAE
 
 /// What `mvvae evaluate` writes for an aggregated run: the general (importance-sampled) report's keys at
 /// the top level and, on linear-Gaussian data, the exact report nested under `linearGaussian` (both have
 /// a `fullRate`, over different rows; scripts/summarize_lineargaussian.py reads the nested one).
-struct AggregatedEvaluationFile: Codable {
-    var general: AggregatedEvaluation.Report
-    var linearGaussian: AggregatedLinearGaussianEvaluation.Report?
+public struct AggregatedEvaluationFile: Codable {
+    public var general: AggregatedEvaluation.Report
+    public var linearGaussian: AggregatedLinearGaussianEvaluation.Report?
     /// Why the exact evaluation did not run on linear-Gaussian data (nonlinear decoders, say).
-    var linearGaussianSkipped: String?
+    public var linearGaussianSkipped: String?
     /// Two modalities: the CoVAE paper's generation statistics (`GenerationStatistics`).
-    var generation: GenerationStatistics.Report?
+    public var generation: GenerationStatistics.Report?
     /// Labelled data: coherence (`Coherence`).
-    var coherence: Coherence.Report?
+    public var coherence: Coherence.Report?
 
-    init(general: AggregatedEvaluation.Report) { self.general = general }
+    public init(general: AggregatedEvaluation.Report) { self.general = general }
 
     enum Keys: String, CodingKey { case linearGaussian, linearGaussianSkipped, generation, coherence }
 
-    func encode(to encoder: Encoder) throws {
+    public func encode(to encoder: Encoder) throws {
         try general.encode(to: encoder)
         var c = encoder.container(keyedBy: Keys.self)
         try c.encodeIfPresent(linearGaussian, forKey: .linearGaussian)
@@ -27,7 +26,7 @@ struct AggregatedEvaluationFile: Codable {
         try c.encodeIfPresent(coherence, forKey: .coherence)
     }
 
-    init(from decoder: Decoder) throws {
+    public init(from decoder: Decoder) throws {
         general = try AggregatedEvaluation.Report(from: decoder)
         let c = try decoder.container(keyedBy: Keys.self)
         linearGaussian = try c.decodeIfPresent(AggregatedLinearGaussianEvaluation.Report.self, forKey: .linearGaussian)
@@ -37,7 +36,7 @@ struct AggregatedEvaluationFile: Codable {
     }
 
     /// The report as Markdown tables.
-    func markdown(title: String) -> String {
+    public func markdown(title: String) -> String {
         let r = general
         func f(_ v: Double?, _ spec: String = "%.2f") -> String { v.map { String(format: spec, $0) } ?? "–" }
         var out = "\n### \(title)\n\n"
