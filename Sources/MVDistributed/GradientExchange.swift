@@ -1,10 +1,11 @@
 import MVCore
 
 /// How the ranks of a data-parallel run combine their gradients and apply the optimizer step
-/// (README, "Training on a cluster"). The trainer's step is: forward, backward into the arena's
-/// gradient buffer, `sumGradients`, its own checks, `update` (or, for an `IncrementalUpdate`: forward,
-/// `sumGradients` of the control scalars, checks, then the backward pass with the update inside). Implementations:
-/// - `LocalExchange`: one process, nothing to combine;
+/// (README, "Training on a cluster"). The exchange owns the order of a step's second half (`step`):
+/// after the trainer's forward pass it runs the backward pass, sums gradients and the step's totals
+/// over ranks, lets the trainer check them, and applies the optimizer. Implementations:
+/// - `LocalExchange`: one process, nothing to combine: the control scalars are checked first and Adam
+///   steps each parameter during the backward pass, as its gradient completes;
 /// - `RingExchange`: a reduce-scatter of the gradients (rank r receives the sum of its block), Adam on
 ///   that block, an allgather of the updated parameters;
 /// - `SharedMemoryExchange`: ranks of one node share parameters, moments and gradient buffers;
@@ -19,8 +20,18 @@ public protocol GradientExchange: AnyObject {
     /// The coordinates whose Adam update this rank computes.
     var optimizerBlock: Range<Int> { get }
     /// Restricts the exchange and the optimizer to `range` of the arena (a stage's trainable
-    /// parameters). Collective. Gradients outside it must stay zero (the tape writes none there).
+    /// parameters), with every rank's optimizer moments complete first. Collective. Gradients outside
+    /// it must stay zero (the tape writes none there).
     func train(_ range: Range<Int>) throws
+    /// One step after the forward pass, in the order this exchange needs: `backward` runs the tape's
+    /// reverse pass into the arena's gradient buffer (handing it the observer to report finished
+    /// parameters to, when the exchange updates during the pass); the `count` control scalars after
+    /// the gradients (`arena.control`) are summed over ranks into `summed`; `check` reads them and
+    /// returns the gradient scale, or throws to stop before any parameter changes; then the optimizer
+    /// step. Afterwards every rank reads the updated parameters and every gradient is zero.
+    func step(control count: Int, into summed: UnsafeMutablePointer<Float>,
+              backward: (ParameterGradientObserver?) throws -> Void,
+              check: (UnsafeMutablePointer<Float>) throws -> Float) throws -> ExchangeStep
     /// After the backward pass: the `count` control scalars after the gradients (`arena.control`),
     /// summed over ranks into `summed`, and the trainable gradients summed as `update` needs them.
     func sumGradients(control count: Int, into summed: UnsafeMutablePointer<Float>) throws
@@ -30,7 +41,7 @@ public protocol GradientExchange: AnyObject {
     /// itself (the rest of the call is exchange).
     func update(gradScale: Float) throws -> (skipped: Int, optimizerSeconds: Double)
     /// Every rank's copy of the optimizer moments made complete (before a checkpoint, which rank 0
-    /// writes, and at the end of a stage). Collective.
+    /// writes). Collective.
     func gatherOptimizerState() throws
     /// Adam's moments zeroed and its step count reset, on every rank (a stage that restarts it). Collective.
     func restartOptimizer() throws
@@ -43,16 +54,40 @@ public protocol GradientExchange: AnyObject {
     func abandon()
 }
 
-/// An exchange that takes the optimizer step block by block during the backward pass, as the tape
-/// reports each parameter's gradient complete (`LocalExchange`: one process has nothing to combine
-/// first). The trainer then runs its checks before the backward pass (they need only the loss), and
-/// the step's parameter bits are those of `update(gradScale:)` after the pass.
-public protocol IncrementalUpdate: GradientExchange, ParameterGradientObserver {
-    /// Starts a step: blocks reported from now on are updated with gradients times `gradScale`.
-    func beginUpdate(gradScale: Float)
-    /// Updates the coordinates of the optimizer block that no report covered (parameters this step's
-    /// graph did not use: their moments still move), then returns what `update(gradScale:)` returns.
-    func finishUpdate() -> (skipped: Int, optimizerSeconds: Double)
+/// What a step of the exchange did: coordinates with a non-finite summed gradient anywhere (left
+/// unchanged), and where its time went.
+public struct ExchangeStep {
+    public var skipped = 0
+    public var backwardSeconds = 0.0, exchangeSeconds = 0.0, optimizerSeconds = 0.0
+}
+
+extension GradientExchange {
+    public func step(control count: Int, into summed: UnsafeMutablePointer<Float>,
+                     backward: (ParameterGradientObserver?) throws -> Void,
+                     check: (UnsafeMutablePointer<Float>) throws -> Float) throws -> ExchangeStep {
+        try stepAfterBackward(control: count, into: summed, backward: backward, check: check)
+    }
+
+    /// The order of every exchange that needs the summed gradients before the optimizer: backward,
+    /// sum over ranks, check, update.
+    public func stepAfterBackward(control count: Int, into summed: UnsafeMutablePointer<Float>,
+                                  backward: (ParameterGradientObserver?) throws -> Void,
+                                  check: (UnsafeMutablePointer<Float>) throws -> Float) throws -> ExchangeStep {
+        var done = ExchangeStep()
+        let start = monotonicSeconds()
+        try backward(nil)
+        let reduceStart = monotonicSeconds()
+        try sumGradients(control: count, into: summed)
+        let reduceEnd = monotonicSeconds()
+        let gradScale = try check(summed)
+        let updateStart = monotonicSeconds()
+        let update = try update(gradScale: gradScale)
+        done.skipped = update.skipped
+        done.backwardSeconds = reduceStart - start
+        done.optimizerSeconds = update.optimizerSeconds
+        done.exchangeSeconds = reduceEnd - reduceStart + monotonicSeconds() - updateStart - update.optimizerSeconds
+        return done
+    }
 }
 
 /// The settings of the exchange, read once from the environment. A value that is not one of the
@@ -63,10 +98,14 @@ public struct ExchangeSettings: Equatable {
     public var kind: Kind = .shared
     /// `MVVAE_RANKS_PER_NODE`: treat consecutive groups of this many ranks as nodes (tests).
     public var ranksPerNode: Int?
+    /// One process: Adam steps each parameter during the backward pass, as its gradient completes
+    /// (false: one pass afterwards, the same bits; for tests).
+    public var updatesDuringBackward = true
 
-    public init(kind: Kind = .shared, ranksPerNode: Int? = nil) {
+    public init(kind: Kind = .shared, ranksPerNode: Int? = nil, updatesDuringBackward: Bool = true) {
         self.kind = kind
         self.ranksPerNode = ranksPerNode
+        self.updatesDuringBackward = updatesDuringBackward
     }
 
     public static func fromEnvironment(_ env: [String: String]) throws -> ExchangeSettings {
@@ -97,7 +136,9 @@ public struct ExchangeSettingError: Error, CustomStringConvertible {
 /// shared memory, two-level across nodes of equal size; otherwise the rings. Collective.
 public func makeGradientExchange(comm: Communicator, arena: ParameterArena, optimizer: Adam, settings: ExchangeSettings,
                                  controlCount: Int) throws -> GradientExchange {
-    guard comm.size > 1 else { return LocalExchange(arena: arena, optimizer: optimizer) }
+    guard comm.size > 1 else {
+        return LocalExchange(arena: arena, optimizer: optimizer, updatesDuringBackward: settings.updatesDuringBackward)
+    }
     if settings.kind == .shared, let mpi = comm as? MPICommunicator, !mpi.usesLibraryCollectives,
        let shared = try SharedMemoryExchange.make(on: mpi, arena: arena, optimizer: optimizer, ranksPerNode: settings.ranksPerNode,
                                                   controlCount: controlCount) {

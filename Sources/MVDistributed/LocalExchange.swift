@@ -1,8 +1,10 @@
 import MVCore
 
 /// One process: the gradient buffer already holds the sum, and Adam updates the trainable range,
-/// either in one pass after the backward pass (`update`) or block by block during it (`IncrementalUpdate`).
-final class LocalExchange: IncrementalUpdate {
+/// block by block during the backward pass as the tape reports each parameter's gradient complete
+/// (the step's checks need only the loss, so they run before the pass), or in one pass after it.
+/// The bits are those of one pass after the backward pass either way.
+final class LocalExchange: GradientExchange, ParameterGradientObserver {
     let arena: ParameterArena
     let adam: Adam
     private(set) var optimizerBlock: Range<Int>
@@ -10,12 +12,32 @@ final class LocalExchange: IncrementalUpdate {
     private var pending: Adam.StepConstants?
     private var updated = UpdatedBlocks()
     private var skipped = 0, seconds = 0.0
+    let updatesDuringBackward: Bool
     var description: String { "none" }
 
-    init(arena: ParameterArena, optimizer: Adam) {
+    init(arena: ParameterArena, optimizer: Adam, updatesDuringBackward: Bool) {
         self.arena = arena
         adam = optimizer
         optimizerBlock = arena.trainable
+        self.updatesDuringBackward = updatesDuringBackward
+    }
+
+    /// Checks, then the backward pass with the update inside (or the order of every other exchange).
+    func step(control count: Int, into summed: UnsafeMutablePointer<Float>,
+              backward: (ParameterGradientObserver?) throws -> Void,
+              check: (UnsafeMutablePointer<Float>) throws -> Float) throws -> ExchangeStep {
+        guard updatesDuringBackward else { return try stepAfterBackward(control: count, into: summed, backward: backward, check: check) }
+        let start = monotonicSeconds()
+        try sumGradients(control: count, into: summed)
+        let copied = monotonicSeconds()
+        beginUpdate(gradScale: try check(summed))
+        let updateStart = monotonicSeconds()
+        var failure: Error?
+        do { try backward(self) } catch { failure = error }
+        let update = finishUpdate()
+        if let failure { throw failure }
+        return ExchangeStep(skipped: update.skipped, backwardSeconds: monotonicSeconds() - updateStart - update.optimizerSeconds,
+                            exchangeSeconds: copied - start, optimizerSeconds: update.optimizerSeconds)
     }
 
     func train(_ range: Range<Int>) throws { optimizerBlock = range }

@@ -34,7 +34,11 @@ final class RingExchange: GradientExchange {
         blocks = (0..<comm.size).map { rankSlice(count: range.count, rank: $0, size: comm.size) }
     }
 
-    func train(_ range: Range<Int>) throws { setBlocks(range) }
+    /// A new split of the optimizer's blocks: every rank first gets every block's moments.
+    func train(_ range: Range<Int>) throws {
+        try gatherOptimizerState()
+        setBlocks(range)
+    }
 
     func sumGradients(control count: Int, into summed: UnsafeMutablePointer<Float>) throws {
         try comm.reduceScatterSum(arena.gradients + trainable.lowerBound, into: blockGradients, blocks: blocks)

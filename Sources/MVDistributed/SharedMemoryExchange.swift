@@ -140,6 +140,7 @@ class SharedMemoryExchange: GradientExchange {
         }
     }
 
+    /// The moments are the node's, complete once every rank's last update has passed its barrier.
     func train(_ range: Range<Int>) throws {
         let share = rankSlice(count: range.count, rank: localRank, size: localSize)
         block = (range.lowerBound + share.lowerBound)..<(range.lowerBound + share.upperBound)

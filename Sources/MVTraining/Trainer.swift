@@ -32,9 +32,6 @@ public final class Trainer {
     public var checkpointer: ((Trainer) throws -> Void)?
     /// Steps between replica-consistency checks.
     public var checksumEvery = 100
-    /// With one process, take the optimizer step of each parameter during the backward pass, as its
-    /// gradient completes (the same bits as one pass afterwards; false: one pass afterwards, for tests).
-    public var updatesDuringBackward = true
     /// Where step time goes, accumulated since the last `phases.reset()` (for benchmarks).
     public var phases = StepPhases()
     /// The coordinates whose Adam update this rank computed in the last stage it ran.
@@ -43,12 +40,8 @@ public final class Trainer {
     let tape = Tape(reserve: 512)
     let batch: Batch
     let positions: UnsafeMutablePointer<Int>
-    /// Control scalars appended to the gradient buffer and summed over ranks with it.
-    enum Control {
-        static let loss = 0, reconstruction = 1, kl = 2, rows = 3, stop = 4, count = 6
-    }
-    /// The control scalars summed over ranks, this step.
-    let summedControl = UnsafeMutablePointer<Float>.allocate(capacity: Control.count)
+    /// The step's totals summed over ranks (`StepTotals`' layout).
+    let summedControl = UnsafeMutablePointer<Float>.allocate(capacity: StepTotals.count)
     /// This epoch's clock on this rank: its start, samples and exchange seconds since then.
     var epochClock = (start: 0.0, samples: 0.0, exchangeSeconds: 0.0)
     /// The spike guard's running mean of the loss per row in the current stage, and its step count
@@ -102,7 +95,7 @@ public final class Trainer {
     public func run(shouldStop: () -> Bool = { false }) throws -> TrainingOutcome {
         try FloatingPointMode.withDenormalsFlushed {
             let exchange = try makeGradientExchange(comm: comm, arena: model.arena, optimizer: optimizer, settings: exchangeSettings,
-                                                    controlCount: Control.count)
+                                                    controlCount: StepTotals.count)
             let outcome: TrainingOutcome
             do {
                 outcome = try runStages(shouldStop: shouldStop, exchange: exchange)
@@ -121,8 +114,6 @@ public final class Trainer {
         observer?(.started(startStep: state.step, totalSteps: totalSteps, parameters: arena.parameterCount, worldSize: comm.size,
                            exchange: exchange.description))
         try enterStage(exchange, restarting: false)
-        // With one process the optimizer steps each parameter as its gradient completes (see `step`).
-        let incremental = updatesDuringBackward ? exchange as? IncrementalUpdate : nil
         while true {
             if state.epoch - state.stageStartEpoch >= stage.epochs {
                 guard state.stage + 1 < stages.count else { return .completed }
@@ -132,11 +123,10 @@ public final class Trainer {
             let permutation = epochPermutation(count: train.count, seed: config.seed, epoch: state.epoch)
             epochClock = (monotonicSeconds(), 0, 0)
             while state.batchInEpoch < batchesPerEpoch {
-                let stop = try step(permutation, shouldStop: shouldStop, exchange: exchange, incremental: incremental)
+                let stop = try step(permutation, shouldStop: shouldStop, exchange: exchange)
                 if stop {
                     observer?(.stopRequested(step: state.step))
-                    try exchange.gatherOptimizerState()
-                    try checkpointer?(self)
+                    try checkpoint(exchange)
                     return .stopped(step: state.step)
                 }
             }
@@ -144,81 +134,97 @@ public final class Trainer {
         }
     }
 
-    /// One optimizer step on the next global batch of `permutation`; true when a stop was requested.
-    /// `incremental`: the exchange, when it updates during the backward pass (then the checks that
-    /// need only the loss run before that pass).
-    func step(_ permutation: [Int], shouldStop: () -> Bool, exchange: GradientExchange, incremental: IncrementalUpdate?) throws -> Bool {
-        let t = config.training, stage = self.stage
-        let control = model.arena.control
-        let globalStart = state.batchInEpoch * t.batchSize
-        let slice = rankSlice(count: Swift.min(t.batchSize, train.count - globalStart), rank: comm.rank, size: comm.size)
+    /// One optimizer step on the next global batch of `permutation`: forward, then the exchange's
+    /// backward pass, sums over ranks, checks and optimizer step in the order it needs
+    /// (`GradientExchange.step`), then bookkeeping. True when a stop was requested.
+    func step(_ permutation: [Int], shouldStop: () -> Bool, exchange: GradientExchange) throws -> Bool {
+        let rows = gatherBatch(permutation)
+        let stageStep = state.step - state.stageStartStep
+        let start = monotonicSeconds()
+        var totals = StepTotals()
+        let loss = try forward(stageStep: stageStep, rows: rows, totals: &totals)
+        totals.stop = shouldStop() ? 1 : 0
+        totals.write(to: model.arena.control)
+        let forwardSeconds = monotonicSeconds() - start
+        let done = try exchange.step(control: StepTotals.count, into: summedControl,
+                                     backward: { observer in try backward(loss, reportingTo: observer) },
+                                     check: { summed in try check(StepTotals(summed), stageStep: stageStep) })
+        let summed = StepTotals(summedControl)
+        guard done.skipped == 0 else { throw TrainingError.nonFinite(step: state.step, loss: Double(summed.loss)) }
+        try record(summed, rows: rows, forwardSeconds: forwardSeconds, exchange: done)
+        return summed.stop > 0
+    }
+
+    /// Loads this rank's slice of the next global batch of `permutation`; returns its row count.
+    func gatherBatch(_ permutation: [Int]) -> Int {
+        let size = config.training.batchSize, globalStart = state.batchInEpoch * size
+        let slice = rankSlice(count: Swift.min(size, train.count - globalStart), rank: comm.rank, size: comm.size)
         for (i, p) in slice.enumerated() { positions[i] = permutation[globalStart + p] }
         load(count: slice.count, epoch: state.epoch, from: train)
-        let stageStep = state.step - state.stageStartStep
+        return slice.count
+    }
+
+    /// Records the stage's loss of the batch on the tape and fills the step's totals; nil when this rank
+    /// records nothing (no rows, and a loss that needs no collective).
+    func forward(stageStep: Int, rows: Int, totals: inout StepTotals) throws -> Var? {
+        guard rows > 0 || model.recordsCollectives(stage: state.stage) else { return nil }
+        let t = config.training
         let beta = t.annealing.beta(step: stageStep, totalSteps: batchesPerEpoch * stage.epochs, top: t.beta)
+        tape.reset()
+        let terms: LossTerms
+        do { terms = try model.loss(batch, tape: tape, beta: beta, seed: config.seed, stage: state.stage) } catch let e as LinearAlgebraError {
+            throw TrainingError.numericalBreakdown(step: state.step, what: "\(e) in the loss")
+        }
+        totals.loss = tape.item(terms.total)
+        totals.reconstruction = tape.item(terms.reconstruction)
+        totals.kl = tape.item(terms.kl)
+        totals.rows = Float(rowsWithData())
+        return terms.total
+    }
 
-        let t0 = monotonicSeconds()
-        control.update(repeating: 0, count: Control.count)
-        var t1 = t0
-        var total: Var?
-        if slice.count > 0 || model.recordsCollectives(stage: state.stage) {
-            tape.reset()
-            let terms: LossTerms
-            do { terms = try model.loss(batch, tape: tape, beta: beta, seed: config.seed, stage: state.stage) } catch let e as LinearAlgebraError {
-                throw TrainingError.numericalBreakdown(step: state.step, what: "\(e) in the loss")
-            }
-            t1 = monotonicSeconds()
-            total = terms.total
-            control[Control.loss] = tape.item(terms.total)
-            control[Control.reconstruction] = tape.item(terms.reconstruction)
-            control[Control.kl] = tape.item(terms.kl)
-            control[Control.rows] = Float(rowsWithData())
-        }
-        control[Control.stop] = shouldStop() ? 1 : 0
-        // Otherwise the backward pass runs before the ranks' gradients are summed and checked.
-        if incremental == nil, let total {
-            tape.backward(total)
-            if let failure = tape.collectiveFailure { throw failure }
-        }
-        let reduceStart = monotonicSeconds()
-        try exchange.sumGradients(control: Control.count, into: summedControl)
-        let reduceEnd = monotonicSeconds()
-        let rows = globalRows(), loss = Double(summedControl[Control.loss])
-        // A non-finite loss stops the run before the optimizer step; a non-finite gradient anywhere
-        // after it (those coordinates were left unchanged). Neither step is checkpointed.
+    /// The reverse pass from `loss` into the arena's gradients, reporting finished parameters to `observer`.
+    func backward(_ loss: Var?, reportingTo observer: ParameterGradientObserver?) throws {
+        guard let loss else { return }
+        tape.backward(loss, finished: observer)
+        if let failure = tape.collectiveFailure { throw failure }
+    }
+
+    /// The summed totals (identical on every rank) checked before any parameter changes: a non-finite
+    /// loss or an impossible one stops the run. Returns the gradient scale, 1 / rows, with the stage's
+    /// learning rate set. (A non-finite gradient anywhere stops it after the step, whose coordinates
+    /// there were left unchanged.) Neither step is checkpointed.
+    func check(_ summed: StepTotals, stageStep: Int) throws -> Float {
+        let loss = Double(summed.loss), rows = summed.meanDivisor
         guard loss.isFinite else { throw TrainingError.nonFinite(step: state.step, loss: loss) }
-        try checkBreakdown(loss: loss, kl: Double(summedControl[Control.kl]), rows: rows, stageStep: stageStep)
+        try checkBreakdown(loss: loss, kl: Double(summed.kl), rows: rows, stageStep: stageStep)
         optimizer.learningRate = stage.learningRate(step: stageStep)
-        let update: (skipped: Int, optimizerSeconds: Double)
-        var backwardSeconds = reduceStart - t1, exchangeSeconds = reduceEnd - reduceStart
-        let updateStart = monotonicSeconds()
-        if let incremental {
-            incremental.beginUpdate(gradScale: 1 / Float(rows))
-            if let total { tape.backward(total, finished: incremental) }
-            update = incremental.finishUpdate()
-            if let failure = tape.collectiveFailure { throw failure }
-            backwardSeconds = monotonicSeconds() - updateStart - update.optimizerSeconds
-        } else {
-            update = try exchange.update(gradScale: 1 / Float(rows))
-            exchangeSeconds += monotonicSeconds() - updateStart - update.optimizerSeconds
-        }
-        guard update.skipped == 0 else { throw TrainingError.nonFinite(step: state.step, loss: loss) }
-        phases.add(forward: t1 - t0, backward: backwardSeconds, allreduce: exchangeSeconds, optimizer: update.optimizerSeconds,
-                   rows: slice.count)
+        return 1 / Float(rows)
+    }
 
+    /// The step's bookkeeping: where its time went, the state's counters and sums, progress, and every
+    /// `checksumEvery` steps the replicas compared.
+    func record(_ summed: StepTotals, rows localRows: Int, forwardSeconds: Double, exchange done: ExchangeStep) throws {
+        let rows = summed.meanDivisor, loss = Double(summed.loss)
+        phases.add(forward: forwardSeconds, backward: done.backwardSeconds, allreduce: done.exchangeSeconds,
+                   optimizer: done.optimizerSeconds, rows: localRows)
         state.step += 1
         state.batchInEpoch += 1
         state.epochLossSum += loss
-        state.epochReconstructionSum += Double(summedControl[Control.reconstruction])
-        state.epochKLSum += Double(summedControl[Control.kl])
+        state.epochReconstructionSum += Double(summed.reconstruction)
+        state.epochKLSum += Double(summed.kl)
         state.epochSamples += rows
         epochClock.samples += rows
-        epochClock.exchangeSeconds += exchangeSeconds
+        epochClock.exchangeSeconds += done.exchangeSeconds
         let rate = epochClock.samples / Swift.max(monotonicSeconds() - epochClock.start, 1e-9)
         observer?(.step(stage: stage.name, epoch: state.epoch - state.stageStartEpoch, step: state.step, totalSteps: totalSteps,
                         batchInEpoch: state.batchInEpoch, batchesPerEpoch: batchesPerEpoch, loss: loss / rows, samplesPerSecond: rate))
         if state.step % checksumEvery == 0 { try checkReplicas() }
-        return summedControl[Control.stop] > 0
+    }
+
+    /// A checkpoint of the current state, with every rank's optimizer moments completed first (rank 0 writes).
+    func checkpoint(_ exchange: GradientExchange) throws {
+        try exchange.gatherOptimizerState()
+        try checkpointer?(self)
     }
 
     /// The epoch's summary (with the validation loss), then a checkpoint when one is due.
@@ -245,10 +251,7 @@ public final class Trainer {
         state.epochLossSum = 0; state.epochReconstructionSum = 0; state.epochKLSum = 0; state.epochSamples = 0
         observer?(.epochFinished(summary))
         let every = t.checkpointEveryEpochs
-        if stageEpoch == stage.epochs || (every > 0 && stageEpoch % every == 0) {
-            try exchange.gatherOptimizerState()
-            try checkpointer?(self)
-        }
+        if stageEpoch == stage.epochs || (every > 0 && stageEpoch % every == 0) { try checkpoint(exchange) }
     }
 
     /// Prepares the current stage: only its parameters train (and are exchanged and updated).
@@ -265,7 +268,6 @@ public final class Trainer {
     /// The stage's end: its computation over the training split sets parameters on every rank; then
     /// the next stage starts.
     func advanceStage(_ exchange: GradientExchange) throws {
-        try exchange.gatherOptimizerState()
         let assignments = try model.finishStage(state.stage, split: self)
         for a in assignments { try exchange.assign(a.values, at: a.view.offset) }
         observer?(.stageFinished(name: stage.name, assigned: assignments.map(\.view.name)))
@@ -317,9 +319,6 @@ public final class Trainer {
             throw TrainingError.stageMismatch("stage '\(stage.name)' has already run into epoch \(started); its length cannot shrink to \(stage.epochs) on resume")
         }
     }
-
-    /// The global row count of this step (at least 1: it divides the summed loss and gradients).
-    func globalRows() -> Double { Swift.max(Double(summedControl[Control.rows]), 1) }
 
     /// Rows of the batch with at least one observed view: a row with none contributes no loss, so it
     /// must not count towards the mean either.

@@ -44,7 +44,8 @@ struct TrainCommand: ParsableCommand {
             // on one node, an MPI failure) may hit one rank only, so that rank reports it too.
             let stageMismatch: Bool
             if case TrainingError.stageMismatch = error { stageMismatch = true } else { stageMismatch = false }
-            let deterministic = error is ConfigError || error is ValidationError || error is ExchangeSettingError || stageMismatch
+            let deterministic = error is ConfigError || error is ValidationError || error is ExchangeSettingError || error is ResumeError
+                || stageMismatch
             if root || !deterministic {
                 let who = comm.size > 1 ? " (rank \(comm.rank))" : ""
                 FileHandle.standardError.write("mvvae train\(who): \(error)\n".data(using: .utf8)!)
@@ -69,88 +70,16 @@ struct TrainCommand: ParsableCommand {
         StopSignals.install()
         var cfg = try ExperimentConfig.load(path: config, overrides: overrides)
         let runDir = try resolveRunFolder(cfg, comm: comm)
-        var loaded: Checkpoint.Loaded?
-        if let resume {
-            if resume == "auto" {
-                let (found, skipped) = Checkpoint.newestValid(run: runDir)
-                if root { for s in skipped { print("resume: skipping \(s.path): \(s.reason)") } }
-                loaded = found
-                if found == nil, root { print("resume: no valid checkpoint in \(runDir); starting from scratch") }
-            } else {
-                loaded = try Checkpoint.load(resume)
-            }
-            if let loaded {
-                // The checkpoint's config is the run's config. Only settings that leave the trajectory
-                // as it was may change on resume (a different batch size or seed would not resume it);
-                // repeating the run's own values is fine.
-                let saved = try ExperimentConfig.parse(yaml: loaded.state.config, source: "\(loaded.path)/state.json")
-                cfg = try ExperimentConfig.parse(yaml: loaded.state.config, source: "\(loaded.path)/state.json", overrides: overrides)
-                var comparable = cfg
-                comparable.training.epochs = saved.training.epochs
-                comparable.training.logEvery = saved.training.logEvery
-                comparable.training.keepCheckpoints = saved.training.keepCheckpoints
-                comparable.training.checkpointEveryEpochs = saved.training.checkpointEveryEpochs
-                comparable.training.validate = saved.training.validate
-                // Stage lengths may change too (the trainer refuses a finished stage's or a shortened one).
-                func withoutLengths(_ stages: [String: StageConfig]) -> [String: StageConfig] {
-                    stages.compactMapValues { stage in
-                        var s = stage
-                        s.epochs = nil
-                        return s.learningRate == nil ? nil : s
-                    }
-                }
-                var reference = saved
-                reference.training.stages = withoutLengths(saved.training.stages)
-                comparable.training.stages = withoutLengths(comparable.training.stages)
-                if comparable != reference {
-                    throw ValidationError("""
-                        --set \(overrides.joined(separator: " ")) would change the resumed run's configuration; on resume only \
-                        training.epochs, training.stages.<name>.epochs, logEvery, keepCheckpoints, checkpointEveryEpochs and validate may change
-                        """)
-                }
-            }
-        }
+        let resumption = try resume.map { try Resumption(.init($0), run: runDir, log: root ? { print($0) } : { _ in }) }
+        if let resumption { cfg = try resumption.config(cfg, overrides: overrides) }
         if root { try cfg.yaml().write(toFile: (runDir as NSString).appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8) }
         try comm.barrier()
         let data = try ExperimentData(config: cfg.data, seed: cfg.seed)
         try data.checkValues(likelihoods: cfg.model.likelihood(view:))
         let model = try makeModel(cfg, dimensions: data.dimensions)
         let trainer = try Trainer(config: cfg, model: model, train: data.train, validation: data.validation, comm: comm)
-        if let first = loaded {
-            // --resume auto: a checkpoint that passes its CRC but does not fit this model (a tensor renamed,
-            // reshaped, not float32 or not finite; an impossible position) is skipped like a corrupt one.
-            var older = resume == "auto" ? Array(Checkpoint.list(run: runDir).reversed().drop { $0 != first.path }.dropFirst()) : []
-            var candidate: Checkpoint.Loaded? = first
-            loaded = nil
-            while let c = candidate {
-                do {
-                    try Checkpoint.restore(c, into: trainer)
-                    loaded = c
-                    break
-                } catch TrainingError.checkpointMismatch(let why) where resume == "auto" {
-                    if root { print("resume: skipping \(c.path): it does not fit this model: \(why)") }
-                } catch TrainingError.stageMismatch(let why) where resume == "auto" {
-                    if root { print("resume: skipping \(c.path): \(why)") }
-                }
-                candidate = nil
-                while candidate == nil, !older.isEmpty {
-                    let path = older.removeFirst()
-                    do { candidate = try Checkpoint.load(path) } catch { if root { print("resume: skipping \(path): \(error)") } }
-                }
-            }
-            if let loaded {
-                if root { print("resume: from \(loaded.path) (step \(trainer.state.step), saved by \(loaded.state.worldSize) rank(s))") }
-            } else if root {
-                print("resume: no checkpoint of \(runDir) fits; starting from scratch")
-            }
-        }
-        // Only once the checkpoint fits: a resume that fails leaves the run's checkpoints as they were.
-        if root, let loaded, resume != "auto",
-           URL(fileURLWithPath: loaded.path).standardizedFileURL.deletingLastPathComponent().path
-            == URL(fileURLWithPath: Checkpoint.folder(run: runDir)).standardizedFileURL.path {
-            for path in try Checkpoint.abandon(after: loaded.state.training.step, run: runDir) {
-                print("resume: \(path) belongs to the abandoned trajectory; moved under checkpoints/abandoned-after-\(loaded.state.training.step)-*/")
-            }
+        if let resumption, let restored = try resumption.restore(into: trainer), root {
+            try resumption.abandonLaterCheckpoints(after: restored)
         }
         let reporter = ProgressReporter(every: cfg.training.logEvery, style: progress)
         let metrics = root ? try MetricsLog(run: runDir) : nil

@@ -120,6 +120,34 @@ final class CheckpointTests: XCTestCase {
         }
     }
 
+    func testTheViewsAreRecordedAndAnInconsistentRecordIsRefused() throws {
+        let dir = try temporaryFolder(self)
+        let run = try TinyRun(["training.epochs=1", "data.trainLimit=80"])
+        let views = ViewShapes(names: ["top", "bottom"], dimensions: [392, 392],
+                               images: ImageViewLayout.topBottom.blockSizes(height: 28, width: 28),
+                               cut: .init(height: 28, width: 28, layout: .topBottom))
+        XCTAssertNil(views.problem)
+        run.trainer.checkpointer = { t in try Checkpoint.save(t, run: dir, keep: 1, views: views) }
+        XCTAssertEqual(try run.trainer.run(), .completed)
+        let state = try Checkpoint.load(try XCTUnwrap(Checkpoint.list(run: dir).last)).state
+        XCTAssertEqual(state.views, views, "read back as written")
+        var old = state
+        old.views = nil
+        XCTAssertNil(try CheckpointState.decode(try JSONEncoder().encode(old), path: "s.json").views, "a checkpoint from before has none")
+        for (edit, expected) in [({ (v: inout ViewShapes) in v.names = ["top"] }, "1 view name(s) for 2"),
+                                 ({ $0.dimensions = [392, 0] }, "a view of 0 features"),
+                                 ({ $0.images = [.init(height: 14, width: 28)] }, "1 image size(s) for 2 view(s)"),
+                                 ({ $0.images![1] = .init(height: 28, width: 28) }, "view 2 is 392 features, not an image of 28×28"),
+                                 ({ $0.cut!.layout = .quadrants }, "the cut 'quadrants' of a 28×28 image"),
+                                 ({ $0.cut!.height = 1 << 40 }, "cannot be cut into views")] as [((inout ViewShapes) -> Void, String)] {
+            var bad = state
+            edit(&bad.views!)
+            XCTAssertThrowsError(try CheckpointState.decode(try JSONEncoder().encode(bad), path: "s.json")) { error in
+                XCTAssertTrue("\(error)".contains(expected) && "\(error)".contains("s.json"), "\(error)")
+            }
+        }
+    }
+
     func testCheckpointOfAnotherModelIsRejected() throws {
         let dir = try temporaryFolder(self)
         let run = try TinyRun(["training.epochs=1"])

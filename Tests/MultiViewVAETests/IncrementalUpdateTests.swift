@@ -70,7 +70,7 @@ final class IncrementalUpdateTests: XCTestCase {
         let data = try ExperimentData(config: config.data, seed: config.seed)
         let model = try ModelRegistry.makeModel(config, dimensions: data.dimensions)
         let trainer = try Trainer(config: config, model: model, train: data.train, validation: nil, comm: LocalCommunicator())
-        trainer.updatesDuringBackward = duringBackward
+        trainer.exchangeSettings.updatesDuringBackward = duringBackward
         XCTAssertEqual(try trainer.run(), .completed)
         let n = model.arena.count, adam = trainer.optimizer
         let buffers: [UnsafeMutablePointer<Float>] = [model.arena.values, adam.m, adam.v]
@@ -120,29 +120,43 @@ final class IncrementalUpdateTests: XCTestCase {
         let complete = Array(UnsafeBufferPointer(start: arena.gradients + a.offset, count: a.count))
         XCTAssertEqual(recorder.reports[1].gradient, complete, "a was reported with both leaves' contributions in")
 
-        // The exchange's incremental step equals one pass, and moves the unused parameter's moments too.
+        // The exchange's step with the update inside the backward pass equals the one pass after it, and
+        // moves the unused parameter's moments too.
+        let summed = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+        defer { summed.deallocate() }
         func step(incremental: Bool) -> [Float] {
             arena.write([Float](repeating: 0.5, count: a.count), at: a.offset)
             arena.write([Float](repeating: -0.25, count: b.count), at: b.offset)
             arena.write([Float](repeating: 1, count: unused.count), at: unused.offset)
             arena.zeroGradients()
             let adam = Adam(count: arena.count, learningRate: 0.01)
-            let exchange = LocalExchange(arena: arena, optimizer: adam)
+            let exchange = LocalExchange(arena: arena, optimizer: adam, updatesDuringBackward: incremental)
             for _ in 0..<3 {
                 tape.reset()
                 let loss = record()
                 arena.gradients[unused.offset] = 0.125  // as if another term had reached it
-                if incremental {
-                    exchange.beginUpdate(gradScale: 0.5)
-                    tape.backward(loss, finished: exchange)
-                    XCTAssertEqual(exchange.finishUpdate().skipped, 0)
-                } else {
-                    tape.backward(loss)
-                    XCTAssertEqual((try? exchange.update(gradScale: 0.5))?.skipped, 0)
-                }
+                var observers: [Bool] = []
+                let done = try? exchange.step(control: 0, into: summed, backward: { observer in
+                    observers.append(observer != nil)
+                    tape.backward(loss, finished: observer)
+                }, check: { _ in 0.5 })
+                XCTAssertEqual(done?.skipped, 0)
+                XCTAssertEqual(observers, [incremental], "the pass reports finished parameters only when it updates during it")
             }
             return Array(UnsafeBufferPointer(start: arena.values, count: arena.count))
                 + Array(UnsafeBufferPointer(start: adam.m, count: arena.count)) + Array(UnsafeBufferPointer(start: adam.v, count: arena.count))
+        }
+        // A check that throws stops the step before any parameter changes, in either order.
+        for incremental in [true, false] {
+            arena.zeroGradients()
+            let before = Array(UnsafeBufferPointer(start: arena.values, count: arena.count))
+            let exchange = LocalExchange(arena: arena, optimizer: Adam(count: arena.count), updatesDuringBackward: incremental)
+            tape.reset()
+            let loss = record()
+            struct Refused: Error {}
+            XCTAssertThrowsError(try exchange.step(control: 0, into: summed, backward: { tape.backward(loss, finished: $0) },
+                                                   check: { _ in throw Refused() })) { XCTAssertTrue($0 is Refused) }
+            XCTAssertEqual(Array(UnsafeBufferPointer(start: arena.values, count: arena.count)), before, "incremental: \(incremental)")
         }
         let during = step(incremental: true), after = step(incremental: false)
         XCTAssertEqual(during.map(\.bitPattern), after.map(\.bitPattern))
@@ -157,7 +171,7 @@ final class IncrementalUpdateTests: XCTestCase {
         let a = arena.register("a", rows: 1, cols: 3, initializer: .constant(0.5))
         let unused = arena.register("unused", rows: 1, cols: 2, initializer: .constant(1))
         arena.materialize(seed: 1)
-        let exchange = LocalExchange(arena: arena, optimizer: Adam(count: arena.count))
+        let exchange = LocalExchange(arena: arena, optimizer: Adam(count: arena.count), updatesDuringBackward: true)
         let tape = Tape()
         let loss = tape.sum(tape.mul(tape.parameter(a, in: arena), tape.constant(Matrix(rows: 1, cols: 3, [1, .nan, 2]))))
         arena.gradients[unused.offset + 1] = .infinity

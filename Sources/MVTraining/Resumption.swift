@@ -1,0 +1,132 @@
+import Foundation
+import MVConfig
+import MVCore
+import MVModels
+
+/// The one place that decides what a run resumes from (`mvvae train --resume`):
+/// - `auto`: the newest checkpoint of the run folder that validates and fits the model, falling back
+///   past damaged ones (a failed CRC, an unreadable state) and ones that do not fit (a tensor renamed
+///   or reshaped, an impossible training position), each named; none: the run starts from scratch;
+/// - a path: that checkpoint, or an error; when it is an older checkpoint of the same run, the later
+///   ones are moved aside as an abandoned trajectory, once it has been restored (a resume that fails
+///   leaves the checkpoints as they were).
+/// The run's config is the checkpoint's; only settings that leave the trajectory as it was may change.
+public struct Resumption {
+    public enum Source: Equatable {
+        case auto
+        case checkpoint(String)
+
+        /// `--resume`'s value: "auto" or a checkpoint folder.
+        public init(_ text: String) { self = text == "auto" ? .auto : .checkpoint(text) }
+    }
+
+    public let source: Source
+    public let run: String
+    /// The checkpoint to try first (nil: `auto` found none that validates).
+    public let first: Checkpoint.Loaded?
+    /// Prints what was skipped and why (rank 0 only; the others pass a no-op).
+    let log: (String) -> Void
+
+    /// Reads the first candidate: needed before the model exists, since its config is the run's.
+    public init(_ source: Source, run: String, log: @escaping (String) -> Void) throws {
+        self.source = source
+        self.run = run
+        self.log = log
+        switch source {
+        case .auto:
+            let (found, skipped) = Checkpoint.newestValid(run: run)
+            for s in skipped { log("resume: skipping \(s.path): \(s.reason)") }
+            if found == nil { log("resume: no valid checkpoint in \(run); starting from scratch") }
+            first = found
+        case let .checkpoint(path):
+            first = try Checkpoint.load(path)
+        }
+    }
+
+    /// The config the resumed run trains with: the checkpoint's, with `overrides` applied, which may
+    /// change only training.epochs, training.stages.<name>.epochs, logEvery, keepCheckpoints,
+    /// checkpointEveryEpochs and validate (repeating the run's own values is fine). Without a checkpoint:
+    /// `fresh`, the config given on the command line.
+    public func config(_ fresh: ExperimentConfig, overrides: [String]) throws -> ExperimentConfig {
+        guard let first else { return fresh }
+        let source = "\(first.path)/state.json"
+        let saved = try ExperimentConfig.parse(yaml: first.state.config, source: source)
+        let resumed = try ExperimentConfig.parse(yaml: first.state.config, source: source, overrides: overrides)
+        var comparable = resumed
+        comparable.training.epochs = saved.training.epochs
+        comparable.training.logEvery = saved.training.logEvery
+        comparable.training.keepCheckpoints = saved.training.keepCheckpoints
+        comparable.training.checkpointEveryEpochs = saved.training.checkpointEveryEpochs
+        comparable.training.validate = saved.training.validate
+        // Stage lengths may change too (`restore` refuses a finished stage's or a shortened one).
+        func withoutLengths(_ stages: [String: StageConfig]) -> [String: StageConfig] {
+            stages.compactMapValues { stage in
+                var s = stage
+                s.epochs = nil
+                return s.learningRate == nil ? nil : s
+            }
+        }
+        var reference = saved
+        reference.training.stages = withoutLengths(saved.training.stages)
+        comparable.training.stages = withoutLengths(comparable.training.stages)
+        guard comparable == reference else {
+            throw ResumeError("""
+                --set \(overrides.joined(separator: " ")) would change the resumed run's configuration; on resume only \
+                training.epochs, training.stages.<name>.epochs, logEvery, keepCheckpoints, checkpointEveryEpochs and validate may change
+                """)
+        }
+        return resumed
+    }
+
+    /// Restores the first candidate that fits `trainer` (`auto`: falling back to older checkpoints of the
+    /// run, which land wherever their saved state says, in whichever stage); returns it, or nil when
+    /// nothing fits (`auto` only: the run starts from scratch). Collective only through the trainer.
+    public func restore(into trainer: Trainer) throws -> Checkpoint.Loaded? {
+        guard let first else { return nil }
+        var older = source == .auto ? Array(Checkpoint.list(run: run).reversed().drop { $0 != first.path }.dropFirst()) : []
+        var candidate: Checkpoint.Loaded? = first
+        var restored: Checkpoint.Loaded?
+        while let c = candidate {
+            do {
+                try Checkpoint.restore(c, into: trainer)
+                restored = c
+                break
+            } catch TrainingError.checkpointMismatch(let why) where source == .auto {
+                log("resume: skipping \(c.path): it does not fit this model: \(why)")
+            } catch TrainingError.stageMismatch(let why) where source == .auto {
+                log("resume: skipping \(c.path): \(why)")
+            }
+            candidate = nil
+            while candidate == nil, !older.isEmpty {
+                let path = older.removeFirst()
+                do { candidate = try Checkpoint.load(path) } catch { log("resume: skipping \(path): \(error)") }
+            }
+        }
+        guard let restored else {
+            log("resume: no checkpoint of \(run) fits; starting from scratch")
+            return nil
+        }
+        log("resume: from \(restored.path) (step \(trainer.state.step), saved by \(restored.state.worldSize) rank(s))")
+        return restored
+    }
+
+    /// A path resume from an older checkpoint of this run starts a new trajectory: the later ones are
+    /// moved under `checkpoints/abandoned-after-<step>-*/` (kept, no longer found by `auto`). Rank 0 only,
+    /// once `restore` succeeded.
+    public func abandonLaterCheckpoints(after restored: Checkpoint.Loaded) throws {
+        guard source != .auto,
+              URL(fileURLWithPath: restored.path).standardizedFileURL.deletingLastPathComponent().path
+                == URL(fileURLWithPath: Checkpoint.folder(run: run)).standardizedFileURL.path
+        else { return }
+        let step = restored.state.training.step
+        for path in try Checkpoint.abandon(after: step, run: run) {
+            log("resume: \(path) belongs to the abandoned trajectory; moved under checkpoints/abandoned-after-\(step)-*/")
+        }
+    }
+}
+
+/// A resume the run's own settings refuse (the same on every rank).
+public struct ResumeError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
