@@ -7,7 +7,6 @@ import PackageDescription
 let layers: [Target.Dependency] = [
     "MVCore", "MVIO", "MVConfig", "MVDistributed", "MVData", "MVModels", "MVTraining", "MVEvaluation",
 ]
-let fast: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
 
 let package = Package(
     name: "MultiViewVAE",
@@ -31,26 +30,23 @@ let package = Package(
         .target(name: "CKernels"),
         // Tensors, BLAS/LAPACK, random streams, the tape and its ops, the parameter arena, Adam, the
         // Communicator protocol.
-        .target(name: "MVCore", dependencies: ["CLinearAlgebra", "CKernels"], swiftSettings: fast),
+        .target(name: "MVCore", dependencies: ["CLinearAlgebra", "CKernels"]),
         // Files: POSIX I/O, safetensors, .npy, IDX + gzip, PNG, TensorBoard event files.
-        .target(name: "MVIO", dependencies: ["MVCore", "CZlib", "CPNG"], swiftSettings: fast),
+        .target(name: "MVIO", dependencies: ["MVCore", "CZlib", "CPNG"]),
         // The strict YAML configuration.
-        .target(name: "MVConfig", dependencies: ["MVCore", .product(name: "Yams", package: "Yams")],
-                swiftSettings: fast),
+        .target(name: "MVConfig", dependencies: ["MVCore", .product(name: "Yams", package: "Yams")]),
         // MPI and the gradient exchanges.
-        .target(name: "MVDistributed", dependencies: ["MVCore", "CMPI", "CKernels"], swiftSettings: fast),
+        .target(name: "MVDistributed", dependencies: ["MVCore", "CMPI", "CKernels"]),
         // Data sets, splits, the batch, the simulated sets.
-        .target(name: "MVData", dependencies: ["MVCore", "MVIO", "MVConfig", "CKernels"], swiftSettings: fast),
+        .target(name: "MVData", dependencies: ["MVCore", "MVIO", "MVConfig", "CKernels"]),
         // Layers, distributions, priors, aggregators, objectives and the papers' models.
-        .target(name: "MVModels", dependencies: ["MVCore", "MVConfig", "MVData"], swiftSettings: fast),
+        .target(name: "MVModels", dependencies: ["MVCore", "MVConfig", "MVData"]),
         // The trainer, stages, checkpoints, metrics, a run's data.
         .target(name: "MVTraining",
-                dependencies: ["MVCore", "MVIO", "MVConfig", "MVDistributed", "MVData", "MVModels"],
-                swiftSettings: fast),
+                dependencies: ["MVCore", "MVIO", "MVConfig", "MVDistributed", "MVData", "MVModels"]),
         // Metrics, embeddings, imputation, generation, yardsticks.
         .target(name: "MVEvaluation",
-                dependencies: ["MVCore", "MVIO", "MVConfig", "MVDistributed", "MVData", "MVModels", "MVTraining"],
-                swiftSettings: fast),
+                dependencies: ["MVCore", "MVIO", "MVConfig", "MVDistributed", "MVData", "MVModels", "MVTraining"]),
         // The library product: every layer re-exported.
         .target(name: "MultiViewVAE", dependencies: layers),
         .executableTarget(

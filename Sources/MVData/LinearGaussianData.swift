@@ -78,7 +78,7 @@ public struct LinearGaussianData: Sendable {
     }
 
     public let configuration: Configuration
-    /// One in-memory view per modality, named "modality0", "modality1", …; no labels, no mask.
+    /// One in-memory view per modality, named "view1", "view2", …; no labels, no mask.
     public let dataset: MultiViewDataset
     /// The true parameters: W_s, b_s and Ψ_s = σ² I.
     public let model: LinearGaussianModel
@@ -161,7 +161,7 @@ public struct LinearGaussianData: Sendable {
         self.configuration = c
         self.model = LinearGaussianModel(loadings: loadings, biases: biases, noiseVariance: c.noiseVariance)
         self.latents = z
-        self.dataset = try MultiViewDataset(views: views, names: dims.indices.map { "modality\($0)" })
+        self.dataset = try MultiViewDataset(views: views, names: dims.indices.map { "view\($0 + 1)" })
     }
 
     // MARK: Randomness

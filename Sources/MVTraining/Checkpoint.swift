@@ -201,6 +201,24 @@ public enum Checkpoint {
         public let path: String
         public let state: CheckpointState
         public let tensors: SafeTensorsFile
+        /// The saved model family's former parameter names (`ModelRegistry.Entry.formerName`).
+        let formerName: (String) -> String?
+
+        /// Where parameter `name` (or its moment, `adam.m.`/`adam.v.` + name) is stored: under that
+        /// name, or in a checkpoint written before every family named its views alike, its former one.
+        public func storedName(_ name: String) -> String {
+            Checkpoint.storedName(name, has: { tensors.shape($0) != nil }, formerName: formerName)
+        }
+    }
+
+    /// `name` if the file `has` it, else its former name (after an `adam.m.`/`adam.v.` prefix) if the
+    /// file has that, else `name` (whose absence the caller reports).
+    public static func storedName(_ name: String, has: (String) -> Bool, formerName: (String) -> String?) -> String {
+        if has(name) { return name }
+        for prefix in ["adam.m.", "adam.v.", ""] where name.hasPrefix(prefix) {
+            if let former = formerName(String(name.dropFirst(prefix.count))), has(prefix + former) { return prefix + former }
+        }
+        return name
     }
 
     /// Reads and validates one checkpoint folder.
@@ -228,7 +246,9 @@ public enum Checkpoint {
         guard crc == state.tensorCRC32 else {
             throw CheckpointError(path: tensorPath, .checksumMismatch(found: crc, recorded: state.tensorCRC32))
         }
-        return Loaded(path: path, state: state, tensors: try SafeTensorsFile(path: tensorPath))
+        let family = try? ExperimentConfig.parse(yaml: state.config, source: statePath).model.type
+        return Loaded(path: path, state: state, tensors: try SafeTensorsFile(path: tensorPath),
+                      formerName: family.map { ModelRegistry.entry($0).formerName } ?? { _ in nil })
     }
 
     /// The newest checkpoint of `run` that validates; the ones skipped on the way, with why.
@@ -248,7 +268,7 @@ public enum Checkpoint {
         var scratch = [Float]()
         for v in arena.views {
             for prefix in prefixes {
-                let name = prefix + v.name
+                let name = loaded.storedName(prefix + v.name)
                 guard let shape = loaded.tensors.shape(name) else { return "\(loaded.path) has no tensor '\(name)'" }
                 guard shape == [v.rows, v.cols] else {
                     return "tensor '\(name)' in \(loaded.path) has shape \(shape), the model needs [\(v.rows), \(v.cols)]"
@@ -265,7 +285,7 @@ public enum Checkpoint {
                 }
             }
         }
-        let expected = Set(arena.views.flatMap { v in prefixes.map { $0 + v.name } })
+        let expected = Set(arena.views.flatMap { v in prefixes.map { loaded.storedName($0 + v.name) } })
         if moments, let extra = loaded.tensors.names.first(where: { !expected.contains($0) }) {
             return "\(loaded.path) holds tensor '\(extra)' that this model does not have"
         }
@@ -286,7 +306,7 @@ public enum Checkpoint {
         }
         for v in arena.views {
             for (prefix, base) in [("", arena.values), ("adam.m.", adam.m), ("adam.v.", adam.v)] {
-                try loaded.tensors.read(prefix + v.name, into: base + v.offset, count: v.count)
+                try loaded.tensors.read(loaded.storedName(prefix + v.name), into: base + v.offset, count: v.count)
             }
         }
         adam.step = loaded.state.adamStep
@@ -295,7 +315,7 @@ public enum Checkpoint {
     /// Loads only the parameters (for evaluation and imputation), refusing a checkpoint that does not fit.
     public static func loadParameters(_ loaded: Loaded, into arena: ParameterArena) throws {
         if let problem = fitProblem(loaded, arena: arena, moments: false) { throw TrainingError.checkpointMismatch(problem) }
-        for v in arena.views { try loaded.tensors.read(v.name, into: arena.values + v.offset, count: v.count) }
+        for v in arena.views { try loaded.tensors.read(loaded.storedName(v.name), into: arena.values + v.offset, count: v.count) }
     }
 
     static func writeDurably(_ data: Data, to path: String) throws {

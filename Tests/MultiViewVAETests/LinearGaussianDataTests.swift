@@ -30,7 +30,7 @@ final class LinearGaussianDataTests: XCTestCase {
         XCTAssertEqual(a.dataset.viewCount, 3)
         XCTAssertEqual(a.dataset.dimensions, [8, 6, 7])
         XCTAssertEqual(a.dataset.count, 200)
-        XCTAssertEqual(a.dataset.names, ["modality0", "modality1", "modality2"])
+        XCTAssertEqual(a.dataset.names, ["view1", "view2", "view3"])
         XCTAssertEqual(a.latents.rows, 200)
         XCTAssertEqual(a.latents.cols, 3)
         XCTAssertEqual(a.model.noiseVariances, [[Double](repeating: 0.5, count: 8), [Double](repeating: 0.5, count: 6),

@@ -339,8 +339,8 @@ def load_checkpoint(model, folder):
 
     with torch.no_grad():
         for k in range(2):
-            stack(model.encoders[k], f"modality{k + 1}.encoder")
-            stack(model.decoders[k], f"modality{k + 1}.decoder")
+            stack(model.encoders[k], f"view{k + 1}.encoder")
+            stack(model.decoders[k], f"view{k + 1}.decoder")
         stack(model.joint_encoder, "joint.encoder")
         model.u_skew.copy_(tensor("prior.U.skew").view(-1))
         model.v_skew.copy_(tensor("prior.V.skew").view(-1))

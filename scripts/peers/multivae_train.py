@@ -358,27 +358,27 @@ def newest_checkpoint(run):
 
 def load_ours(model, tensors):
     """Our parameters into halves_model's modules. Ours: Dense W is inputs x outputs (y = x W + b), torch's
-    Linear weight outputs x inputs, so W is transposed. Encoder s: modality{s}.encoder.layer0/1 (392→512→512,
-    ReLU on both) then aggregator.expert{s} (512→[mu, log var]) = net.0, net.2, net.4; decoder s:
-    modality{s}.decoder.layer0/1/2 = net.0, net.2, net.4. Modality 0 is the top half."""
+    Linear weight outputs x inputs, so W is transposed. Encoder s: view{s+1}.encoder.layer0/1 (392→512→512,
+    ReLU on both) then aggregator.view{s+1}.expert (512→[mu, log var]) = net.0, net.2, net.4; decoder s:
+    view{s+1}.decoder.layer0/1/2 = net.0, net.2, net.4. View 1 (s = 0) is the top half."""
     import torch
+
+    def ours_and_theirs(s, m):
+        v = f"view{s + 1}"
+        return [(f"{v}.encoder.layer0", f"encoders.{m}.net.0"), (f"{v}.encoder.layer1", f"encoders.{m}.net.2"),
+                (f"aggregator.{v}.expert", f"encoders.{m}.net.4"), (f"{v}.decoder.layer0", f"decoders.{m}.net.0"),
+                (f"{v}.decoder.layer1", f"decoders.{m}.net.2"), (f"{v}.decoder.layer2", f"decoders.{m}.net.4")]
 
     mapping = {}
     for s, m in enumerate(MODS):
-        for ours, theirs in [(f"modality{s}.encoder.layer0", f"encoders.{m}.net.0"),
-                             (f"modality{s}.encoder.layer1", f"encoders.{m}.net.2"),
-                             (f"aggregator.expert{s}", f"encoders.{m}.net.4"),
-                             (f"modality{s}.decoder.layer0", f"decoders.{m}.net.0"),
-                             (f"modality{s}.decoder.layer1", f"decoders.{m}.net.2"),
-                             (f"modality{s}.decoder.layer2", f"decoders.{m}.net.4")]:
+        for ours, theirs in ours_and_theirs(s, m):
             mapping[f"{theirs}.weight"] = torch.from_numpy(tensors[f"{ours}.weight"].T.copy())
             mapping[f"{theirs}.bias"] = torch.from_numpy(tensors[f"{ours}.bias"].reshape(-1).copy())
     state = model.state_dict()
     missing = [k for k in state if k not in mapping]
     assert not missing, f"parameters without a counterpart in the checkpoint: {missing}"
     unused = [k for k in tensors if not k.startswith("adam.") and k.rsplit(".", 1)[0] not in
-              {o for s in range(2) for o in (f"modality{s}.encoder.layer0", f"modality{s}.encoder.layer1", f"aggregator.expert{s}",
-                                              f"modality{s}.decoder.layer0", f"modality{s}.decoder.layer1", f"modality{s}.decoder.layer2")}]
+              {o for s, m in enumerate(MODS) for o, _ in ours_and_theirs(s, m)}]
     assert not unused, f"checkpoint tensors not mapped: {unused}"
     for k, v in mapping.items():
         assert state[k].shape == v.shape, f"{k}: {tuple(state[k].shape)} vs {tuple(v.shape)}"

@@ -16,7 +16,7 @@ public struct ProductOfExperts: GaussianAggregator {
 
     public init(_ name: String, features: Int, latent: Int, modalities: Int, arena: ParameterArena) {
         self.latent = latent
-        experts = (0..<modalities).map { Dense("\(name).expert\($0)", inputs: features, outputs: 2 * latent, init: .xavier, arena: arena) }
+        experts = (0..<modalities).map { Dense("\(name).view\($0 + 1).expert", inputs: features, outputs: 2 * latent, init: .xavier, arena: arena) }
     }
 
     /// The unimodal expert (μ_s, log σ_s²) of modality s from its features h_s.

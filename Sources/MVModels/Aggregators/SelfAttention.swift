@@ -36,7 +36,7 @@ public struct SelfAttention: Aggregator {
                 blocks: Int, components: Int = 1, activation: Activation, arena: ParameterArena) {
         self.init(
             embeddings: (0..<modalities).map {
-                MLP("\(name).embedding\($0)", sizes: [features] + hidden + [width], activation: activation, arena: arena)
+                MLP("\(name).view\($0 + 1).embedding", sizes: [features] + hidden + [width], activation: activation, arena: arena)
             },
             blocks: (0..<blocks).map { AttentionBlock("\(name).block\($0)", width: width, heads: heads, arena: arena) },
             finalNorm: LayerNorm("\(name).finalNorm", width: width, arena: arena),

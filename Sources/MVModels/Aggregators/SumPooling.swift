@@ -17,7 +17,7 @@ public struct SumPooling: Aggregator {
     public init(_ name: String, features: Int, latent: Int, modalities: Int, hidden: [Int], pooling: Int,
                 components: Int = 1, activation: Activation, arena: ParameterArena) {
         elements = (0..<modalities).map {
-            MLP("\(name).element\($0)", sizes: [features] + hidden + [pooling], activation: activation, arena: arena)
+            MLP("\(name).view\($0 + 1).element", sizes: [features] + hidden + [pooling], activation: activation, arena: arena)
         }
         head = PosteriorHead("\(name).head", inputs: pooling, hidden: hidden, latent: latent, components: components,
                              activation: activation, arena: arena)

@@ -57,14 +57,14 @@ public final class AggregatedVAE: SingleStageModel {
         let latent = config.latent(view: 0)
         let features = config.aggregated.featureSize
         encoders = (0..<k).map {
-            MLP("modality\($0).encoder", sizes: [dimensions[$0]] + config.encoderHidden + [features],
+            MLP("view\($0 + 1).encoder", sizes: [dimensions[$0]] + config.encoderHidden + [features],
                 activation: config.activation, outputActivation: config.activation, arena: arena)
         }
         decoders = (0..<k).map {
-            MLP("modality\($0).decoder", sizes: [latent + config.aggregated.privateLatent] + config.decoderHidden + [dimensions[$0]], activation: config.activation, arena: arena)
+            MLP("view\($0 + 1).decoder", sizes: [latent + config.aggregated.privateLatent] + config.decoderHidden + [dimensions[$0]], activation: config.activation, arena: arena)
         }
         likelihoods = (0..<k).map {
-            Likelihood("modality\($0).likelihood", kind: config.likelihood(view: $0), features: dimensions[$0],
+            Likelihood("view\($0 + 1).likelihood", kind: config.likelihood(view: $0), features: dimensions[$0],
                        fixedLogScale: config.fixedLogScale, arena: arena)
         }
         switch config.aggregated.aggregator {
@@ -83,7 +83,7 @@ public final class AggregatedVAE: SingleStageModel {
                                        components: config.aggregated.mixtureComponents, activation: config.activation, arena: arena)
         }
         privateLatents = config.aggregated.privateLatent > 0
-            ? PrivateLatents("modality", features: features, size: config.aggregated.privateLatent, modalities: k, arena: arena) : nil
+            ? PrivateLatents("view", features: features, size: config.aggregated.privateLatent, modalities: k, arena: arena) : nil
         bound = config.aggregated.bound
         mixtureSampling = config.aggregated.mixtureSampling
         self.latent = latent

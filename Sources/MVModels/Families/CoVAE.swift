@@ -88,17 +88,17 @@ public final class CoVAE: MultiViewModel {
         }
         arena.beginGroup("unimodal")
         encoders = (0..<k).map { j in
-            MLP("modality\(j + 1).encoder", sizes: [dimensions[j]] + config.encoderHidden + [2 * latents[j]], activation: config.activation, arena: arena)
+            MLP("view\(j + 1).encoder", sizes: [dimensions[j]] + config.encoderHidden + [2 * latents[j]], activation: config.activation, arena: arena)
         }
         arena.beginGroup("joint")
         let n = latents.reduce(0, +)
         jointEncoder = MLP("joint.encoder", sizes: [dimensions.reduce(0, +)] + settings.jointHidden + [2 * n + n * (n - 1) / 2],
                            activation: config.activation, arena: arena)
         decoders = (0..<k).map { j in
-            MLP("modality\(j + 1).decoder", sizes: [latents[j]] + config.decoderHidden + [dimensions[j]], activation: config.activation, arena: arena)
+            MLP("view\(j + 1).decoder", sizes: [latents[j]] + config.decoderHidden + [dimensions[j]], activation: config.activation, arena: arena)
         }
         likelihoods = (0..<k).map { j in
-            Likelihood("modality\(j + 1).likelihood", kind: config.likelihood(view: j), features: dimensions[j],
+            Likelihood("view\(j + 1).likelihood", kind: config.likelihood(view: j), features: dimensions[j],
                        fixedLogScale: config.fixedLogScale, arena: arena)
         }
         arena.materialize(seed: seed)

@@ -65,32 +65,32 @@ public final class JNF: MultiViewModel {
         arena.beginGroup("joint")
         features = dimensions.enumerated().map { j, d in
             config.encoderHidden.isEmpty ? nil
-                : MLP("joint.modality\(j + 1).features", sizes: [d] + config.encoderHidden, activation: act, outputActivation: act, arena: arena)
+                : MLP("joint.view\(j + 1).features", sizes: [d] + config.encoderHidden, activation: act, outputActivation: act, arena: arena)
         }
         let width = zip(features, dimensions).map { $0?.outputs ?? $1 }.reduce(0, +)
         jointHead = MLP("joint.encoder", sizes: [width] + settings.jointHidden + [2 * latent], activation: act, arena: arena)
         decoders = dimensions.enumerated().map { j, d in
-            MLP("joint.modality\(j + 1).decoder", sizes: [latent] + config.decoderHidden + [d], activation: act, arena: arena)
+            MLP("joint.view\(j + 1).decoder", sizes: [latent] + config.decoderHidden + [d], activation: act, arena: arena)
         }
         likelihoods = dimensions.enumerated().map { j, d in
-            Likelihood("joint.modality\(j + 1).likelihood", kind: config.likelihood(view: j), features: d, fixedLogScale: config.fixedLogScale, arena: arena)
+            Likelihood("joint.view\(j + 1).likelihood", kind: config.likelihood(view: j), features: d, fixedLogScale: config.fixedLogScale, arena: arena)
         }
         let projected = settings.projectorSize > 0 ? settings.projectorSize : latent
         if settings.variant == .shared {
             arena.beginGroup("projectors")
             projectors = dimensions.enumerated().map { j, d in
-                MLP("projectors.modality\(j + 1)", sizes: [d] + config.encoderHidden + [projected], activation: act, arena: arena)
+                MLP("projectors.view\(j + 1)", sizes: [d] + config.encoderHidden + [projected], activation: act, arena: arena)
             }
         } else {
             projectors = []
         }
         arena.beginGroup("unimodal")
         unimodalEncoders = dimensions.enumerated().map { j, d in
-            MLP("unimodal.modality\(j + 1).encoder", sizes: [settings.variant == .shared ? projected : d] + config.encoderHidden + [2 * latent],
+            MLP("unimodal.view\(j + 1).encoder", sizes: [settings.variant == .shared ? projected : d] + config.encoderHidden + [2 * latent],
                 activation: act, arena: arena)
         }
         flows = (0..<k).map { j in
-            MaskedAutoregressiveFlow("unimodal.modality\(j + 1).flow", dimension: latent, blocks: settings.flowBlocks, hidden: settings.flowHidden,
+            MaskedAutoregressiveFlow("unimodal.view\(j + 1).flow", dimension: latent, blocks: settings.flowBlocks, hidden: settings.flowHidden,
                                      activation: act, arena: arena)
         }
         arena.materialize(seed: seed)

@@ -8,15 +8,24 @@ public enum ModelRegistry {
         public let type: ModelConfig.Kind
         /// The numbers of views the model can read.
         public let views: ClosedRange<Int>
+        /// The name a parameter had in checkpoints written before every family named its views alike
+        /// (`view1`, `view2`, …), or nil where it has not changed (`FormerParameterNames`).
+        public let formerName: (String) -> String?
         let build: (ExperimentConfig, [Int]) throws -> MultiViewModel
     }
 
     public static let entries: [Entry] = [
-        Entry(type: .jpvae, views: 2...2) { JPVAE(config: $0.model, dimensions: $1, seed: $0.seed) },
-        Entry(type: .aggregated, views: 2...Int.max) { AggregatedVAE(config: $0.model, dimensions: $1, seed: $0.seed) },
-        Entry(type: .covae, views: 2...Int.max) { try CoVAE(config: $0.model, dimensions: $1, seed: $0.seed) },
-        Entry(type: .jnf, views: 2...Int.max) { try JNF(config: $0.model, dimensions: $1, seed: $0.seed) },
-        Entry(type: .stagedProbe, views: 2...2) { StagedProbe(config: $0.model, dimensions: $1, seed: $0.seed) },
+        Entry(type: .jpvae, views: 2...2, formerName: { _ in nil }) { JPVAE(config: $0.model, dimensions: $1, seed: $0.seed) },
+        Entry(type: .aggregated, views: 2...Int.max, formerName: FormerParameterNames.aggregated) {
+            AggregatedVAE(config: $0.model, dimensions: $1, seed: $0.seed)
+        },
+        Entry(type: .covae, views: 2...Int.max, formerName: FormerParameterNames.oneBased) {
+            try CoVAE(config: $0.model, dimensions: $1, seed: $0.seed)
+        },
+        Entry(type: .jnf, views: 2...Int.max, formerName: FormerParameterNames.oneBased) {
+            try JNF(config: $0.model, dimensions: $1, seed: $0.seed)
+        },
+        Entry(type: .stagedProbe, views: 2...2, formerName: { _ in nil }) { StagedProbe(config: $0.model, dimensions: $1, seed: $0.seed) },
     ]
 
     public static func entry(_ type: ModelConfig.Kind) -> Entry {

@@ -11,7 +11,7 @@ public struct PrivateLatents {
 
     public init(_ name: String, features: Int, size: Int, modalities: Int, arena: ParameterArena) {
         self.size = size
-        heads = (0..<modalities).map { Dense("\(name)\($0).private", inputs: features, outputs: 2 * size, init: .xavier, arena: arena) }
+        heads = (0..<modalities).map { Dense("\(name)\($0 + 1).private", inputs: features, outputs: 2 * size, init: .xavier, arena: arena) }
     }
 
     /// q(z̃_s | x_s) for every modality.
