@@ -20,10 +20,12 @@ let package = Package(
     ],
     targets: [
         // System libraries: each module map wraps one C library found through pkg-config.
-        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c",
-                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
-        .systemLibrary(name: "CLinearAlgebra", pkgConfig: "openblas",
-                       providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+        .systemLibrary(
+            name: "CMPI", pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+        .systemLibrary(
+            name: "CLinearAlgebra", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         // The step's elementwise kernels (AVX-512 where the CPU has it, chosen at run time).
@@ -42,11 +44,13 @@ let package = Package(
         // Layers, distributions, priors, aggregators, objectives and the papers' models.
         .target(name: "MVModels", dependencies: ["MVCore", "MVConfig", "MVData"]),
         // The trainer, stages, checkpoints, metrics, a run's data.
-        .target(name: "MVTraining",
-                dependencies: ["MVCore", "MVIO", "MVConfig", "MVDistributed", "MVData", "MVModels"]),
+        .target(
+            name: "MVTraining",
+            dependencies: ["MVCore", "MVIO", "MVConfig", "MVDistributed", "MVData", "MVModels"]),
         // Metrics, embeddings, imputation, generation, yardsticks.
-        .target(name: "MVEvaluation",
-                dependencies: ["MVCore", "MVIO", "MVConfig", "MVDistributed", "MVData", "MVModels", "MVTraining"]),
+        .target(
+            name: "MVEvaluation",
+            dependencies: ["MVCore", "MVIO", "MVConfig", "MVDistributed", "MVData", "MVModels", "MVTraining"]),
         // The library product: every layer re-exported.
         .target(name: "MultiViewVAE", dependencies: layers),
         .executableTarget(

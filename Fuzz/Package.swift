@@ -13,10 +13,13 @@ let package = Package(
         // libFuzzer's entry point, declared for Swift (its main is not used: SwiftPM owns main).
         .target(name: "CLibFuzzer"),
         .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"]),
-    ] + readers.map { reader in
-        .executableTarget(name: "fuzz-\(reader)", dependencies: [
-            "FuzzSupport", .product(name: "MultiViewVAE", package: "MultiViewVAE"),
-        ])
-    },
+    ]
+        + readers.map { reader in
+            .executableTarget(
+                name: "fuzz-\(reader)",
+                dependencies: [
+                    "FuzzSupport", .product(name: "MultiViewVAE", package: "MultiViewVAE"),
+                ])
+        },
     swiftLanguageModes: [.v5]
 )

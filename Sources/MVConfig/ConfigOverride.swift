@@ -11,7 +11,9 @@ enum ConfigOverride {
         let value: Any
         do {
             // The same key checks as a config file's (Yams traps on a list used as a key).
-            if let node = try Yams.compose(yaml: raw) { try ExperimentConfig.checkKeys(node, path: path.joined(separator: "."), source: text) }
+            if let node = try Yams.compose(yaml: raw) {
+                try ExperimentConfig.checkKeys(node, path: path.joined(separator: "."), source: text)
+            }
             value = try Yams.load(yaml: raw) ?? NSNullLike.null
         } catch let ConfigError.syntax(_, message) {
             throw ConfigError.badOverride(text, reason: message)
@@ -24,7 +26,11 @@ enum ConfigOverride {
     private static func set(_ path: ArraySlice<String>, _ value: Any, in node: Any, full: String) throws -> Any {
         guard let key = path.first else { return value }
         var map: [String: Any]
-        if let m = node as? [String: Any] { map = m } else if node is NSNullLike { map = [:] } else {
+        if let m = node as? [String: Any] {
+            map = m
+        } else if node is NSNullLike {
+            map = [:]
+        } else {
             throw ConfigError.badOverride(full, reason: "'\(key)' is inside a value that is not a mapping")
         }
         if path.count == 1, value is NSNullLike {

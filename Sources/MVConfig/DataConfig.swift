@@ -1,6 +1,8 @@
 /// Where the views come from and how the rows are split.
 public struct DataConfig: Codable, Equatable {
-    public enum Source: String, ConfigChoice, Equatable { case fashionMNIST = "fashion-mnist", npy, linearGaussian = "linear-gaussian", correlated }
+    public enum Source: String, ConfigChoice, Equatable {
+        case fashionMNIST = "fashion-mnist", npy, linearGaussian = "linear-gaussian", correlated
+    }
     /// How a 28×28 image becomes views.
     public enum ImageViews: String, ConfigChoice, Equatable {
         case topBottom = "top-bottom", leftRight = "left-right", quadrants
@@ -83,7 +85,10 @@ public struct DataConfig: Codable, Equatable {
         correlation = try c.value(.correlation, default: 0.6)
         generator = try c.decodeIfPresent(String.self, forKey: .generator)
         if correlated {
-            if generator == nil { throw c.invalid(.generator, "correlated data needs the run of a trained image decoder, e.g. one of configs/fashion-generator.yaml") }
+            if generator == nil {
+                throw c.invalid(
+                    .generator, "correlated data needs the run of a trained image decoder, e.g. one of configs/fashion-generator.yaml")
+            }
             if !(correlation >= 0 && correlation < 1) { throw c.invalid(.correlation, "must be in [0, 1), got \(correlation)") }
             if latentDimension < 1 { throw c.invalid(.latentDimension, "must be ≥ 1") }
             if samples < 10 { throw c.invalid(.samples, "must be ≥ 10") }
@@ -108,7 +113,10 @@ public struct DataConfig: Codable, Equatable {
             throw c.invalid(.missingRate, "must be a share of views in [0, 1), e.g. 0.3, got \(missingRate)")
         }
         if missingRate > 0, let k = viewCount, missingRate > DataConfig.maximumMissingRate(views: k) + 1e-12 {
-            throw c.invalid(.missingRate, "with \(k) views at most \(k - 1) of \(k) per row can be missing (one is always kept): use at most \(DataConfig.maximumMissingRate(views: k)), got \(missingRate)")
+            throw c.invalid(
+                .missingRate,
+                "with \(k) views at most \(k - 1) of \(k) per row can be missing (one is always kept): use at most \(DataConfig.maximumMissingRate(views: k)), got \(missingRate)"
+            )
         }
         if trainLimit < 0 { throw c.invalid(.trainLimit, "must be ≥ 0") }
         if testLimit < 0 { throw c.invalid(.testLimit, "must be ≥ 0") }

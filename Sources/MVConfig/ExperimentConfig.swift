@@ -30,10 +30,13 @@ public struct ExperimentConfig: Codable, Equatable {
     func validate() throws {
         let viewCount = data.viewCount
         if model.type == .jpvae, let n = viewCount, model.latent.count != 1 && model.latent.count != n {
-            throw ConfigError.invalidValue(key: "model.latent", message: "give one size for all views or one per view (\(n) views), got \(model.latent.count)")
+            throw ConfigError.invalidValue(
+                key: "model.latent", message: "give one size for all views or one per view (\(n) views), got \(model.latent.count)")
         }
         if let n = viewCount, model.likelihood.count != 1 && model.likelihood.count != n {
-            throw ConfigError.invalidValue(key: "model.likelihood", message: "give one likelihood for all views or one per view (\(n) views), got \(model.likelihood.count)")
+            throw ConfigError.invalidValue(
+                key: "model.likelihood",
+                message: "give one likelihood for all views or one per view (\(n) views), got \(model.likelihood.count)")
         }
         if model.type == .jpvae, let n = viewCount, n != 2 {
             throw ConfigError.invalidValue(key: "model.type", message: "jpvae links exactly two views; the data has \(n)")
@@ -70,7 +73,11 @@ public struct ExperimentConfig: Codable, Equatable {
                 let line = key.mark.map { " (line \($0.line))" } ?? ""
                 guard let name = key.scalar?.string else {
                     let inside = path.isEmpty ? "at the top level" : "in '\(path)'"
-                    throw ConfigError.syntax(path: source, message: "a key \(inside)\(line) is a \(key.mapping != nil ? "mapping" : "list"), not a name: check the brackets and the ':' around it")
+                    throw ConfigError.syntax(
+                        path: source,
+                        message:
+                            "a key \(inside)\(line) is a \(key.mapping != nil ? "mapping" : "list"), not a name: check the brackets and the ':' around it"
+                    )
                 }
                 let full = path.isEmpty ? name : path + "." + name
                 guard seen.insert(name).inserted else {
@@ -90,8 +97,11 @@ public struct ExperimentConfig: Codable, Equatable {
         func given(_ path: [CodingKey]) -> String {
             var node: Any? = tree
             for key in path {
-                if let i = key.intValue, let list = node as? [Any] { node = i < list.count ? list[i] : nil }
-                else { node = (node as? [String: Any])?[key.stringValue] }
+                if let i = key.intValue, let list = node as? [Any] {
+                    node = i < list.count ? list[i] : nil
+                } else {
+                    node = (node as? [String: Any])?[key.stringValue]
+                }
             }
             // Only scalars read well in a message; a mapping where a value belongs is said by "expected".
             guard let node, node is String || node is Int || node is Double || node is Bool else { return "" }
@@ -121,7 +131,8 @@ public struct ExperimentConfig: Codable, Equatable {
             return ConfigError.invalidValue(key: keyPath(ctx.codingPath), message: "expected \(expected(type))\(given(ctx.codingPath))")
         case let DecodingError.valueNotFound(type, ctx):
             let what = given(ctx.codingPath)
-            return ConfigError.invalidValue(key: keyPath(ctx.codingPath), message: "expected \(expected(type))" + (what.isEmpty ? ", found nothing" : what))
+            return ConfigError.invalidValue(
+                key: keyPath(ctx.codingPath), message: "expected \(expected(type))" + (what.isEmpty ? ", found nothing" : what))
         case let DecodingError.keyNotFound(key, ctx):
             return ConfigError.missingKey(key: keyPath(ctx.codingPath, key.stringValue))
         default:
@@ -134,7 +145,12 @@ public struct ExperimentConfig: Codable, Equatable {
         guard let data = FileManager.default.contents(atPath: path) else {
             var folder: ObjCBool = false
             let exists = FileManager.default.fileExists(atPath: path, isDirectory: &folder)
-            throw ConfigError.fileUnreadable(path: path, reason: !exists ? "no such file" : folder.boolValue ? "it is a folder; give a YAML file (e.g. configs/jpvae-fashion-orthogonal.yaml)" : "permission denied")
+            throw ConfigError.fileUnreadable(
+                path: path,
+                reason: !exists
+                    ? "no such file"
+                    : folder.boolValue
+                        ? "it is a folder; give a YAML file (e.g. configs/jpvae-fashion-orthogonal.yaml)" : "permission denied")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigError.fileUnreadable(path: path, reason: "not UTF-8 text")

@@ -61,7 +61,10 @@ public struct ModelConfig: Codable, Equatable {
         if encoderHidden.contains(where: { $0 < 1 }) { throw c.invalid(.encoderHidden, "layer sizes must be ≥ 1") }
         if decoderHidden.contains(where: { $0 < 1 }) { throw c.invalid(.decoderHidden, "layer sizes must be ≥ 1") }
         if type != .jpvae && type != .covae && latent.count != 1 {
-            throw c.invalid(.latent, "\(type == .stagedProbe ? "stagedProbe has one feature width" : "\(type.rawValue) has one shared latent"): give a single size")
+            throw c.invalid(
+                .latent,
+                "\(type == .stagedProbe ? "stagedProbe has one feature width" : "\(type.rawValue) has one shared latent"): give a single size"
+            )
         }
         // The model's own section is decoded strictly; another type's only to see whether its keys
         // (those the model's own section does not share) were set to anything but their defaults.
@@ -72,8 +75,10 @@ public struct ModelConfig: Codable, Equatable {
             let present = try decoder.container(keyedBy: AnyCodingKey.self).allKeys.map(\.stringValue)
             let misplaced = Self.sectionKeys(kind).filter { present.contains($0) && !Self.sectionKeys(own).contains($0) }
             if !misplaced.isEmpty && (try? T(from: decoder)) != defaults {
-                throw ConfigError.invalidValue(key: keyPath(c.codingPath, misplaced[0]),
-                                               message: "\(misplaced.joined(separator: ", ")) apply to model.type \(kind.rawValue) only; this model is \(own.rawValue)")
+                throw ConfigError.invalidValue(
+                    key: keyPath(c.codingPath, misplaced[0]),
+                    message: "\(misplaced.joined(separator: ", ")) apply to model.type \(kind.rawValue) only; this model is \(own.rawValue)"
+                )
             }
             return defaults
         }
@@ -166,12 +171,17 @@ public struct AggregatedConfig: Codable, Equatable {
         if privateLatent < 0 { throw c.invalid(.privateLatent, "must be ≥ 0 (0 = no private latents)") }
         if mixtureComponents < 1 { throw c.invalid(.mixtureComponents, "must be ≥ 1 (1 = a single Gaussian)") }
         if mixtureComponents > 1 && [.poe, .moe, .mopoe].contains(aggregator) {
-            throw c.invalid(.mixtureComponents, "applies to learnt aggregators (sumPooling, selfAttention); \(aggregator.rawValue) fixes its own components")
+            throw c.invalid(
+                .mixtureComponents,
+                "applies to learnt aggregators (sumPooling, selfAttention); \(aggregator.rawValue) fixes its own components")
         }
         if attentionHeads < 1 { throw c.invalid(.attentionHeads, "must be ≥ 1") }
         if attentionBlocks < 1 { throw c.invalid(.attentionBlocks, "must be ≥ 1") }
         if aggregator == .selfAttention && poolingSize % attentionHeads != 0 {
-            throw c.invalid(.attentionHeads, "selfAttention splits poolingSize = \(poolingSize) into \(attentionHeads) heads of equal size: poolingSize must be divisible by attentionHeads")
+            throw c.invalid(
+                .attentionHeads,
+                "selfAttention splits poolingSize = \(poolingSize) into \(attentionHeads) heads of equal size: poolingSize must be divisible by attentionHeads"
+            )
         }
     }
 }
@@ -211,7 +221,9 @@ public struct CoVAEConfig: Codable, Equatable {
         if !(lambda >= 0 && lambda.isFinite) { throw c.invalid(.lambda, "must be a finite number ≥ 0") }
         if !(jitter > 0 && jitter.isFinite) { throw c.invalid(.jitter, "must be a finite number > 0") }
         if jointHidden.contains(where: { $0 < 1 }) { throw c.invalid(.jointHidden, "layer sizes must be ≥ 1") }
-        if !(ccaRegularization > 0 && ccaRegularization.isFinite) { throw c.invalid(.ccaRegularization, "must be a finite number > 0 (it keeps the covariances invertible on small batches)") }
+        if !(ccaRegularization > 0 && ccaRegularization.isFinite) {
+            throw c.invalid(.ccaRegularization, "must be a finite number > 0 (it keeps the covariances invertible on small batches)")
+        }
     }
 }
 
@@ -251,7 +263,9 @@ public struct JNFConfig: Codable, Equatable {
         ccaRegularization = try c.value(.ccaRegularization, default: 1e-3)
         if jointHidden.contains(where: { $0 < 1 }) { throw c.invalid(.jointHidden, "layer sizes must be ≥ 1") }
         if flowBlocks < 1 { throw c.invalid(.flowBlocks, "must be ≥ 1") }
-        if flowHidden.isEmpty || flowHidden.contains(where: { $0 < 1 }) { throw c.invalid(.flowHidden, "needs at least one hidden layer, sizes ≥ 1") }
+        if flowHidden.isEmpty || flowHidden.contains(where: { $0 < 1 }) {
+            throw c.invalid(.flowHidden, "needs at least one hidden layer, sizes ≥ 1")
+        }
         if hmcSteps < 1 { throw c.invalid(.hmcSteps, "must be ≥ 1") }
         if leapfrogSteps < 1 { throw c.invalid(.leapfrogSteps, "must be ≥ 1") }
         if !(hmcStepSize > 0 && hmcStepSize.isFinite) { throw c.invalid(.hmcStepSize, "must be a finite number > 0") }
@@ -295,8 +309,9 @@ extension KeyedDecodingContainer {
         let allowed = (T.self as? any CaseIterable.Type).map { t in
             (t.allCases as any Collection).map { "\(($0 as? any RawRepresentable)?.rawValue ?? $0)" }.joined(separator: ", ")
         }
-        throw ConfigError.invalidValue(key: keyPath(codingPath, key.stringValue),
-                                       message: "expected one value or a list of one per view" + (allowed.map { " from: \($0)" } ?? ""))
+        throw ConfigError.invalidValue(
+            key: keyPath(codingPath, key.stringValue),
+            message: "expected one value or a list of one per view" + (allowed.map { " from: \($0)" } ?? ""))
     }
 }
 

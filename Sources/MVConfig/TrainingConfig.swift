@@ -56,7 +56,9 @@ public struct TrainingConfig: Codable, Equatable {
         if !(spikeGuard >= 0 && spikeGuard.isFinite) { throw c.invalid(.spikeGuard, "must be 0 (off) or a finite factor > 0, e.g. 10") }
         if epochs < 1 { throw c.invalid(.epochs, "must be ≥ 1") }
         if batchSize < 1 { throw c.invalid(.batchSize, "must be ≥ 1") }
-        if !(learningRate > 0 && learningRate.isFinite) { throw c.invalid(.learningRate, "must be a finite number > 0, got \(learningRate)") }
+        if !(learningRate > 0 && learningRate.isFinite) {
+            throw c.invalid(.learningRate, "must be a finite number > 0, got \(learningRate)")
+        }
         if warmupSteps < 0 { throw c.invalid(.warmupSteps, "must be ≥ 0 (0 = no warm-up)") }
         if !(weightDecay >= 0 && weightDecay.isFinite) { throw c.invalid(.weightDecay, "must be a finite number ≥ 0, got \(weightDecay)") }
         if !(beta >= 0 && beta.isFinite) { throw c.invalid(.beta, "must be a finite number ≥ 0, got \(beta)") }
@@ -130,7 +132,8 @@ public struct EvaluationConfig: Codable, Equatable {
     public var importanceSamples: Int
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case imputation, samples, activeUnitThreshold, classifierHidden, classifierEpochs, classifierPatience, classifierLearningRate, trainLimit
+        case imputation, samples, activeUnitThreshold, classifierHidden, classifierEpochs, classifierPatience, classifierLearningRate,
+            trainLimit
         case importanceSamples
     }
 
@@ -149,7 +152,9 @@ public struct EvaluationConfig: Codable, Equatable {
         trainLimit = try c.value(.trainLimit, default: 0)
         importanceSamples = try c.value(.importanceSamples, default: 100)
         // Draw n keys a 16-bit field of the evaluation random stream.
-        if !(1...65_535).contains(importanceSamples) { throw c.invalid(.importanceSamples, "must be between 1 and 65535, got \(importanceSamples)") }
+        if !(1...65_535).contains(importanceSamples) {
+            throw c.invalid(.importanceSamples, "must be between 1 and 65535, got \(importanceSamples)")
+        }
         if samples < 1 { throw c.invalid(.samples, "must be ≥ 1") }
         if classifierEpochs < 1 { throw c.invalid(.classifierEpochs, "must be ≥ 1") }
         if classifierPatience < 1 { throw c.invalid(.classifierPatience, "must be ≥ 1") }

@@ -50,8 +50,10 @@ public final class Batch {
 
     /// Fills `out` (rows × n) with standard-normal noise for view `k`: row r from the Philox stream of
     /// (seed, purpose, epoch, global index), sub-sequence k, so any rank draws the same values for it.
-    public func fillNoise(_ out: UnsafeMutablePointer<Float>, view k: Int, width n: Int, seed: UInt64,
-                          purpose: RandomPurpose = .reparameterization) {
+    public func fillNoise(
+        _ out: UnsafeMutablePointer<Float>, view k: Int, width n: Int, seed: UInt64,
+        purpose: RandomPurpose = .reparameterization
+    ) {
         for r in 0..<rows {
             var rng = RandomStream(seed: seed, stream: purpose.stream(epoch: epoch, index: indices[r]), block: UInt64(k) << 32)
             rng.fillNormal(out + r * n, count: n)

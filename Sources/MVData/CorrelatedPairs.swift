@@ -38,7 +38,9 @@ public struct CorrelatedPairs {
 
     /// `generator` maps latents (rows × d) to one modality's features (rows × p).
     public init(_ c: Configuration, generator: (Matrix) throws -> Matrix) throws {
-        guard c.correlation >= 0, c.correlation < 1 else { throw DataError.badSplit(reason: "data.correlation must be in [0, 1), got \(c.correlation)") }
+        guard c.correlation >= 0, c.correlation < 1 else {
+            throw DataError.badSplit(reason: "data.correlation must be in [0, 1), got \(c.correlation)")
+        }
         guard c.latentDimension >= 1, c.sampleCount >= 2 else {
             throw DataError.badSplit(reason: "correlated data needs a latent dimension ≥ 1 and at least 2 samples")
         }

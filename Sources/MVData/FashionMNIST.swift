@@ -7,8 +7,10 @@ public enum FashionMNIST {
     public static let defaultDirectory = "/usr/share/datasets/fashion-mnist"
     public static let height = 28
     public static let width = 28
-    public static let classNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+    public static let classNames = [
+        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    ]
 
     public enum Part: String, Sendable {
         case train
@@ -26,21 +28,25 @@ public enum FashionMNIST {
         let labelsPath = locate(part.labelsFile, in: directory)
         let images = try LabeledImages.loadIDX(images: imagesPath, labels: labelsPath)
         guard images.height == height, images.width == width else {
-            throw DataError.idxUnexpectedShape(path: imagesPath, expected: "(n, 28, 28) for Fashion-MNIST",
-                                               found: [images.count, images.height, images.width])
+            throw DataError.idxUnexpectedShape(
+                path: imagesPath, expected: "(n, 28, 28) for Fashion-MNIST",
+                found: [images.count, images.height, images.width])
         }
         if let bad = images.labels.firstIndex(where: { $0 >= classNames.count }) {
-            throw DataError.idxBadValue(path: labelsPath, index: bad, value: Int(images.labels[bad]),
-                                        reason: "Fashion-MNIST labels are class indices 0–9")
+            throw DataError.idxBadValue(
+                path: labelsPath, index: bad, value: Int(images.labels[bad]),
+                reason: "Fashion-MNIST labels are class indices 0–9")
         }
         return images
     }
 
     /// One part as a multi-view data set: pixels scaled to [0, 1] (or binarised above `threshold`),
     /// cut into views by `layout`, with labels.
-    public static func dataset(_ part: Part, layout: ImageViewLayout = .topBottom,
-                               binarizeAbove threshold: Float? = nil,
-                               directory: String = defaultDirectory) throws -> MultiViewDataset {
+    public static func dataset(
+        _ part: Part, layout: ImageViewLayout = .topBottom,
+        binarizeAbove threshold: Float? = nil,
+        directory: String = defaultDirectory
+    ) throws -> MultiViewDataset {
         try load(part, directory: directory).dataset(layout, binarizeAbove: threshold)
     }
 

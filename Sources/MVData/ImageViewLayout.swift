@@ -44,8 +44,10 @@ public enum ImageViewLayout: String, Codable, Sendable, CaseIterable {
         case .topBottom: return [.init(height: h2, width: width), .init(height: height - h2, width: width)]
         case .leftRight: return [.init(height: height, width: w2), .init(height: height, width: width - w2)]
         case .quadrants:
-            return [.init(height: h2, width: w2), .init(height: h2, width: width - w2),
-                    .init(height: height - h2, width: w2), .init(height: height - h2, width: width - w2)]
+            return [
+                .init(height: h2, width: w2), .init(height: h2, width: width - w2),
+                .init(height: height - h2, width: w2), .init(height: height - h2, width: width - w2),
+            ]
         }
     }
 }

@@ -11,8 +11,9 @@ public struct LabeledImages: Sendable {
     public let labels: [Int32]
 
     public init(count: Int, height: Int, width: Int, pixels: [UInt8], labels: [Int32]) {
-        precondition(pixels.count == count * height * width && labels.count == count,
-                     "LabeledImages: \(pixels.count) pixels / \(labels.count) labels do not fit \(count) images of \(height)x\(width)")
+        precondition(
+            pixels.count == count * height * width && labels.count == count,
+            "LabeledImages: \(pixels.count) pixels / \(labels.count) labels do not fit \(count) images of \(height)x\(width)")
         self.count = count
         self.height = height
         self.width = width
@@ -25,16 +26,18 @@ public struct LabeledImages: Sendable {
     public static func loadIDX(images imagesPath: String, labels labelsPath: String) throws -> LabeledImages {
         let images = try IDXFile.read(imagesPath)
         guard images.dataType == .uint8 else {
-            throw DataError.idxBadHeader(path: imagesPath, offset: 2,
-                                         reason: "element type is \(images.dataType) but image files must hold unsigned bytes (type 08)")
+            throw DataError.idxBadHeader(
+                path: imagesPath, offset: 2,
+                reason: "element type is \(images.dataType) but image files must hold unsigned bytes (type 08)")
         }
         guard images.dimensions.count == 3 else {
             throw DataError.idxUnexpectedShape(path: imagesPath, expected: "(images, height, width)", found: images.dimensions)
         }
         let labels = try IDXFile.read(labelsPath)
         guard labels.dataType == .uint8 else {
-            throw DataError.idxBadHeader(path: labelsPath, offset: 2,
-                                         reason: "element type is \(labels.dataType) but label files must hold unsigned bytes (type 08)")
+            throw DataError.idxBadHeader(
+                path: labelsPath, offset: 2,
+                reason: "element type is \(labels.dataType) but label files must hold unsigned bytes (type 08)")
         }
         guard labels.dimensions.count == 1 else {
             throw DataError.idxUnexpectedShape(path: labelsPath, expected: "(labels,)", found: labels.dimensions)
@@ -43,8 +46,9 @@ public struct LabeledImages: Sendable {
         guard labels.dimensions[0] == n else {
             throw DataError.labelsCountMismatch(source: labelsPath, count: labels.dimensions[0], expected: n)
         }
-        return LabeledImages(count: n, height: images.dimensions[1], width: images.dimensions[2],
-                             pixels: images.payload, labels: labels.payload.map { Int32($0) })
+        return LabeledImages(
+            count: n, height: images.dimensions[1], width: images.dimensions[2],
+            pixels: images.payload, labels: labels.payload.map { Int32($0) })
     }
 
     /// The images cut into views by `layout`, pixels scaled to [0, 1] (value / 255); with a threshold t,
@@ -76,7 +80,8 @@ public struct LabeledImages: Sendable {
 
     /// A multi-view data set of these images (views named by the layout) with their labels.
     public func dataset(_ layout: ImageViewLayout, binarizeAbove threshold: Float? = nil) throws -> MultiViewDataset {
-        try MultiViewDataset(views: views(layout, binarizeAbove: threshold).map { .matrix($0) },
-                             names: layout.viewNames, labels: labels, labelsOrigin: "image labels")
+        try MultiViewDataset(
+            views: views(layout, binarizeAbove: threshold).map { .matrix($0) },
+            names: layout.viewNames, labels: labels, labelsOrigin: "image labels")
     }
 }

@@ -46,9 +46,11 @@ public struct LinearGaussianData: Sendable {
         public var privateLatents: Bool = false
         public var seed: UInt64 = 0
 
-        public init(modalityCount: Int = 5, latentDimension: Int = 5, dimensions: [Int]? = nil,
-                    dimensionRange: Range<Int> = 30..<60, sampleCount: Int = 5000, noiseVariance: Double = 1,
-                    privateLatents: Bool = false, seed: UInt64 = 0) {
+        public init(
+            modalityCount: Int = 5, latentDimension: Int = 5, dimensions: [Int]? = nil,
+            dimensionRange: Range<Int> = 30..<60, sampleCount: Int = 5000, noiseVariance: Double = 1,
+            privateLatents: Bool = false, seed: UInt64 = 0
+        ) {
             self.modalityCount = modalityCount
             self.latentDimension = latentDimension
             self.dimensions = dimensions
@@ -110,8 +112,9 @@ public struct LinearGaussianData: Sendable {
             try require(given.count == c.modalityCount, "\(given.count) dimensions for \(c.modalityCount) modalities")
             dims = given
         } else {
-            try require(!c.dimensionRange.isEmpty && c.dimensionRange.lowerBound >= 1,
-                        "dimension range \(c.dimensionRange) is empty or not positive")
+            try require(
+                !c.dimensionRange.isEmpty && c.dimensionRange.lowerBound >= 1,
+                "dimension range \(c.dimensionRange) is empty or not positive")
             var rng = RandomStream(seed: c.seed, stream: Self.stream(.dimensions))
             dims = (0..<c.modalityCount).map { _ in c.dimensionRange.lowerBound + rng.nextInt(below: c.dimensionRange.count) }
         }

@@ -32,14 +32,17 @@ public struct LinearGaussianModel: Sendable {
     /// Per-feature noise variances: `noiseVariances[s][j]` is the variance of feature j of modality s.
     public init(loadings: [Matrix], biases: [[Float]], noiseVariances: [[Double]]) {
         precondition(!loadings.isEmpty, "a linear-Gaussian model needs at least one modality")
-        precondition(biases.count == loadings.count && noiseVariances.count == loadings.count,
-                     "\(loadings.count) loadings, \(biases.count) biases, \(noiseVariances.count) noise vectors")
+        precondition(
+            biases.count == loadings.count && noiseVariances.count == loadings.count,
+            "\(loadings.count) loadings, \(biases.count) biases, \(noiseVariances.count) noise vectors")
         let dz = loadings[0].cols
         for s in loadings.indices {
             precondition(loadings[s].cols == dz, "modality \(s): W has \(loadings[s].cols) columns, modality 0 has \(dz)")
-            precondition(biases[s].count == loadings[s].rows, "modality \(s): b has \(biases[s].count) entries for d_s = \(loadings[s].rows)")
-            precondition(noiseVariances[s].count == loadings[s].rows,
-                         "modality \(s): \(noiseVariances[s].count) noise variances for d_s = \(loadings[s].rows)")
+            precondition(
+                biases[s].count == loadings[s].rows, "modality \(s): b has \(biases[s].count) entries for d_s = \(loadings[s].rows)")
+            precondition(
+                noiseVariances[s].count == loadings[s].rows,
+                "modality \(s): \(noiseVariances[s].count) noise variances for d_s = \(loadings[s].rows)")
             precondition(noiseVariances[s].allSatisfy { $0 > 0 && $0.isFinite }, "modality \(s): noise variances must be positive")
         }
         self.loadings = loadings
@@ -49,23 +52,27 @@ public struct LinearGaussianModel: Sendable {
 
     /// One noise variance per modality: Ψ_s = ψ_s I.
     public init(loadings: [Matrix], biases: [[Float]], modalityNoiseVariances: [Double]) {
-        precondition(modalityNoiseVariances.count == loadings.count,
-                     "\(modalityNoiseVariances.count) noise variances for \(loadings.count) modalities")
-        self.init(loadings: loadings, biases: biases,
-                  noiseVariances: zip(loadings, modalityNoiseVariances).map { [Double](repeating: $1, count: $0.rows) })
+        precondition(
+            modalityNoiseVariances.count == loadings.count,
+            "\(modalityNoiseVariances.count) noise variances for \(loadings.count) modalities")
+        self.init(
+            loadings: loadings, biases: biases,
+            noiseVariances: zip(loadings, modalityNoiseVariances).map { [Double](repeating: $1, count: $0.rows) })
     }
 
     /// One noise variance shared by every feature of every modality: Ψ = σ² I (the PPCA model).
     public init(loadings: [Matrix], biases: [[Float]], noiseVariance: Double) {
-        self.init(loadings: loadings, biases: biases,
-                  modalityNoiseVariances: [Double](repeating: noiseVariance, count: loadings.count))
+        self.init(
+            loadings: loadings, biases: biases,
+            modalityNoiseVariances: [Double](repeating: noiseVariance, count: loadings.count))
     }
 
     /// Splits a stacked model — W (D × d_z), b and ψ over the concatenated features — into modalities
     /// of the given dimensions (which must sum to D).
     public init(stackedLoadings w: Matrix, bias b: [Float], noiseVariances psi: [Double], dimensions: [Int]) {
-        precondition(dimensions.reduce(0, +) == w.rows && b.count == w.rows && psi.count == w.rows,
-                     "dimensions \(dimensions) do not split W (\(w.rows)x\(w.cols)), b (\(b.count)), ψ (\(psi.count))")
+        precondition(
+            dimensions.reduce(0, +) == w.rows && b.count == w.rows && psi.count == w.rows,
+            "dimensions \(dimensions) do not split W (\(w.rows)x\(w.cols)), b (\(b.count)), ψ (\(psi.count))")
         var start = 0
         var ws: [Matrix] = [], bs: [[Float]] = [], ps: [[Double]] = []
         for d in dimensions {
@@ -119,7 +126,8 @@ public struct LinearGaussianModel: Sendable {
         let n = views[s[0]].rows
         for k in s {
             precondition(views[k].rows == n, "view \(k) has \(views[k].rows) rows, view \(s[0]) has \(n)")
-            precondition(views[k].cols == loadings[k].rows, "view \(k) has \(views[k].cols) columns, the model's d_\(k) = \(loadings[k].rows)")
+            precondition(
+                views[k].cols == loadings[k].rows, "view \(k) has \(views[k].cols) columns, the model's d_\(k) = \(loadings[k].rows)")
         }
         let d = s.reduce(0) { $0 + loadings[$1].rows }
         var out = DoubleMatrix(rows: n, cols: d)

@@ -31,8 +31,10 @@ public enum MissingAtRandom {
     /// with a share `rate` of views dropped on top. Row i draws from the Philox stream of
     /// (seed, `part`, i), so the mask depends only on the seed, the data file part and the row.
     /// A row keeps at least one of the views `explicit` observes (rows it leaves empty stay empty).
-    public static func mask(rows: Int, views k: Int, rate: Double, seed: UInt64, part: Int,
-                            explicit: ViewMask? = nil, origin: String = "data.missingRate") throws -> ViewMask {
+    public static func mask(
+        rows: Int, views k: Int, rate: Double, seed: UInt64, part: Int,
+        explicit: ViewMask? = nil, origin: String = "data.missingRate"
+    ) throws -> ViewMask {
         let p = Float(dropProbability(rate: rate, views: k))
         var values = [UInt8](repeating: 1, count: rows * k)
         var available = [Int]()

@@ -23,9 +23,11 @@ public final class MultiViewDataset: Sendable {
 
     /// Validates that all views, the labels and the mask describe the same samples.
     /// `names` default to "view0", "view1", …; `labelsOrigin` names the labels' source in errors.
-    public init(views: [ViewSource], names: [String]? = nil,
-                labels: [Int32]? = nil, labelsOrigin: String = "in-memory labels",
-                mask: ViewMask? = nil) throws {
+    public init(
+        views: [ViewSource], names: [String]? = nil,
+        labels: [Int32]? = nil, labelsOrigin: String = "in-memory labels",
+        mask: ViewMask? = nil
+    ) throws {
         guard let first = views.first else { throw DataError.noViews }
         let names = names ?? views.indices.map { "view\($0)" }
         guard names.count == views.count else {
@@ -35,8 +37,9 @@ public final class MultiViewDataset: Sendable {
             throw DataError.emptyView(view: names[k], source: v.origin)
         }
         for (k, v) in views.enumerated() where v.rows != first.rows {
-            throw DataError.viewRowsMismatch(view: names[k], source: v.origin, rows: v.rows,
-                                             expectedRows: first.rows, firstView: names[0], firstSource: first.origin)
+            throw DataError.viewRowsMismatch(
+                view: names[k], source: v.origin, rows: v.rows,
+                expectedRows: first.rows, firstView: names[0], firstSource: first.origin)
         }
         if let labels {
             guard labels.count == first.rows else {
@@ -47,8 +50,9 @@ public final class MultiViewDataset: Sendable {
             }
         }
         if let mask, mask.rows != first.rows || mask.views != views.count {
-            throw DataError.maskShapeMismatch(source: mask.origin, rows: mask.rows, cols: mask.views,
-                                              expectedRows: first.rows, expectedCols: views.count)
+            throw DataError.maskShapeMismatch(
+                source: mask.origin, rows: mask.rows, cols: mask.views,
+                expectedRows: first.rows, expectedCols: views.count)
         }
         if let mask {
             // A row that observes nothing trains nothing and is surely a mistake; a view never observed
@@ -70,13 +74,16 @@ public final class MultiViewDataset: Sendable {
 
     /// Views from .npy files (memory-mapped), labels from an integer .npy of shape (n,) or (n, 1),
     /// and the view mask from a (n, K) .npy of 0/1. Names default to the file names without ".npy".
-    public convenience init(npyViews paths: [String], names: [String]? = nil,
-                            labelsPath: String? = nil, maskPath: String? = nil) throws {
+    public convenience init(
+        npyViews paths: [String], names: [String]? = nil,
+        labelsPath: String? = nil, maskPath: String? = nil
+    ) throws {
         let sources = try paths.map { ViewSource.npy(try NPYFile(path: $0)) }
         let labels = try labelsPath.map(Self.loadLabels)
         let mask = try maskPath.map(ViewMask.load)
-        try self.init(views: sources, names: names ?? paths.map(Self.stem),
-                      labels: labels, labelsOrigin: labelsPath ?? "", mask: mask)
+        try self.init(
+            views: sources, names: names ?? paths.map(Self.stem),
+            labels: labels, labelsOrigin: labelsPath ?? "", mask: mask)
     }
 
     /// Reads class labels from a .npy: one non-negative integer per sample (any supported dtype).

@@ -18,7 +18,8 @@ public enum SplitSize: Equatable, Sendable {
             return Int((f * Double(total)).rounded())
         case .count(let c):
             guard c >= 0, c <= total else {
-                throw DataError.badSplit(reason: "the \(part) count is \(c) but only \(total) samples are available; use a count between 0 and \(total)")
+                throw DataError.badSplit(
+                    reason: "the \(part) count is \(c) but only \(total) samples are available; use a count between 0 and \(total)")
             }
             return c
         }
@@ -41,7 +42,10 @@ public struct DataSplits: Sendable {
         let nTest = try test.resolve(total: n, part: "test")
         let nValidation = try validation.resolve(total: n, part: "validation")
         guard nTest + nValidation < n else {
-            throw DataError.badSplit(reason: "test (\(nTest)) and validation (\(nValidation)) samples leave nothing of the \(n) samples to train on; make them smaller")
+            throw DataError.badSplit(
+                reason:
+                    "test (\(nTest)) and validation (\(nValidation)) samples leave nothing of the \(n) samples to train on; make them smaller"
+            )
         }
         let order = Self.permutation(n, seed: seed)
         self.test = DataSubset(dataset: dataset, indices: order[0..<nTest].sorted())
@@ -52,13 +56,17 @@ public struct DataSplits: Sendable {
     /// A separate test set (e.g. Fashion-MNIST t10k); the validation part is carved out of `train`.
     public init(train: MultiViewDataset, test: MultiViewDataset, validation: SplitSize, seed: UInt64) throws {
         guard train.dimensions == test.dimensions else {
-            throw DataError.badSplit(reason: "the test set's view dimensions \(test.dimensions) differ from the training set's \(train.dimensions); use data with the same views")
+            throw DataError.badSplit(
+                reason:
+                    "the test set's view dimensions \(test.dimensions) differ from the training set's \(train.dimensions); use data with the same views"
+            )
         }
         let n = train.count
         guard n > 0 else { throw DataError.badSplit(reason: "the training set has no samples") }
         let nValidation = try validation.resolve(total: n, part: "validation")
         guard nValidation < n else {
-            throw DataError.badSplit(reason: "validation (\(nValidation)) samples leave nothing of the \(n) training samples to train on; make it smaller")
+            throw DataError.badSplit(
+                reason: "validation (\(nValidation)) samples leave nothing of the \(n) training samples to train on; make it smaller")
         }
         let order = Self.permutation(n, seed: seed)
         self.validation = DataSubset(dataset: train, indices: order[0..<nValidation].sorted())

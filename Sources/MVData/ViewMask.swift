@@ -14,8 +14,9 @@ public struct ViewMask: Equatable, Sendable {
 
     public init(rows: Int, views: Int, values: [UInt8], origin: String = "in-memory mask") throws {
         guard values.count == rows * views else {
-            throw DataError.maskShapeMismatch(source: origin, rows: views > 0 ? values.count / views : values.count,
-                                              cols: views, expectedRows: rows, expectedCols: views)
+            throw DataError.maskShapeMismatch(
+                source: origin, rows: views > 0 ? values.count / views : values.count,
+                cols: views, expectedRows: rows, expectedCols: views)
         }
         if let bad = values.firstIndex(where: { $0 > 1 }) {
             throw DataError.maskBadValue(source: origin, row: bad / views, view: bad % views, value: Double(values[bad]))

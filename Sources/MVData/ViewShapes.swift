@@ -60,7 +60,8 @@ public struct ViewShapes: Codable, Equatable, Sendable {
             }
             let sizes = cut.layout.blockSizes(height: cut.height, width: cut.width)
             guard sizes.count == dimensions.count, zip(sizes, dimensions).allSatisfy({ $0.height * $0.width == $1 }) else {
-                return "the cut '\(cut.layout.rawValue)' of a \(cut.height)×\(cut.width) image does not give views of \(dimensions) features"
+                return
+                    "the cut '\(cut.layout.rawValue)' of a \(cut.height)×\(cut.width) image does not give views of \(dimensions) features"
             }
         }
         return nil

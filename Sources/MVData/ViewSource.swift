@@ -32,8 +32,10 @@ public enum ViewSource: Sendable {
     /// `observed(i)` false writes a row of zeros instead, so placeholder values for missing data (often NaN)
     /// never reach a model. The source is resolved once per call, not per row.
     @inline(__always)
-    func copyRows(count: Int, out: UnsafeMutablePointer<Float>,
-                  row: (Int) -> Int, observed: (Int) -> Bool) {
+    func copyRows(
+        count: Int, out: UnsafeMutablePointer<Float>,
+        row: (Int) -> Int, observed: (Int) -> Bool
+    ) {
         let d = cols
         let n = rows
         guard d > 0 else { return }  // nothing to copy (and an empty matrix has no base address)

@@ -29,9 +29,11 @@ public protocol GradientExchange: AnyObject {
     /// the gradients (`arena.control`) are summed over ranks into `summed`; `check` reads them and
     /// returns the gradient scale, or throws to stop before any parameter changes; then the optimizer
     /// step. Afterwards every rank reads the updated parameters and every gradient is zero.
-    func step(control count: Int, into summed: UnsafeMutablePointer<Float>,
-              backward: (ParameterGradientObserver?) throws -> Void,
-              check: (UnsafeMutablePointer<Float>) throws -> Float) throws -> ExchangeStep
+    func step(
+        control count: Int, into summed: UnsafeMutablePointer<Float>,
+        backward: (ParameterGradientObserver?) throws -> Void,
+        check: (UnsafeMutablePointer<Float>) throws -> Float
+    ) throws -> ExchangeStep
     /// After the backward pass: the `count` control scalars after the gradients (`arena.control`),
     /// summed over ranks into `summed`, and the trainable gradients summed as `update` needs them.
     func sumGradients(control count: Int, into summed: UnsafeMutablePointer<Float>) throws
@@ -62,17 +64,21 @@ public struct ExchangeStep {
 }
 
 extension GradientExchange {
-    public func step(control count: Int, into summed: UnsafeMutablePointer<Float>,
-                     backward: (ParameterGradientObserver?) throws -> Void,
-                     check: (UnsafeMutablePointer<Float>) throws -> Float) throws -> ExchangeStep {
+    public func step(
+        control count: Int, into summed: UnsafeMutablePointer<Float>,
+        backward: (ParameterGradientObserver?) throws -> Void,
+        check: (UnsafeMutablePointer<Float>) throws -> Float
+    ) throws -> ExchangeStep {
         try stepAfterBackward(control: count, into: summed, backward: backward, check: check)
     }
 
     /// The order of every exchange that needs the summed gradients before the optimizer: backward,
     /// sum over ranks, check, update.
-    public func stepAfterBackward(control count: Int, into summed: UnsafeMutablePointer<Float>,
-                                  backward: (ParameterGradientObserver?) throws -> Void,
-                                  check: (UnsafeMutablePointer<Float>) throws -> Float) throws -> ExchangeStep {
+    public func stepAfterBackward(
+        control count: Int, into summed: UnsafeMutablePointer<Float>,
+        backward: (ParameterGradientObserver?) throws -> Void,
+        check: (UnsafeMutablePointer<Float>) throws -> Float
+    ) throws -> ExchangeStep {
         var done = ExchangeStep()
         let start = monotonicSeconds()
         try backward(nil)
@@ -134,14 +140,18 @@ public struct ExchangeSettingError: Error, CustomStringConvertible {
 
 /// The exchange for `comm`: one process → local; ranks that share memory (and `settings` allow it) →
 /// shared memory, two-level across nodes of equal size; otherwise the rings. Collective.
-public func makeGradientExchange(comm: Communicator, arena: ParameterArena, optimizer: Adam, settings: ExchangeSettings,
-                                 controlCount: Int) throws -> GradientExchange {
+public func makeGradientExchange(
+    comm: Communicator, arena: ParameterArena, optimizer: Adam, settings: ExchangeSettings,
+    controlCount: Int
+) throws -> GradientExchange {
     guard comm.size > 1 else {
         return LocalExchange(arena: arena, optimizer: optimizer, updatesDuringBackward: settings.updatesDuringBackward)
     }
     if settings.kind == .shared, let mpi = comm as? MPICommunicator, !mpi.usesLibraryCollectives,
-       let shared = try SharedMemoryExchange.make(on: mpi, arena: arena, optimizer: optimizer, ranksPerNode: settings.ranksPerNode,
-                                                  controlCount: controlCount) {
+        let shared = try SharedMemoryExchange.make(
+            on: mpi, arena: arena, optimizer: optimizer, ranksPerNode: settings.ranksPerNode,
+            controlCount: controlCount)
+    {
         return shared
     }
     return RingExchange(comm: comm, arena: arena, optimizer: optimizer)

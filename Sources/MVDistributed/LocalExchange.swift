@@ -23,9 +23,11 @@ final class LocalExchange: GradientExchange, ParameterGradientObserver {
     }
 
     /// Checks, then the backward pass with the update inside (or the order of every other exchange).
-    func step(control count: Int, into summed: UnsafeMutablePointer<Float>,
-              backward: (ParameterGradientObserver?) throws -> Void,
-              check: (UnsafeMutablePointer<Float>) throws -> Float) throws -> ExchangeStep {
+    func step(
+        control count: Int, into summed: UnsafeMutablePointer<Float>,
+        backward: (ParameterGradientObserver?) throws -> Void,
+        check: (UnsafeMutablePointer<Float>) throws -> Float
+    ) throws -> ExchangeStep {
         guard updatesDuringBackward else { return try stepAfterBackward(control: count, into: summed, backward: backward, check: check) }
         let start = monotonicSeconds()
         try sumGradients(control: count, into: summed)
@@ -36,8 +38,9 @@ final class LocalExchange: GradientExchange, ParameterGradientObserver {
         do { try backward(self) } catch { failure = error }
         let update = finishUpdate()
         if let failure { throw failure }
-        return ExchangeStep(skipped: update.skipped, backwardSeconds: monotonicSeconds() - updateStart - update.optimizerSeconds,
-                            exchangeSeconds: copied - start, optimizerSeconds: update.optimizerSeconds)
+        return ExchangeStep(
+            skipped: update.skipped, backwardSeconds: monotonicSeconds() - updateStart - update.optimizerSeconds,
+            exchangeSeconds: copied - start, optimizerSeconds: update.optimizerSeconds)
     }
 
     func train(_ range: Range<Int>) throws { optimizerBlock = range }

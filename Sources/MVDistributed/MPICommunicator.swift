@@ -108,21 +108,24 @@ public final class MPICommunicator: Communicator {
 
     public func allreduceSum(_ buffer: UnsafeMutablePointer<Double>, count: Int) throws {
         if usesLibraryCollectives {
-            return try check(MPI_Allreduce(mvvae_in_place(), buffer, Int32(count), mvvae_double(), mvvae_op_sum(), comm), "MPI_Allreduce(sum, double)")
+            return try check(
+                MPI_Allreduce(mvvae_in_place(), buffer, Int32(count), mvvae_double(), mvvae_op_sum(), comm), "MPI_Allreduce(sum, double)")
         }
         try ringAllreduce(buffer, count: count, type: mvvae_double(), op: .sum)
     }
 
     public func allreduceMax(_ buffer: UnsafeMutablePointer<Float>, count: Int) throws {
         if usesLibraryCollectives {
-            return try check(MPI_Allreduce(mvvae_in_place(), buffer, Int32(count), mvvae_float(), mvvae_op_max(), comm), "MPI_Allreduce(max, float)")
+            return try check(
+                MPI_Allreduce(mvvae_in_place(), buffer, Int32(count), mvvae_float(), mvvae_op_max(), comm), "MPI_Allreduce(max, float)")
         }
         try ringAllreduce(buffer, count: count, type: mvvae_float(), op: .max)
     }
 
     public func allreduceMax(_ buffer: UnsafeMutablePointer<Double>, count: Int) throws {
         if usesLibraryCollectives {
-            return try check(MPI_Allreduce(mvvae_in_place(), buffer, Int32(count), mvvae_double(), mvvae_op_max(), comm), "MPI_Allreduce(max, double)")
+            return try check(
+                MPI_Allreduce(mvvae_in_place(), buffer, Int32(count), mvvae_double(), mvvae_op_max(), comm), "MPI_Allreduce(max, double)")
         }
         try ringAllreduce(buffer, count: count, type: mvvae_double(), op: .max)
     }
@@ -153,12 +156,16 @@ public final class MPICommunicator: Communicator {
 
     /// Sends `sendCount` elements to rank+1 while receiving `receiveCount` from rank−1.
     @inline(__always)
-    private func shift<T>(_ send: UnsafePointer<T>, _ sendCount: Int, into receive: UnsafeMutablePointer<T>, _ receiveCount: Int,
-                          type: MPI_Datatype) throws {
+    private func shift<T>(
+        _ send: UnsafePointer<T>, _ sendCount: Int, into receive: UnsafeMutablePointer<T>, _ receiveCount: Int,
+        type: MPI_Datatype
+    ) throws {
         let right = Int32((rank + 1) % size), left = Int32((rank + size - 1) % size)
-        try check(MPI_Sendrecv(send, Int32(sendCount), type, right, Self.ringTag,
-                               receive, Int32(receiveCount), type, left, Self.ringTag, ringComm, mvvae_status_ignore()),
-                  "MPI_Sendrecv")
+        try check(
+            MPI_Sendrecv(
+                send, Int32(sendCount), type, right, Self.ringTag,
+                receive, Int32(receiveCount), type, left, Self.ringTag, ringComm, mvvae_status_ignore()),
+            "MPI_Sendrecv")
     }
 
     /// Ring reduce-scatter: P − 1 steps. At step s rank r passes its running result for block
@@ -169,8 +176,10 @@ public final class MPICommunicator: Communicator {
     /// Each step is one message per direction: splitting blocks into cache-sized pieces was measured
     /// slower on a shared host, where every extra exchange waits for the peer to be scheduled
     /// (BENCHMARKS.md, "Collectives").
-    func ringReduceScatter<T: RingElement>(_ send: UnsafePointer<T>, into receive: UnsafeMutablePointer<T>, type: MPI_Datatype,
-                              block: (Int) -> Range<Int>, op: RingOp) throws {
+    func ringReduceScatter<T: RingElement>(
+        _ send: UnsafePointer<T>, into receive: UnsafeMutablePointer<T>, type: MPI_Datatype,
+        block: (Int) -> Range<Int>, op: RingOp
+    ) throws {
         let p = size, r = rank
         let mine = block(r)
         if p == 1 {
@@ -204,8 +213,9 @@ public final class MPICommunicator: Communicator {
         guard p > 1 else { return }
         for s in 0..<(p - 1) {
             let sendBlock = block((r - s + p) % p), receiveBlock = block((r - s - 1 + p) % p)
-            try shift(UnsafePointer(buffer + sendBlock.lowerBound), sendBlock.count,
-                      into: buffer + receiveBlock.lowerBound, receiveBlock.count, type: type)
+            try shift(
+                UnsafePointer(buffer + sendBlock.lowerBound), sendBlock.count,
+                into: buffer + receiveBlock.lowerBound, receiveBlock.count, type: type)
         }
     }
 
@@ -231,15 +241,18 @@ public final class MPICommunicator: Communicator {
             return
         }
         let mine = rankSlice(count: count, rank: rank, size: p)
-        try ringReduceScatter(UnsafePointer(buffer), into: buffer + mine.lowerBound, type: type,
-                              block: { rankSlice(count: count, rank: $0, size: p) }, op: op)
+        try ringReduceScatter(
+            UnsafePointer(buffer), into: buffer + mine.lowerBound, type: type,
+            block: { rankSlice(count: count, rank: $0, size: p) }, op: op)
         try ringAllgather(buffer, type: type, block: { rankSlice(count: count, rank: $0, size: p) })
     }
 
     // MARK: OpenMPI's own collectives (the reference `check-mpi` compares the rings with)
 
     /// MPI_Reduce_scatter (sum) of `send` into `receive`.
-    public func libraryReduceScatterSum(_ send: UnsafePointer<Float>, into receive: UnsafeMutablePointer<Float>, blocks: [Range<Int>]) throws {
+    public func libraryReduceScatterSum(_ send: UnsafePointer<Float>, into receive: UnsafeMutablePointer<Float>, blocks: [Range<Int>])
+        throws
+    {
         var counts = blocks.map { Int32($0.count) }
         try check(MPI_Reduce_scatter(send, receive, &counts, mvvae_float(), mvvae_op_sum(), comm), "MPI_Reduce_scatter")
     }
@@ -248,8 +261,9 @@ public final class MPICommunicator: Communicator {
     public func libraryAllgather(_ buffer: UnsafeMutablePointer<Float>, blocks: [Range<Int>]) throws {
         var counts = blocks.map { Int32($0.count) }
         var displacements = blocks.map { Int32($0.lowerBound) }
-        try check(MPI_Allgatherv(mvvae_in_place(), 0, mvvae_float(), buffer, &counts, &displacements, mvvae_float(), comm),
-                  "MPI_Allgatherv")
+        try check(
+            MPI_Allgatherv(mvvae_in_place(), 0, mvvae_float(), buffer, &counts, &displacements, mvvae_float(), comm),
+            "MPI_Allgatherv")
     }
 
     /// MPI_Allreduce (sum) in place.

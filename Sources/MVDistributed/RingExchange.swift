@@ -15,7 +15,9 @@ final class RingExchange: GradientExchange {
     private let blockGradients: UnsafeMutablePointer<Float>
     private let capacity: Int
     var description: String { "rings" }
-    var optimizerBlock: Range<Int> { (blocks[comm.rank].lowerBound + trainable.lowerBound)..<(blocks[comm.rank].upperBound + trainable.lowerBound) }
+    var optimizerBlock: Range<Int> {
+        (blocks[comm.rank].lowerBound + trainable.lowerBound)..<(blocks[comm.rank].upperBound + trainable.lowerBound)
+    }
 
     init(comm: Communicator, arena: ParameterArena, optimizer: Adam) {
         self.comm = comm
@@ -48,8 +50,10 @@ final class RingExchange: GradientExchange {
 
     func update(gradScale: Float) throws -> (skipped: Int, optimizerSeconds: Double) {
         let start = monotonicSeconds()
-        var skipped = Float(adam.update(shard: optimizerBlock, params: arena.values, grads: blockGradients, gradScale: gradScale,
-                                        zeroGradients: true))
+        var skipped = Float(
+            adam.update(
+                shard: optimizerBlock, params: arena.values, grads: blockGradients, gradScale: gradScale,
+                zeroGradients: true))
         // The local sums were only read by the reduce-scatter.
         (arena.gradients + trainable.lowerBound).update(repeating: 0, count: trainable.count)
         let seconds = monotonicSeconds() - start

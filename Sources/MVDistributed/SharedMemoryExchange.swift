@@ -79,8 +79,10 @@ class SharedMemoryExchange: GradientExchange {
         func allocate(_ what: String, floats: (Int) -> Int) throws -> [UnsafeMutablePointer<Float>] {
             var base: UnsafeMutableRawPointer? = nil
             var win: MPI_Win? = nil
-            try communicator.check(MPI_Win_allocate_shared(MPI_Aint(floats(Int(r)) * floatBytes), Int32(floatBytes), info, nodeComm,
-                                                           &base, &win), "MPI_Win_allocate_shared(\(what))")
+            try communicator.check(
+                MPI_Win_allocate_shared(
+                    MPI_Aint(floats(Int(r)) * floatBytes), Int32(floatBytes), info, nodeComm,
+                    &base, &win), "MPI_Win_allocate_shared(\(what))")
             windows.append(win)
             return try (0..<Int(s)).compactMap { owner -> UnsafeMutablePointer<Float>? in
                 let wanted = floats(owner)
@@ -89,7 +91,8 @@ class SharedMemoryExchange: GradientExchange {
                 var shared: UnsafeMutableRawPointer? = nil
                 try communicator.check(MPI_Win_shared_query(win, Int32(owner), &bytes, &unit, &shared), "MPI_Win_shared_query(\(what))")
                 guard let segment = shared, Int(bytes) >= wanted * floatBytes else {
-                    throw MPIError(call: "MPI_Win_shared_query(\(what))", code: -1, message: "local rank \(owner)'s segment is missing or too small")
+                    throw MPIError(
+                        call: "MPI_Win_shared_query(\(what))", code: -1, message: "local rank \(owner)'s segment is missing or too small")
                 }
                 return segment.bindMemory(to: Float.self, capacity: wanted)
             }
@@ -131,8 +134,9 @@ class SharedMemoryExchange: GradientExchange {
         self.arena = arena
         adam = optimizer
         skippedSlot = arena.count + controlCount
-        loan = StorageLoan(arena: arena, adam: optimizer, values: parameters, gradients: gradients[localRank], m: moments.m,
-                           v: moments.v, copyIn: localRank == 0)
+        loan = StorageLoan(
+            arena: arena, adam: optimizer, values: parameters, gradients: gradients[localRank], m: moments.m,
+            v: moments.v, copyIn: localRank == 0)
         try train(arena.trainable)
         do { try synchronize() } catch {
             abandon()  // the trainer never saw this exchange: give the arena its own buffers back here
@@ -179,8 +183,9 @@ class SharedMemoryExchange: GradientExchange {
 
     /// The Adam step of this rank's block from the node's gradients (added in local-rank order).
     func updateBlock(_ adam: Adam, gradScale: Float) throws -> Int {
-        adam.update(shard: block, params: parameters, gradientSources: UnsafePointer(sourceTable), sourceCount: localSize,
-                    gradScale: gradScale, zeroGradients: true)
+        adam.update(
+            shard: block, params: parameters, gradientSources: UnsafePointer(sourceTable), sourceCount: localSize,
+            gradScale: gradScale, zeroGradients: true)
     }
 
     /// Shared moments: every block is in the node's buffer once every rank has finished its step.
@@ -246,11 +251,16 @@ extension SharedMemoryExchange {
     /// The exchange over nodes of `comm` (ranks sharing memory, or groups of `ranksPerNode`), with the
     /// arena and optimizer lent to it; nil when nodes differ in size or shared windows are unavailable
     /// on any rank (every rank then takes the rings). Collective.
-    static func make(on mpi: MPICommunicator, arena: ParameterArena, optimizer: Adam, ranksPerNode: Int?,
-                     controlCount: Int) throws -> SharedMemoryExchange? {
-        guard let exchange = try mpi.sharedWindows(parameterCount: arena.count,
-                                                   gradientCount: arena.count + ParameterArena.controlCapacity,
-                                                   ranksPerNode: ranksPerNode) else { return nil }
+    static func make(
+        on mpi: MPICommunicator, arena: ParameterArena, optimizer: Adam, ranksPerNode: Int?,
+        controlCount: Int
+    ) throws -> SharedMemoryExchange? {
+        guard
+            let exchange = try mpi.sharedWindows(
+                parameterCount: arena.count,
+                gradientCount: arena.count + ParameterArena.controlCapacity,
+                ranksPerNode: ranksPerNode)
+        else { return nil }
         try exchange.lend(arena: arena, optimizer: optimizer, controlCount: controlCount)
         return exchange
     }
@@ -263,8 +273,9 @@ extension MPICommunicator {
         if let k = ranksPerNode {
             try check(MPI_Comm_split(comm, Int32(rank / k), Int32(rank), &node), "MPI_Comm_split(node)")
         } else {
-            try check(MPI_Comm_split_type(comm, Int32(mvvae_comm_type_shared()), Int32(rank), mvvae_info_null(), &node),
-                      "MPI_Comm_split_type(shared)")
+            try check(
+                MPI_Comm_split_type(comm, Int32(mvvae_comm_type_shared()), Int32(rank), mvvae_info_null(), &node),
+                "MPI_Comm_split_type(shared)")
         }
         guard let nodeComm = node else { return nil }
         var localRank: Int32 = 0, localSize: Int32 = 0
@@ -288,8 +299,9 @@ extension MPICommunicator {
         var failure: Error?
         do {
             let kind: SharedMemoryExchange.Type = cross == nil ? SharedMemoryExchange.self : TwoLevelExchange.self
-            exchange = try kind.init(communicator: self, nodeComm: nodeComm, crossComm: cross, parameterCount: parameterCount,
-                                                gradientCount: gradientCount)
+            exchange = try kind.init(
+                communicator: self, nodeComm: nodeComm, crossComm: cross, parameterCount: parameterCount,
+                gradientCount: gradientCount)
         } catch {
             failure = error
         }
@@ -297,7 +309,10 @@ extension MPICommunicator {
         try allreduceMax(&anyFailed, count: 1)
         guard anyFailed == 0 else {
             if cross != nil { MPI_Comm_free(&cross) }
-            if let failure { FileHandle.standardError.write("mvvae: rank \(rank): shared-memory exchange unavailable (\(failure)); using rings\n".data(using: .utf8)!) }
+            if let failure {
+                FileHandle.standardError.write(
+                    "mvvae: rank \(rank): shared-memory exchange unavailable (\(failure)); using rings\n".data(using: .utf8)!)
+            }
             // Not freed: MPI_Win_free is collective and the failed rank holds no window to free with us.
             return nil
         }

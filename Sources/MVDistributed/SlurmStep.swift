@@ -19,7 +19,8 @@ public struct SlurmStep: Sendable, Equatable {
 
     public static func from(environment env: [String: String]) -> SlurmStep? {
         guard env["SLURM_PROCID"] != nil, env["OMPI_COMM_WORLD_SIZE"] == nil,
-              let text = env["SLURM_STEP_NUM_TASKS"], let tasks = Int(text), tasks >= 1 else { return nil }
+            let text = env["SLURM_STEP_NUM_TASKS"], let tasks = Int(text), tasks >= 1
+        else { return nil }
         return SlurmStep(tasks: tasks, mpiType: env["SLURM_MPI_TYPE"])
     }
 

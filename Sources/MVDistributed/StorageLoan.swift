@@ -10,8 +10,10 @@ final class StorageLoan {
 
     /// `values` and the moments receive the current contents when `copyIn` (one rank per node writes
     /// them; the others hold the same bits); `gradients` (`count + controlCapacity` floats) must be zero.
-    init(arena: ParameterArena, adam: Adam, values: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
-         m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, copyIn: Bool) {
+    init(
+        arena: ParameterArena, adam: Adam, values: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
+        m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, copyIn: Bool
+    ) {
         self.arena = arena
         self.adam = adam
         if copyIn {

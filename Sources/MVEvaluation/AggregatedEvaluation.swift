@@ -79,8 +79,10 @@ public struct AggregatedEvaluation {
 
     /// Evaluates the test rows; `unmaskedTest` (the same rows without simulated drops) enables the
     /// scores of dropped views; `train` is used only for the classifier.
-    public func run(train: DataSubset, test: DataSubset, unmaskedTest: DataSubset? = nil, classify: Bool = true,
-                    progress: (String) -> Void = { _ in }) throws -> Report {
+    public func run(
+        train: DataSubset, test: DataSubset, unmaskedTest: DataSubset? = nil, classify: Bool = true,
+        progress: (String) -> Void = { _ in }
+    ) throws -> Report {
         let k = model.viewDimensions.count
         guard test.count > 0 else { throw Failure.noTestRows }
         guard test.dataset.dimensions == model.viewDimensions else {
@@ -110,7 +112,9 @@ public struct AggregatedEvaluation {
             }
             // Leave-one-out: rows observing s and something else, with s removed from the subset.
             for s in 0..<k {
-                let eligible = (0..<chunk.rows).filter { r in chunk.observed[r, s] != 0 && (0..<k).contains { $0 != s && chunk.observed[r, $0] != 0 } }
+                let eligible = (0..<chunk.rows).filter { r in
+                    chunk.observed[r, s] != 0 && (0..<k).contains { $0 != s && chunk.observed[r, $0] != 0 }
+                }
                 guard !eligible.isEmpty else { continue }
                 let part = chunk.selecting(eligible)
                 var rest = part.observed
@@ -129,9 +133,10 @@ public struct AggregatedEvaluation {
             logLikelihood: logM / Double(test.count), logLikelihoodPerFeature: logM / Double(Swift.max(observedFeatures, 1)),
             fullRate: rate / Double(test.count),
             conditional: (0..<k).map { s in
-                Conditional(modality: names[s], rows: conditional[s].rows, logLikelihood: conditional[s].meanValue,
-                            logLikelihoodPerFeature: conditional[s].meanValue.map { $0 / Double(model.viewDimensions[s]) },
-                            crossReconstruction: cross[s].reconstruction(names[s]))
+                Conditional(
+                    modality: names[s], rows: conditional[s].rows, logLikelihood: conditional[s].meanValue,
+                    logLikelihoodPerFeature: conditional[s].meanValue.map { $0 / Double(model.viewDimensions[s]) },
+                    crossReconstruction: cross[s].reconstruction(names[s]))
             },
             fullReconstruction: (0..<k).map { full[$0].reconstruction(names[$0]) },
             missingImputation: unmaskedTest == nil ? nil : (0..<k).map { missing[$0].reconstruction(names[$0]) })
@@ -163,20 +168,23 @@ public struct AggregatedEvaluation {
             let ridge = try RidgeBaseline(x: .sideBySide(others.map { trainViews[$0] }), y: trainViews[s])
             let x = Matrix.sideBySide(others.map { testViews[$0] })
             let nll = ridge.negativeLogLikelihood(x, truth: testViews[s], kind: model.likelihoods[s].kind)
-            return Reconstruction(modality: te.dataset.names[s], rows: te.count,
-                                  mse: ridge.meanSquaredError(x, truth: testViews[s]), nll: nll.reduce(0, +) / Double(te.count))
+            return Reconstruction(
+                modality: te.dataset.names[s], rows: te.count,
+                mse: ridge.meanSquaredError(x, truth: testViews[s]), nll: nll.reduce(0, +) / Double(te.count))
         }
     }
 
     /// Logistic regression (a classifier without hidden layers) from E_q[z | x_M] to the label.
     func classification(train: DataSubset, trainLabels: [Int32], test: DataSubset, testLabels: [Int32], tape: Tape)
-        -> (accuracy: Double, baseline: Double, fit: Classifier.Fit) {
+        -> (accuracy: Double, baseline: Double, fit: Classifier.Fit)
+    {
         let classes = Array(Set(trainLabels + testLabels)).sorted()
         let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, Int32($0)) })
         let yTrain = trainLabels.map { index[$0]! }, yTest = testLabels.map { index[$0]! }
         let clf = Classifier(inputs: model.latent, hidden: [], classes: classes.count, seed: seed &+ 97)
-        let fit = clf.fit(posteriorMeans(train, tape: tape), labels: yTrain, maxEpochs: config.classifierEpochs, patience: config.classifierPatience,
-                          learningRate: config.classifierLearningRate, seed: seed &+ 96)
+        let fit = clf.fit(
+            posteriorMeans(train, tape: tape), labels: yTrain, maxEpochs: config.classifierEpochs, patience: config.classifierPatience,
+            learningRate: config.classifierLearningRate, seed: seed &+ 96)
         let accuracy = clf.accuracy(posteriorMeans(test, tape: tape), labels: yTest)
         var counts = [Int](repeating: 0, count: classes.count)
         for y in yTrain { counts[Int(y)] += 1 }
@@ -275,7 +283,8 @@ struct EvaluationRows {
             for (i, r) in picked.enumerated() { for c in 0..<m.cols { out[i, c] = m[r, c] } }
             return out
         }
-        return EvaluationRows(x: x.map(rows), truth: truth.map(rows), observed: rows(observed), known: rows(known), indices: picked.map { indices[$0] })
+        return EvaluationRows(
+            x: x.map(rows), truth: truth.map(rows), observed: rows(observed), known: rows(known), indices: picked.map { indices[$0] })
     }
 
     static func gather(_ dataset: MultiViewDataset, view s: Int, rows: [Int]) -> Matrix {

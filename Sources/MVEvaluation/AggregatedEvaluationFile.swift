@@ -42,12 +42,16 @@ public struct AggregatedEvaluationFile: Codable {
         var out = "\n### \(title)\n\n"
         out += "Test split, \(r.testRows) rows, importance sampling with N = \(r.importanceSamples) draws from q(z | x_M), "
         out += "M = each row's observed modalities.\n\n"
-        out += "| log p(x_M) per row | per observed feature | full rate KL(q(z\\|x_M) ‖ p) | linear classifier accuracy % | majority class % |\n"
+        out +=
+            "| log p(x_M) per row | per observed feature | full rate KL(q(z\\|x_M) ‖ p) | linear classifier accuracy % | majority class % |\n"
         out += "|---|---|---|---|---|\n"
-        out += "| \(f(r.logLikelihood)) | \(f(r.logLikelihoodPerFeature, "%.4f")) | \(f(r.fullRate)) | \(f(r.classificationAccuracy)) | \(f(r.classificationBaseline)) |\n\n"
+        out +=
+            "| \(f(r.logLikelihood)) | \(f(r.logLikelihoodPerFeature, "%.4f")) | \(f(r.fullRate)) | \(f(r.classificationAccuracy)) | \(f(r.classificationBaseline)) |\n\n"
         if let fit = r.classifierFit {
-            out += String(format: "The linear classifier (logistic regression on E_q[z | x_M]) trained %d epochs, keeping epoch %d: %.2f %% on its training rows, %.2f %% on the %d rows it held out.\n\n",
-                          fit.epochs, fit.bestEpoch, 100 * fit.trainAccuracy, 100 * fit.validationAccuracy, fit.validationRows)
+            out += String(
+                format:
+                    "The linear classifier (logistic regression on E_q[z | x_M]) trained %d epochs, keeping epoch %d: %.2f %% on its training rows, %.2f %% on the %d rows it held out.\n\n",
+                fit.epochs, fit.bestEpoch, 100 * fit.trainAccuracy, 100 * fit.validationAccuracy, fit.validationRows)
         }
         out += "| modality | rows | log p(x_s \\| x_rest) | per feature | cross-rec. MSE | cross-rec. NLL | full-rec. MSE | full-rec. NLL |"
         if r.missingImputation != nil { out += " dropped rows | dropped: imputation MSE | dropped: NLL |" }
@@ -63,8 +67,10 @@ public struct AggregatedEvaluationFile: Codable {
         out += "cross-reconstruction decodes s from z ~ q(z | x_{M∖s}), full reconstruction from z ~ q(z | x_M).\n"
         if let ridge = r.ridgeCrossReconstruction {
             out += "\nThe linear yardstick for the cross-reconstruction: ridge regression of each modality on the others "
-            out += "(λ chosen on a held-out tenth of the complete training rows; NLL under its own Gaussian residual variance, or clipped cross-entropy).\n\n"
-            out += "| modality | complete test rows | ridge MSE | ridge NLL | the model's cross-rec. MSE | the model's cross-rec. NLL |\n|---|---|---|---|---|---|\n"
+            out +=
+                "(λ chosen on a held-out tenth of the complete training rows; NLL under its own Gaussian residual variance, or clipped cross-entropy).\n\n"
+            out +=
+                "| modality | complete test rows | ridge MSE | ridge NLL | the model's cross-rec. MSE | the model's cross-rec. NLL |\n|---|---|---|---|---|---|\n"
             for (s, b) in ridge.enumerated() {
                 let c = r.conditional[s].crossReconstruction
                 out += "| \(b.modality) | \(b.rows) | \(f(b.mse, "%.4f")) | \(f(b.nll)) | \(f(c.mse, "%.4f")) | \(f(c.nll)) |\n"
@@ -76,11 +82,14 @@ public struct AggregatedEvaluationFile: Codable {
         if let lg = linearGaussian {
             out += "\nExact (linear-Gaussian decoders), \(lg.rows) training rows:\n\n"
             out += "| LLH model | LLH MLE (PPCA) | relative gap | weak MCC | strong MCC | full rate |\n|---|---|---|---|---|---|\n"
-            out += String(format: "| %.4f | %.4f | %.3e | %.4f | %.4f | %.3f |\n", lg.modelLogLikelihood, lg.mleLogLikelihood,
-                          lg.relativeGap, lg.weakMCC, lg.strongMCC, lg.fullRate)
+            out += String(
+                format: "| %.4f | %.4f | %.3e | %.4f | %.4f | %.3f |\n", lg.modelLogLikelihood, lg.mleLogLikelihood,
+                lg.relativeGap, lg.weakMCC, lg.strongMCC, lg.fullRate)
             if let rd = lg.rateDistortion {
-                out += String(format: "\nRate–distortion (training rows): full reconstruction %.3f, full rate %.3f, cross reconstruction %.3f, cross rate %.3f\n",
-                              rd.fullReconstruction, rd.fullRate, rd.crossReconstruction, rd.crossRate)
+                out += String(
+                    format:
+                        "\nRate–distortion (training rows): full reconstruction %.3f, full rate %.3f, cross reconstruction %.3f, cross rate %.3f\n",
+                    rd.fullReconstruction, rd.fullRate, rd.crossReconstruction, rd.crossRate)
             }
         }
         if let why = linearGaussianSkipped { out += "\nExact linear-Gaussian evaluation skipped: \(why)\n" }

@@ -8,7 +8,10 @@ import MVModels
 extension AggregatedVAE: PairGenerationModel {
     func requirePair() throws {
         guard viewDimensions.count == 2, privateLatents == nil else {
-            throw GenerationStatistics.Failure(description: "generation statistics compare two modalities decoded from one shared latent; this aggregated model has \(viewDimensions.count) modalities\(privateLatents == nil ? "" : " and private latents")")
+            throw GenerationStatistics.Failure(
+                description:
+                    "generation statistics compare two modalities decoded from one shared latent; this aggregated model has \(viewDimensions.count) modalities\(privateLatents == nil ? "" : " and private latents")"
+            )
         }
     }
 
@@ -26,10 +29,13 @@ extension AggregatedVAE: PairGenerationModel {
         return (z, z)
     }
 
-    public func conditionalDecoderInputs(given k: Int, _ observed: Matrix, noise: EvaluationNoise, draw d: Int, tape: Tape) throws -> (given: Var, other: Var) {
+    public func conditionalDecoderInputs(given k: Int, _ observed: Matrix, noise: EvaluationNoise, draw d: Int, tape: Tape) throws -> (
+        given: Var, other: Var
+    ) {
         // The unobserved modality's input is never read (its mask is 0): zeros of its width.
         let blank = Matrix(rows: observed.rows, cols: viewDimensions[1 - k])
-        let z = try draw(k == 0 ? (observed, blank) : (blank, observed), subset: k == 0 ? [1, 0] : [0, 1], noise: noise, draw: 3 * d + 1 + k, tape: tape)
+        let z = try draw(
+            k == 0 ? (observed, blank) : (blank, observed), subset: k == 0 ? [1, 0] : [0, 1], noise: noise, draw: 3 * d + 1 + k, tape: tape)
         return (z, z)
     }
 

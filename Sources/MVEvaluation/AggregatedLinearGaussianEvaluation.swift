@@ -30,7 +30,8 @@ public struct AggregatedLinearGaussianEvaluation {
         public var description: String {
             switch self {
             case let .notLinearGaussian(why):
-                return "the exact log-likelihood needs linear Gaussian decoders (model.decoderHidden: [], model.likelihood: gaussian): \(why)"
+                return
+                    "the exact log-likelihood needs linear Gaussian decoders (model.decoderHidden: [], model.likelihood: gaussian): \(why)"
             }
         }
     }
@@ -87,10 +88,13 @@ public struct AggregatedLinearGaussianEvaluation {
             let r = start..<Swift.min(n, start + chunk)
             tape.reset()
             let h = model.features(views.map { tape.constant($0.rows(r)) }, tape: tape)
-            let q = model.aggregator.distribution(features: h, mask: tape.constant(Matrix(rows: r.count, cols: k, repeating: 1)),
-                                                  tape: tape, arena: model.arena)
+            let q = model.aggregator.distribution(
+                features: h, mask: tape.constant(Matrix(rows: r.count, cols: k, repeating: 1)),
+                tape: tape, arena: model.arena)
             mean.storage.replaceSubrange((r.lowerBound * w)..<(r.upperBound * w), with: tape.value(tape.mean(q)).storage)
-            let kl = q.isGaussian ? tape.value(tape.standardNormalKL(q.gaussian)) : monteCarloRate(q, rows: r, draws: rateDraws, seed: seed, tape: tape)
+            let kl =
+                q.isGaussian
+                ? tape.value(tape.standardNormalKL(q.gaussian)) : monteCarloRate(q, rows: r, draws: rateDraws, seed: seed, tape: tape)
             for i in r { rate[i] = Double(kl[i - r.lowerBound, 0]) }
             start = r.upperBound
         }
@@ -104,7 +108,8 @@ public struct AggregatedLinearGaussianEvaluation {
             for (c, component) in q.components.enumerated() {
                 let eps = tape.input(rows: r.count, cols: model.latent) { p in
                     for i in r {
-                        var rng = RandomStream(seed: seed, stream: RandomPurpose.evaluation.stream(epoch: d, index: i), block: UInt64(c) << 32)
+                        var rng = RandomStream(
+                            seed: seed, stream: RandomPurpose.evaluation.stream(epoch: d, index: i), block: UInt64(c) << 32)
                         rng.fillNormal(p + (i - r.lowerBound) * model.latent, count: model.latent)
                     }
                 }
@@ -127,10 +132,11 @@ public struct AggregatedLinearGaussianEvaluation {
         var z = Matrix(rows: subset.count, cols: trueLatents.cols)
         for (i, row) in subset.indices.enumerated() { for c in 0..<z.cols { z[i, c] = trueLatents[row, c] } }
         let rate = q.rate.reduce(0, +)
-        return Report(modelLogLikelihood: llh, mleLogLikelihood: mle,
-                      relativeGap: ProbabilisticPCA.relativeGap(modelLLH: llh, mleLLH: mle),
-                      weakMCC: try MeanCorrelationCoefficient.weak(z, q.mean), strongMCC: MeanCorrelationCoefficient.strong(z, q.mean),
-                      fullRate: rate / Double(Swift.max(q.mean.rows, 1)),
-                      rateDistortion: RateDistortion.measure(model, views: views), rows: subset.count)
+        return Report(
+            modelLogLikelihood: llh, mleLogLikelihood: mle,
+            relativeGap: ProbabilisticPCA.relativeGap(modelLLH: llh, mleLLH: mle),
+            weakMCC: try MeanCorrelationCoefficient.weak(z, q.mean), strongMCC: MeanCorrelationCoefficient.strong(z, q.mean),
+            fullRate: rate / Double(Swift.max(q.mean.rows, 1)),
+            rateDistortion: RateDistortion.measure(model, views: views), rows: subset.count)
     }
 }

@@ -28,8 +28,10 @@ public final class Classifier {
     /// data sets and over-fits on others. The held-out rows are a fixed tenth of `x` (at least one row;
     /// none when `x` has fewer than 10 rows: then all `maxEpochs` run) and are not trained on.
     @discardableResult
-    public func fit(_ x: Matrix, labels: [Int32], maxEpochs: Int, patience: Int, batchSize: Int = 128,
-                    learningRate: Float = 1e-3, seed: UInt64) -> Fit {
+    public func fit(
+        _ x: Matrix, labels: [Int32], maxEpochs: Int, patience: Int, batchSize: Int = 128,
+        learningRate: Float = 1e-3, seed: UInt64
+    ) -> Fit {
         precondition(x.rows == labels.count)
         let order = epochPermutation(count: x.rows, seed: seed, epoch: 1 << 20)
         let held = x.rows >= 10 ? Swift.max(1, x.rows / 10) : 0
@@ -59,13 +61,19 @@ public final class Classifier {
                 break
             }
         }
-        if held > 0, !best.values.isEmpty { best.values.withUnsafeBufferPointer { arena.values.update(from: $0.baseAddress!, count: arena.count) } }
+        if held > 0, !best.values.isEmpty {
+            best.values.withUnsafeBufferPointer { arena.values.update(from: $0.baseAddress!, count: arena.count) }
+        }
         func subset(_ rows: [Int]) -> (Matrix, [Int32]) {
-            (Matrix(rows: rows.count, cols: x.cols, rows.flatMap { Array(x.storage[($0 * x.cols)..<(($0 + 1) * x.cols)]) }), rows.map { labels[$0] })
+            (
+                Matrix(rows: rows.count, cols: x.cols, rows.flatMap { Array(x.storage[($0 * x.cols)..<(($0 + 1) * x.cols)]) }),
+                rows.map { labels[$0] }
+            )
         }
         let (tx, ty) = subset(training), (vx, vy) = subset(validation)
-        return Fit(epochs: epoch, bestEpoch: held > 0 ? best.epoch : epoch, trainAccuracy: accuracy(tx, labels: ty),
-                   validationAccuracy: held > 0 ? accuracy(vx, labels: vy) : .nan, validationRows: held)
+        return Fit(
+            epochs: epoch, bestEpoch: held > 0 ? best.epoch : epoch, trainAccuracy: accuracy(tx, labels: ty),
+            validationAccuracy: held > 0 ? accuracy(vx, labels: vy) : .nan, validationRows: held)
     }
 
     /// Mean softmax cross-entropy of `rows`: log Σ_c e^{l_c} − l_label.

@@ -9,15 +9,19 @@ extension CoVAE: PairGenerationModel {
     public func jointDecoderInputs(_ x: (Matrix, Matrix), noise: EvaluationNoise, draw: Int, tape: Tape) throws -> (Var, Var) {
         let q = encodeJoint(tape.constant(x.0), tape.constant(x.1), tape: tape)
         let n = jointLatent
-        let z = q.sample(noise: tape.constant(noise.normals(cols: n, stream: 2 * draw)),
-                         jitterNoise: tape.constant(noise.normals(cols: n, stream: 2 * draw + 1)), tape: tape)
+        let z = q.sample(
+            noise: tape.constant(noise.normals(cols: n, stream: 2 * draw)),
+            jitterNoise: tape.constant(noise.normals(cols: n, stream: 2 * draw + 1)), tape: tape)
         return (tape.sliceColumns(z, 0, count: latents[0]), tape.sliceColumns(z, offsets[1], count: latents[1]))
     }
 
-    public func conditionalDecoderInputs(given k: Int, _ observed: Matrix, noise: EvaluationNoise, draw: Int, tape: Tape) throws -> (given: Var, other: Var) {
-        let z = try generate(given: k, tape.constant(observed), noise: tape.constant(noise.normals(cols: latents[k], stream: 1000 + 4 * draw + 2 * k)),
-                         conditionalNoise: tape.constant(noise.normals(cols: latents[1 - k], stream: 1001 + 4 * draw + 2 * k)),
-                         blocks: try priorBlocks(tape: tape), tape: tape)
+    public func conditionalDecoderInputs(given k: Int, _ observed: Matrix, noise: EvaluationNoise, draw: Int, tape: Tape) throws -> (
+        given: Var, other: Var
+    ) {
+        let z = try generate(
+            given: k, tape.constant(observed), noise: tape.constant(noise.normals(cols: latents[k], stream: 1000 + 4 * draw + 2 * k)),
+            conditionalNoise: tape.constant(noise.normals(cols: latents[1 - k], stream: 1001 + 4 * draw + 2 * k)),
+            blocks: try priorBlocks(tape: tape), tape: tape)
         return (z.given, otherLatent(1 - k, given: k, z.other, tape: tape))
     }
 
@@ -50,11 +54,13 @@ extension CoVAE: PairGenerationModel {
         }
         let choleskies = try (0..<rows).map { r -> [[Double]] in
             var s = [[Double]](repeating: [Double](repeating: 0, count: dd), count: dd)
-            for i in 0..<dd { for j in 0...i {
-                var t = i == j ? jitter : 0
-                for k in 0...j { t += Double(factor[r, i * dd + k]) * Double(factor[r, j * dd + k]) }
-                s[i][j] = t; s[j][i] = t
-            } }
+            for i in 0..<dd {
+                for j in 0...i {
+                    var t = i == j ? jitter : 0
+                    for k in 0...j { t += Double(factor[r, i * dd + k]) * Double(factor[r, j * dd + k]) }
+                    s[i][j] = t; s[j][i] = t
+                }
+            }
             return try GaussianKL.cholesky(s)
         }
         var weights = [[Double]](repeating: [], count: rows)
@@ -76,8 +82,10 @@ extension CoVAE: PairGenerationModel {
             var logLikelihood = [Double](repeating: 0, count: rows)
             for k in 0..<2 {
                 let zk = tape.constant(z.columns(offsets[k]..<(offsets[k] + latents[k])))
-                let nll = tape.value(likelihoods[k].negativeLogLikelihood(output: decode(k, zk, tape: tape),
-                                                                         target: tape.constant(k == 0 ? xs.0 : xs.1), tape: tape, arena: arena))
+                let nll = tape.value(
+                    likelihoods[k].negativeLogLikelihood(
+                        output: decode(k, zk, tape: tape),
+                        target: tape.constant(k == 0 ? xs.0 : xs.1), tape: tape, arena: arena))
                 for r in 0..<rows { logLikelihood[r] -= Double(nll[r, 0]) }
             }
             for r in 0..<rows { weights[r].append(logLikelihood[r] + logRatio[r]) }

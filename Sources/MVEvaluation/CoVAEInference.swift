@@ -29,7 +29,8 @@ public struct CoVAEInference {
         let k = model.modalities
         let o = Array(Set(observed)).sorted(), m = (0..<k).filter { !o.contains($0) }
         guard !o.isEmpty, !m.isEmpty, o.allSatisfy({ (0..<k).contains($0) }) else {
-            throw GenerationStatistics.Failure(description: "CoVAE imputes from a non-empty proper subset of its \(k) modalities, got \(observed.map { $0 + 1 })")
+            throw GenerationStatistics.Failure(
+                description: "CoVAE imputes from a non-empty proper subset of its \(k) modalities, got \(observed.map { $0 + 1 })")
         }
         let sigma = try model.priorCovarianceValue()
         let oi = model.coordinates(of: o), mi = model.coordinates(of: m)
@@ -37,7 +38,7 @@ public struct CoVAEInference {
             DoubleMatrix(rows: rows.count, cols: cols.count, rows.flatMap { r in cols.map { sigma[r, $0] } })
         }
         let l = try block(oi, oi).cholesky()
-        let coefficients = l.solveLower(l.solveLower(block(oi, mi)), transpose: true)     // Σ_OO⁻¹ Σ_OM
+        let coefficients = l.solveLower(l.solveLower(block(oi, mi)), transpose: true)  // Σ_OO⁻¹ Σ_OM
         let covariance = block(mi, mi) - block(mi, oi).matmul(coefficients)
         let factor = try covariance.cholesky()
         func float(_ a: DoubleMatrix) -> Matrix { Matrix(rows: a.rows, cols: a.cols, a.storage.map { Float($0) }) }

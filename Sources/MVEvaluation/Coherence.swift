@@ -33,23 +33,29 @@ public struct Coherence {
 
     /// One classifier per modality, fitted on the training rows' views (`config`'s classifier settings).
     public init(train: DataSubset, config: EvaluationConfig, seed: UInt64) throws {
-        guard let labels = train.labels else { throw ImputationError(description: "coherence needs labelled data; this data set has no labels") }
+        guard let labels = train.labels else {
+            throw ImputationError(description: "coherence needs labelled data; this data set has no labels")
+        }
         let classes = Int(labels.max() ?? 0) + 1
         self.seed = seed
         classifiers = try (0..<train.dataset.dimensions.count).map { j in
-            let c = Classifier(inputs: train.dataset.dimensions[j], hidden: config.classifierHidden, classes: classes, seed: seed &+ UInt64(j))
+            let c = Classifier(
+                inputs: train.dataset.dimensions[j], hidden: config.classifierHidden, classes: classes, seed: seed &+ UInt64(j))
             let x = train.matrix(view: j)
             guard x.rows >= 2 else { throw ImputationError(description: "coherence needs training rows to fit its classifiers") }
-            c.fit(x, labels: labels, maxEpochs: config.classifierEpochs, patience: config.classifierPatience,
-                  learningRate: config.classifierLearningRate, seed: seed &+ UInt64(j))
+            c.fit(
+                x, labels: labels, maxEpochs: config.classifierEpochs, patience: config.classifierPatience,
+                learningRate: config.classifierLearningRate, seed: seed &+ UInt64(j))
             return c
         }
     }
 
     /// Conditional coherence from every subset of 1 … K−1 modalities, and joint coherence from
     /// `jointSamples` prior draws when the model can generate jointly.
-    public func run(imputer: ConditionalImputer, generator: JointGenerator?, test: DataSubset, jointSamples: Int = 1000,
-                    progress: (String) -> Void = { _ in }) throws -> Report {
+    public func run(
+        imputer: ConditionalImputer, generator: JointGenerator?, test: DataSubset, jointSamples: Int = 1000,
+        progress: (String) -> Void = { _ in }
+    ) throws -> Report {
         guard let labels = test.labels else { throw ImputationError(description: "coherence needs labelled data") }
         let k = imputer.viewDimensions.count, x = (0..<k).map { test.matrix(view: $0) }
         var conditional: [String: Double] = [:], bySize = [[Double]](repeating: [], count: k - 1)
@@ -76,13 +82,19 @@ public struct Coherence {
         if let generator, jointSamples > 0 {
             progress("joint coherence from \(jointSamples) prior draws")
             let tape = Tape()
-            let outputs = try generator.decodedPriorDraw(noise: EvaluationNoise(seed: seed &+ 1, indices: Array(0..<jointSamples)), tape: tape)
-            let predictions = outputs.enumerated().map { j, out in classifiers[j].predict(tape.value(imputer.likelihood(of: j).mean(output: out, tape: tape))) }
-            joint = Double((0..<jointSamples).filter { r in predictions.allSatisfy { $0[r] == predictions[0][r] } }.count) / Double(jointSamples)
+            let outputs = try generator.decodedPriorDraw(
+                noise: EvaluationNoise(seed: seed &+ 1, indices: Array(0..<jointSamples)), tape: tape)
+            let predictions = outputs.enumerated().map { j, out in
+                classifiers[j].predict(tape.value(imputer.likelihood(of: j).mean(output: out, tape: tape)))
+            }
+            joint =
+                Double((0..<jointSamples).filter { r in predictions.allSatisfy { $0[r] == predictions[0][r] } }.count)
+                / Double(jointSamples)
         }
-        return Report(classifierAccuracy: (0..<k).map { classifiers[$0].accuracy(x[$0], labels: labels) }, conditional: conditional,
-                      conditionalBySize: bySize.map { $0.reduce(0, +) / Double(max($0.count, 1)) }, joint: joint,
-                      jointSamples: generator == nil ? 0 : jointSamples, testRows: test.count)
+        return Report(
+            classifierAccuracy: (0..<k).map { classifiers[$0].accuracy(x[$0], labels: labels) }, conditional: conditional,
+            conditionalBySize: bySize.map { $0.reduce(0, +) / Double(max($0.count, 1)) }, joint: joint,
+            jointSamples: generator == nil ? 0 : jointSamples, testRows: test.count)
     }
 
     /// The subsets of 0..<k of `size` elements, in lexicographic order.
@@ -96,9 +108,13 @@ public struct Coherence {
 
     public static func markdown(_ r: Report) -> String {
         var out = "| coherence | value |\n|---|---|\n"
-        for (size, v) in r.conditionalBySize.enumerated() { out += String(format: "| conditional, from %d modality(ies) (mean over subsets) | %.3f |\n", size + 1, v) }
+        for (size, v) in r.conditionalBySize.enumerated() {
+            out += String(format: "| conditional, from %d modality(ies) (mean over subsets) | %.3f |\n", size + 1, v)
+        }
         if let j = r.joint { out += String(format: "| joint, %d prior draws | %.3f |\n", r.jointSamples, j) }
-        out += "| classifier accuracy on real test data | " + r.classifierAccuracy.map { String(format: "%.3f", $0) }.joined(separator: ", ") + " |\n"
+        out +=
+            "| classifier accuracy on real test data | " + r.classifierAccuracy.map { String(format: "%.3f", $0) }.joined(separator: ", ")
+            + " |\n"
         return out
     }
 }

@@ -43,23 +43,35 @@ extension ConditionalImputer {
     /// Imputes every view outside `observed` (view → rows of its features; all the same rows) with
     /// `samples` draws; with `truth` for a missing view, also scores it. Draws are keyed by row position
     /// (from `firstRow` on), so splitting the rows into calls changes nothing.
-    public func impute(observed: [Int: Matrix], samples: Int, seed: UInt64, truth: [Int: Matrix] = [:], firstRow: Int = 0) throws -> [ViewImputation] {
+    public func impute(observed: [Int: Matrix], samples: Int, seed: UInt64, truth: [Int: Matrix] = [:], firstRow: Int = 0) throws
+        -> [ViewImputation]
+    {
         let k = viewDimensions.count
         let given = observed.keys.sorted(), missing = (0..<k).filter { observed[$0] == nil }
         guard !given.isEmpty, !missing.isEmpty, given.allSatisfy({ (0..<k).contains($0) }) else {
-            throw ImputationError(description: "imputation needs some of the \(k) views observed and some missing; got views \(given.map { String($0 + 1) }.joined(separator: ","))")
+            throw ImputationError(
+                description:
+                    "imputation needs some of the \(k) views observed and some missing; got views \(given.map { String($0 + 1) }.joined(separator: ","))"
+            )
         }
         guard samples >= 1 else { throw ImputationError(description: "imputation needs at least one draw, got \(samples)") }
         try checkObserved(given)
         guard let n = observed.values.first?.rows, observed.values.allSatisfy({ $0.rows == n }) else {
-            throw ImputationError(description: "the observed views need the same rows: \(given.map { "view \($0 + 1): \(observed[$0]!.rows)" }.joined(separator: ", "))")
+            throw ImputationError(
+                description:
+                    "the observed views need the same rows: \(given.map { "view \($0 + 1): \(observed[$0]!.rows)" }.joined(separator: ", "))"
+            )
         }
         for j in given where observed[j]!.cols != viewDimensions[j] {
-            throw ImputationError(description: "the observed view \(j + 1) has \(observed[j]!.cols) features; the model's view \(j + 1) has \(viewDimensions[j])")
+            throw ImputationError(
+                description:
+                    "the observed view \(j + 1) has \(observed[j]!.cols) features; the model's view \(j + 1) has \(viewDimensions[j])")
         }
         for (j, t) in truth.sorted(by: { $0.key < $1.key }) where t.rows != n || t.cols != viewDimensions[j] || observed[j] != nil {
-            throw ImputationError(description: observed[j] != nil ? "a truth is given for view \(j + 1), which is observed"
-                                                                  : "the truth of view \(j + 1) is \(t.rows)×\(t.cols); expected \(n)×\(viewDimensions[j])")
+            throw ImputationError(
+                description: observed[j] != nil
+                    ? "a truth is given for view \(j + 1), which is observed"
+                    : "the truth of view \(j + 1) is \(t.rows)×\(t.cols); expected \(n)×\(viewDimensions[j])")
         }
         let noise = EvaluationNoise(seed: seed, indices: Array(firstRow..<(firstRow + n)))
         var draws = [[Matrix]](repeating: [], count: missing.count)
@@ -72,7 +84,8 @@ extension ConditionalImputer {
                 let out = outputs[j]!
                 draws[i].append(tape.value(likelihood(of: j).mean(output: out, tape: tape)))
                 if let t = truth[j] {
-                    let nll = tape.value(likelihood(of: j).negativeLogLikelihood(output: out, target: tape.constant(t), tape: tape, arena: arena))
+                    let nll = tape.value(
+                        likelihood(of: j).negativeLogLikelihood(output: out, target: tape.constant(t), tape: tape, arena: arena))
                     logDensities[i].append(nll.storage.map { -Double($0) })
                 }
             }

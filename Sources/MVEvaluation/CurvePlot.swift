@@ -30,7 +30,9 @@ public struct CurvePlot {
     public init(epochs: [EpochSummary]) {
         series = [
             Series(name: "train", points: epochs.map { (Double($0.epoch), $0.trainLoss) }, shade: 0, dashed: false),
-            Series(name: "validation", points: epochs.compactMap { e in e.validationLoss.map { (Double(e.epoch), $0) } }, shade: 0.55, dashed: true),
+            Series(
+                name: "validation", points: epochs.compactMap { e in e.validationLoss.map { (Double(e.epoch), $0) } }, shade: 0.55,
+                dashed: true),
         ]
         boundaries = zip(epochs, epochs.dropFirst()).compactMap { $0.stage != $1.stage ? Double($1.epoch) - 0.5 : nil }
     }
@@ -40,14 +42,17 @@ public struct CurvePlot {
         let left = 64, right = width - 16, top = 24, bottom = height - 28
         let all = series.flatMap(\.points).filter { $0.y.isFinite }
         guard let minX = all.map(\.x).min(), let maxX = all.map(\.x).max(),
-              var minY = all.map(\.y).min(), var maxY = all.map(\.y).max() else { return canvas }
+            var minY = all.map(\.y).min(), var maxY = all.map(\.y).max()
+        else { return canvas }
         if maxY - minY < 1e-12 { minY -= 0.5; maxY += 0.5 }
         let pad = 0.05 * (maxY - minY)
         minY -= pad; maxY += pad
         let spanX = Swift.max(maxX - minX, 1)
         func px(_ x: Double) -> Int { left + Int((x - minX) / spanX * Double(right - left)) }
         func py(_ y: Double) -> Int { bottom - Int((y - minY) / (maxY - minY) * Double(bottom - top)) }
-        func set(_ x: Int, _ y: Int, _ v: Float) { if x >= 0, x < width, y >= 0, y < height { canvas[y * width + x] = Swift.min(canvas[y * width + x], v) } }
+        func set(_ x: Int, _ y: Int, _ v: Float) {
+            if x >= 0, x < width, y >= 0, y < height { canvas[y * width + x] = Swift.min(canvas[y * width + x], v) }
+        }
         func line(_ x0: Int, _ y0: Int, _ x1: Int, _ y1: Int, _ v: Float, dashed: Bool = false, thick: Bool = false) {
             let n = Swift.max(abs(x1 - x0), abs(y1 - y0), 1)
             for i in 0...n {
@@ -76,7 +81,9 @@ public struct CurvePlot {
         // The curves, and a legend of their names in their own shade and dash.
         for (k, s) in series.enumerated() {
             let points = s.points.filter { $0.y.isFinite }
-            for (a, b) in zip(points, points.dropFirst()) { line(px(a.x), py(a.y), px(b.x), py(b.y), s.shade, dashed: s.dashed, thick: true) }
+            for (a, b) in zip(points, points.dropFirst()) {
+                line(px(a.x), py(a.y), px(b.x), py(b.y), s.shade, dashed: s.dashed, thick: true)
+            }
             if points.count == 1 { line(px(points[0].x) - 2, py(points[0].y), px(points[0].x) + 2, py(points[0].y), s.shade, thick: true) }
             let ly = 6 + 14 * k
             line(right - 150, ly + 5, right - 120, ly + 5, s.shade, dashed: s.dashed, thick: true)
@@ -105,10 +112,12 @@ public struct CurvePlot {
             if let rows = Self.font[ch] {
                 for (r, bits) in rows.enumerated() {
                     for c in 0..<3 where bits & (4 >> c) != 0 {
-                        for dy in 0..<2 { for dx in 0..<2 {
-                            let px = cx + 2 * c + dx, py = y + 2 * r + dy
-                            if px >= 0, px < width, py >= 0, py < height { canvas[py * width + px] = shade }
-                        } }
+                        for dy in 0..<2 {
+                            for dx in 0..<2 {
+                                let px = cx + 2 * c + dx, py = y + 2 * r + dy
+                                if px >= 0, px < width, py >= 0, py < height { canvas[py * width + px] = shade }
+                            }
+                        }
                     }
                 }
             }

@@ -64,7 +64,10 @@ extension EmbeddingModel {
         }
         let rows = observed.values.first!.rows
         guard observed.values.allSatisfy({ $0.rows == rows }) else {
-            throw EmbeddingError(description: "the views to encode have different numbers of rows: \(observed.sorted { $0.key < $1.key }.map { "view \($0.key + 1): \($0.value.rows)" }.joined(separator: ", "))")
+            throw EmbeddingError(
+                description:
+                    "the views to encode have different numbers of rows: \(observed.sorted { $0.key < $1.key }.map { "view \($0.key + 1): \($0.value.rows)" }.joined(separator: ", "))"
+            )
         }
         let tape = Tape()
         var parts: [Embedding] = []
@@ -72,14 +75,16 @@ extension EmbeddingModel {
         repeat {
             let r = start..<Swift.min(rows, start + Swift.max(chunk, 1))
             tape.reset()
-            parts.append(try embedChunk(observed.mapValues { $0.rows(r) }, noise: EvaluationNoise(seed: seed, indices: Array(r)), tape: tape))
+            parts.append(
+                try embedChunk(observed.mapValues { $0.rows(r) }, noise: EvaluationNoise(seed: seed, indices: Array(r)), tape: tape))
             start = r.upperBound
         } while start < rows
         func stack(_ m: [Matrix]) -> Matrix {
             Matrix(rows: m.reduce(0) { $0 + $1.rows }, cols: m[0].cols, m.flatMap(\.storage))
         }
-        return Embedding(columns: parts[0].columns, mean: stack(parts.map(\.mean)),
-                         logVariance: parts[0].logVariance.map { _ in stack(parts.map { $0.logVariance! }) },
-                         draw: parts[0].draw.map { _ in stack(parts.map { $0.draw! }) })
+        return Embedding(
+            columns: parts[0].columns, mean: stack(parts.map(\.mean)),
+            logVariance: parts[0].logVariance.map { _ in stack(parts.map { $0.logVariance! }) },
+            draw: parts[0].draw.map { _ in stack(parts.map { $0.draw! }) })
     }
 }

@@ -28,8 +28,10 @@ public struct EvaluationRequest {
     /// Progress lines.
     public let log: (String) -> Void
 
-    public init(config: ExperimentConfig, data: ExperimentData, run: String, step: Int, classifiers: Bool, gridImages: Int,
-                folder: String, log: @escaping (String) -> Void) {
+    public init(
+        config: ExperimentConfig, data: ExperimentData, run: String, step: Int, classifiers: Bool, gridImages: Int,
+        folder: String, log: @escaping (String) -> Void
+    ) {
         self.config = config
         self.data = data
         self.run = run

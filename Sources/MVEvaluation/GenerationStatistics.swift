@@ -50,7 +50,8 @@ public struct GenerationStatistics {
     public let chunk: Int
 
     public init(model: PairGenerationModel, seed: UInt64, samples: Int, importanceSamples: Int = 100, chunk: Int = 500) {
-        precondition(samples >= 1 && importanceSamples >= 1 && chunk >= 1, "generation statistics need samples, importance samples and chunks ≥ 1")
+        precondition(
+            samples >= 1 && importanceSamples >= 1 && chunk >= 1, "generation statistics need samples, importance samples and chunks ≥ 1")
         self.model = model
         self.seed = seed
         self.samples = samples
@@ -67,13 +68,19 @@ public struct GenerationStatistics {
     public func run(train allTrain: DataSubset, test allTest: DataSubset) throws -> Report {
         func pairs(_ s: DataSubset) -> DataSubset {
             guard let mask = s.dataset.mask else { return s }
-            return DataSubset(dataset: s.dataset, indices: s.indices.filter { mask.isObserved(row: $0, view: 0) && mask.isObserved(row: $0, view: 1) })
+            return DataSubset(
+                dataset: s.dataset, indices: s.indices.filter { mask.isObserved(row: $0, view: 0) && mask.isObserved(row: $0, view: 1) })
         }
-        guard model.viewDimensions.count == 2 else { throw Failure(description: "generation statistics need two modalities; the model has \(model.viewDimensions.count)") }
+        guard model.viewDimensions.count == 2 else {
+            throw Failure(description: "generation statistics need two modalities; the model has \(model.viewDimensions.count)")
+        }
         let test = pairs(allTest), train = pairs(allTrain)
         let n = test.count
         guard n >= 2, train.count >= 1 else {
-            throw Failure(description: "generation statistics need at least 2 test rows and 1 training row with both views observed; there are \(n) and \(train.count)")
+            throw Failure(
+                description:
+                    "generation statistics need at least 2 test rows and 1 training row with both views observed; there are \(n) and \(train.count)"
+            )
         }
         let x = (test.matrix(view: 0), test.matrix(view: 1))
         var joint: (Matrix, Matrix)?
@@ -108,24 +115,27 @@ public struct GenerationStatistics {
         let features = model.viewDimensions.map(Double.init)
         let baseline = (0..<2).map { k -> Double in
             let target = 1 - k
-            let scores = trainingMeanBaseline(kind: model.likelihoods[target].kind, train: train.matrix(view: target), truth: target == 0 ? x.0 : x.1)
+            let scores = trainingMeanBaseline(
+                kind: model.likelihoods[target].kind, train: train.matrix(view: target), truth: target == 0 ? x.0 : x.1)
             return scores.reduce(0, +) / Double(n)
         }
         let trainX = (train.matrix(view: 0), train.matrix(view: 1))
         let ridge: [Double]? = try? (0..<2).map { k -> Double in  // nil with under 2 training rows
             let target = 1 - k
             let fit = try RidgeBaseline(x: k == 0 ? trainX.0 : trainX.1, y: target == 0 ? trainX.0 : trainX.1)
-            return fit.negativeLogLikelihood(k == 0 ? x.0 : x.1, truth: target == 0 ? x.0 : x.1, kind: model.likelihoods[target].kind).reduce(0, +) / Double(n)
+            return fit.negativeLogLikelihood(k == 0 ? x.0 : x.1, truth: target == 0 ? x.0 : x.1, kind: model.likelihoods[target].kind)
+                .reduce(0, +) / Double(n)
         }
-        return Report(testRows: n, samples: samples, priorCorrelations: try model.priorCorrelations() ?? [],
-                      jointCorrelation: try meanCanonical(joint),
-                      conditionalCorrelation: try conditional.map(meanCanonical),
-                      conditioningLatentStandardDeviation: (0..<2).map { latentSpread.conditioning[$0] / Double(n * latentWidths[$0]) },
-                      missingLatentStandardDeviation: (0..<2).map { latentSpread.missing[$0] / Double(n * latentWidths[$0]) },
-                      conditioningStandardDeviation: (0..<2).map { spread.conditioning[$0] / (Double(n) * features[$0]) },
-                      missingStandardDeviation: (0..<2).map { spread.missing[$0] / (Double(n) * features[1 - $0]) },
-                      predictiveNLL: predictive.map { $0 / Double(n) }, predictiveNLLTrainingMean: baseline, predictiveNLLRidge: ridge,
-                      jointNLL: jointNLL / Double(n), importanceSamples: importanceSamples)
+        return Report(
+            testRows: n, samples: samples, priorCorrelations: try model.priorCorrelations() ?? [],
+            jointCorrelation: try meanCanonical(joint),
+            conditionalCorrelation: try conditional.map(meanCanonical),
+            conditioningLatentStandardDeviation: (0..<2).map { latentSpread.conditioning[$0] / Double(n * latentWidths[$0]) },
+            missingLatentStandardDeviation: (0..<2).map { latentSpread.missing[$0] / Double(n * latentWidths[$0]) },
+            conditioningStandardDeviation: (0..<2).map { spread.conditioning[$0] / (Double(n) * features[$0]) },
+            missingStandardDeviation: (0..<2).map { spread.missing[$0] / (Double(n) * features[1 - $0]) },
+            predictiveNLL: predictive.map { $0 / Double(n) }, predictiveNLLTrainingMean: baseline, predictiveNLLRidge: ridge,
+            jointNLL: jointNLL / Double(n), importanceSamples: importanceSamples)
     }
 
     /// `samples` draws of conditional generation given modality k for a chunk of rows: the first draw's
@@ -133,8 +143,11 @@ public struct GenerationStatistics {
     /// decoder inputs and decoded features, and the summed −log of the mixture density of the missing
     /// modality's truth.
     func conditionalDraws(given k: Int, _ observed: Matrix, other truth: Matrix, noise: EvaluationNoise) throws
-        -> (first: (given: Matrix, other: Matrix), spreadGiven: Double, spreadOther: Double,
-            latentSpreadGiven: Double, latentSpreadOther: Double, predictiveNLL: Double) {
+        -> (
+            first: (given: Matrix, other: Matrix), spreadGiven: Double, spreadOther: Double,
+            latentSpreadGiven: Double, latentSpreadOther: Double, predictiveNLL: Double
+        )
+    {
         let rows = observed.rows, target = 1 - k
         var first: (given: Matrix, other: Matrix)?
         var decodedGiven: [Matrix] = [], decodedOther: [Matrix] = [], logDensities: [[Double]] = []
@@ -148,7 +161,9 @@ public struct GenerationStatistics {
             let outGiven = model.decode(k, z.given, tape: tape), outOther = model.decode(target, z.other, tape: tape)
             decodedGiven.append(tape.value(model.likelihoods[k].mean(output: outGiven, tape: tape)))
             decodedOther.append(tape.value(model.likelihoods[target].mean(output: outOther, tape: tape)))
-            let nll = tape.value(model.likelihoods[target].negativeLogLikelihood(output: outOther, target: tape.constant(truth), tape: tape, arena: model.arena))
+            let nll = tape.value(
+                model.likelihoods[target].negativeLogLikelihood(
+                    output: outOther, target: tape.constant(truth), tape: tape, arena: model.arena))
             logDensities.append(nll.storage.map { -Double($0) })
         }
         func summedDeviation(_ draws: [Matrix]) -> Double {
@@ -162,29 +177,50 @@ public struct GenerationStatistics {
             return total
         }
         let predictive = (0..<rows).reduce(0.0) { total, r in total + negativeLogMeanExp(logDensities.map { $0[r] }) }
-        return (first!, summedDeviation(decodedGiven), summedDeviation(decodedOther),
-                summedDeviation(latentGiven), summedDeviation(latentOther), predictive)
+        return (
+            first!, summedDeviation(decodedGiven), summedDeviation(decodedOther),
+            summedDeviation(latentGiven), summedDeviation(latentOther), predictive
+        )
     }
 
     func append(_ a: Matrix, _ b: Matrix, to pair: inout (Matrix, Matrix)?) {
         guard let p = pair else { pair = (a, b); return }
-        pair = (Matrix(rows: p.0.rows + a.rows, cols: a.cols, p.0.storage + a.storage), Matrix(rows: p.1.rows + b.rows, cols: b.cols, p.1.storage + b.storage))
+        pair = (
+            Matrix(rows: p.0.rows + a.rows, cols: a.cols, p.0.storage + a.storage),
+            Matrix(rows: p.1.rows + b.rows, cols: b.cols, p.1.storage + b.storage)
+        )
     }
 
     /// The report as a Markdown table.
     public static func markdown(_ r: Report, title: String) -> String {
         var out = "\n### \(title) (\(r.testRows) test rows, \(r.samples) draws)\n\n"
-        out += r.priorCorrelations.isEmpty ? "prior correlations: none (one latent shared by both modalities)\n\n"
-            : "prior correlations (singular values of C): " + r.priorCorrelations.map { String(format: "%.3f", $0) }.joined(separator: ", ") + "\n\n"
-        if let c = r.dataCorrelation { out += String(format: "data correlation (mean canonical correlation of the generating latents): %.3f\n\n", c) }
+        out +=
+            r.priorCorrelations.isEmpty
+            ? "prior correlations: none (one latent shared by both modalities)\n\n"
+            : "prior correlations (singular values of C): " + r.priorCorrelations.map { String(format: "%.3f", $0) }.joined(separator: ", ")
+                + "\n\n"
+        if let c = r.dataCorrelation {
+            out += String(format: "data correlation (mean canonical correlation of the generating latents): %.3f\n\n", c)
+        }
         out += "| | joint | given view 1 | given view 2 |\n|---|---|---|---|\n"
-        out += String(format: "| decoder-input correlation (mean canonical) | %.3f | %.3f | %.3f |\n", r.jointCorrelation, r.conditionalCorrelation[0], r.conditionalCorrelation[1])
-        out += String(format: "| std of the conditioning view's decoder input (per dimension) | | %.4f | %.4f |\n", r.conditioningLatentStandardDeviation[0], r.conditioningLatentStandardDeviation[1])
-        out += String(format: "| std of the missing view's decoder input (per dimension) | | %.4f | %.4f |\n", r.missingLatentStandardDeviation[0], r.missingLatentStandardDeviation[1])
-        out += String(format: "| std of the decoded conditioning view | | %.4f | %.4f |\n", r.conditioningStandardDeviation[0], r.conditioningStandardDeviation[1])
-        out += String(format: "| std of the decoded missing view | | %.4f | %.4f |\n", r.missingStandardDeviation[0], r.missingStandardDeviation[1])
+        out += String(
+            format: "| decoder-input correlation (mean canonical) | %.3f | %.3f | %.3f |\n", r.jointCorrelation,
+            r.conditionalCorrelation[0], r.conditionalCorrelation[1])
+        out += String(
+            format: "| std of the conditioning view's decoder input (per dimension) | | %.4f | %.4f |\n",
+            r.conditioningLatentStandardDeviation[0], r.conditioningLatentStandardDeviation[1])
+        out += String(
+            format: "| std of the missing view's decoder input (per dimension) | | %.4f | %.4f |\n", r.missingLatentStandardDeviation[0],
+            r.missingLatentStandardDeviation[1])
+        out += String(
+            format: "| std of the decoded conditioning view | | %.4f | %.4f |\n", r.conditioningStandardDeviation[0],
+            r.conditioningStandardDeviation[1])
+        out += String(
+            format: "| std of the decoded missing view | | %.4f | %.4f |\n", r.missingStandardDeviation[0], r.missingStandardDeviation[1])
         out += String(format: "| −log p(missing view), mixture of draws | | %.2f | %.2f |\n", r.predictiveNLL[0], r.predictiveNLL[1])
-        out += String(format: "| −log p(missing view), training mean | | %.2f | %.2f |\n", r.predictiveNLLTrainingMean[0], r.predictiveNLLTrainingMean[1])
+        out += String(
+            format: "| −log p(missing view), training mean | | %.2f | %.2f |\n", r.predictiveNLLTrainingMean[0],
+            r.predictiveNLLTrainingMean[1])
         if let ridge = r.predictiveNLLRidge {
             out += String(format: "| −log p(missing view), ridge regression on the given view | | %.2f | %.2f |\n", ridge[0], ridge[1])
         }

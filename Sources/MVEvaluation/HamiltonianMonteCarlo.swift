@@ -32,8 +32,10 @@ public struct HamiltonianMonteCarlo {
 
     /// Runs every row's chain from `start`; `stream` (≥ 0, below 2³⁰ / steps) separates the random numbers of
     /// independent runs. `visit`, if given, sees every transition's index and the chains' states after it.
-    public func run(from start: Matrix, target: Target, noise: EvaluationNoise, stream: Int,
-                    visit: ((Int, Matrix) -> Void)? = nil) throws -> Chains {
+    public func run(
+        from start: Matrix, target: Target, noise: EvaluationNoise, stream: Int,
+        visit: ((Int, Matrix) -> Void)? = nil
+    ) throws -> Chains {
         let n = start.rows, d = start.cols, eps = stepSize
         var z = start
         var (logp, grad) = try target(z)

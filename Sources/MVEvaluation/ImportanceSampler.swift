@@ -49,20 +49,27 @@ public struct ImportanceSampler {
         let h = model.features(x.map { tape.constant($0) }, tape: tape)
         let q = model.aggregator.distribution(features: h, mask: tape.constant(subset), tape: tape, arena: model.arena)
         // q's parameters as plain values: the tape is reset for every group of draws below.
-        let components = q.components.map { (mean: Self.full(tape.value($0.mean), rows: rows, cols: model.latent),
-                                             logVar: Self.full(tape.value($0.logVar), rows: rows, cols: model.latent)) }
+        let components = q.components.map {
+            (
+                mean: Self.full(tape.value($0.mean), rows: rows, cols: model.latent),
+                logVar: Self.full(tape.value($0.logVar), rows: rows, cols: model.latent)
+            )
+        }
         let weights = q.weights.map { tape.value($0) }
         let privateQ = model.privateLatents?.posteriors(h, tape: tape, arena: model.arena)
             .map { (mean: tape.value($0.mean), logVar: tape.value($0.logVar)) }
         func posterior(times g: Int) -> PosteriorMixture {
-            let parts = components.map { GaussianPosterior(mean: tape.constant(Self.tile($0.mean, g)), logVar: tape.constant(Self.tile($0.logVar, g))) }
+            let parts = components.map {
+                GaussianPosterior(mean: tape.constant(Self.tile($0.mean, g)), logVar: tape.constant(Self.tile($0.logVar, g)))
+            }
             guard let w = weights else { return PosteriorMixture(parts[0]) }
             return PosteriorMixture(components: parts, weights: tape.constant(Self.tile(w, g)))
         }
 
         var sums = [LogSumExp](repeating: LogSumExp(), count: rows)
-        var out = Estimate(logMarginal: [], nll: Array(repeating: Array(repeating: 0, count: rows), count: k),
-                           mse: Array(repeating: Array(repeating: 0, count: rows), count: k), rate: Array(repeating: 0, count: rows))
+        var out = Estimate(
+            logMarginal: [], nll: Array(repeating: Array(repeating: 0, count: rows), count: k),
+            mse: Array(repeating: Array(repeating: 0, count: rows), count: k), rate: Array(repeating: 0, count: rows))
         let group = Swift.max(1, passRows / Swift.max(rows, 1))
         var first = 0
         while first < draws {
@@ -83,11 +90,14 @@ public struct ImportanceSampler {
                 let target = Self.tile(targets[s], g)
                 var input = z
                 if let privateQ {
-                    let p = privateDraws(privateQ[s], modality: s, subset: subset, indices: indices, first: first, count: g, logWeight: &logWeight)
+                    let p = privateDraws(
+                        privateQ[s], modality: s, subset: subset, indices: indices, first: first, count: g, logWeight: &logWeight)
                     input = tape.concatColumns(z, tape.constant(p))
                 }
                 let output = model.decoders[s](input, tape: tape, arena: model.arena)
-                let nll = tape.value(model.likelihoods[s].negativeLogLikelihood(output: output, target: tape.constant(target), tape: tape, arena: model.arena))
+                let nll = tape.value(
+                    model.likelihoods[s].negativeLogLikelihood(
+                        output: output, target: tape.constant(target), tape: tape, arena: model.arena))
                 let mean = tape.value(model.likelihoods[s].mean(output: output, tape: tape))
                 let d = target.cols
                 for i in 0..<(g * rows) {
@@ -112,13 +122,16 @@ public struct ImportanceSampler {
     /// Draws of z̃_s, stacked like the shared draws: from q(z̃_s | x_s) for rows with s ∈ S (adding
     /// log p(z̃_s) − log q(z̃_s | x_s) to their log-weights), from the prior N(0, I) otherwise. Row r's draw
     /// n uses sub-sequence 1 + s of the stream the shared draw n comes from.
-    func privateDraws(_ q: (mean: Matrix, logVar: Matrix), modality s: Int, subset: Matrix, indices: [Int], first: Int, count g: Int,
-                      logWeight: inout [Double]) -> Matrix {
+    func privateDraws(
+        _ q: (mean: Matrix, logVar: Matrix), modality s: Int, subset: Matrix, indices: [Int], first: Int, count g: Int,
+        logWeight: inout [Double]
+    ) -> Matrix {
         let rows = subset.rows, size = q.mean.cols
         var out = Matrix(rows: g * rows, cols: size)
         for j in 0..<g {
             for r in 0..<rows {
-                var rng = RandomStream(seed: seed, stream: RandomPurpose.evaluation.stream(epoch: first + j, index: indices[r]), block: UInt64(1 + s) << 32)
+                var rng = RandomStream(
+                    seed: seed, stream: RandomPurpose.evaluation.stream(epoch: first + j, index: indices[r]), block: UInt64(1 + s) << 32)
                 let inferred = subset[r, s] != 0
                 var logRatio = 0.0
                 for c in 0..<size {

@@ -41,7 +41,9 @@ public struct JNFEvaluation {
         public var hmcAcceptanceRate: Double?
     }
 
-    public func run(train: DataSubset, test full: DataSubset, coherence withCoherence: Bool, progress: (String) -> Void = { _ in }) throws -> Report {
+    public func run(train: DataSubset, test full: DataSubset, coherence withCoherence: Bool, progress: (String) -> Void = { _ in }) throws
+        -> Report
+    {
         let k = model.modalities
         let test = full.completeRows()
         guard test.count > 0 else { throw ImputationError(description: "the test split has no row with every modality") }
@@ -59,8 +61,9 @@ public struct JNFEvaluation {
                 bySize[size - 1].append(value)
             }
         }
-        var report = Report(testRows: test.count, importanceSamples: config.importanceSamples, jointLogLikelihood: joint.reduce(0, +) / Double(test.count),
-                            conditionalLogLikelihood: conditional, conditionalLogLikelihoodBySize: bySize.map { $0.reduce(0, +) / Double($0.count) })
+        var report = Report(
+            testRows: test.count, importanceSamples: config.importanceSamples, jointLogLikelihood: joint.reduce(0, +) / Double(test.count),
+            conditionalLogLikelihood: conditional, conditionalLogLikelihoodBySize: bySize.map { $0.reduce(0, +) / Double($0.count) })
         if withCoherence, test.labels != nil {
             progress("coherence: fitting a classifier per modality")
             let imputer = JNFImputer(model: model)
@@ -77,7 +80,11 @@ public struct JNFEvaluation {
         let n = x[0].rows, d = model.latent, inference = JNFInference(model: model), all = subset.count == model.modalities
         let noise = EvaluationNoise(seed: seed, indices: Array(0..<n))
         let bases = all ? [:] : Dictionary(uniqueKeysWithValues: subset.map { ($0, inference.base($0, x[$0])) })
-        let fitted = hmcProposal && subset.count >= 2 && !all ? try JNFSubsetProposal(inference: inference, observed: Dictionary(uniqueKeysWithValues: subset.map { ($0, x[$0]) }), bases: bases, noise: noise) : nil
+        let fitted =
+            hmcProposal && subset.count >= 2 && !all
+            ? try JNFSubsetProposal(
+                inference: inference, observed: Dictionary(uniqueKeysWithValues: subset.map { ($0, x[$0]) }), bases: bases, noise: noise)
+            : nil
         // Mixture components: the q_j of S, then the fitted Gaussian (as many shares as all q_j together).
         let components = subset.count + (fitted == nil ? 0 : subset.count)
         let tape = Tape()
@@ -111,14 +118,20 @@ public struct JNFEvaluation {
             let zv = tape.constant(z)
             var logWeight = tape.value(tape.standardNormalLogDensity(zv)).storage.map(Double.init)
             if let joint {
-                let logQ = tape.value(tape.logDensity(zv, GaussianPosterior(mean: tape.constant(joint.mean), logVar: tape.constant(joint.logVar))))
+                let logQ = tape.value(
+                    tape.logDensity(zv, GaussianPosterior(mean: tape.constant(joint.mean), logVar: tape.constant(joint.logVar))))
                 for r in 0..<n { logWeight[r] -= Double(logQ[r, 0]) }
             } else {
                 // log r = log (1/|S|) Σ_j q_j(z | x_j), or with the fitted Gaussian ½ that + ½ N(z; m, v).
                 let parts = subset.map { j in
-                    tape.value(model.unimodalLogDensity(j, zv, base: GaussianPosterior(mean: tape.constant(bases[j]!.mean), logVar: tape.constant(bases[j]!.logVar)), tape: tape))
+                    tape.value(
+                        model.unimodalLogDensity(
+                            j, zv, base: GaussianPosterior(mean: tape.constant(bases[j]!.mean), logVar: tape.constant(bases[j]!.logVar)),
+                            tape: tape))
                 }
-                let gaussian = fitted.map { tape.value(tape.logDensity(zv, GaussianPosterior(mean: tape.constant($0.mean), logVar: tape.constant($0.logVar)))) }
+                let gaussian = fitted.map {
+                    tape.value(tape.logDensity(zv, GaussianPosterior(mean: tape.constant($0.mean), logVar: tape.constant($0.logVar))))
+                }
                 for r in 0..<n {
                     var mix = LogSumExp()
                     for p in parts { mix.add(Double(p[r, 0])) }
@@ -127,8 +140,10 @@ public struct JNFEvaluation {
                 }
             }
             for j in subset {
-                let nll = tape.value(model.likelihoods[j].negativeLogLikelihood(output: model.decode(j, zv, tape: tape), target: tape.constant(x[j]),
-                                                                                tape: tape, arena: model.arena))
+                let nll = tape.value(
+                    model.likelihoods[j].negativeLogLikelihood(
+                        output: model.decode(j, zv, tape: tape), target: tape.constant(x[j]),
+                        tape: tape, arena: model.arena))
                 for r in 0..<n { logWeight[r] -= Double(nll[r, 0]) }
             }
             for r in 0..<n { sums[r].add(logWeight[r]) }
@@ -137,7 +152,8 @@ public struct JNFEvaluation {
     }
 
     public static func markdown(_ r: Report, title: String) -> String {
-        var out = "\n### \(title), \(r.testRows) test rows\n\n| log-likelihood (importance-sampled, \(r.importanceSamples) draws) | nats per row |\n|---|---|\n"
+        var out =
+            "\n### \(title), \(r.testRows) test rows\n\n| log-likelihood (importance-sampled, \(r.importanceSamples) draws) | nats per row |\n|---|---|\n"
         out += String(format: "| log p(x), every modality | %.2f |\n", r.jointLogLikelihood)
         for (size, v) in r.conditionalLogLikelihoodBySize.enumerated() {
             out += String(format: "| log p(x_M \\| x_S), \\|S\\| = %d (mean over subsets) | %.2f |\n", size + 1, v)

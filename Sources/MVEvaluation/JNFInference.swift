@@ -58,8 +58,9 @@ public struct JNFInference {
         return target { zv, tape in
             var total = tape.standardNormalLogDensity(zv)
             for j in order {
-                let nll = model.likelihoods[j].negativeLogLikelihood(output: model.decode(j, zv, tape: tape), target: tape.constant(observed[j]!),
-                                                                     tape: tape, arena: model.arena)
+                let nll = model.likelihoods[j].negativeLogLikelihood(
+                    output: model.decode(j, zv, tape: tape), target: tape.constant(observed[j]!),
+                    tape: tape, arena: model.arena)
                 total = tape.sub(total, nll)
             }
             return total
@@ -85,9 +86,11 @@ public struct JNFInference {
     /// HMC chains on `target` (default π_S) for 2 ≤ |S| ≤ K − 1 from a mixture-of-experts start (each row from
     /// the q_j of its own randomly chosen j ∈ S); `key` separates independent runs (the start's numbers and
     /// the chains').
-    public func subsetChains(bases: [Int: (mean: Matrix, logVar: Matrix)], noise: EvaluationNoise, key: Int,
-                             target: HamiltonianMonteCarlo.Target? = nil,
-                             visit: ((Int, Matrix) -> Void)? = nil) throws -> HamiltonianMonteCarlo.Chains {
+    public func subsetChains(
+        bases: [Int: (mean: Matrix, logVar: Matrix)], noise: EvaluationNoise, key: Int,
+        target: HamiltonianMonteCarlo.Target? = nil,
+        visit: ((Int, Matrix) -> Void)? = nil
+    ) throws -> HamiltonianMonteCarlo.Chains {
         let order = bases.keys.sorted()
         let eps = noise.normals(cols: model.latent, stream: key)
         let pick = noise.choices(below: order.count, stream: key + 1)
@@ -100,7 +103,8 @@ public struct JNFInference {
     }
 
     /// Draw `d` of z given the observed modalities, and for an HMC subset the chains' acceptance rate.
-    public func posteriorDraw(_ observed: [Int: Matrix], noise: EvaluationNoise, draw d: Int) throws -> (z: Matrix, acceptanceRate: Double?) {
+    public func posteriorDraw(_ observed: [Int: Matrix], noise: EvaluationNoise, draw d: Int) throws -> (z: Matrix, acceptanceRate: Double?)
+    {
         let k = model.modalities, latent = model.latent, order = observed.keys.sorted()
         let eps = noise.normals(cols: latent, stream: d * 64)
         if order.count == k {
@@ -129,7 +133,8 @@ public final class JNFImputer: ConditionalImputer {
     public func likelihood(of view: Int) -> Likelihood { inference.model.likelihoods[view] }
     public func checkObserved(_ observed: [Int]) throws {}
 
-    public func decodedDraw(_ observed: [Int: Matrix], missing: [Int], noise: EvaluationNoise, draw d: Int, tape: Tape) throws -> [Int: Var] {
+    public func decodedDraw(_ observed: [Int: Matrix], missing: [Int], noise: EvaluationNoise, draw d: Int, tape: Tape) throws -> [Int: Var]
+    {
         let (z, rate) = try inference.posteriorDraw(observed, noise: noise, draw: d)
         if let rate { acceptanceRates.append(rate) }
         let zv = tape.constant(z)
@@ -141,8 +146,10 @@ public final class JNFImputer: ConditionalImputer {
     public var report: String? {
         guard !acceptanceRates.isEmpty else { return nil }
         let s = inference.sampler, mean = acceptanceRates.reduce(0, +) / Double(acceptanceRates.count)
-        return String(format: "Hamiltonian Monte Carlo (%d steps of %d leapfrogs, ε = %g): acceptance rate %.3f (mean over %d runs, min %.3f, max %.3f)",
-                      s.steps, s.leapfrogSteps, Double(s.stepSize), mean, acceptanceRates.count, acceptanceRates.min()!, acceptanceRates.max()!)
+        return String(
+            format:
+                "Hamiltonian Monte Carlo (%d steps of %d leapfrogs, ε = %g): acceptance rate %.3f (mean over %d runs, min %.3f, max %.3f)",
+            s.steps, s.leapfrogSteps, Double(s.stepSize), mean, acceptanceRates.count, acceptanceRates.min()!, acceptanceRates.max()!)
     }
 }
 

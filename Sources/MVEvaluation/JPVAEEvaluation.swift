@@ -50,7 +50,8 @@ public struct JPVAEEvaluation {
     /// `mean`: the expected missing view (probabilities for Bernoulli views); `spread`: its per-feature
     /// standard deviation across draws (priorSamples only); `latent`: the conditional mean of z_target.
     public func impute(target: Int, given: Int, observed x: Matrix, conditional: LatentConditional)
-        throws -> (mean: Matrix, spread: Matrix?, latent: Matrix) {
+        throws -> (mean: Matrix, spread: Matrix?, latent: Matrix)
+    {
         let q = inference.encode(view: given, x)
         let a = inference.sample(mean: q.mean, logVar: q.logVar, view: given)  // one draw z_j = a per row, as in the paper
         switch config.imputation {
@@ -113,15 +114,20 @@ public struct JPVAEEvaluation {
     }
 
     /// Evaluates on `test`, fitting statistics (and classifiers when `classify` and labels exist) on `train`.
-    public func run(train allTrain: DataSubset, test allTest: DataSubset, classify: Bool = true,
-                    progress: (String) -> Void = { _ in }) throws -> Report {
+    public func run(
+        train allTrain: DataSubset, test allTest: DataSubset, classify: Bool = true,
+        progress: (String) -> Void = { _ in }
+    ) throws -> Report {
         // Every metric compares views with each other: only rows where both views are observed count.
         func complete(_ s: DataSubset) -> DataSubset {
-            DataSubset(dataset: s.dataset, indices: s.indices.filter { s.dataset.isObserved(row: $0, view: 0) && s.dataset.isObserved(row: $0, view: 1) })
+            DataSubset(
+                dataset: s.dataset,
+                indices: s.indices.filter { s.dataset.isObserved(row: $0, view: 0) && s.dataset.isObserved(row: $0, view: 1) })
         }
         let train = complete(allTrain), test = complete(allTest)
         guard train.count > 1, test.count > 0 else {
-            throw TrainingError.checkpointMismatch("evaluation needs rows with both views observed (train \(train.count), test \(test.count))")
+            throw TrainingError.checkpointMismatch(
+                "evaluation needs rows with both views observed (train \(train.count), test \(test.count))")
         }
         let trainX = [train.matrix(view: 0), train.matrix(view: 1)]
         let testX = [test.matrix(view: 0), test.matrix(view: 1)]
@@ -149,7 +155,10 @@ public struct JPVAEEvaluation {
             imputedTest.append(imputed.mean)
             baseline.append(mean(trainingMeanScore(target: target, train: trainX[target], truth: testX[target])))
             let kind = inference.model.views[target].likelihood.kind
-            ridge.append(try? mean(RidgeBaseline(x: trainX[given], y: trainX[target]).negativeLogLikelihood(testX[given], truth: testX[target], kind: kind)))
+            ridge.append(
+                try? mean(
+                    RidgeBaseline(x: trainX[given], y: trainX[target]).negativeLogLikelihood(testX[given], truth: testX[target], kind: kind)
+                ))
             // The predictive score: the truth under the mixture of `samples` decoded draws of the conditional.
             let draws = try JPVAEImputer(model: inference.model, conditional: cond)
                 .impute(observed: [given: testX[given]], samples: config.samples, seed: inference.seed, truth: [target: testX[target]])
@@ -188,10 +197,12 @@ public struct JPVAEEvaluation {
             var fits: [String: Classifier.Fit] = [:]
             func score(_ name: String, _ a: Matrix, _ b: Matrix) {
                 progress("classifier \(name)")
-                let clf = Classifier(inputs: a.cols, hidden: config.classifierHidden, classes: classes.count,
-                                     seed: inference.seed &+ 99)
-                let fit = clf.fit(a, labels: trainLabels, maxEpochs: config.classifierEpochs, patience: config.classifierPatience,
-                                  learningRate: config.classifierLearningRate, seed: inference.seed &+ 98)
+                let clf = Classifier(
+                    inputs: a.cols, hidden: config.classifierHidden, classes: classes.count,
+                    seed: inference.seed &+ 99)
+                let fit = clf.fit(
+                    a, labels: trainLabels, maxEpochs: config.classifierEpochs, patience: config.classifierPatience,
+                    learningRate: config.classifierLearningRate, seed: inference.seed &+ 98)
                 acc[name] = 100 * clf.accuracy(b, labels: testLabels)
                 fits[name] = fit
             }
@@ -205,12 +216,13 @@ public struct JPVAEEvaluation {
             classification = acc
             classifierFits = fits
         }
-        return Report(reconstruction: reconstruction, imputation: imputation, imputationTrainingMean: baseline,
-                      imputationRidge: ridge.contains(where: { $0 == nil }) ? nil : ridge.map { $0! }, imputationPredictive: predictive,
-                      imputationMethod: config.imputation.rawValue, imputationSpread: spread.isEmpty ? nil : spread,
-                      activeUnits: 100 * Double(active.reduce(0, +)) / Double(totalUnits), activeUnitsPerView: active,
-                      activeUnitThreshold: config.activeUnitThreshold, crossCorrelation: corr, crossCorrelationFrobenius: frob,
-                      classification: classification, classifierFits: classifierFits, testRows: test.count, trainRows: train.count)
+        return Report(
+            reconstruction: reconstruction, imputation: imputation, imputationTrainingMean: baseline,
+            imputationRidge: ridge.contains(where: { $0 == nil }) ? nil : ridge.map { $0! }, imputationPredictive: predictive,
+            imputationMethod: config.imputation.rawValue, imputationSpread: spread.isEmpty ? nil : spread,
+            activeUnits: 100 * Double(active.reduce(0, +)) / Double(totalUnits), activeUnitsPerView: active,
+            activeUnitThreshold: config.activeUnitThreshold, crossCorrelation: corr, crossCorrelationFrobenius: frob,
+            classification: classification, classifierFits: classifierFits, testRows: test.count, trainRows: train.count)
     }
 }
 
@@ -269,13 +281,15 @@ extension JPVAEEvaluation {
         var out = "\n### \(title)\n\n"
         out += "| X̃1 recon | X̃2 recon | X̃1\\|2 imputed | X̃2\\|1 imputed | X̃1\\|2 train-mean | X̃2\\|1 train-mean | AU % | ‖corr‖_F |\n"
         out += "|---|---|---|---|---|---|---|---|\n"
-        out += String(format: "| %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.1f | %.3f |\n", r.reconstruction[0], r.reconstruction[1],
-                      r.imputation[0], r.imputation[1], r.imputationTrainingMean[0], r.imputationTrainingMean[1],
-                      r.activeUnits, r.crossCorrelationFrobenius)
+        out += String(
+            format: "| %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.1f | %.3f |\n", r.reconstruction[0], r.reconstruction[1],
+            r.imputation[0], r.imputation[1], r.imputationTrainingMean[0], r.imputationTrainingMean[1],
+            r.activeUnits, r.crossCorrelationFrobenius)
         if let ridge = r.imputationRidge, let predictive = r.imputationPredictive {
             out += "\n| −log p of the missing view, per row | X1\\|2 | X2\\|1 |\n|---|---|---|\n"
             out += String(format: "| the model, point estimate (as above) | %.2f | %.2f |\n", r.imputation[0], r.imputation[1])
-            out += String(format: "| the model, mixture of decoded draws (evaluation.samples) | %.2f | %.2f |\n", predictive[0], predictive[1])
+            out += String(
+                format: "| the model, mixture of decoded draws (evaluation.samples) | %.2f | %.2f |\n", predictive[0], predictive[1])
             out += String(format: "| ridge regression on the other view | %.2f | %.2f |\n", ridge[0], ridge[1])
             out += String(format: "| training mean | %.2f | %.2f |\n", r.imputationTrainingMean[0], r.imputationTrainingMean[1])
         }
@@ -284,7 +298,9 @@ extension JPVAEEvaluation {
             for k in c.keys.sorted() {
                 let name = k.replacingOccurrences(of: "|", with: "\\|")
                 if let fit = r.classifierFits?[k] {
-                    out += String(format: "| %@ | %.2f | %.2f | %.2f | %d (%d) |\n", name, c[k]!, 100 * fit.trainAccuracy, 100 * fit.validationAccuracy, fit.epochs, fit.bestEpoch)
+                    out += String(
+                        format: "| %@ | %.2f | %.2f | %.2f | %d (%d) |\n", name, c[k]!, 100 * fit.trainAccuracy,
+                        100 * fit.validationAccuracy, fit.epochs, fit.bestEpoch)
                 } else {
                     out += String(format: "| %@ | %.2f | – | – | – |\n", name, c[k]!)
                 }

@@ -66,7 +66,8 @@ public struct JPVAEInference {
         let v = model.views[k]
         let col = chunked(z.rows, cols: 1) { tape, r in
             let out = v.decode(tape.constant(z.rows(r)), tape: tape, arena: model.arena)
-            return tape.value(v.likelihood.negativeLogLikelihood(output: out, target: tape.constant(x.rows(r)), tape: tape, arena: model.arena))
+            return tape.value(
+                v.likelihood.negativeLogLikelihood(output: out, target: tape.constant(x.rows(r)), tape: tape, arena: model.arena))
         }
         return col.storage.map(Double.init)
     }

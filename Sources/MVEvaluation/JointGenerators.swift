@@ -17,7 +17,8 @@ extension AggregatedVAE: JointGenerator {
     public func decodedPriorDraw(noise: EvaluationNoise, tape: Tape) throws -> [Var] {
         let z = tape.constant(noise.normals(cols: latent, stream: 5 << 20))
         return (0..<viewDimensions.count).map { s in
-            let input = privateLatents.map { p in tape.concatColumns(z, tape.constant(noise.normals(cols: p.size, stream: 5 << 20 + 1 + s))) } ?? z
+            let input =
+                privateLatents.map { p in tape.concatColumns(z, tape.constant(noise.normals(cols: p.size, stream: 5 << 20 + 1 + s))) } ?? z
             return decoders[s](input, tape: tape, arena: arena)
         }
     }

@@ -34,10 +34,10 @@ public enum LinearAssignment {
     /// non-negative and those on the matching zero), until a free column is reached; the matching is then
     /// flipped along the path. Index 0 of `owner`/`via` is a virtual column whose owner is the new row.
     private static func solve(_ a: [[Double]], rows r: Int, cols c: Int) -> [Int] {
-        var u = [Double](repeating: 0, count: r + 1)   // row potentials (1-based)
-        var v = [Double](repeating: 0, count: c + 1)   // column potentials (1-based, 0 virtual)
+        var u = [Double](repeating: 0, count: r + 1)  // row potentials (1-based)
+        var v = [Double](repeating: 0, count: c + 1)  // column potentials (1-based, 0 virtual)
         var owner = [Int](repeating: 0, count: c + 1)  // owner[j]: 1-based row matched to column j, 0 = free
-        var via = [Int](repeating: 0, count: c + 1)    // via[j]: previous column on the path to j
+        var via = [Int](repeating: 0, count: c + 1)  // via[j]: previous column on the path to j
         for i in 1...r {
             owner[0] = i
             var current = 0

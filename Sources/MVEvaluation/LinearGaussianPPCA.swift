@@ -93,9 +93,10 @@ public struct ProbabilisticPCA: Sendable {
     /// Its `logLikelihood` on the fitted data equals `maximumLogLikelihood` up to Float rounding of W and b.
     public var model: LinearGaussianModel {
         let w = Matrix(rows: stackedDimension, cols: latentDimension, stackedLoadings.flatMap { $0.map { Float($0) } })
-        return LinearGaussianModel(stackedLoadings: w, bias: mean.map { Float($0) },
-                                   noiseVariances: [Double](repeating: noiseVariance, count: stackedDimension),
-                                   dimensions: dimensions)
+        return LinearGaussianModel(
+            stackedLoadings: w, bias: mean.map { Float($0) },
+            noiseVariances: [Double](repeating: noiseVariance, count: stackedDimension),
+            dimensions: dimensions)
     }
 
     /// The relative log-likelihood gap (ℓ_MLE − ℓ_model) / |ℓ_MLE| reported in the paper's Tables 1–2.

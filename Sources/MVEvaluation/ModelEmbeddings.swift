@@ -10,9 +10,10 @@ extension JPVAE: EmbeddingModel {
     public func embedChunk(_ observed: [Int: Matrix], noise: EvaluationNoise, tape: Tape) throws -> Embedding {
         let order = observed.keys.sorted()
         let q = order.map { views[$0].encode(tape.constant(observed[$0]!), tape: tape, arena: arena) }
-        return Embedding(columns: order.flatMap { k in (0..<views[k].latent).map { "view\(k + 1).z\($0 + 1)" } },
-                         mean: .sideBySide(q.map { tape.value($0.mean) }),
-                         logVariance: .sideBySide(q.map { tape.value($0.logVar) }))
+        return Embedding(
+            columns: order.flatMap { k in (0..<views[k].latent).map { "view\(k + 1).z\($0 + 1)" } },
+            mean: .sideBySide(q.map { tape.value($0.mean) }),
+            logVariance: .sideBySide(q.map { tape.value($0.logVar) }))
     }
 }
 
@@ -35,7 +36,9 @@ extension AggregatedVAE: EmbeddingModel {
         let (q, h) = posterior(given: observed, rows: noise.rows, tape: tape)
         var columns = (0..<latent).map { "z\($0 + 1)" }
         var mean = [tape.mean(q)], logVar: [Var] = [], draw: [Var] = []
-        if q.isGaussian { logVar.append(q.gaussian.logVar) } else {
+        if q.isGaussian {
+            logVar.append(q.gaussian.logVar)
+        } else {
             draw.append(MixtureSampler.sample(q, tape: tape, indices: noise.indices, draw: 0, seed: noise.seed).z)
         }
         if let privateLatents {

@@ -12,8 +12,10 @@ import MVTraining
 extension JPVAE: EvaluableModel, ImputableModel {
     public func evaluate(_ request: EvaluationRequest) throws -> EvaluationReport {
         let evaluation = JPVAEEvaluation(model: self, seed: request.config.seed, config: request.config.evaluation)
-        let report = try evaluation.run(train: request.trainRows, test: request.data.test, classify: request.classifiers, progress: request.log)
-        let title = "\(request.run) (C: \(request.config.model.jpvae.prior.cross.rawValue), step \(request.step), \(report.testRows) test rows)"
+        let report = try evaluation.run(
+            train: request.trainRows, test: request.data.test, classify: request.classifiers, progress: request.log)
+        let title =
+            "\(request.run) (C: \(request.config.model.jpvae.prior.cross.rawValue), step \(request.step), \(report.testRows) test rows)"
         return try EvaluationReport(report, markdown: JPVAEEvaluation.markdown(report, title: title))
     }
 
@@ -24,7 +26,10 @@ extension JPVAE: EvaluableModel, ImputableModel {
         if config.evaluation.imputation == .empirical {
             let train: DataSubset
             do { train = try trainingSplit() } catch {
-                throw ImputationError(description: "JPVAE's empirical imputation (evaluation.imputation: empirical, Eq. 12) is fitted on the run's training split, which cannot be read (\(error)); put the data back where the run's config says, or impute from the learnt prior's conditional with --set evaluation.imputation=priorMean (or priorSamples)")
+                throw ImputationError(
+                    description:
+                        "JPVAE's empirical imputation (evaluation.imputation: empirical, Eq. 12) is fitted on the run's training split, which cannot be read (\(error)); put the data back where the run's config says, or impute from the learnt prior's conditional with --set evaluation.imputation=priorMean (or priorSamples)"
+                )
             }
             let inference = JPVAEInference(model: self, seed: config.seed)
             trainPosteriors = (0..<2).map { inference.encode(view: $0, train.matrix(view: $0)) }
@@ -44,7 +49,8 @@ extension AggregatedVAE: EvaluableModel, ImputableModel {
         if let cut = data.imageCut, request.gridImages > 0 {
             let path = (request.folder as NSString).appendingPathComponent("cross-generation.png")
             let grid = CrossGenerationGrid(model: self, layout: .init(height: cut.height, width: cut.width, pixels: cut.pixels))
-            report.crossGenerationGrid = try grid.write(test: data.test, truth: data.unmaskedTest, images: request.gridImages, to: path).path
+            report.crossGenerationGrid = try grid.write(test: data.test, truth: data.unmaskedTest, images: request.gridImages, to: path)
+                .path
         }
         var file = AggregatedEvaluationFile(general: report)
         if viewDimensions.count == 2, privateLatents == nil {
@@ -94,13 +100,16 @@ extension CoVAE: EvaluableModel, ImputableModel {
     public func evaluate(_ request: EvaluationRequest) throws -> EvaluationReport {
         let data = request.data
         if modalities > 2 {
-            let report = try CoVAESubsetEvaluation(model: self, seed: request.config.seed, samples: request.config.evaluation.importanceSamples)
-                .run(train: data.train, test: data.test)
+            let report = try CoVAESubsetEvaluation(
+                model: self, seed: request.config.seed, samples: request.config.evaluation.importanceSamples
+            )
+            .run(train: data.train, test: data.test)
             let title = "\(request.run) (covae, \(modalities) views, step \(request.step))"
             return try EvaluationReport(report, markdown: CoVAESubsetEvaluation.markdown(report, title: title))
         }
         let report = try GenerationStatistics.report(self, request)
-        return try EvaluationReport(report, markdown: GenerationStatistics.markdown(report, title: "\(request.run) (covae, step \(request.step))"))
+        return try EvaluationReport(
+            report, markdown: GenerationStatistics.markdown(report, title: "\(request.run) (covae, step \(request.step))"))
     }
 }
 

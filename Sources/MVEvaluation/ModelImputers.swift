@@ -10,7 +10,8 @@ extension CoVAE: ConditionalImputer {
     public func likelihood(of view: Int) -> Likelihood { likelihoods[view] }
     public func checkObserved(_ observed: [Int]) throws {}
 
-    public func decodedDraw(_ observed: [Int: Matrix], missing: [Int], noise: EvaluationNoise, draw d: Int, tape: Tape) throws -> [Int: Var] {
+    public func decodedDraw(_ observed: [Int: Matrix], missing: [Int], noise: EvaluationNoise, draw d: Int, tape: Tape) throws -> [Int: Var]
+    {
         let given = observed.keys.sorted(), n = noise.rows
         let (regression, factor, _) = try CoVAEInference(model: self, seed: noise.seed).conditional(observed: given)
         // z_O and z_M side by side in modality order, as `conditional` lays them out.
@@ -40,15 +41,17 @@ extension AggregatedVAE: ConditionalImputer {
     public func likelihood(of view: Int) -> Likelihood { likelihoods[view] }
     public func checkObserved(_ observed: [Int]) throws {}
 
-    public func decodedDraw(_ observed: [Int: Matrix], missing: [Int], noise: EvaluationNoise, draw d: Int, tape: Tape) throws -> [Int: Var] {
+    public func decodedDraw(_ observed: [Int: Matrix], missing: [Int], noise: EvaluationNoise, draw d: Int, tape: Tape) throws -> [Int: Var]
+    {
         let k = viewDimensions.count
         let q = posterior(given: observed, rows: noise.rows, tape: tape).q
         let z = MixtureSampler.sample(q, tape: tape, indices: noise.indices, draw: d, seed: noise.seed).z
         var out: [Int: Var] = [:]
         for t in missing {
-            let input = privateLatents.map { p in
-                tape.concatColumns(z, tape.constant(noise.normals(cols: p.size, stream: 3 << 20 + d * k + t)))
-            } ?? z
+            let input =
+                privateLatents.map { p in
+                    tape.concatColumns(z, tape.constant(noise.normals(cols: p.size, stream: 3 << 20 + d * k + t)))
+                } ?? z
             out[t] = decoders[t](input, tape: tape, arena: arena)
         }
         return out
@@ -75,13 +78,17 @@ public struct JPVAEImputer: ConditionalImputer {
         guard observed.count == 1 else { throw ImputationError(description: "JPVAE has two views: give one of them") }
     }
 
-    public func decodedDraw(_ observed: [Int: Matrix], missing: [Int], noise: EvaluationNoise, draw d: Int, tape: Tape) throws -> [Int: Var] {
+    public func decodedDraw(_ observed: [Int: Matrix], missing: [Int], noise: EvaluationNoise, draw d: Int, tape: Tape) throws -> [Int: Var]
+    {
         let g = observed.keys.first!, t = missing[0]
         let q = model.views[g].encode(tape.constant(observed[g]!), tape: tape, arena: model.arena)
-        let zg = tape.value(tape.reparameterize(mean: q.mean, logVar: q.logVar,
-                                                noise: tape.constant(noise.normals(cols: model.views[g].latent, stream: d * 64 + g))))
+        let zg = tape.value(
+            tape.reparameterize(
+                mean: q.mean, logVar: q.logVar,
+                noise: tape.constant(noise.normals(cols: model.views[g].latent, stream: d * 64 + g))))
         let l = try conditional.regression(target: t, given: g).covariance.cholesky()
-        let zt = try conditional.conditionalMean(target: t, given: g, values: zg)
+        let zt =
+            try conditional.conditionalMean(target: t, given: g, values: zg)
             + noise.normals(cols: l.rows, stream: d * 64 + 63).matmul(l, transposeOther: true)
         return [t: model.views[t].decode(tape.constant(zt), tape: tape, arena: model.arena)]
     }

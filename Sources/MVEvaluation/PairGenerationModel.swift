@@ -13,7 +13,9 @@ public protocol PairGenerationModel {
     /// Joint generation for rows of (x₁, x₂): one draw from the joint posterior, `draw` numbering draws.
     func jointDecoderInputs(_ x: (Matrix, Matrix), noise: EvaluationNoise, draw: Int, tape: Tape) throws -> (Var, Var)
     /// Conditional generation from modality k's rows alone: the inputs of decoder k and of the other decoder.
-    func conditionalDecoderInputs(given k: Int, _ observed: Matrix, noise: EvaluationNoise, draw: Int, tape: Tape) throws -> (given: Var, other: Var)
+    func conditionalDecoderInputs(given k: Int, _ observed: Matrix, noise: EvaluationNoise, draw: Int, tape: Tape) throws -> (
+        given: Var, other: Var
+    )
     /// Decoder k's output (the likelihood's parameters) for decoder input z.
     func decode(_ k: Int, _ z: Var, tape: Tape) -> Var
     /// −log p(x₁, x₂) per row, importance sampled with `draws` draws from the joint posterior.

@@ -28,7 +28,8 @@ public struct RateDistortion: Codable, Equatable {
             let x = views.map { tape.constant($0.rows(r)) }
             let h = model.features(x, tape: tape)
             func posterior(_ mask: (Int) -> Bool) -> PosteriorMixture {
-                let m = tape.input(rows: r.count, cols: k) { p in for i in 0..<r.count { for s in 0..<k { p[i * k + s] = mask(s) ? 1 : 0 } } }
+                let m = tape.input(rows: r.count, cols: k) { p in for i in 0..<r.count { for s in 0..<k { p[i * k + s] = mask(s) ? 1 : 0 } }
+                }
                 return model.aggregator.distribution(features: h, mask: m, tape: tape, arena: model.arena)
             }
             let full = posterior { _ in true }
@@ -49,7 +50,9 @@ public struct RateDistortion: Codable, Equatable {
                             let width = tape.cols(q.mean)
                             let eps = tape.input(rows: r.count, cols: width) { p in
                                 for (i, row) in indices.enumerated() {
-                                    var rng = RandomStream(seed: seed, stream: RandomPurpose.evaluation.stream(epoch: d, index: row), block: UInt64(stream * k + t + 1) << 40)
+                                    var rng = RandomStream(
+                                        seed: seed, stream: RandomPurpose.evaluation.stream(epoch: d, index: row),
+                                        block: UInt64(stream * k + t + 1) << 40)
                                     rng.fillNormal(p + i * width, count: width)
                                 }
                             }
@@ -60,14 +63,19 @@ public struct RateDistortion: Codable, Equatable {
                 let z = MixtureSampler.sample(full, tape: tape, indices: indices, draw: d * (k + 1), seed: seed).z
                 let fullPrivates = privates(encoded: { _ in true }, stream: 0)
                 var logLikelihood = 0.0
-                for s in 0..<k { logLikelihood -= sum(tape.value(model.nll(s, z: z, privateSample: fullPrivates?[s], x: x[s], tape: tape))) }
+                for s in 0..<k {
+                    logLikelihood -= sum(tape.value(model.nll(s, z: z, privateSample: fullPrivates?[s], x: x[s], tape: tape)))
+                }
                 total.fullReconstruction += logLikelihood
-                if !full.isGaussian { total.fullRate += sum(tape.value(tape.sub(tape.logDensity(z, full), tape.standardNormalLogDensity(z)))) }
+                if !full.isGaussian {
+                    total.fullRate += sum(tape.value(tape.sub(tape.logDensity(z, full), tape.standardNormalLogDensity(z))))
+                }
                 for s in 0..<k {
                     let zs = MixtureSampler.sample(unimodal[s], tape: tape, indices: indices, draw: d * (k + 1) + 1 + s, seed: seed).z
                     let crossPrivates = privates(encoded: { $0 == s }, stream: 1 + s)
                     for t in 0..<k where t != s {
-                        total.crossReconstruction -= sum(tape.value(model.nll(t, z: zs, privateSample: crossPrivates?[t], x: x[t], tape: tape))) / Double(k)
+                        total.crossReconstruction -=
+                            sum(tape.value(model.nll(t, z: zs, privateSample: crossPrivates?[t], x: x[t], tape: tape))) / Double(k)
                     }
                     if !(full.isGaussian && unimodal[s].isGaussian) {
                         total.crossRate += sum(tape.value(tape.sub(tape.logDensity(z, full), tape.logDensity(z, unimodal[s])))) / Double(k)
@@ -77,8 +85,9 @@ public struct RateDistortion: Codable, Equatable {
             start = r.upperBound
         }
         let scale = 1 / Double(Swift.max(n, 1) * draws)
-        return RateDistortion(fullReconstruction: total.fullReconstruction * scale, fullRate: total.fullRate * scale,
-                              crossReconstruction: total.crossReconstruction * scale, crossRate: total.crossRate * scale)
+        return RateDistortion(
+            fullReconstruction: total.fullReconstruction * scale, fullRate: total.fullRate * scale,
+            crossReconstruction: total.crossReconstruction * scale, crossRate: total.crossRate * scale)
     }
 
     private static func sum(_ m: Matrix) -> Double { m.storage.reduce(0) { $0 + Double($1) } }

@@ -24,7 +24,8 @@ public struct RidgeBaseline {
     /// uses every row of `x`.
     public init(x: Matrix, y: Matrix, validation: (x: Matrix, y: Matrix)? = nil) throws {
         guard x.rows == y.rows, x.rows >= 2 else {
-            throw ImputationError(description: "the ridge baseline needs at least 2 training rows with the views observed, got \(Swift.min(x.rows, y.rows))")
+            throw ImputationError(
+                description: "the ridge baseline needs at least 2 training rows with the views observed, got \(Swift.min(x.rows, y.rows))")
         }
         var choice = validation.flatMap { $0.x.rows > 0 ? $0 : nil }
         var fitX = x, fitY = y

@@ -1,12 +1,12 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 // Checkpoint files hold raw little-endian floats copied straight from memory.
 #if !_endian(little)
-#error("checkpoint files assume a little-endian host")
+    #error("checkpoint files assume a little-endian host")
 #endif
 
 /// Thin POSIX wrappers for checkpoint files: every failure becomes a `CheckpointError.io`

@@ -25,8 +25,9 @@ public enum PNGWriter {
         // libpng reports errors by longjmp, which Swift cannot catch; with valid arguments and a
         // writable file the calls below do not fail, and the file is checked after closing.
         png_init_io(p, file)
-        png_set_IHDR(p, i, png_uint_32(width), png_uint_32(height), 8, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
-                     PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT)
+        png_set_IHDR(
+            p, i, png_uint_32(width), png_uint_32(height), 8, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
+            PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT)
         png_write_info(p, i)
         var row = [UInt8](repeating: 0, count: width)
         for y in 0..<height {

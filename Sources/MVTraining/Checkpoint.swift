@@ -44,17 +44,24 @@ public struct CheckpointState: Codable, Equatable {
             throw CheckpointError(path: path, .invalidState("not a valid checkpoint state file (\(error))"))
         }
         guard readableFormats.contains(state.format) else {
-            throw CheckpointError(path: path, .invalidState("checkpoint format \(state.format) is not supported (this build reads formats \(readableFormats.lowerBound)–\(readableFormats.upperBound))"))
+            throw CheckpointError(
+                path: path,
+                .invalidState(
+                    "checkpoint format \(state.format) is not supported (this build reads formats \(readableFormats.lowerBound)–\(readableFormats.upperBound))"
+                ))
         }
         guard ExperimentConfig.fingerprint(ofYAML: state.config) == state.configFingerprint else {
-            throw CheckpointError(path: path, .invalidState("the embedded config does not match its fingerprint \(state.configFingerprint): the file is damaged"))
+            throw CheckpointError(
+                path: path,
+                .invalidState("the embedded config does not match its fingerprint \(state.configFingerprint): the file is damaged"))
         }
         // The tensor file sits beside state.json: a name with a slash would read some other file.
         guard !state.tensorFile.isEmpty, !state.tensorFile.contains("/"), state.tensorFile != "..", state.tensorFile != "." else {
             throw CheckpointError(path: path, .invalidState("tensorFile '\(state.tensorFile)' is not a file name in the checkpoint folder"))
         }
         guard state.adamStep >= 0, state.worldSize >= 1 else {
-            throw CheckpointError(path: path, .invalidState("adamStep \(state.adamStep) and worldSize \(state.worldSize) must be ≥ 0 and ≥ 1"))
+            throw CheckpointError(
+                path: path, .invalidState("adamStep \(state.adamStep) and worldSize \(state.worldSize) must be ≥ 0 and ≥ 1"))
         }
         if let problem = state.views?.problem {
             throw CheckpointError(path: path, .invalidState("the recorded views do not describe data: \(problem)"))
@@ -91,17 +98,24 @@ public enum Checkpoint {
             writer.add(name: v.name, shape: [v.rows, v.cols], data: UnsafeBufferPointer(start: arena.values + v.offset, count: v.count))
         }
         for v in arena.views {
-            writer.add(name: "adam.m.\(v.name)", shape: [v.rows, v.cols], data: UnsafeBufferPointer(start: adam.m + v.offset, count: v.count))
+            writer.add(
+                name: "adam.m.\(v.name)", shape: [v.rows, v.cols], data: UnsafeBufferPointer(start: adam.m + v.offset, count: v.count))
         }
         for v in arena.views {
-            writer.add(name: "adam.v.\(v.name)", shape: [v.rows, v.cols], data: UnsafeBufferPointer(start: adam.v + v.offset, count: v.count))
+            writer.add(
+                name: "adam.v.\(v.name)", shape: [v.rows, v.cols], data: UnsafeBufferPointer(start: adam.v + v.offset, count: v.count))
         }
         let tensorPath = (temp as NSString).appendingPathComponent(tensorFile)
         let fingerprint = try trainer.config.fingerprint()
-        let tensorCRC = try writer.write(to: tensorPath, metadata: ["format": "mvvae-checkpoint", "version": "\(CheckpointState.currentFormat)",
-                                                    "config_fingerprint": fingerprint, "step": "\(trainer.state.step)"])
+        let tensorCRC = try writer.write(
+            to: tensorPath,
+            metadata: [
+                "format": "mvvae-checkpoint", "version": "\(CheckpointState.currentFormat)",
+                "config_fingerprint": fingerprint, "step": "\(trainer.state.step)",
+            ])
         let state = CheckpointState(
-            format: CheckpointState.currentFormat, training: trainer.state, stage: trainer.stage.name, stageEpochs: trainer.stages.map(\.epochs), adamStep: adam.step, seed: trainer.config.seed,
+            format: CheckpointState.currentFormat, training: trainer.state, stage: trainer.stage.name,
+            stageEpochs: trainer.stages.map(\.epochs), adamStep: adam.step, seed: trainer.config.seed,
             worldSize: trainer.comm.size, configFingerprint: fingerprint, config: try trainer.config.yaml(),
             tensorFile: tensorFile, tensorCRC32: tensorCRC,
             savedAt: ISO8601DateFormatter().string(from: Date()), views: views)
@@ -117,7 +131,8 @@ public enum Checkpoint {
         let replacing = fm.fileExists(atPath: final)
         if replacing {
             guard rename(final, aside) == 0 else {
-                throw CheckpointError(path: final, .io(operation: "move the previous checkpoint aside", message: String(cString: strerror(errno))))
+                throw CheckpointError(
+                    path: final, .io(operation: "move the previous checkpoint aside", message: String(cString: strerror(errno))))
             }
         }
         guard rename(temp, final) == 0 else {
@@ -173,7 +188,9 @@ public enum Checkpoint {
         let fm = FileManager.default
         let dest = (folder(run: run) as NSString).appendingPathComponent("abandoned-after-\(step)-\(getpid())")
         try fm.createDirectory(atPath: dest, withIntermediateDirectories: true)
-        for path in later { try fm.moveItem(atPath: path, toPath: (dest as NSString).appendingPathComponent((path as NSString).lastPathComponent)) }
+        for path in later {
+            try fm.moveItem(atPath: path, toPath: (dest as NSString).appendingPathComponent((path as NSString).lastPathComponent))
+        }
         return later
     }
 
@@ -193,7 +210,9 @@ public enum Checkpoint {
     public static func list(run: String) -> [String] {
         let root = folder(run: run)
         let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
-        return names.filter { $0.hasPrefix(folderPrefix) && !$0.contains(".") }.sorted().map { (root as NSString).appendingPathComponent($0) }
+        return names.filter { $0.hasPrefix(folderPrefix) && !$0.contains(".") }.sorted().map {
+            (root as NSString).appendingPathComponent($0)
+        }
     }
 
     /// A checkpoint read back and checked against its CRC.
@@ -231,15 +250,21 @@ public enum Checkpoint {
         let checksumPath = (path as NSString).appendingPathComponent(stateChecksumFile)
         let recordedState = FileManager.default.contents(atPath: checksumPath)
         if let recordedState {
-            guard let text = String(data: recordedState, encoding: .utf8), let recorded = UInt32(text.trimmingCharacters(in: .whitespacesAndNewlines), radix: 16) else {
+            guard let text = String(data: recordedState, encoding: .utf8),
+                let recorded = UInt32(text.trimmingCharacters(in: .whitespacesAndNewlines), radix: 16)
+            else {
                 throw CheckpointError(path: checksumPath, .invalidState("not a CRC-32 (8 hex digits)"))
             }
             let found = data.withUnsafeBytes { crc32($0) }
-            guard found == recorded else { throw CheckpointError(path: statePath, .stateChecksumMismatch(found: found, recorded: recorded)) }
+            guard found == recorded else {
+                throw CheckpointError(path: statePath, .stateChecksumMismatch(found: found, recorded: recorded))
+            }
         }
         let state = try CheckpointState.decode(data, path: statePath)
         if recordedState == nil && state.format >= 3 {
-            throw CheckpointError(path: checksumPath, .io(operation: "read", message: "missing: format \(state.format) checkpoints keep state.json's CRC-32 there"))
+            throw CheckpointError(
+                path: checksumPath,
+                .io(operation: "read", message: "missing: format \(state.format) checkpoints keep state.json's CRC-32 there"))
         }
         let tensorPath = (path as NSString).appendingPathComponent(state.tensorFile)
         let crc = try crc32(ofFile: tensorPath)
@@ -247,8 +272,9 @@ public enum Checkpoint {
             throw CheckpointError(path: tensorPath, .checksumMismatch(found: crc, recorded: state.tensorCRC32))
         }
         let family = try? ExperimentConfig.parse(yaml: state.config, source: statePath).model.type
-        return Loaded(path: path, state: state, tensors: try SafeTensorsFile(path: tensorPath),
-                      formerName: family.map { ModelRegistry.entry($0).formerName } ?? { _ in nil })
+        return Loaded(
+            path: path, state: state, tensors: try SafeTensorsFile(path: tensorPath),
+            formerName: family.map { ModelRegistry.entry($0).formerName } ?? { _ in nil })
     }
 
     /// The newest checkpoint of `run` that validates; the ones skipped on the way, with why.

@@ -33,12 +33,16 @@ extension ExperimentData {
                         let v = out[i]
                         let row = start + i / cols, col = i % cols
                         if !v.isFinite {
-                            throw DataError.badValue(view: dataset.names[k], source: dataset.views[k].origin, row: row, column: col, value: v,
-                                                     reason: "not finite; mark the row's view missing in data.mask instead")
+                            throw DataError.badValue(
+                                view: dataset.names[k], source: dataset.views[k].origin, row: row, column: col, value: v,
+                                reason: "not finite; mark the row's view missing in data.mask instead")
                         }
                         if bernoulli && !(0...1).contains(v) {
-                            throw DataError.badValue(view: dataset.names[k], source: dataset.views[k].origin, row: row, column: col, value: v,
-                                                     reason: "outside [0, 1], which the Bernoulli likelihood needs: scale the view to [0, 1], set data.binarize, or choose model.likelihood gaussian")
+                            throw DataError.badValue(
+                                view: dataset.names[k], source: dataset.views[k].origin, row: row, column: col, value: v,
+                                reason:
+                                    "outside [0, 1], which the Bernoulli likelihood needs: scale the view to [0, 1], set data.binarize, or choose model.likelihood gaussian"
+                            )
                         }
                     }
                 }

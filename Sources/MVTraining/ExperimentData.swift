@@ -54,9 +54,11 @@ public struct ExperimentData {
             simulation = nil
             pairs = nil
         case .linearGaussian:
-            let sim = try LinearGaussianData(.init(modalityCount: config.modalities, latentDimension: config.latentDimension,
-                                                   dimensions: config.dimensions, sampleCount: config.samples,
-                                                   noiseVariance: config.noiseVariance, seed: config.dataSeed))
+            let sim = try LinearGaussianData(
+                .init(
+                    modalityCount: config.modalities, latentDimension: config.latentDimension,
+                    dimensions: config.dimensions, sampleCount: config.samples,
+                    noiseVariance: config.noiseVariance, seed: config.dataSeed))
             (splits, unmaskedTest) = try Self.fractionSplits(sim.dataset, config: config, seed: seed)
             viewNames = sim.dataset.names
             imageSizes = nil
@@ -66,10 +68,15 @@ public struct ExperimentData {
         case .correlated:
             let decoder = try TrainedImageDecoder(run: config.generator ?? "")
             guard decoder.latent == config.latentDimension else {
-                throw DataError.badGenerator(run: decoder.run, reason: "its latent has \(decoder.latent) dimensions, data.latentDimension is \(config.latentDimension)")
+                throw DataError.badGenerator(
+                    run: decoder.run,
+                    reason: "its latent has \(decoder.latent) dimensions, data.latentDimension is \(config.latentDimension)")
             }
-            let generated = try CorrelatedPairs(.init(correlation: config.correlation, latentDimension: config.latentDimension,
-                                                      sampleCount: config.samples, seed: config.dataSeed)) { z in
+            let generated = try CorrelatedPairs(
+                .init(
+                    correlation: config.correlation, latentDimension: config.latentDimension,
+                    sampleCount: config.samples, seed: config.dataSeed)
+            ) { z in
                 var images = decoder.images(z)
                 if let t = config.binarize { for i in 0..<images.storage.count { images.storage[i] = images.storage[i] > t ? 1 : 0 } }
                 return images
@@ -90,17 +97,20 @@ extension ExperimentData {
     /// the test rows as `full` has them.
     static func fractionSplits(_ full: MultiViewDataset, config: DataConfig, seed: UInt64) throws -> (DataSplits, DataSubset?) {
         let dataset = try dropViews(full, config: config, seed: seed, part: 0)
-        let splits = try DataSplits(dataset: dataset, validation: .fraction(config.validationFraction),
-                                    test: .fraction(config.testFraction), seed: seed)
-            .limited(train: config.trainLimit, test: config.testLimit)
+        let splits = try DataSplits(
+            dataset: dataset, validation: .fraction(config.validationFraction),
+            test: .fraction(config.testFraction), seed: seed
+        )
+        .limited(train: config.trainLimit, test: config.testLimit)
         return (splits, config.missingRate > 0 ? DataSubset(dataset: full, indices: splits.test.indices) : nil)
     }
 
     /// `dataset` with a share `data.missingRate` of its views dropped at random (on top of its own mask).
     static func dropViews(_ dataset: MultiViewDataset, config: DataConfig, seed: UInt64, part: Int) throws -> MultiViewDataset {
         guard config.missingRate > 0 else { return dataset }
-        let mask = try MissingAtRandom.mask(rows: dataset.count, views: dataset.viewCount, rate: config.missingRate, seed: seed,
-                                            part: part, explicit: dataset.mask)
+        let mask = try MissingAtRandom.mask(
+            rows: dataset.count, views: dataset.viewCount, rate: config.missingRate, seed: seed,
+            part: part, explicit: dataset.mask)
         return try dataset.replacingMask(mask)
     }
 }

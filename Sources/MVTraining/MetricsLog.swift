@@ -5,8 +5,10 @@ import MVIO
 public final class MetricsLog {
     public let jsonPath: String
     public let csvPath: String
-    static let columns = ["stage", "stage_epoch", "epoch", "step", "beta", "train_loss", "train_reconstruction", "train_kl",
-                          "validation_loss", "validation_reconstruction", "validation_kl", "seconds", "samples_per_second", "allreduce_seconds"]
+    static let columns = [
+        "stage", "stage_epoch", "epoch", "step", "beta", "train_loss", "train_reconstruction", "train_kl",
+        "validation_loss", "validation_reconstruction", "validation_kl", "seconds", "samples_per_second", "allreduce_seconds",
+    ]
 
     public init(run: String) throws {
         jsonPath = (run as NSString).appendingPathComponent("metrics.jsonl")
@@ -38,9 +40,12 @@ public final class MetricsLog {
         line.append(0x0A)
         try Self.append(line, to: jsonPath)
         func f(_ x: Double?) -> String { x.map { String(format: "%.6g", $0) } ?? "" }
-        let row = [s.stage, "\(s.stageEpoch)", "\(s.epoch)", "\(s.step)", f(Double(s.beta)), f(s.trainLoss), f(s.trainReconstruction), f(s.trainKL),
-                   f(s.validationLoss), f(s.validationReconstruction), f(s.validationKL), f(s.seconds), f(s.samplesPerSecond),
-                   f(s.allreduceSeconds)]
+        let row = [
+            s.stage, "\(s.stageEpoch)", "\(s.epoch)", "\(s.step)", f(Double(s.beta)), f(s.trainLoss), f(s.trainReconstruction),
+            f(s.trainKL),
+            f(s.validationLoss), f(s.validationReconstruction), f(s.validationKL), f(s.seconds), f(s.samplesPerSecond),
+            f(s.allreduceSeconds),
+        ]
         try Self.append((row.joined(separator: ",") + "\n").data(using: .utf8)!, to: csvPath)
     }
 

@@ -70,7 +70,8 @@ public struct Resumption {
         reference.training.stages = withoutLengths(saved.training.stages)
         comparable.training.stages = withoutLengths(comparable.training.stages)
         guard comparable == reference else {
-            throw ResumeError("""
+            throw ResumeError(
+                """
                 --set \(overrides.joined(separator: " ")) would change the resumed run's configuration; on resume only \
                 training.epochs, training.stages.<name>.epochs, logEvery, keepCheckpoints, checkpointEveryEpochs and validate may change
                 """)
@@ -115,7 +116,7 @@ public struct Resumption {
     /// once `restore` succeeded.
     public func abandonLaterCheckpoints(after restored: Checkpoint.Loaded) throws {
         guard source != .auto,
-              URL(fileURLWithPath: restored.path).standardizedFileURL.deletingLastPathComponent().path
+            URL(fileURLWithPath: restored.path).standardizedFileURL.deletingLastPathComponent().path
                 == URL(fileURLWithPath: Checkpoint.folder(run: run)).standardizedFileURL.path
         else { return }
         let step = restored.state.training.step

@@ -22,17 +22,19 @@ public struct TrainingStage: Equatable {
     public static func resolve(_ recipe: [StageDefinition], arena: ParameterArena, training: TrainingConfig) throws -> [TrainingStage] {
         let names = recipe.map(\.name)
         for name in training.stages.keys.sorted() where !names.contains(name) {
-            throw ConfigError.invalidValue(key: "training.stages.\(name)",
-                                           message: "this model trains in the stage(s) \(names.joined(separator: ", ")); there is no stage '\(name)'")
+            throw ConfigError.invalidValue(
+                key: "training.stages.\(name)",
+                message: "this model trains in the stage(s) \(names.joined(separator: ", ")); there is no stage '\(name)'")
         }
         return recipe.map { stage in
             guard let range = stage.groups.isEmpty ? 0..<arena.count : arena.range(ofGroups: stage.groups) else {
                 preconditionFailure("stage \(stage.name): groups \(stage.groups) are unknown or not adjacent in the arena")
             }
             let settings = training.stages[stage.name]
-            return TrainingStage(name: stage.name, epochs: settings?.epochs ?? stage.defaultEpochs ?? training.epochs, trainable: range,
-                                 restartsOptimizer: stage.restartsOptimizer,
-                                 learningRate: settings?.learningRate ?? training.learningRate, warmupSteps: training.warmupSteps)
+            return TrainingStage(
+                name: stage.name, epochs: settings?.epochs ?? stage.defaultEpochs ?? training.epochs, trainable: range,
+                restartsOptimizer: stage.restartsOptimizer,
+                learningRate: settings?.learningRate ?? training.learningRate, warmupSteps: training.warmupSteps)
         }
     }
 }

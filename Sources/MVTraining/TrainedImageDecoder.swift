@@ -26,22 +26,30 @@ public struct TrainedImageDecoder {
         func refuse(_ why: String) -> DataError { .badGenerator(run: run, reason: why) }
         let (found, skipped) = Checkpoint.newestValid(run: run)
         guard let found else {
-            let why = skipped.first.map { "no valid checkpoint (\($0.path): \($0.reason))" }
+            let why =
+                skipped.first.map { "no valid checkpoint (\($0.path): \($0.reason))" }
                 ?? "no checkpoint under \(Checkpoint.folder(run: run)); train one first, e.g. mvvae train --config configs/fashion-generator.yaml --run \(run)"
             throw refuse(why)
         }
         let config: ExperimentConfig
-        do { config = try ExperimentConfig.parse(yaml: found.state.config, source: "\(found.path)/state.json") } catch { throw refuse("\(error)") }
+        do { config = try ExperimentConfig.parse(yaml: found.state.config, source: "\(found.path)/state.json") } catch {
+            throw refuse("\(error)")
+        }
         guard config.model.type == .aggregated, config.model.aggregated.privateLatent == 0 else {
-            throw refuse("the generator must be an aggregated model without private latents; this run trains '\(config.model.type.rawValue)'")
+            throw refuse(
+                "the generator must be an aggregated model without private latents; this run trains '\(config.model.type.rawValue)'")
         }
         guard config.data.source == .fashionMNIST else {
-            throw refuse("the generator must be trained on Fashion-MNIST images cut into views; this run reads '\(config.data.source.rawValue)' data")
+            throw refuse(
+                "the generator must be trained on Fashion-MNIST images cut into views; this run reads '\(config.data.source.rawValue)' data"
+            )
         }
         let layout = config.data.imageViews.layout
         pixels = layout.pixelIndices(height: FashionMNIST.height, width: FashionMNIST.width)
         do {
-            guard let m = try ModelRegistry.makeModel(config, dimensions: pixels.map(\.count)) as? AggregatedVAE else { throw refuse("not an aggregated model") }
+            guard let m = try ModelRegistry.makeModel(config, dimensions: pixels.map(\.count)) as? AggregatedVAE else {
+                throw refuse("not an aggregated model")
+            }
             try Checkpoint.loadParameters(found, into: m.arena)
             model = m
         } catch let e as DataError { throw e } catch { throw refuse("\(error)") }

@@ -56,8 +56,10 @@ public final class Trainer {
     public var stage: TrainingStage { stages[Swift.min(state.stage, stages.count - 1)] }
     var stageSteps: Int { batchesPerEpoch * stage.epochs }
 
-    public init(config: ExperimentConfig, model: MultiViewModel, train: DataSubset, validation: DataSubset?,
-                comm: Communicator) throws {
+    public init(
+        config: ExperimentConfig, model: MultiViewModel, train: DataSubset, validation: DataSubset?,
+        comm: Communicator
+    ) throws {
         guard train.count > 0 else { throw TrainingError.emptyTrainingSet }
         self.config = config
         self.model = model
@@ -67,8 +69,9 @@ public final class Trainer {
         stages = try TrainingStage.resolve(model.recipe, arena: model.arena, training: config.training)
         exchangeSettings = try ExchangeSettings.fromEnvironment(ProcessInfo.processInfo.environment)
         let t = config.training
-        optimizer = Adam(count: model.arena.count, learningRate: t.learningRate,
-                         weightDecay: t.optimizer == .adamw ? t.weightDecay : 0)
+        optimizer = Adam(
+            count: model.arena.count, learningRate: t.learningRate,
+            weightDecay: t.optimizer == .adamw ? t.weightDecay : 0)
         // A rank never holds more rows than the split has, whatever batchSize says (a batch size far beyond
         // the data would otherwise size buffers by it, or overflow).
         let batchRows = Swift.min(t.batchSize, train.count)
@@ -94,8 +97,9 @@ public final class Trainer {
     /// Subnormal floats are flushed to zero meanwhile (see `FloatingPointMode`).
     public func run(shouldStop: () -> Bool = { false }) throws -> TrainingOutcome {
         try FloatingPointMode.withDenormalsFlushed {
-            let exchange = try makeGradientExchange(comm: comm, arena: model.arena, optimizer: optimizer, settings: exchangeSettings,
-                                                    controlCount: StepTotals.count)
+            let exchange = try makeGradientExchange(
+                comm: comm, arena: model.arena, optimizer: optimizer, settings: exchangeSettings,
+                controlCount: StepTotals.count)
             let outcome: TrainingOutcome
             do {
                 outcome = try runStages(shouldStop: shouldStop, exchange: exchange)
@@ -111,8 +115,10 @@ public final class Trainer {
     func runStages(shouldStop: () -> Bool, exchange: GradientExchange) throws -> TrainingOutcome {
         let arena = model.arena
         arena.zeroGradients()  // from here on the optimizer clears each gradient as it reads it
-        observer?(.started(startStep: state.step, totalSteps: totalSteps, parameters: arena.parameterCount, worldSize: comm.size,
-                           exchange: exchange.description))
+        observer?(
+            .started(
+                startStep: state.step, totalSteps: totalSteps, parameters: arena.parameterCount, worldSize: comm.size,
+                exchange: exchange.description))
         try enterStage(exchange, restarting: false)
         while true {
             if state.epoch - state.stageStartEpoch >= stage.epochs {
@@ -146,9 +152,10 @@ public final class Trainer {
         totals.stop = shouldStop() ? 1 : 0
         totals.write(to: model.arena.control)
         let forwardSeconds = monotonicSeconds() - start
-        let done = try exchange.step(control: StepTotals.count, into: summedControl,
-                                     backward: { observer in try backward(loss, reportingTo: observer) },
-                                     check: { summed in try check(StepTotals(summed), stageStep: stageStep) })
+        let done = try exchange.step(
+            control: StepTotals.count, into: summedControl,
+            backward: { observer in try backward(loss, reportingTo: observer) },
+            check: { summed in try check(StepTotals(summed), stageStep: stageStep) })
         let summed = StepTotals(summedControl)
         guard done.skipped == 0 else { throw TrainingError.nonFinite(step: state.step, loss: Double(summed.loss)) }
         try record(summed, rows: rows, forwardSeconds: forwardSeconds, exchange: done)
@@ -172,7 +179,9 @@ public final class Trainer {
         let beta = t.annealing.beta(step: stageStep, totalSteps: batchesPerEpoch * stage.epochs, top: t.beta)
         tape.reset()
         let terms: LossTerms
-        do { terms = try model.loss(batch, tape: tape, beta: beta, seed: config.seed, stage: state.stage) } catch let e as LinearAlgebraError {
+        do { terms = try model.loss(batch, tape: tape, beta: beta, seed: config.seed, stage: state.stage) } catch let e
+            as LinearAlgebraError
+        {
             throw TrainingError.numericalBreakdown(step: state.step, what: "\(e) in the loss")
         }
         totals.loss = tape.item(terms.total)
@@ -205,8 +214,9 @@ public final class Trainer {
     /// `checksumEvery` steps the replicas compared.
     func record(_ summed: StepTotals, rows localRows: Int, forwardSeconds: Double, exchange done: ExchangeStep) throws {
         let rows = summed.meanDivisor, loss = Double(summed.loss)
-        phases.add(forward: forwardSeconds, backward: done.backwardSeconds, allreduce: done.exchangeSeconds,
-                   optimizer: done.optimizerSeconds, rows: localRows)
+        phases.add(
+            forward: forwardSeconds, backward: done.backwardSeconds, allreduce: done.exchangeSeconds,
+            optimizer: done.optimizerSeconds, rows: localRows)
         state.step += 1
         state.batchInEpoch += 1
         state.epochLossSum += loss
@@ -216,8 +226,10 @@ public final class Trainer {
         epochClock.samples += rows
         epochClock.exchangeSeconds += done.exchangeSeconds
         let rate = epochClock.samples / Swift.max(monotonicSeconds() - epochClock.start, 1e-9)
-        observer?(.step(stage: stage.name, epoch: state.epoch - state.stageStartEpoch, step: state.step, totalSteps: totalSteps,
-                        batchInEpoch: state.batchInEpoch, batchesPerEpoch: batchesPerEpoch, loss: loss / rows, samplesPerSecond: rate))
+        observer?(
+            .step(
+                stage: stage.name, epoch: state.epoch - state.stageStartEpoch, step: state.step, totalSteps: totalSteps,
+                batchInEpoch: state.batchInEpoch, batchesPerEpoch: batchesPerEpoch, loss: loss / rows, samplesPerSecond: rate))
         if state.step % checksumEvery == 0 { try checkReplicas() }
     }
 
@@ -261,8 +273,10 @@ public final class Trainer {
         try exchange.train(stage.trainable)
         if restarting { try exchange.restartOptimizer() }
         optimizerShard = exchange.optimizerBlock
-        observer?(.stageStarted(name: stage.name, index: state.stage, of: stages.count, epochs: stage.epochs,
-                                trainable: model.arena.parameterCount(in: stage.trainable), restartsOptimizer: restarting))
+        observer?(
+            .stageStarted(
+                name: stage.name, index: state.stage, of: stages.count, epochs: stage.epochs,
+                trainable: model.arena.parameterCount(in: stage.trainable), restartsOptimizer: restarting))
     }
 
     /// The stage's end: its computation over the training split sets parameters on every rank; then
@@ -293,30 +307,40 @@ public final class Trainer {
         // Fields a damaged or hand-edited state.json could hold that no run writes.
         let s = state
         guard s.stage >= 0, s.epoch >= 0, s.step >= 0, s.stageStartEpoch >= 0, s.stageStartEpoch <= s.epoch,
-              s.stageStartStep >= 0, s.stageStartStep <= s.step, (0...batchesPerEpoch).contains(s.batchInEpoch),
-              s.step == s.epoch * batchesPerEpoch + s.batchInEpoch, s.epochSamples >= 0, [s.epochLossSum, s.epochReconstructionSum, s.epochKLSum, s.epochSamples].allSatisfy(\.isFinite)
+            s.stageStartStep >= 0, s.stageStartStep <= s.step, (0...batchesPerEpoch).contains(s.batchInEpoch),
+            s.step == s.epoch * batchesPerEpoch + s.batchInEpoch, s.epochSamples >= 0,
+            [s.epochLossSum, s.epochReconstructionSum, s.epochKLSum, s.epochSamples].allSatisfy(\.isFinite)
         else {
-            throw TrainingError.stageMismatch("the saved training position is impossible for this run (stage \(s.stage), epoch \(s.epoch), batch \(s.batchInEpoch) of \(batchesPerEpoch), step \(s.step), stage started at epoch \(s.stageStartEpoch), step \(s.stageStartStep))")
+            throw TrainingError.stageMismatch(
+                "the saved training position is impossible for this run (stage \(s.stage), epoch \(s.epoch), batch \(s.batchInEpoch) of \(batchesPerEpoch), step \(s.step), stage started at epoch \(s.stageStartEpoch), step \(s.stageStartStep))"
+            )
         }
         guard state.stage < stages.count else {
-            throw TrainingError.stageMismatch("the checkpoint is in stage \(state.stage + 1), but this model trains in \(stages.count) stage(s)")
+            throw TrainingError.stageMismatch(
+                "the checkpoint is in stage \(state.stage + 1), but this model trains in \(stages.count) stage(s)")
         }
         if let savedName, savedName != stage.name {
-            throw TrainingError.stageMismatch("the checkpoint is in stage '\(savedName)', but this model's stage \(state.stage + 1) is '\(stage.name)'")
+            throw TrainingError.stageMismatch(
+                "the checkpoint is in stage '\(savedName)', but this model's stage \(state.stage + 1) is '\(stage.name)'")
         }
         if let savedEpochs, savedEpochs.count == stages.count {
             for (i, stage) in stages[..<state.stage].enumerated() where stage.epochs != savedEpochs[i] {
-                throw TrainingError.stageMismatch("the finished stage '\(stage.name)' ran \(savedEpochs[i]) epoch(s); training.stages.\(stage.name).epochs cannot change on resume (now \(stage.epochs))")
+                throw TrainingError.stageMismatch(
+                    "the finished stage '\(stage.name)' ran \(savedEpochs[i]) epoch(s); training.stages.\(stage.name).epochs cannot change on resume (now \(stage.epochs))"
+                )
             }
         }
         let before = stages[..<state.stage].reduce(0) { $0 + $1.epochs }
         if before != state.stageStartEpoch {
-            throw TrainingError.stageMismatch("the finished stage(s) \(stages[..<state.stage].map(\.name).joined(separator: ", ")) ran \(state.stageStartEpoch) epoch(s) in all; training.stages.<name>.epochs of a finished stage cannot change on resume (now \(before))")
+            throw TrainingError.stageMismatch(
+                "the finished stage(s) \(stages[..<state.stage].map(\.name).joined(separator: ", ")) ran \(state.stageStartEpoch) epoch(s) in all; training.stages.<name>.epochs of a finished stage cannot change on resume (now \(before))"
+            )
         }
         // Epochs of the stage that have run, counting one in progress.
         let started = state.epoch - state.stageStartEpoch + (state.batchInEpoch > 0 ? 1 : 0)
         if started > stage.epochs {
-            throw TrainingError.stageMismatch("stage '\(stage.name)' has already run into epoch \(started); its length cannot shrink to \(stage.epochs) on resume")
+            throw TrainingError.stageMismatch(
+                "stage '\(stage.name)' has already run into epoch \(started); its length cannot shrink to \(stage.epochs) on resume")
         }
     }
 
@@ -403,13 +427,18 @@ extension Trainer {
     func checkBreakdown(loss: Double, kl: Double, rows: Double, stageStep: Int) throws {
         let perRow = loss / Swift.max(rows, 1)
         if model.klIsExact(stage: state.stage), kl < -1e-3 * Swift.max(rows, 1) {
-            throw TrainingError.numericalBreakdown(step: state.step, what: "the KL term is \(kl) over \(Int(rows)) rows, but it is a closed form that cannot be negative")
+            throw TrainingError.numericalBreakdown(
+                step: state.step, what: "the KL term is \(kl) over \(Int(rows)) rows, but it is a closed form that cannot be negative")
         }
         let factor = config.training.spikeGuard
         guard factor > 0 else { return }
         if stageStep == 0 || spikeSteps > stageStep { spikeMean = 0; spikeSteps = 0 }
         if spikeSteps >= 50, perRow - spikeMean > factor * (abs(spikeMean) + 1) {
-            throw TrainingError.numericalBreakdown(step: state.step, what: String(format: "the loss per row jumped to %.4g against a running mean of %.4g (training.spikeGuard = %g)", perRow, spikeMean, factor))
+            throw TrainingError.numericalBreakdown(
+                step: state.step,
+                what: String(
+                    format: "the loss per row jumped to %.4g against a running mean of %.4g (training.spikeGuard = %g)", perRow, spikeMean,
+                    factor))
         }
         spikeSteps += 1
         spikeMean += (perRow - spikeMean) / Double(Swift.min(spikeSteps, 100))

@@ -71,7 +71,9 @@ public enum TrainingEvent {
     /// A stage's end-of-stage computation set these parameters.
     case stageFinished(name: String, assigned: [String])
     /// `epoch` counts within the stage (0-based).
-    case step(stage: String, epoch: Int, step: Int, totalSteps: Int, batchInEpoch: Int, batchesPerEpoch: Int, loss: Double, samplesPerSecond: Double)
+    case step(
+        stage: String, epoch: Int, step: Int, totalSteps: Int, batchInEpoch: Int, batchesPerEpoch: Int, loss: Double,
+        samplesPerSecond: Double)
     case epochFinished(EpochSummary)
     case checkpointSaved(path: String, step: Int)
     case stopRequested(step: Int)

@@ -28,7 +28,9 @@ struct BenchAllreduceCommand: ParsableCommand {
 
     func run() throws {
         let comm = try makeCommunicator()
-        guard comm.size >= 2 else { throw ValidationError("run under mpirun with at least 2 ranks, e.g. launch/mpi -np 2 mvvae bench-allreduce") }
+        guard comm.size >= 2 else {
+            throw ValidationError("run under mpirun with at least 2 ranks, e.g. launch/mpi -np 2 mvvae bench-allreduce")
+        }
         let buffer = UnsafeMutablePointer<Float>.allocate(capacity: maxFloats)
         defer { buffer.deallocate() }
         buffer.initialize(repeating: 1, count: maxFloats)
@@ -64,15 +66,19 @@ struct BenchAllreduceCommand: ParsableCommand {
         let b = (k * sxy - sx * sy) / (k * sxx - sx * sx), a = (sy - b * sx) / k
         let p = Double(comm.size)
         let alpha = a / (2 * (p - 1)), beta = b / (2 * (p - 1) / p)
-        print(String(format: "\nfit on %d ranks: T = %.2f µs + bytes / %.2f GB/s  →  α = %.2f µs, β = %.4f ns/byte (%.2f GB/s)",
-                     comm.size, a * 1e6, 1 / b / 1e9, alpha * 1e6, beta * 1e9, 1 / beta / 1e9))
+        print(
+            String(
+                format: "\nfit on %d ranks: T = %.2f µs + bytes / %.2f GB/s  →  α = %.2f µs, β = %.4f ns/byte (%.2f GB/s)",
+                comm.size, a * 1e6, 1 / b / 1e9, alpha * 1e6, beta * 1e9, 1 / beta / 1e9))
         let bytes = Double(gradientFloats * MemoryLayout<Float>.stride)
         print(String(format: "\nweak scaling, ring allreduce of %.1f MB per step, %.1f ms compute per step:\n", bytes / 1e6, computeMs))
         print("| ranks | allreduce ms | step ms | efficiency |\n|---|---|---|---|")
         for ranks in [2, 8, 64, 512] {
             let r = Double(ranks)
             let t = 2 * (r - 1) * alpha + 2 * (r - 1) / r * bytes * beta
-            print(String(format: "| %d | %.2f | %.2f | %.1f%% |", ranks, t * 1e3, computeMs + t * 1e3, 100 * computeMs / (computeMs + t * 1e3)))
+            print(
+                String(
+                    format: "| %d | %.2f | %.2f | %.1f%% |", ranks, t * 1e3, computeMs + t * 1e3, 100 * computeMs / (computeMs + t * 1e3)))
         }
     }
 }

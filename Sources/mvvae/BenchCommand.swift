@@ -43,7 +43,8 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         let comm = try makeCommunicator()
         BLASThreads.set(1)
-        let settings = overrides + ["training.batchSize=\(batch)", "training.validate=false", "training.epochs=1000", "data.validationSize=0"]
+        let settings =
+            overrides + ["training.batchSize=\(batch)", "training.validate=false", "training.epochs=1000", "data.validationSize=0"]
         var cfg = try ExperimentConfig.load(path: config, overrides: settings)
         let data = try ExperimentData(config: cfg.data, seed: cfg.seed)
         var model = try makeModel(cfg, dimensions: data.dimensions)
@@ -93,16 +94,22 @@ struct BenchCommand: ParsableCommand {
         if comm.rank == 0 {
             if header {
                 let trained = model.arena.parameterCount(in: trainer.stage.trainable)
-                print("(\(cfg.name), stage \(trainer.stage.name): \(trained) of \(model.arena.parameterCount) parameters trained, \(trainer.stage.trainable.count) of \(model.arena.count) floats in the gradient buffer; kernels \(BLASKernel.coreName))")
-                print("| ranks | batch | samples/s | ms/step | forward | backward | exchange | optimizer | GFLOP/s | GEMM floor ms (rank 0) | step / floor | floor GFLOP/s | GEMMs in step ms | Adam alone ms | step / (floor + Adam) | mallocs/step |")
+                print(
+                    "(\(cfg.name), stage \(trainer.stage.name): \(trained) of \(model.arena.parameterCount) parameters trained, \(trainer.stage.trainable.count) of \(model.arena.count) floats in the gradient buffer; kernels \(BLASKernel.coreName))"
+                )
+                print(
+                    "| ranks | batch | samples/s | ms/step | forward | backward | exchange | optimizer | GFLOP/s | GEMM floor ms (rank 0) | step / floor | floor GFLOP/s | GEMMs in step ms | Adam alone ms | step / (floor + Adam) | mallocs/step |"
+                )
                 print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
             }
-            print(String(format: "| %d | %d | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.1f | %.2f | %.2f | %.1f | %.2f | %.2f | %.2f | %@ |",
-                         comm.size, batch, samples, stepMs, ms(p.forward), ms(p.backward), ms(p.allreduce), ms(p.optimizer),
-                         flopsPerStep / (wall / Double(steps)) / 1e9, 1000 * floor.seconds, (wall / Double(steps)) / max(floor.seconds, 1e-12),
-                         floor.flops / max(floor.seconds, 1e-12) / 1e9,
-                         1000 * gemmInStep, 1000 * adamAlone, (wall / Double(steps)) / max(floor.seconds + adamAlone, 1e-12),
-                         mallocs.map { String(format: "%.2f", $0) } ?? "n/a (preload scripts/malloc_counter.c)"))
+            print(
+                String(
+                    format: "| %d | %d | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.1f | %.2f | %.2f | %.1f | %.2f | %.2f | %.2f | %@ |",
+                    comm.size, batch, samples, stepMs, ms(p.forward), ms(p.backward), ms(p.allreduce), ms(p.optimizer),
+                    flopsPerStep / (wall / Double(steps)) / 1e9, 1000 * floor.seconds, (wall / Double(steps)) / max(floor.seconds, 1e-12),
+                    floor.flops / max(floor.seconds, 1e-12) / 1e9,
+                    1000 * gemmInStep, 1000 * adamAlone, (wall / Double(steps)) / max(floor.seconds + adamAlone, 1e-12),
+                    mallocs.map { String(format: "%.2f", $0) } ?? "n/a (preload scripts/malloc_counter.c)"))
         }
     }
 }

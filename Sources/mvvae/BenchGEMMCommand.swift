@@ -29,8 +29,10 @@ struct BenchGEMMCommand: ParsableCommand {
                 throw ValidationError("--shape must look like 128x512x392 (three positive integers), got '\(s)'")
             }
             let r = GEMMBenchmark.measure(m: parts[0], n: parts[1], k: parts[2], seconds: seconds)
-            print(String(format: "| %dx%dx%d | %d | %.1f | %.1f | %d |", parts[0], parts[1], parts[2], threads,
-                         r.medianGFLOPS, r.bestGFLOPS, r.repetitions))
+            print(
+                String(
+                    format: "| %dx%dx%d | %d | %.1f | %.1f | %d |", parts[0], parts[1], parts[2], threads,
+                    r.medianGFLOPS, r.bestGFLOPS, r.repetitions))
         }
     }
 }

@@ -30,14 +30,18 @@ struct CheckMPICommand: ParsableCommand {
             ringProblems = try RingCheck(comm: mpi).run(counts: [1, 5, 2 * n + 1, count, 1_000_003])
             for p in ringProblems { print("check-mpi: rank \(comm.rank): \(p)") }
         }
-        let ok = total == expected && vector.allSatisfy { Double($0) == expected } && payload == [3.5, -1, 42]
+        let ok =
+            total == expected && vector.allSatisfy { Double($0) == expected } && payload == [3.5, -1, 42]
             && highest == [Float(n - 1), 0] && maxRank == Double(n - 1) && ringProblems.isEmpty
         let okAll = try comm.sum(ok ? 0 : 1) == 0
         try comm.barrier()
         if comm.rank == 0 {
-            print(okAll ? "check-mpi: \(n) rank(s) agree: allreduce sum \(Int(total)) (expected \(Int(expected))), max, broadcast ok"
+            print(
+                okAll
+                    ? "check-mpi: \(n) rank(s) agree: allreduce sum \(Int(total)) (expected \(Int(expected))), max, broadcast ok"
                         + (comm is MPICommunicator ? "; ring reduce-scatter, allgather and allreduce match OpenMPI's" : "")
-                        : "check-mpi: FAILED: allreduce sum \(total) (expected \(expected)); any ring collective that disagrees with OpenMPI's is listed above")
+                    : "check-mpi: FAILED: allreduce sum \(total) (expected \(expected)); any ring collective that disagrees with OpenMPI's is listed above"
+            )
         }
         if !okAll { throw ExitCode(1) }
     }
@@ -56,9 +60,14 @@ struct RingCheck {
         for count in counts {
             var layouts = [(0..<p).map { rankSlice(count: count, rank: $0, size: p) }]
             if p > 1 {  // rank 0's block empty, rank 1 one element (at three or more ranks), the last rank the rest
-                let sizes = (0..<p).map { b in b == 0 ? 0 : b == p - 1 ? count - Swift.min(count, p > 2 ? 1 : 0) : b == 1 ? Swift.min(count, 1) : 0 }
+                let sizes = (0..<p).map { b in
+                    b == 0 ? 0 : b == p - 1 ? count - Swift.min(count, p > 2 ? 1 : 0) : b == 1 ? Swift.min(count, 1) : 0
+                }
                 var start = 0
-                layouts.append(sizes.map { n in defer { start += n }; return start..<(start + n) })
+                layouts.append(
+                    sizes.map { n in
+                        defer { start += n }; return start..<(start + n)
+                    })
             }
             for (l, blocks) in layouts.enumerated() {
                 let name = "count \(count), layout \(l)"
@@ -70,8 +79,12 @@ struct RingCheck {
                     var ring = [Float](repeating: .nan, count: Swift.max(mine.count, 1))
                     var library = ring
                     try send.withUnsafeBufferPointer { s in
-                        try ring.withUnsafeMutableBufferPointer { try comm.reduceScatterSum(s.baseAddress!, into: $0.baseAddress!, blocks: blocks) }
-                        try library.withUnsafeMutableBufferPointer { try comm.libraryReduceScatterSum(s.baseAddress!, into: $0.baseAddress!, blocks: blocks) }
+                        try ring.withUnsafeMutableBufferPointer {
+                            try comm.reduceScatterSum(s.baseAddress!, into: $0.baseAddress!, blocks: blocks)
+                        }
+                        try library.withUnsafeMutableBufferPointer {
+                            try comm.libraryReduceScatterSum(s.baseAddress!, into: $0.baseAddress!, blocks: blocks)
+                        }
                     }
                     let exact = integers || p <= 2
                     if !agree(ring.prefix(mine.count), library.prefix(mine.count), exact: exact) {

@@ -41,7 +41,9 @@ struct EncodeCommand: ParsableCommand {
     var overrides: [String] = []
 
     func validate() throws {
-        guard input.isEmpty != (split == nil) else { throw ValidationError("give either --input FILE.npy (one per --given view) or --split train|validation|test") }
+        guard input.isEmpty != (split == nil) else {
+            throw ValidationError("give either --input FILE.npy (one per --given view) or --split train|validation|test")
+        }
         if let split, !["train", "validation", "test"].contains(split) {
             throw ValidationError("--split takes train, validation or test, got '\(split)'")
         }
@@ -90,7 +92,9 @@ struct EncodeCommand: ParsableCommand {
                 for k in views {
                     let missing = rows.indices.filter { !mask.isObserved(row: $0, view: k) }.count
                     if missing > 0 {
-                        throw ValidationError("view \(k + 1) is missing (data.mask) in \(missing) of the \(split) split's \(rows.count) rows; encode those from the views they have with --input")
+                        throw ValidationError(
+                            "view \(k + 1) is missing (data.mask) in \(missing) of the \(split) split's \(rows.count) rows; encode those from the views they have with --input"
+                        )
                     }
                 }
             }
@@ -112,6 +116,8 @@ struct EncodeCommand: ParsableCommand {
             try NPYWriter.write(Matrix(rows: labels.count, cols: 1, labels.map { Float($0) }), to: "\(output)-labels.npy")
             written.append("\(output)-labels.npy")
         }
-        print("encoded \(embedding.mean.rows) rows from view(s) \(views.map { String($0 + 1) }.joined(separator: ",")) into \(embedding.columns.count) latent coordinates: \(written.joined(separator: ", "))")
+        print(
+            "encoded \(embedding.mean.rows) rows from view(s) \(views.map { String($0 + 1) }.joined(separator: ",")) into \(embedding.columns.count) latent coordinates: \(written.joined(separator: ", "))"
+        )
     }
 }

@@ -54,9 +54,11 @@ struct EvaluateCommand: ParsableCommand {
             let data = try ExperimentData(config: ctx.config.data, seed: ctx.config.seed)
             let path = output ?? (runFolder as NSString).appendingPathComponent("evaluation.json")
             let start = monotonicSeconds()
-            let request = EvaluationRequest(config: ctx.config, data: data, run: runFolder, step: ctx.checkpoint.state.training.step,
-                                            classifiers: !noClassifiers, gridImages: gridImages,
-                                            folder: (path as NSString).deletingLastPathComponent) { print("evaluate: \($0)") }
+            let request = EvaluationRequest(
+                config: ctx.config, data: data, run: runFolder, step: ctx.checkpoint.state.training.step,
+                classifiers: !noClassifiers, gridImages: gridImages,
+                folder: (path as NSString).deletingLastPathComponent
+            ) { print("evaluate: \($0)") }
             let report = try model.evaluate(request)
             try report.json.write(to: URL(fileURLWithPath: path), options: .atomic)
             let markdownPath = (path as NSString).deletingPathExtension + ".md"

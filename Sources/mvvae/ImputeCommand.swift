@@ -92,8 +92,10 @@ struct ImputeCommand: ParsableCommand {
         let k = ctx.model.viewDimensions.count
         let views = givenViews!.map { $0 - 1 }
         guard views.allSatisfy({ $0 < k }), views.count < k else {
-            throw ValidationError(k == 2 ? "--given must be 1 or 2 for a two-view run, got '\(given)'"
-                                         : "--given '\(given)': this run has views 1…\(k); give some of them, not all")
+            throw ValidationError(
+                k == 2
+                    ? "--given must be 1 or 2 for a two-view run, got '\(given)'"
+                    : "--given '\(given)': this run has views 1…\(k); give some of them, not all")
         }
         let missing = (0..<k).filter { !views.contains($0) }
         var observed: [Int: Matrix] = [:], truths: [Int: Matrix] = [:]
@@ -107,15 +109,19 @@ struct ImputeCommand: ParsableCommand {
         } else {
             for (v, path) in zip(views, input) { observed[v] = try ViewArguments.readFinite(path) }
             if let truth {
-                guard missing.count == 1 else { throw ValidationError("--truth holds one missing view; --given \(given) leaves \(missing.count) missing") }
+                guard missing.count == 1 else {
+                    throw ValidationError("--truth holds one missing view; --given \(given) leaves \(missing.count) missing")
+                }
                 truths[missing[0]] = try ViewArguments.readFinite(truth)
             }
         }
         for (v, m) in observed.sorted(by: { $0.key < $1.key }) where m.cols != ctx.model.viewDimensions[v] {
-            throw ValidationError("the observed view \(v + 1) has \(m.cols) features; view \(v + 1) of this model has \(ctx.model.viewDimensions[v])")
+            throw ValidationError(
+                "the observed view \(v + 1) has \(m.cols) features; view \(v + 1) of this model has \(ctx.model.viewDimensions[v])")
         }
         if png != nil, k != 2, ctx.views.cut == nil {
-            throw ValidationError("--png draws two-view grids and views cut from one image (Fashion-MNIST quadrants); with \(k) views give --output")
+            throw ValidationError(
+                "--png draws two-view grids and views cut from one image (Fashion-MNIST quadrants); with \(k) views give --output")
         }
         let imputer = try makeImputer(ctx, data: &data)
         let results = try imputer.impute(observed: observed, samples: samples, seed: ctx.config.seed, truth: truths)
@@ -127,12 +133,17 @@ struct ImputeCommand: ParsableCommand {
         }
         for r in results {
             if let stem {
-                if results.count == 1 { try writeDraws(r.mean, r.deviation, r.draws, view: r.modality, stem: stem, meanPath: output) }
-                else { try writeDraws(r.mean, r.deviation, r.draws, view: r.modality, stem: "\(stem)-view\(r.modality + 1)") }
+                if results.count == 1 {
+                    try writeDraws(r.mean, r.deviation, r.draws, view: r.modality, stem: stem, meanPath: output)
+                } else {
+                    try writeDraws(r.mean, r.deviation, r.draws, view: r.modality, stem: "\(stem)-view\(r.modality + 1)")
+                }
             }
             if let scores = r.predictiveNLL {
-                print(String(format: "view %d: predictive −log p of the truth under the mixture of %d decoded draws: %.3f per row",
-                             r.modality + 1, samples, scores.reduce(0, +) / Double(max(scores.count, 1))))
+                print(
+                    String(
+                        format: "view %d: predictive −log p of the truth under the mixture of %d decoded draws: %.3f per row",
+                        r.modality + 1, samples, scores.reduce(0, +) / Double(max(scores.count, 1))))
             }
         }
         guard let png else { return }
@@ -153,7 +164,8 @@ struct ImputeCommand: ParsableCommand {
         } else if let result = results.first {
             let observedView = observed[views[0]]!, trueOther = truths[result.modality]
             try writeGrid(png, observed: observedView, imputed: result.mean, truth: trueOther, views: ctx.views)
-            try writeGrid(pngStem + "-std.png", observed: observedView, imputed: scaled[result.modality]!, truth: trueOther, views: ctx.views)
+            try writeGrid(
+                pngStem + "-std.png", observed: observedView, imputed: scaled[result.modality]!, truth: trueOther, views: ctx.views)
         }
         print(String(format: "(the -std grid shows each imputed pixel's standard deviation over the draws, white = %.3f)", top))
     }
@@ -181,14 +193,17 @@ struct ImputeCommand: ParsableCommand {
         try NPYWriter.write(deviation, to: stem + "-std.npy")
         try NPYWriter.write(stack: draws, to: stem + "-draws.npy")
         let spread = deviation.storage.reduce(0.0) { $0 + Double($1) } / Double(max(deviation.count, 1))
-        print("view \(view + 1): the mean of \(draws.count) imputations (\(mean.rows)×\(mean.cols)) to \(meanPath), "
-              + "their standard deviation to \(stem)-std.npy (mean \(String(format: "%.4f", spread))), the draws to \(stem)-draws.npy")
+        print(
+            "view \(view + 1): the mean of \(draws.count) imputations (\(mean.rows)×\(mean.cols)) to \(meanPath), "
+                + "their standard deviation to \(stem)-std.npy (mean \(String(format: "%.4f", spread))), the draws to \(stem)-draws.npy")
     }
 
     /// Views cut from one image: each row as the whole image, the observed views as given and the
     /// others imputed (after the true image when the truth is known).
-    func writeWholeImages(_ path: String, cut: ViewShapes.ImageCut, observed: [Int: Matrix], imputed: [Int: Matrix],
-                          truth: [Int: Matrix]?) throws {
+    func writeWholeImages(
+        _ path: String, cut: ViewShapes.ImageCut, observed: [Int: Matrix], imputed: [Int: Matrix],
+        truth: [Int: Matrix]?
+    ) throws {
         let blocks = cut.pixels
         var grid = ImageGrid(cellWidth: cut.width, cellHeight: cut.height, columns: columns * (truth == nil ? 1 : 2))
         grid.scale = scale
@@ -231,9 +246,14 @@ struct ImputeCommand: ParsableCommand {
             let o = observed.row(r), i = imputed.row(r)
             if let truth {
                 let t = truth.row(r)
-                grid.append(first ? joinHalves(o, t, height: h, width: w, vertical: vertical) : joinHalves(t, o, height: h, width: w, vertical: vertical))
+                grid.append(
+                    first
+                        ? joinHalves(o, t, height: h, width: w, vertical: vertical)
+                        : joinHalves(t, o, height: h, width: w, vertical: vertical))
             }
-            grid.append(first ? joinHalves(o, i, height: h, width: w, vertical: vertical) : joinHalves(i, o, height: h, width: w, vertical: vertical))
+            grid.append(
+                first
+                    ? joinHalves(o, i, height: h, width: w, vertical: vertical) : joinHalves(i, o, height: h, width: w, vertical: vertical))
         }
         try grid.write(to: path)
         print("wrote grid of \(observed.rows) examples to \(path)")

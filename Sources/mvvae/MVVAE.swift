@@ -21,7 +21,10 @@ struct MVVAE: ParsableCommand {
             Run under mpirun (or srun) to train data-parallel; run directly for a single process.
             The same configuration gives the same trajectory at any world size.
             """,
-        subcommands: [TrainCommand.self, EvaluateCommand.self, EncodeCommand.self, ImputeCommand.self, PlotCommand.self, BenchCommand.self, BenchAllreduceCommand.self, BenchGEMMCommand.self, CheckMPICommand.self])
+        subcommands: [
+            TrainCommand.self, EvaluateCommand.self, EncodeCommand.self, ImputeCommand.self, PlotCommand.self, BenchCommand.self,
+            BenchAllreduceCommand.self, BenchGEMMCommand.self, CheckMPICommand.self,
+        ])
 }
 
 /// Re-executes this binary with `OPENBLAS_CORETYPE` set when OpenBLAS loaded generic kernels on a CPU

@@ -39,7 +39,9 @@ final class ProgressReporter {
             stageCount = count
             guard count > 1 else { break }
             if isTerminal { print("") }
-            print("stage \(index + 1)/\(count) '\(name)': \(epochs) epoch(s), training \(trainable) parameters\(restarts ? ", optimizer restarted" : "")")
+            print(
+                "stage \(index + 1)/\(count) '\(name)': \(epochs) epoch(s), training \(trainable) parameters\(restarts ? ", optimizer restarted" : "")"
+            )
         case let .stageFinished(name, assigned):
             guard stageCount > 1 else { break }
             if isTerminal { print("") }
@@ -55,21 +57,32 @@ final class ProgressReporter {
                 let width = 24
                 let filled = Int(Double(width) * Double(batch) / Double(max(perEpoch, 1)))
                 let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-                let line = "\r" + named() + String(format: " epoch %d %@ %d/%d  loss %.3f  %.0f samples/s  ETA %@ ", epoch + 1, bar, batch, perEpoch,
-                                  loss, rate, Self.duration(eta))
+                let line =
+                    "\r" + named()
+                    + String(
+                        format: " epoch %d %@ %d/%d  loss %.3f  %.0f samples/s  ETA %@ ", epoch + 1, bar, batch, perEpoch,
+                        loss, rate, Self.duration(eta))
                 FileHandle.standardOutput.write(line.data(using: .utf8)!)
             } else if step % every == 0 {
-                print(named() + String(format: "step %d/%d  epoch %d  batch %d/%d  loss %.4f  %.0f samples/s  ETA %@", step, total, epoch + 1,
-                             batch, perEpoch, loss, rate, Self.duration(eta)))
+                print(
+                    named()
+                        + String(
+                            format: "step %d/%d  epoch %d  batch %d/%d  loss %.4f  %.0f samples/s  ETA %@", step, total, epoch + 1,
+                            batch, perEpoch, loss, rate, Self.duration(eta)))
             }
         case let .epochFinished(s):
             if isTerminal { print("") }
-            var line = (stageCount > 1 ? "\(s.stage) " : "") + String(format: "epoch %d  train loss %.4f (recon %.4f, KL %.4f)", stageCount > 1 ? s.stageEpoch : s.epoch, s.trainLoss, s.trainReconstruction, s.trainKL)
+            var line =
+                (stageCount > 1 ? "\(s.stage) " : "")
+                + String(
+                    format: "epoch %d  train loss %.4f (recon %.4f, KL %.4f)", stageCount > 1 ? s.stageEpoch : s.epoch, s.trainLoss,
+                    s.trainReconstruction, s.trainKL)
             if let v = s.validationLoss, let r = s.validationReconstruction, let k = s.validationKL {
                 line += String(format: "  validation %.4f (recon %.4f, KL %.4f)", v, r, k)
             }
-            line += String(format: "  %.1f s, %.0f samples/s, exchange %.1f%%", s.seconds, s.samplesPerSecond,
-                           100 * s.allreduceSeconds / max(s.seconds, 1e-9))
+            line += String(
+                format: "  %.1f s, %.0f samples/s, exchange %.1f%%", s.seconds, s.samplesPerSecond,
+                100 * s.allreduceSeconds / max(s.seconds, 1e-9))
             print(line)
         case let .checkpointSaved(path, step):
             print("checkpoint: step \(step) saved to \(path)")

@@ -24,7 +24,9 @@ struct TrainCommand: ParsableCommand {
     var resume: String?
 
     // Unconditional: "-1" is read as the value (and refused in validate) rather than as an unknown flag.
-    @Option(parsing: .unconditional, help: "Stop after this many optimizer steps in total (checkpoint, exit 0; resume later with --resume auto).")
+    @Option(
+        parsing: .unconditional,
+        help: "Stop after this many optimizer steps in total (checkpoint, exit 0; resume later with --resume auto).")
     var maxSteps: Int?
 
     @Option(help: "Progress output: auto (a bar on a terminal, plain lines otherwise), bar, or lines.")
@@ -44,7 +46,8 @@ struct TrainCommand: ParsableCommand {
             // on one node, an MPI failure) may hit one rank only, so that rank reports it too.
             let stageMismatch: Bool
             if case TrainingError.stageMismatch = error { stageMismatch = true } else { stageMismatch = false }
-            let deterministic = error is ConfigError || error is ValidationError || error is ExchangeSettingError || error is ResumeError
+            let deterministic =
+                error is ConfigError || error is ValidationError || error is ExchangeSettingError || error is ResumeError
                 || stageMismatch
             if root || !deterministic {
                 let who = comm.size > 1 ? " (rank \(comm.rank))" : ""
@@ -72,7 +75,9 @@ struct TrainCommand: ParsableCommand {
         let runDir = try resolveRunFolder(cfg, comm: comm)
         let resumption = try resume.map { try Resumption(.init($0), run: runDir, log: root ? { print($0) } : { _ in }) }
         if let resumption { cfg = try resumption.config(cfg, overrides: overrides) }
-        if root { try cfg.yaml().write(toFile: (runDir as NSString).appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8) }
+        if root {
+            try cfg.yaml().write(toFile: (runDir as NSString).appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)
+        }
         try comm.barrier()
         let data = try ExperimentData(config: cfg.data, seed: cfg.seed)
         try data.checkValues(likelihoods: cfg.model.likelihood(view:))
@@ -123,7 +128,8 @@ struct TrainCommand: ParsableCommand {
             if let path = try? PlotCommand.draw(run: runDir) { print("loss curves: \(path)") }
             switch outcome {
             case .completed: print("done: \(trainer.state.step) steps; evaluate with: mvvae evaluate --run \(runDir)")
-            case let .stopped(step): print("stopped at step \(step); resume with: mvvae train --config \(config) --run \(runDir) --resume auto")
+            case let .stopped(step):
+                print("stopped at step \(step); resume with: mvvae train --config \(config) --run \(runDir) --resume auto")
             }
         }
     }
@@ -144,7 +150,8 @@ struct TrainCommand: ParsableCommand {
                 throw ValidationError("--run \(dir) is a file; the run needs a folder (it is created if missing)")
             }
             if resume == nil, !Checkpoint.list(run: dir).isEmpty {
-                throw ValidationError("run folder \(dir) already holds checkpoints; pass --resume auto to continue it or choose another --run")
+                throw ValidationError(
+                    "run folder \(dir) already holds checkpoints; pass --resume auto to continue it or choose another --run")
             }
             try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
             for path in Checkpoint.removeLeftovers(run: dir) { print("removed \(path), left by an interrupted run") }

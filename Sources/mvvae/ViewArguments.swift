@@ -14,7 +14,8 @@ enum ViewArguments {
     static func readFinite(_ path: String) throws -> Matrix {
         let x = try NPYFile(path: path).matrix()
         if let i = x.storage.firstIndex(where: { !$0.isFinite }) {
-            throw ValidationError("\(path): row \(i / max(x.cols, 1)), column \(i % max(x.cols, 1)) is \(x.storage[i]), not a finite number")
+            throw ValidationError(
+                "\(path): row \(i / max(x.cols, 1)), column \(i % max(x.cols, 1)) is \(x.storage[i]), not a finite number")
         }
         return x
     }

@@ -46,7 +46,9 @@ final class AdamKernelTests: XCTestCase {
                 }
                 var g = grads
                 params.withUnsafeMutableBufferPointer { p in
-                    _ = g.withUnsafeMutableBufferPointer { adam.update(params: p.baseAddress!, grads: $0.baseAddress!, gradScale: scale, zeroGradients: zeroGradients) }
+                    _ = g.withUnsafeMutableBufferPointer {
+                        adam.update(params: p.baseAddress!, grads: $0.baseAddress!, gradScale: scale, zeroGradients: zeroGradients)
+                    }
                 }
                 XCTAssertEqual(params.map(\.bitPattern), expected.map(\.bitPattern), "\(path) step \(step), decay \(weightDecay)")
                 XCTAssertEqual((0..<count).map { adam.m[$0].bitPattern }, m.map(\.bitPattern))
@@ -73,7 +75,9 @@ final class AdamKernelTests: XCTestCase {
             s0.update(from: g0, count: count); s1.update(from: g1, count: count); s2.update(from: g2, count: count)
             var sources: [UnsafeMutablePointer<Float>?] = [s0, s1, s2]
             let skipped = pb.withUnsafeMutableBufferPointer { p in
-                b.update(shard: 0..<count, params: p.baseAddress!, gradientSources: &sources, sourceCount: 3, gradScale: 0.5, zeroGradients: true)
+                b.update(
+                    shard: 0..<count, params: p.baseAddress!, gradientSources: &sources, sourceCount: 3, gradScale: 0.5, zeroGradients: true
+                )
             }
             XCTAssertEqual(skipped, 0)
             XCTAssertEqual(pb.map(\.bitPattern), pa.map(\.bitPattern), "portable \(portable)")

@@ -14,14 +14,15 @@ import XCTest
 /// cross-generation PNG.
 final class AggregatedFashionEvaluationTests: XCTestCase {
     func testTinyQuadrantRunIsEvaluatedAndItsGridIsWritten() throws {
-        let config = try ExperimentConfig.parse(yaml: """
-            seed: 4
-            data: {source: fashion-mnist, imageViews: quadrants, binarize: 0.5, missingRate: 0.3, validationSize: 200,
-                   trainLimit: 800, testLimit: 120}
-            model: {type: aggregated, aggregator: poe, bound: masked, latent: 6, encoderHidden: [48], featureSize: 32, decoderHidden: [48]}
-            training: {epochs: 2, batchSize: 50, learningRate: 0.003, validate: false, logEvery: 1000}
-            evaluation: {importanceSamples: 8, classifierEpochs: 40, classifierLearningRate: 0.05}
-            """)
+        let config = try ExperimentConfig.parse(
+            yaml: """
+                seed: 4
+                data: {source: fashion-mnist, imageViews: quadrants, binarize: 0.5, missingRate: 0.3, validationSize: 200,
+                       trainLimit: 800, testLimit: 120}
+                model: {type: aggregated, aggregator: poe, bound: masked, latent: 6, encoderHidden: [48], featureSize: 32, decoderHidden: [48]}
+                training: {epochs: 2, batchSize: 50, learningRate: 0.003, validate: false, logEvery: 1000}
+                evaluation: {importanceSamples: 8, classifierEpochs: 40, classifierLearningRate: 0.05}
+                """)
         let data = try ExperimentData(config: config.data, seed: config.seed)
         let model = AggregatedVAE(config: config.model, dimensions: data.dimensions, seed: config.seed)
         let trainer = try Trainer(config: config, model: model, train: data.train, validation: nil, comm: LocalCommunicator())
@@ -59,8 +60,10 @@ final class AggregatedFashionEvaluationTests: XCTestCase {
         let folder = try temporaryFolder(self)
         let layout = try XCTUnwrap(data.imageCut)
         let path = folder + "/grid.png"
-        let summary = try CrossGenerationGrid(model: model, layout: .init(height: layout.height, width: layout.width, pixels: layout.pixels))
-            .write(test: data.test, truth: data.unmaskedTest, images: 4, to: path)
+        let summary = try CrossGenerationGrid(
+            model: model, layout: .init(height: layout.height, width: layout.width, pixels: layout.pixels)
+        )
+        .write(test: data.test, truth: data.unmaskedTest, images: 4, to: path)
         XCTAssertEqual(summary.missing, 4)
         XCTAssertEqual(summary.heldOut, 4)
         let png = try Data(contentsOf: URL(fileURLWithPath: path))

@@ -10,14 +10,15 @@ import XCTest
 
 final class AggregatedLinearGaussianTests: XCTestCase {
     func testTrainingClosesTheGapToTheMaximumLikelihood() throws {
-        let config = try ExperimentConfig.parse(yaml: """
-            seed: 1
-            data: {source: linear-gaussian, modalities: 2, latentDimension: 2, dimensions: [6, 5], samples: 800,
-                   validationFraction: 0.1, testFraction: 0.1, dataSeed: 3}
-            model: {type: aggregated, aggregator: poe, bound: masked, latent: 2, encoderHidden: [32], featureSize: 16,
-                    decoderHidden: [], likelihood: gaussian}
-            training: {epochs: 30, batchSize: 50, learningRate: 0.01, validate: false}
-            """)
+        let config = try ExperimentConfig.parse(
+            yaml: """
+                seed: 1
+                data: {source: linear-gaussian, modalities: 2, latentDimension: 2, dimensions: [6, 5], samples: 800,
+                       validationFraction: 0.1, testFraction: 0.1, dataSeed: 3}
+                model: {type: aggregated, aggregator: poe, bound: masked, latent: 2, encoderHidden: [32], featureSize: 16,
+                        decoderHidden: [], likelihood: gaussian}
+                training: {epochs: 30, batchSize: 50, learningRate: 0.01, validate: false}
+                """)
         let data = try ExperimentData(config: config.data, seed: config.seed)
         let sim = try XCTUnwrap(data.simulation)
         let model = AggregatedVAE(config: config.model, dimensions: data.dimensions, seed: config.seed)
@@ -34,13 +35,16 @@ final class AggregatedLinearGaussianTests: XCTestCase {
     }
 
     func testNonlinearDecodersAreRejectedWithAClearError() throws {
-        let config = try ExperimentConfig.parse(yaml: """
-            data: {source: linear-gaussian, modalities: 2, latentDimension: 2, dimensions: [4, 3], samples: 100}
-            model: {type: aggregated, latent: 2, decoderHidden: [8], likelihood: gaussian}
-            """)
+        let config = try ExperimentConfig.parse(
+            yaml: """
+                data: {source: linear-gaussian, modalities: 2, latentDimension: 2, dimensions: [4, 3], samples: 100}
+                model: {type: aggregated, latent: 2, decoderHidden: [8], likelihood: gaussian}
+                """)
         let data = try ExperimentData(config: config.data, seed: 0)
         let model = AggregatedVAE(config: config.model, dimensions: data.dimensions, seed: 0)
-        XCTAssertThrowsError(try AggregatedLinearGaussianEvaluation(model: model).run(rows: data.train, trueLatents: data.simulation!.latents)) {
+        XCTAssertThrowsError(
+            try AggregatedLinearGaussianEvaluation(model: model).run(rows: data.train, trueLatents: data.simulation!.latents)
+        ) {
             XCTAssertTrue("\($0)".contains("hidden layers"), "\($0)")
         }
     }

@@ -32,8 +32,9 @@ final class AggregatorTests: XCTestCase {
 
     func makeSumPooling() -> (SumPooling, ParameterArena) {
         let arena = ParameterArena()
-        let a = SumPooling("sp", features: featureSize, latent: latent, modalities: modalities, hidden: [5], pooling: 6,
-                           activation: .tanh, arena: arena)
+        let a = SumPooling(
+            "sp", features: featureSize, latent: latent, modalities: modalities, hidden: [5], pooling: 6,
+            activation: .tanh, arena: arena)
         arena.materialize(seed: 3)
         randomize(arena, seed: 4, scale: 0.4)
         return (a, arena)
@@ -106,7 +107,8 @@ final class AggregatorTests: XCTestCase {
         let (sp, sa) = makeSumPooling()
         let pairs: [(Aggregator, Aggregator, ParameterArena)] = [
             (poe, ProductOfExperts(latent: latent, experts: [poe.experts[0], poe.experts[2]]), pa),
-            (sp, SumPooling(elements: [sp.elements[0], sp.elements[2]], head: sp.head), sa)]
+            (sp, SumPooling(elements: [sp.elements[0], sp.elements[2]], head: sp.head), sa),
+        ]
         for (full, pair, arena) in pairs {
             let q1 = evaluate(full, arena, f, m3), q2 = evaluate(pair, arena, [f[0], f[2]], m2)
             XCTAssertLessThan(q1.mean.maxAbsDifference(q2.mean), 1e-6)
@@ -119,12 +121,14 @@ final class AggregatorTests: XCTestCase {
         let r1 = Matrix.randomNormal(rows: rows, cols: latent, seed: 5), r2 = Matrix.randomNormal(rows: rows, cols: latent, seed: 6)
         for (agg, arena) in [makePoE() as (Aggregator, ParameterArena), makeSumPooling()] {
             try checkArenaGradient(arena, tolerance: 2e-2) { tape in
-                let q = agg.distribution(features: f.map { tape.constant($0) }, mask: tape.constant(mask), tape: tape, arena: arena).gaussian
+                let q = agg.distribution(features: f.map { tape.constant($0) }, mask: tape.constant(mask), tape: tape, arena: arena)
+                    .gaussian
                 return tape.add(tape.sum(tape.mul(q.mean, tape.constant(r1))), tape.sum(tape.mul(q.logVar, tape.constant(r2))))
             }
             // And into the features themselves.
             GradientCheck(f + [mask], constants: [modalities]).run("aggregator features") { t, v in
-                let q = agg.distribution(features: Array(v.prefix(self.modalities)), mask: v[self.modalities], tape: t, arena: arena).gaussian
+                let q = agg.distribution(features: Array(v.prefix(self.modalities)), mask: v[self.modalities], tape: t, arena: arena)
+                    .gaussian
                 return t.concatColumns(q.mean, q.logVar)
             }
         }

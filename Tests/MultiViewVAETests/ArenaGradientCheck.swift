@@ -10,9 +10,11 @@ import XCTest
 
 /// Finite-difference check of the gradient that a tape computation sends into a parameter arena:
 /// `loss` records a 1×1 value from the arena's parameters; every arena coordinate is perturbed ±h.
-func checkArenaGradient(_ arena: ParameterArena, step: Float = 1e-2, tolerance: Double = 1e-2,
-                        file: StaticString = #filePath, line: UInt = #line,
-                        loss: (Tape) throws -> Var) throws {
+func checkArenaGradient(
+    _ arena: ParameterArena, step: Float = 1e-2, tolerance: Double = 1e-2,
+    file: StaticString = #filePath, line: UInt = #line,
+    loss: (Tape) throws -> Var
+) throws {
     let tape = Tape()
     arena.zeroGradients()
     tape.backward(try loss(tape))
@@ -33,8 +35,9 @@ func checkArenaGradient(_ arena: ParameterArena, step: Float = 1e-2, tolerance: 
         worst = max(worst, err)
         if !(err <= tolerance) { failures.append("coordinate \(i): analytic \(analytic[i]) vs numeric \(numeric)") }
     }
-    XCTAssertTrue(failures.isEmpty, "\(failures.count) arena gradient coordinate(s) wrong: \(failures.prefix(5))",
-                  file: file, line: line)
+    XCTAssertTrue(
+        failures.isEmpty, "\(failures.count) arena gradient coordinate(s) wrong: \(failures.prefix(5))",
+        file: file, line: line)
 }
 
 /// Fills every parameter of the arena with N(0, scale²) values from `seed`.

@@ -27,7 +27,9 @@ final class AttentionOpTests: XCTestCase {
                     let present = (0..<set).filter { m[r, $0] != 0 }
                     guard !present.isEmpty else { continue }
                     let scores = present.map { t in
-                        (0..<size).reduce(0.0) { $0 + Double(q[r, s * self.width + h * size + $1]) * Double(k[r, t * self.width + h * size + $1]) }
+                        (0..<size).reduce(0.0) {
+                            $0 + Double(q[r, s * self.width + h * size + $1]) * Double(k[r, t * self.width + h * size + $1])
+                        }
                             / Double(size).squareRoot()
                     }
                     let e = scores.map { exp($0 - scores.max()!) }, z = e.reduce(0, +)
@@ -55,7 +57,11 @@ final class AttentionOpTests: XCTestCase {
     func testAbsentKeysAndValuesDoNotLeak() {
         let x = inputs(seed: 2)
         var changed = x
-        for r in 0..<rows { for s in 0..<set where mask[r, s] == 0 { for c in 0..<width { changed[1][r, s * width + c] = 50; changed[2][r, s * width + c] = -50 } } }
+        for r in 0..<rows {
+            for s in 0..<set where mask[r, s] == 0 {
+                for c in 0..<width { changed[1][r, s * width + c] = 50; changed[2][r, s * width + c] = -50 }
+            }
+        }
         let t1 = Tape(), t2 = Tape()
         let a = t1.value(attend(t1, (x + [mask]).map { t1.constant($0) }))
         let b = t2.value(attend(t2, (changed + [mask]).map { t2.constant($0) }))
@@ -69,7 +75,8 @@ final class AttentionOpTests: XCTestCase {
             t.maskedAttention(queries: v[0], keys: v[1], values: v[2], mask: v[3], heads: 1)
         }
         for only in 0..<3 {
-            GradientCheck(inputs(seed: 5) + [mask], constants: Set([0, 1, 2, 3]).subtracting([only])).run("maskedAttention(only \(only))") { t, v in
+            GradientCheck(inputs(seed: 5) + [mask], constants: Set([0, 1, 2, 3]).subtracting([only])).run("maskedAttention(only \(only))") {
+                t, v in
                 self.attend(t, v)
             }
         }

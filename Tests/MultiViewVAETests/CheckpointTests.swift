@@ -108,10 +108,12 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(try run.trainer.run(), .completed)
         let state = try Checkpoint.load(try XCTUnwrap(Checkpoint.list(run: dir).last)).state
         XCTAssertEqual(try CheckpointState.decode(try JSONEncoder().encode(state), path: "s.json"), state)
-        for (edit, expected) in [({ (s: inout CheckpointState) in s.tensorFile = "../../model.safetensors" }, "tensorFile"),
-                                 ({ $0.tensorFile = "" }, "tensorFile"),
-                                 ({ $0.adamStep = -1 }, "adamStep"),
-                                 ({ $0.worldSize = 0 }, "worldSize")] as [((inout CheckpointState) -> Void, String)] {
+        for (edit, expected) in [
+            ({ (s: inout CheckpointState) in s.tensorFile = "../../model.safetensors" }, "tensorFile"),
+            ({ $0.tensorFile = "" }, "tensorFile"),
+            ({ $0.adamStep = -1 }, "adamStep"),
+            ({ $0.worldSize = 0 }, "worldSize"),
+        ] as [((inout CheckpointState) -> Void, String)] {
             var bad = state
             edit(&bad)
             XCTAssertThrowsError(try CheckpointState.decode(try JSONEncoder().encode(bad), path: "s.json")) { error in
@@ -123,9 +125,10 @@ final class CheckpointTests: XCTestCase {
     func testTheViewsAreRecordedAndAnInconsistentRecordIsRefused() throws {
         let dir = try temporaryFolder(self)
         let run = try TinyRun(["training.epochs=1", "data.trainLimit=80"])
-        let views = ViewShapes(names: ["top", "bottom"], dimensions: [392, 392],
-                               images: ImageViewLayout.topBottom.blockSizes(height: 28, width: 28),
-                               cut: .init(height: 28, width: 28, layout: .topBottom))
+        let views = ViewShapes(
+            names: ["top", "bottom"], dimensions: [392, 392],
+            images: ImageViewLayout.topBottom.blockSizes(height: 28, width: 28),
+            cut: .init(height: 28, width: 28, layout: .topBottom))
         XCTAssertNil(views.problem)
         run.trainer.checkpointer = { t in try Checkpoint.save(t, run: dir, keep: 1, views: views) }
         XCTAssertEqual(try run.trainer.run(), .completed)
@@ -134,12 +137,14 @@ final class CheckpointTests: XCTestCase {
         var old = state
         old.views = nil
         XCTAssertNil(try CheckpointState.decode(try JSONEncoder().encode(old), path: "s.json").views, "a checkpoint from before has none")
-        for (edit, expected) in [({ (v: inout ViewShapes) in v.names = ["top"] }, "1 view name(s) for 2"),
-                                 ({ $0.dimensions = [392, 0] }, "a view of 0 features"),
-                                 ({ $0.images = [.init(height: 14, width: 28)] }, "1 image size(s) for 2 view(s)"),
-                                 ({ $0.images![1] = .init(height: 28, width: 28) }, "view 2 is 392 features, not an image of 28×28"),
-                                 ({ $0.cut!.layout = .quadrants }, "the cut 'quadrants' of a 28×28 image"),
-                                 ({ $0.cut!.height = 1 << 40 }, "cannot be cut into views")] as [((inout ViewShapes) -> Void, String)] {
+        for (edit, expected) in [
+            ({ (v: inout ViewShapes) in v.names = ["top"] }, "1 view name(s) for 2"),
+            ({ $0.dimensions = [392, 0] }, "a view of 0 features"),
+            ({ $0.images = [.init(height: 14, width: 28)] }, "1 image size(s) for 2 view(s)"),
+            ({ $0.images![1] = .init(height: 28, width: 28) }, "view 2 is 392 features, not an image of 28×28"),
+            ({ $0.cut!.layout = .quadrants }, "the cut 'quadrants' of a 28×28 image"),
+            ({ $0.cut!.height = 1 << 40 }, "cannot be cut into views"),
+        ] as [((inout ViewShapes) -> Void, String)] {
             var bad = state
             edit(&bad.views!)
             XCTAssertThrowsError(try CheckpointState.decode(try JSONEncoder().encode(bad), path: "s.json")) { error in
@@ -180,13 +185,17 @@ final class CheckpointTests: XCTestCase {
     func testLeftoversOfKilledRunsAreRemovedAndNeverListed() throws {
         let run = try temporaryFolder(self)
         let root = Checkpoint.folder(run: run), fm = FileManager.default
-        for name in ["step-000000010", "step-000000020", ".step-000000030.tmp-99", ".pruned-step-000000005-98", "step-000000020.replaced-97", "step-000000040.replaced-96"] {
+        for name in [
+            "step-000000010", "step-000000020", ".step-000000030.tmp-99", ".pruned-step-000000005-98", "step-000000020.replaced-97",
+            "step-000000040.replaced-96",
+        ] {
             try fm.createDirectory(atPath: (root as NSString).appendingPathComponent(name), withIntermediateDirectories: true)
         }
         XCTAssertEqual(Checkpoint.list(run: run).map { ($0 as NSString).lastPathComponent }, ["step-000000010", "step-000000020"])
         let removed = Set(Checkpoint.removeLeftovers(run: run).map { ($0 as NSString).lastPathComponent })
         XCTAssertEqual(removed, [".step-000000030.tmp-99", ".pruned-step-000000005-98", "step-000000020.replaced-97"])
         // A set-aside copy whose checkpoint is gone is the only copy: it becomes the checkpoint again.
-        XCTAssertEqual(Checkpoint.list(run: run).map { ($0 as NSString).lastPathComponent }, ["step-000000010", "step-000000020", "step-000000040"])
+        XCTAssertEqual(
+            Checkpoint.list(run: run).map { ($0 as NSString).lastPathComponent }, ["step-000000010", "step-000000020", "step-000000040"])
     }
 }

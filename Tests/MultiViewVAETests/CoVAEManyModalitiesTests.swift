@@ -31,13 +31,20 @@ final class CoVAEManyModalitiesTests: XCTestCase {
             arena.setValue(prior.factor, Matrix.randomNormal(rows: 1, cols: prior.factor.count, seed: 4, scale: scale))
             let tape = Tape()
             let sigma = DoubleMatrix(tape.value(try prior(tape: tape, arena: arena)))
-            for k in 0..<3 { for i in 0..<2 { for j in 0..<2 {
-                XCTAssertEqual(sigma[2 * k + i, 2 * k + j], i == j ? 1 : 0, accuracy: 1e-5, "scale \(scale): block \(k)")
-            } } }
+            for k in 0..<3 {
+                for i in 0..<2 {
+                    for j in 0..<2 {
+                        XCTAssertEqual(sigma[2 * k + i, 2 * k + j], i == j ? 1 : 0, accuracy: 1e-5, "scale \(scale): block \(k)")
+                    }
+                }
+            }
             let eigen = try sigma.symmetricEigen().values
             XCTAssertGreaterThan(eigen.min()!, 0, "scale \(scale): \(eigen)")
-            if scale == 0 { XCTAssertEqual(sigma.maxAbsDifference(.identity(6)), 0, accuracy: 1e-6) }
-            else { XCTAssertGreaterThan(sigma.maxAbsDifference(.identity(6)), 0.05, "scale \(scale): correlated") }
+            if scale == 0 {
+                XCTAssertEqual(sigma.maxAbsDifference(.identity(6)), 0, accuracy: 1e-6)
+            } else {
+                XCTAssertGreaterThan(sigma.maxAbsDifference(.identity(6)), 0.05, "scale \(scale): correlated")
+            }
         }
         // The assignment reproduces a target with unit diagonal blocks (its cross blocks shrunk by 1/(1 + ε)).
         var target = DoubleMatrix.identity(6)
@@ -64,7 +71,9 @@ final class CoVAEManyModalitiesTests: XCTestCase {
             run.trainer.observer = { event in
                 guard case .stageStarted(_, 1, _, _, _, _) = event else { return }
                 let tape = Tape()
-                let means = (0..<3).map { k in tape.value(run.model.encode(k, tape.constant(run.data.train.matrix(view: k)), tape: tape).mean) }
+                let means = (0..<3).map { k in
+                    tape.value(run.model.encode(k, tape.constant(run.data.train.matrix(view: k)), tape: tape).mean)
+                }
                 do { boundary = (means, try run.model.priorCovarianceValue()) } catch { XCTFail("prior at the boundary: \(error)") }
             }
             XCTAssertEqual(try run.trainer.run(), .completed)
@@ -78,17 +87,26 @@ final class CoVAEManyModalitiesTests: XCTestCase {
                 return s / n
             }
             var strongest = 0.0
-            for a in 0..<3 { for b in 0..<3 { for i in 0..<2 { for j in 0..<2 {
-                // Whitened means: unit covariance per modality; Σ_prior's cross blocks are their cross-covariances.
-                let expected = a == b ? (i == j ? 1 : 0) : sigma[2 * a + i, 2 * b + j]
-                XCTAssertEqual(moment(a, i, b, j), expected, accuracy: 2e-3, "\(recipe): Cov(μ\(a + 1)[\(i)], μ\(b + 1)[\(j)])")
-                if a != b { strongest = max(strongest, abs(expected)) }
-            } } } }
+            for a in 0..<3 {
+                for b in 0..<3 {
+                    for i in 0..<2 {
+                        for j in 0..<2 {
+                            // Whitened means: unit covariance per modality; Σ_prior's cross blocks are their cross-covariances.
+                            let expected = a == b ? (i == j ? 1 : 0) : sigma[2 * a + i, 2 * b + j]
+                            XCTAssertEqual(moment(a, i, b, j), expected, accuracy: 2e-3, "\(recipe): Cov(μ\(a + 1)[\(i)], μ\(b + 1)[\(j)])")
+                            if a != b { strongest = max(strongest, abs(expected)) }
+                        }
+                    }
+                }
+            }
             XCTAssertGreaterThan(strongest, 0.5, "\(recipe): the modalities share a latent")
             let after = try run.model.priorCovarianceValue()
             XCTAssertGreaterThan(try after.symmetricEigen().values.min()!, 0, "\(recipe): Σ_prior stays positive definite")
-            if recipe == "canonical" { XCTAssertEqual(after, sigma, "the frozen prior did not move") }
-            else { XCTAssertGreaterThan(after.maxAbsDifference(sigma), 1e-5, "the learnt prior trains") }
+            if recipe == "canonical" {
+                XCTAssertEqual(after, sigma, "the frozen prior did not move")
+            } else {
+                XCTAssertGreaterThan(after.maxAbsDifference(sigma), 1e-5, "the learnt prior trains")
+            }
         }
     }
 
@@ -114,11 +132,15 @@ final class CoVAEManyModalitiesTests: XCTestCase {
         for observed in [[0], [2], [0, 1], [1, 2], [0, 2]] {
             let (regression, factor, missing) = try CoVAEInference(model: m, seed: 1).conditional(observed: observed)
             let oi = observed.flatMap { [2 * $0, 2 * $0 + 1] }, mi = missing.flatMap { [2 * $0, 2 * $0 + 1] }
-            func block(_ a: DoubleMatrix, _ r: [Int], _ c: [Int]) -> DoubleMatrix { DoubleMatrix(rows: r.count, cols: c.count, r.flatMap { i in c.map { a[i, $0] } }) }
+            func block(_ a: DoubleMatrix, _ r: [Int], _ c: [Int]) -> DoubleMatrix {
+                DoubleMatrix(rows: r.count, cols: c.count, r.flatMap { i in c.map { a[i, $0] } })
+            }
             let lmmInverse = try block(precision, mi, mi).inverse()
             let coefficient = lmmInverse.matmul(block(precision, mi, oi))
             for i in 0..<mi.count {
-                for j in 0..<oi.count { XCTAssertEqual(Double(regression[i, j]), -coefficient[i, j], accuracy: 1e-4, "\(observed): regression") }
+                for j in 0..<oi.count {
+                    XCTAssertEqual(Double(regression[i, j]), -coefficient[i, j], accuracy: 1e-4, "\(observed): regression")
+                }
                 for j in 0..<mi.count {
                     var ffT = 0.0
                     for c in 0..<mi.count { ffT += Double(factor[i, c]) * Double(factor[j, c]) }
@@ -133,7 +155,8 @@ final class CoVAEManyModalitiesTests: XCTestCase {
     func testEvaluationImputesEachModalityFromTheOthers() throws {
         let run = try Run(yaml: Self.yaml, overrides: ["training.stages.train.epochs=40"])
         XCTAssertEqual(try run.trainer.run(), .completed)
-        let report = try CoVAESubsetEvaluation(model: run.model, seed: 1, samples: 20, chunk: 40).run(train: run.data.train, test: run.data.test)
+        let report = try CoVAESubsetEvaluation(model: run.model, seed: 1, samples: 20, chunk: 40).run(
+            train: run.data.train, test: run.data.test)
         XCTAssertEqual(report.testRows, run.data.test.count)
         for i in 0..<3 {
             XCTAssertEqual(report.priorCorrelations[i][i], 1)
@@ -146,13 +169,18 @@ final class CoVAEManyModalitiesTests: XCTestCase {
             XCTAssertGreaterThan(h.standardDeviation, 0)
             // The modalities share a latent: the others predict the held one better than its training mean.
             XCTAssertLessThan(h.predictiveNLL, h.predictiveNLLTrainingMean, "view \(h.modality)")
-            XCTAssertLessThan(try XCTUnwrap(h.predictiveNLLRidge), h.predictiveNLLTrainingMean, "linear data: ridge beats the mean, view \(h.modality)")
+            XCTAssertLessThan(
+                try XCTUnwrap(h.predictiveNLLRidge), h.predictiveNLLTrainingMean, "linear data: ridge beats the mean, view \(h.modality)")
         }
     }
 
     func testTwoModalitiesOfUnequalLatentSizesUseTheBlockPrior() throws {
-        let run = try Run(yaml: Self.yaml, overrides: ["data.modalities=2", "data.dimensions=[8, 9]", "model.latent=[2, 3]",
-                                                      "training.stages.train.epochs=40"])
+        let run = try Run(
+            yaml: Self.yaml,
+            overrides: [
+                "data.modalities=2", "data.dimensions=[8, 9]", "model.latent=[2, 3]",
+                "training.stages.train.epochs=40",
+            ])
         XCTAssertNil(run.model.prior)
         XCTAssertEqual(run.model.latents, [2, 3])
         XCTAssertEqual(try run.trainer.run(), .completed)
@@ -163,7 +191,8 @@ final class CoVAEManyModalitiesTests: XCTestCase {
         XCTAssertEqual(sigma[2, 3], 0, accuracy: 1e-5)
         XCTAssertGreaterThan(try sigma.symmetricEigen().values.min()!, 0)
         // The pair statistics and imputation both ways work with d₁ ≠ d₂.
-        let report = try GenerationStatistics(model: run.model, seed: 1, samples: 8, importanceSamples: 4).run(train: run.data.train, test: run.data.test)
+        let report = try GenerationStatistics(model: run.model, seed: 1, samples: 8, importanceSamples: 4).run(
+            train: run.data.train, test: run.data.test)
         XCTAssertEqual(report.priorCorrelations.count, 2)
         XCTAssertGreaterThan(report.conditionalCorrelation[0], 0.3)
         XCTAssertTrue(report.jointNLL.isFinite && report.predictiveNLL.allSatisfy(\.isFinite))

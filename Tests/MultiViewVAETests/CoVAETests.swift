@@ -31,12 +31,23 @@ final class CoVAETests: XCTestCase {
                 // The folded unimodal means over the training split: unit covariance, cross-covariance diag(ρ) = C.
                 let tape = Tape(), rows = run.data.train.count
                 let batch = Batch(dimensions: run.data.dimensions, capacity: rows, hasMask: false)
-                Array(0..<rows).withUnsafeBufferPointer { p in for k in 0..<2 { run.data.train.gather(view: k, positions: p, into: batch.views[k]) } }
-                let means = (0..<2).map { k in
-                    tape.value(run.model.encode(k, tape.input(rows: rows, cols: run.data.dimensions[k]) { $0.update(from: batch.views[k], count: rows * run.data.dimensions[k]) },
-                                                tape: tape).mean).storage
+                Array(0..<rows).withUnsafeBufferPointer { p in
+                    for k in 0..<2 { run.data.train.gather(view: k, positions: p, into: batch.views[k]) }
                 }
-                do { boundary = (means, try run.model.prior!.value(arena: run.model.arena)) } catch { XCTFail("prior at the boundary: \(error)") }
+                let means = (0..<2).map { k in
+                    tape.value(
+                        run.model.encode(
+                            k,
+                            tape.input(rows: rows, cols: run.data.dimensions[k]) {
+                                $0.update(from: batch.views[k], count: rows * run.data.dimensions[k])
+                            },
+                            tape: tape
+                        ).mean
+                    ).storage
+                }
+                do { boundary = (means, try run.model.prior!.value(arena: run.model.arena)) } catch {
+                    XCTFail("prior at the boundary: \(error)")
+                }
             }
             XCTAssertEqual(try run.trainer.run(), .completed)
             let (means, c) = try XCTUnwrap(boundary, "\(recipe): stage 2 started")
@@ -52,7 +63,8 @@ final class CoVAETests: XCTestCase {
                 for j in 0..<d {
                     XCTAssertEqual(moment(means[0], i, means[0], j), i == j ? 1 : 0, accuracy: 2e-3, "\(recipe): Cov(μ₁)[\(i),\(j)]")
                     XCTAssertEqual(moment(means[1], i, means[1], j), i == j ? 1 : 0, accuracy: 2e-3, "\(recipe): Cov(μ₂)[\(i),\(j)]")
-                    XCTAssertEqual(moment(means[0], i, means[1], j), Double(c[j, i]), accuracy: 2e-3, "\(recipe): Cov(μ₁, μ₂)[\(i),\(j)] = C")
+                    XCTAssertEqual(
+                        moment(means[0], i, means[1], j), Double(c[j, i]), accuracy: 2e-3, "\(recipe): Cov(μ₁, μ₂)[\(i),\(j)] = C")
                 }
                 XCTAssertGreaterThan(c[i, i], 0.3, "\(recipe): top and bottom halves correlate")
             }
@@ -96,7 +108,8 @@ final class CoVAETests: XCTestCase {
 
     func testTrainsWithMissingModalities() throws {
         // 30 % of the views dropped: batches (the last has 10 rows) may hold few or no complete pairs.
-        let run = try Run(yaml: Self.yaml, overrides: ["data.missingRate=0.3", "training.stages.pretrain.epochs=2", "training.stages.train.epochs=1"])
+        let run = try Run(
+            yaml: Self.yaml, overrides: ["data.missingRate=0.3", "training.stages.pretrain.epochs=2", "training.stages.train.epochs=1"])
         XCTAssertEqual(try run.trainer.run(), .completed)
         XCTAssertTrue(run.all.allSatisfy(\.isFinite))
         // Evaluation uses the test rows with both views.
@@ -120,8 +133,10 @@ final class CoVAETests: XCTestCase {
             let tape = Tape()
             let blocks = try run.model.priorBlocks(tape: tape)
             let zk = tape.constant(Matrix(rows: n, cols: d, (0..<n).flatMap { _ in given }))
-            let z = tape.value(try run.model.conditionalSample(given: k, zk, noise: tape.constant(Matrix.randomNormal(rows: n, cols: d, seed: 5 + UInt64(k))),
-                                                            blocks: blocks, tape: tape))
+            let z = tape.value(
+                try run.model.conditionalSample(
+                    given: k, zk, noise: tape.constant(Matrix.randomNormal(rows: n, cols: d, seed: 5 + UInt64(k))),
+                    blocks: blocks, tape: tape))
             // k = 0: z₂ | z₁ ~ N(C z₁, I − CCᵀ); k = 1: z₁ | z₂ ~ N(Cᵀ z₂, I − CᵀC).
             for i in 0..<d {
                 let mean = (0..<d).reduce(0.0) { $0 + Double(k == 0 ? c[i, $1] : c[$1, i]) * Double(given[$1]) }
@@ -158,7 +173,7 @@ final class CoVAETests: XCTestCase {
         [5].withUnsafeBufferPointer { p in for k in 0..<2 { run.data.train.gather(view: k, positions: p, into: batch.views[k]) } }
         batch.indices[0] = 5
         batch.setRows(1, epoch: 0)
-        batch.mask![0] = 1; batch.mask![1] = 0   // modality 2 missing
+        batch.mask![0] = 1; batch.mask![1] = 0  // modality 2 missing
         let tape = Tape()
         let terms = try m.loss(batch, tape: tape, beta: 1, seed: 2, stage: 1)
         // By hand: λ · [−log p₁(x₁ | z₁) + KL(q₁ ‖ N(0, I))] with z₁ = μ₁ + σ₁ε from the same noise stream.
@@ -167,7 +182,8 @@ final class CoVAETests: XCTestCase {
         let q = m.encode(0, x1, tape: t)
         let eps = t.input(rows: 1, cols: m.latent) { batch.fillNoise($0, view: 4, width: m.latent, seed: 2) }
         let z = t.reparameterize(mean: q.mean, logVar: q.logVar, noise: eps)
-        let nll = m.likelihoods[0].negativeLogLikelihood(output: m.decoders[0](z, tape: t, arena: m.arena), target: x1, tape: t, arena: m.arena)
+        let nll = m.likelihoods[0].negativeLogLikelihood(
+            output: m.decoders[0](z, tape: t, arena: m.arena), target: x1, tape: t, arena: m.arena)
         let kl = t.standardNormalKL(q)
         XCTAssertEqual(tape.item(terms.reconstruction), t.item(nll), accuracy: 1e-3 * max(1, abs(t.item(nll))))
         XCTAssertEqual(tape.item(terms.kl), t.item(kl), accuracy: 1e-4)
@@ -184,13 +200,17 @@ final class CoVAETests: XCTestCase {
             _ = try TrainingStage.resolve(model.recipe, arena: model.arena, training: config.training)
         }
         XCTAssertNoThrow(try build([]))
-        for (override, message) in [("model.priorCorrelations=fixed", "model.priorCorrelations"),
-                                    ("model.jitter=0", "model.jitter"), ("model.aggregator=moe", "apply to model.type aggregated only"),
-                                    ("training.stages.joint.epochs=2", "pretrain, train")] {
+        for (override, message) in [
+            ("model.priorCorrelations=fixed", "model.priorCorrelations"),
+            ("model.jitter=0", "model.jitter"), ("model.aggregator=moe", "apply to model.type aggregated only"),
+            ("training.stages.joint.epochs=2", "pretrain, train"),
+        ] {
             XCTAssertThrowsError(try build([override]), override) { XCTAssertTrue("\($0)".contains(message), "\(override): \($0)") }
         }
         let one = try ExperimentConfig.parse(yaml: "model: {type: covae, latent: 2}\ndata: {source: npy, views: [a.npy, b.npy]}")
-        XCTAssertThrowsError(try ModelRegistry.makeModel(one, dimensions: [4])) { XCTAssertTrue("\($0)".contains("at least 2 views"), "\($0)") }
+        XCTAssertThrowsError(try ModelRegistry.makeModel(one, dimensions: [4])) {
+            XCTAssertTrue("\($0)".contains("at least 2 views"), "\($0)")
+        }
     }
 
     func testEvaluationReportsCorrelationsSpreadsAndPredictiveScores() throws {
@@ -209,7 +229,8 @@ final class CoVAETests: XCTestCase {
         }
         XCTAssertTrue((0...1).contains(report.jointCorrelation))
         // The same numbers whatever the chunking (noise is keyed by test row).
-        let again = try GenerationStatistics(model: run.model, seed: 1, samples: 8, chunk: 7).run(train: run.data.train, test: run.data.test)
+        let again = try GenerationStatistics(model: run.model, seed: 1, samples: 8, chunk: 7).run(
+            train: run.data.train, test: run.data.test)
         XCTAssertEqual(again.conditionalCorrelation[0], report.conditionalCorrelation[0], accuracy: 1e-4)
         XCTAssertEqual(again.jointCorrelation, report.jointCorrelation, accuracy: 1e-4)
         XCTAssertEqual(again.predictiveNLL[1], report.predictiveNLL[1], accuracy: 1e-3 * abs(report.predictiveNLL[1]))
@@ -241,8 +262,10 @@ final class CoVAETests: XCTestCase {
                 }
             }
             let cells = Double(test.count * d)
-            XCTAssertEqual(report.conditioningLatentStandardDeviation[k], given / cells, accuracy: 0.03 * given / cells, "given view \(k + 1)")
-            XCTAssertEqual(report.missingLatentStandardDeviation[k], other / cells, accuracy: 0.03 * other / cells, "missing, given view \(k + 1)")
+            XCTAssertEqual(
+                report.conditioningLatentStandardDeviation[k], given / cells, accuracy: 0.03 * given / cells, "given view \(k + 1)")
+            XCTAssertEqual(
+                report.missingLatentStandardDeviation[k], other / cells, accuracy: 0.03 * other / cells, "missing, given view \(k + 1)")
         }
     }
 
@@ -250,7 +273,9 @@ final class CoVAETests: XCTestCase {
         let run = try Run(yaml: Self.yaml, overrides: ["data.testLimit=200"])
         XCTAssertEqual(try run.trainer.run(), .completed)
         func nll(_ n: Int) throws -> Double {
-            try GenerationStatistics(model: run.model, seed: 2, samples: 1, importanceSamples: n).run(train: run.data.train, test: run.data.test).jointNLL
+            try GenerationStatistics(model: run.model, seed: 2, samples: 1, importanceSamples: n).run(
+                train: run.data.train, test: run.data.test
+            ).jointNLL
         }
         // The negative ELBO of Eq. 3 (β = 1, closed-form KL), averaged over the same rows.
         let m = run.model, test = run.data.test
@@ -258,12 +283,22 @@ final class CoVAETests: XCTestCase {
         let x1 = tape.constant(test.matrix(view: 0)), x2 = tape.constant(test.matrix(view: 1))
         let q = m.encodeJoint(x1, x2, tape: tape)
         let rows = test.count, dd = 2 * m.latent
-        let z = q.sample(noise: tape.constant(Matrix.randomNormal(rows: rows, cols: dd, seed: 8)),
-                         jitterNoise: tape.constant(Matrix.randomNormal(rows: rows, cols: dd, seed: 9)), tape: tape)
+        let z = q.sample(
+            noise: tape.constant(Matrix.randomNormal(rows: rows, cols: dd, seed: 8)),
+            jitterNoise: tape.constant(Matrix.randomNormal(rows: rows, cols: dd, seed: 9)), tape: tape)
         let blocks = try m.priorBlocks(tape: tape)
-        let recon = tape.add(m.likelihoods[0].negativeLogLikelihood(output: m.decoders[0](tape.sliceColumns(z, 0, count: m.latent), tape: tape, arena: m.arena), target: x1, tape: tape, arena: m.arena),
-                             m.likelihoods[1].negativeLogLikelihood(output: m.decoders[1](tape.sliceColumns(z, m.latent, count: m.latent), tape: tape, arena: m.arena), target: x2, tape: tape, arena: m.arena))
-        let elbo = Double(tape.item(tape.sum(tape.add(recon, try q.klDivergence(priorPrecision: blocks.precision, priorLogDet: blocks.logDet, tape: tape))))) / Double(rows)
+        let recon = tape.add(
+            m.likelihoods[0].negativeLogLikelihood(
+                output: m.decoders[0](tape.sliceColumns(z, 0, count: m.latent), tape: tape, arena: m.arena), target: x1, tape: tape,
+                arena: m.arena),
+            m.likelihoods[1].negativeLogLikelihood(
+                output: m.decoders[1](tape.sliceColumns(z, m.latent, count: m.latent), tape: tape, arena: m.arena), target: x2, tape: tape,
+                arena: m.arena))
+        let elbo =
+            Double(
+                tape.item(
+                    tape.sum(tape.add(recon, try q.klDivergence(priorPrecision: blocks.precision, priorLogDet: blocks.logDet, tape: tape))))
+            ) / Double(rows)
         let one = try nll(1), many = try nll(40)
         // N = 1 estimates the negative ELBO (Monte Carlo over one draw per row: within 2 %); more draws tighten it.
         XCTAssertEqual(one, elbo, accuracy: 0.02 * elbo, "IS with N = 1 (\(one)) vs the negative ELBO (\(elbo))")

@@ -67,13 +67,20 @@ final class ConfigTests: XCTestCase {
         expectInvalid("model: {type: aggregated, aggregator: attention}", "model.aggregator")
         // A name outside a fixed set says which names there are.
         XCTAssertThrowsError(try ExperimentConfig.parse(yaml: "model: {type: covae, pretraining: foo}")) {
-            XCTAssertEqual($0 as? ConfigError, .invalidValue(key: "model.pretraining", message: "'foo' is not one of: cca, distanceCorrelation"))
+            XCTAssertEqual(
+                $0 as? ConfigError, .invalidValue(key: "model.pretraining", message: "'foo' is not one of: cca, distanceCorrelation"))
         }
         XCTAssertThrowsError(try ExperimentConfig.parse(yaml: minimal + "data: {source: hdf5}")) {
-            XCTAssertEqual($0 as? ConfigError, .invalidValue(key: "data.source", message: "'hdf5' is not one of: fashion-mnist, npy, linear-gaussian, correlated"))
+            XCTAssertEqual(
+                $0 as? ConfigError,
+                .invalidValue(key: "data.source", message: "'hdf5' is not one of: fashion-mnist, npy, linear-gaussian, correlated"))
         }
-        XCTAssertThrowsError(try ExperimentConfig.parse(yaml: "seed: 1\n")) { XCTAssertEqual($0 as? ConfigError, .missingKey(key: "model")) }
-        XCTAssertThrowsError(try ExperimentConfig.parse(yaml: "model: {latent: 3}")) { XCTAssertEqual($0 as? ConfigError, .missingKey(key: "model.type")) }
+        XCTAssertThrowsError(try ExperimentConfig.parse(yaml: "seed: 1\n")) {
+            XCTAssertEqual($0 as? ConfigError, .missingKey(key: "model"))
+        }
+        XCTAssertThrowsError(try ExperimentConfig.parse(yaml: "model: {latent: 3}")) {
+            XCTAssertEqual($0 as? ConfigError, .missingKey(key: "model.type"))
+        }
     }
 
     func testSyntaxErrorsAndMissingFiles() {
@@ -84,7 +91,9 @@ final class ConfigTests: XCTestCase {
         XCTAssertThrowsError(try ExperimentConfig.parse(yaml: "- a\n- b\n")) { XCTAssertTrue("\($0)".contains("mapping")) }
         // Found by fuzzing: Yams traps on a list or a mapping used as a key; refused with its line.
         for (yaml, kind) in [("name: a\nmodel: {type: jpvae, latent: 54 ,[]}\n", "list"), ("? {a: 1}\n: 2\n", "mapping")] {
-            XCTAssertThrowsError(try ExperimentConfig.parse(yaml: yaml)) { XCTAssertTrue("\($0)".contains("is a \(kind), not a name"), "\($0)") }
+            XCTAssertThrowsError(try ExperimentConfig.parse(yaml: yaml)) {
+                XCTAssertTrue("\($0)".contains("is a \(kind), not a name"), "\($0)")
+            }
         }
         // The same inside a --set value (found by fuzzing too).
         XCTAssertThrowsError(try ExperimentConfig.parse(yaml: "model: {type: jpvae}", overrides: ["model.latent=[2,3]: x"])) {
@@ -98,8 +107,11 @@ final class ConfigTests: XCTestCase {
     }
 
     func testOverridesSetNestedValuesWithTypes() throws {
-        let c = try ExperimentConfig.parse(yaml: minimal, overrides: [
-            "training.epochs=5", "model.latent=[4, 6]", "model.prior.cross=bounded", "data.binarize=0.5", "seed=7"])
+        let c = try ExperimentConfig.parse(
+            yaml: minimal,
+            overrides: [
+                "training.epochs=5", "model.latent=[4, 6]", "model.prior.cross=bounded", "data.binarize=0.5", "seed=7",
+            ])
         XCTAssertEqual(c.training.epochs, 5)
         XCTAssertEqual(c.model.latent, [4, 6])
         XCTAssertEqual(c.model.jpvae.prior.cross, .bounded)
@@ -206,9 +218,10 @@ final class ConfigTests: XCTestCase {
         let saved = try agg.yaml()
         XCTAssertTrue(saved.contains("mixtureSampling: onePerRow"), saved)
         // Saved before the sections existed: every type's keys at their defaults, JPVAE's prior included.
-        let older = try ExperimentConfig.parse(yaml: """
-            model: {type: aggregated, latent: 4, aggregator: moe, prior: {cross: scaledOrthogonal, alpha: 0.9, learnAlpha: false, negativeSigns: 0}}
-            """)
+        let older = try ExperimentConfig.parse(
+            yaml: """
+                model: {type: aggregated, latent: 4, aggregator: moe, prior: {cross: scaledOrthogonal, alpha: 0.9, learnAlpha: false, negativeSigns: 0}}
+                """)
         XCTAssertEqual(older.model.aggregated.aggregator, .moe)
         XCTAssertNoThrow(try ExperimentConfig.parse(yaml: "model: {type: jpvae, lambda: 1, prior: {cross: zero}}"))
         XCTAssertThrowsError(try ExperimentConfig.parse(yaml: "model: {type: jpvae, lambda: 2}")) {

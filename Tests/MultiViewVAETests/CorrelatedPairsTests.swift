@@ -44,14 +44,17 @@ final class CorrelatedPairsTests: XCTestCase {
     /// A tiny generator run: a PoE on Fashion-MNIST halves with a 3-dimensional latent, one epoch, saved.
     func generatorRun(type: String = "aggregated") throws -> String {
         let folder = try temporaryFolder(self) + "/generator"
-        let model = type == "aggregated" ? "{type: aggregated, aggregator: poe, bound: elbo, latent: 3, encoderHidden: [16], featureSize: 16, decoderHidden: [16]}"
+        let model =
+            type == "aggregated"
+            ? "{type: aggregated, aggregator: poe, bound: elbo, latent: 3, encoderHidden: [16], featureSize: 16, decoderHidden: [16]}"
             : "{type: jpvae, latent: [3, 3], encoderHidden: [16], decoderHidden: [16]}"
-        let config = try ExperimentConfig.parse(yaml: """
-            seed: 2
-            data: {source: fashion-mnist, imageViews: top-bottom, validationSize: 10, trainLimit: 100, testLimit: 10}
-            model: \(model)
-            training: {epochs: 1, batchSize: 50, logEvery: 1000}
-            """)
+        let config = try ExperimentConfig.parse(
+            yaml: """
+                seed: 2
+                data: {source: fashion-mnist, imageViews: top-bottom, validationSize: 10, trainLimit: 100, testLimit: 10}
+                model: \(model)
+                training: {epochs: 1, batchSize: 50, logEvery: 1000}
+                """)
         let data = try ExperimentData(config: config.data, seed: config.seed)
         let m = try ModelRegistry.makeModel(config, dimensions: data.dimensions)
         let trainer = try Trainer(config: config, model: m, train: data.train, validation: nil, comm: LocalCommunicator())
@@ -84,7 +87,8 @@ final class CorrelatedPairsTests: XCTestCase {
         XCTAssertTrue(images.storage.allSatisfy { $0 >= 0 && $0 <= 1 }, "Bernoulli means are grey levels")
         // Rows 0–13 are the top decoder's output, rows 14–27 the bottom's, at the same z.
         let tape = Tape()
-        let bottom = tape.value(decoder.model.likelihoods[1].mean(output: decoder.model.decode(1, tape.constant(z), tape: tape), tape: tape))
+        let bottom = tape.value(
+            decoder.model.likelihoods[1].mean(output: decoder.model.decode(1, tape.constant(z), tape: tape), tape: tape))
         for r in 0..<7 { for j in 0..<392 { XCTAssertEqual(images[r, 392 + j], bottom[r, j], accuracy: 1e-6) } }
 
         // The data set: defaults of the paper (20 % test, no validation), two 784-pixel views, the ground truth.
@@ -108,7 +112,9 @@ final class CorrelatedPairsTests: XCTestCase {
         XCTAssertThrowsError(try ExperimentData(config: try correlatedConfig(generator: run, latent: 5).data, seed: 1)) {
             XCTAssertTrue("\($0)".contains("latentDimension is 5"), "\($0)")
         }
-        XCTAssertThrowsError(try ExperimentConfig.parse(yaml: "data: {source: correlated}")) { XCTAssertTrue("\($0)".contains("data.generator"), "\($0)") }
+        XCTAssertThrowsError(try ExperimentConfig.parse(yaml: "data: {source: correlated}")) {
+            XCTAssertTrue("\($0)".contains("data.generator"), "\($0)")
+        }
         XCTAssertThrowsError(try ExperimentConfig.parse(yaml: "data: {source: correlated, generator: x, correlation: 1.2}")) {
             XCTAssertTrue("\($0)".contains("data.correlation"), "\($0)")
         }
@@ -117,22 +123,26 @@ final class CorrelatedPairsTests: XCTestCase {
     func testSharedLatentModelsAreMeasuredByTheSameStatistics() throws {
         let generator = try generatorRun()
         for aggregator in ["poe", "moe"] {
-            let model = "{type: aggregated, aggregator: \(aggregator), bound: \(aggregator == "poe" ? "masked" : "mixture"), latent: 4, encoderHidden: [16], featureSize: 16, decoderHidden: [16]}"
+            let model =
+                "{type: aggregated, aggregator: \(aggregator), bound: \(aggregator == "poe" ? "masked" : "mixture"), latent: 4, encoderHidden: [16], featureSize: 16, decoderHidden: [16]}"
             let run = try ModelRun<AggregatedVAE>(yaml: correlatedYAML(generator: generator, model: model))
             XCTAssertEqual(try run.trainer.run(), .completed)
-            let report = try GenerationStatistics(model: run.model, seed: 3, samples: 6, importanceSamples: 5).run(train: run.data.train, test: run.data.test)
+            let report = try GenerationStatistics(model: run.model, seed: 3, samples: 6, importanceSamples: 5).run(
+                train: run.data.train, test: run.data.test)
             // One z feeds both decoders: the decoder inputs are perfectly correlated, whatever the data's ρ.
             XCTAssertEqual(report.jointCorrelation, 1, accuracy: 1e-3, aggregator)
             XCTAssertEqual(report.conditionalCorrelation[0], 1, accuracy: 1e-3, aggregator)
             XCTAssertEqual(report.conditionalCorrelation[1], 1, accuracy: 1e-3, aggregator)
             XCTAssertTrue(report.priorCorrelations.isEmpty)
-            XCTAssertTrue((report.missingStandardDeviation + report.conditioningStandardDeviation).allSatisfy { $0 > 0 && $0 < 0.5 }, "\(report)")
+            XCTAssertTrue(
+                (report.missingStandardDeviation + report.conditioningStandardDeviation).allSatisfy { $0 > 0 && $0 < 0.5 }, "\(report)")
             // The joint estimate is the aggregated evaluation's importance sampler (log p(x_M), negated).
             let general = try AggregatedEvaluation(model: run.model, config: run.config.evaluation, seed: 3)
                 .run(train: run.data.train, test: run.data.test, classify: false)
             XCTAssertEqual(report.jointNLL, -general.logLikelihood, accuracy: 0.05 * abs(general.logLikelihood), aggregator)
             // Chunking does not change the numbers (draws are keyed by row).
-            let again = try GenerationStatistics(model: run.model, seed: 3, samples: 6, importanceSamples: 5, chunk: 7).run(train: run.data.train, test: run.data.test)
+            let again = try GenerationStatistics(model: run.model, seed: 3, samples: 6, importanceSamples: 5, chunk: 7).run(
+                train: run.data.train, test: run.data.test)
             XCTAssertEqual(again.missingStandardDeviation[1], report.missingStandardDeviation[1], accuracy: 1e-5)
             XCTAssertEqual(again.predictiveNLL[0], report.predictiveNLL[0], accuracy: 1e-4 * abs(report.predictiveNLL[0]))
             XCTAssertEqual(again.jointNLL, report.jointNLL, accuracy: 1e-4 * abs(report.jointNLL))

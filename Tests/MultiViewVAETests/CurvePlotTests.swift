@@ -11,8 +11,11 @@ import XCTest
 /// The loss-curve picture and the metrics it reads.
 final class CurvePlotTests: XCTestCase {
     func summary(_ epoch: Int, stage: String, loss: Double, validation: Double?) -> EpochSummary {
-        EpochSummary(stage: stage, stageEpoch: epoch, epoch: epoch, step: 10 * epoch, beta: 1, trainLoss: loss, trainReconstruction: loss, trainKL: 0,
-                     validationLoss: validation, validationReconstruction: nil, validationKL: nil, seconds: 1, samplesPerSecond: 1, allreduceSeconds: 0)
+        EpochSummary(
+            stage: stage, stageEpoch: epoch, epoch: epoch, step: 10 * epoch, beta: 1, trainLoss: loss, trainReconstruction: loss,
+            trainKL: 0,
+            validationLoss: validation, validationReconstruction: nil, validationKL: nil, seconds: 1, samplesPerSecond: 1,
+            allreduceSeconds: 0)
     }
 
     func testCurvesAreDrawnWhereTheValuesSay() {
@@ -36,8 +39,10 @@ final class CurvePlotTests: XCTestCase {
     func testReadingMetricsKeepsTheLastRecordOfAnEpoch() throws {
         let dir = try temporaryFolder(self)
         let log = try MetricsLog(run: dir)
-        for s in [summary(1, stage: "train", loss: 5, validation: nil), summary(2, stage: "train", loss: 4, validation: nil),
-                  summary(2, stage: "train", loss: 3.5, validation: nil), summary(3, stage: "train", loss: 3, validation: nil)] {
+        for s in [
+            summary(1, stage: "train", loss: 5, validation: nil), summary(2, stage: "train", loss: 4, validation: nil),
+            summary(2, stage: "train", loss: 3.5, validation: nil), summary(3, stage: "train", loss: 3, validation: nil),
+        ] {
             try log.append(s)
         }
         XCTAssertEqual(try MetricsLog.read(run: dir).map(\.trainLoss), [5, 3.5, 3])

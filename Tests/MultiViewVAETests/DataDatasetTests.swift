@@ -107,8 +107,9 @@ final class DataDatasetTests: DataFolderTestCase {
         try NPYWriter.write(sampleMatrix(rows: 4, cols: 5, view: 1), to: dir.file("atac.npy"))
         writeBytes(handMadeNPY(descr: "<i8", shape: [4], payload: littleEndianBytes([Int64(2), 0, 1, 7])), to: dir.file("labels.npy"))
         writeBytes(handMadeNPY(descr: "|b1", shape: [4, 2], payload: [1, 1, 1, 0, 0, 1, 1, 1]), to: dir.file("mask.npy"))
-        let ds = try MultiViewDataset(npyViews: [dir.file("rna.npy"), dir.file("atac.npy")],
-                                      labelsPath: dir.file("labels.npy"), maskPath: dir.file("mask.npy"))
+        let ds = try MultiViewDataset(
+            npyViews: [dir.file("rna.npy"), dir.file("atac.npy")],
+            labelsPath: dir.file("labels.npy"), maskPath: dir.file("mask.npy"))
         XCTAssertEqual(ds.names, ["rna", "atac"])
         XCTAssertEqual(ds.count, 4)
         XCTAssertEqual(ds.labels, [2, 0, 1, 7])
@@ -125,28 +126,35 @@ final class DataDatasetTests: DataFolderTestCase {
     func testRejectsViewsWithDifferentRowCounts() throws {
         let path = dir.file("b.npy")
         try NPYWriter.write(Matrix(rows: 5, cols: 2), to: path)
-        assertDataError(try MultiViewDataset(views: [.matrix(Matrix(rows: 4, cols: 3)), .npy(NPYFile(path: path))],
-                                             names: ["a", "b"]),
-                        mentions: [path, "'b'", "5 rows", "'a' (in-memory 4x3 matrix) has 4"])
+        assertDataError(
+            try MultiViewDataset(
+                views: [.matrix(Matrix(rows: 4, cols: 3)), .npy(NPYFile(path: path))],
+                names: ["a", "b"]),
+            mentions: [path, "'b'", "5 rows", "'a' (in-memory 4x3 matrix) has 4"])
         assertDataError(try MultiViewDataset(views: []), mentions: ["at least one view"])
-        assertDataError(try MultiViewDataset(views: [.matrix(Matrix(rows: 1, cols: 1))], names: ["a", "b"]),
-                        mentions: ["2 names", "1 views"])
+        assertDataError(
+            try MultiViewDataset(views: [.matrix(Matrix(rows: 1, cols: 1))], names: ["a", "b"]),
+            mentions: ["2 names", "1 views"])
     }
 
     func testRejectsWrongLabelCountAndBadLabels() throws {
-        assertDataError(try MultiViewDataset(views: [.matrix(Matrix(rows: 3, cols: 1))], labels: [1, 2]),
-                        mentions: ["2 entries", "3 rows"])
+        assertDataError(
+            try MultiViewDataset(views: [.matrix(Matrix(rows: 3, cols: 1))], labels: [1, 2]),
+            mentions: ["2 entries", "3 rows"])
         try NPYWriter.write(Matrix(rows: 3, cols: 1), to: dir.file("v.npy"))
         let labels = dir.file("labels.npy")
         writeBytes(handMadeNPY(descr: "<i8", shape: [2], payload: littleEndianBytes([Int64(1), 2])), to: labels)
-        assertDataError(try MultiViewDataset(npyViews: [dir.file("v.npy")], labelsPath: labels),
-                        mentions: [labels, "2 entries", "3 rows"])
+        assertDataError(
+            try MultiViewDataset(npyViews: [dir.file("v.npy")], labelsPath: labels),
+            mentions: [labels, "2 entries", "3 rows"])
         writeBytes(handMadeNPY(descr: "<f8", shape: [3], payload: littleEndianBytes([1.0, 2.5, 0].map(\.bitPattern))), to: labels)
-        assertDataError(try MultiViewDataset(npyViews: [dir.file("v.npy")], labelsPath: labels),
-                        mentions: [labels, "entry 1 is 2.5"])
+        assertDataError(
+            try MultiViewDataset(npyViews: [dir.file("v.npy")], labelsPath: labels),
+            mentions: [labels, "entry 1 is 2.5"])
         writeBytes(handMadeNPY(descr: "<i8", shape: [3, 2], payload: [UInt8](repeating: 0, count: 48)), to: labels)
-        assertDataError(try MultiViewDataset(npyViews: [dir.file("v.npy")], labelsPath: labels),
-                        mentions: [labels, "(3, 2)", "(n,)"])
+        assertDataError(
+            try MultiViewDataset(npyViews: [dir.file("v.npy")], labelsPath: labels),
+            mentions: [labels, "(3, 2)", "(n,)"])
     }
 
     func testRejectsMasksOfTheWrongShapeOrWithValuesOtherThanZeroAndOne() throws {

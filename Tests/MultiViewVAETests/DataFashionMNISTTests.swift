@@ -73,7 +73,8 @@ final class DataFashionMNISTTests: XCTestCase {
 
     func testMissingDirectoryIsAClearError() {
         let dir = "/nonexistent/fashion"
-        assertDataError(try FashionMNIST.load(.train, directory: dir),
-                        mentions: [dir + "/train-images-idx3-ubyte.gz", "not found"])
+        assertDataError(
+            try FashionMNIST.load(.train, directory: dir),
+            mentions: [dir + "/train-images-idx3-ubyte.gz", "not found"])
     }
 }

@@ -66,8 +66,9 @@ final class DataIDXTests: DataFolderTestCase {
 
     func testRejectsMissingAndEmptyFiles() {
         let missing = dir.file("missing.gz")
-        assertDataError(try IDXFile.read(missing), mentions: [missing, "not found"],
-                        matches: { $0 == .fileNotFound(path: missing) })
+        assertDataError(
+            try IDXFile.read(missing), mentions: [missing, "not found"],
+            matches: { $0 == .fileNotFound(path: missing) })
         let empty = dir.file("empty")
         writeBytes([], to: empty)
         assertDataError(try IDXFile.read(empty), mentions: [empty, "not an IDX file", "empty"])
@@ -100,8 +101,9 @@ final class DataIDXTests: DataFolderTestCase {
         let bytes = Array(idx(type: 0x08, dims: [2, 3, 4], payload: images).dropLast(5))
         let raw = dir.file("short")
         writeBytes(bytes, to: raw)
-        assertDataError(try IDXFile.read(raw), mentions: [raw, "truncated", "24 bytes", "offset 16", "only 19"],
-                        matches: { $0 == .truncatedPayload(path: raw, dataOffset: 16, expectedBytes: 24, actualBytes: 19) })
+        assertDataError(
+            try IDXFile.read(raw), mentions: [raw, "truncated", "24 bytes", "offset 16", "only 19"],
+            matches: { $0 == .truncatedPayload(path: raw, dataOffset: 16, expectedBytes: 24, actualBytes: 19) })
         let gz = dir.file("short.gz")
         writeBytes(try gzipped(bytes), to: gz)
         assertDataError(try IDXFile.read(gz), mentions: [gz, "truncated", "only 19"])
@@ -121,8 +123,9 @@ final class DataIDXTests: DataFolderTestCase {
         let compressed = try gzipped(idx(type: 0x08, dims: [2, 3, 4], payload: images))
         let path = dir.file("cut.gz")
         writeBytes(Array(compressed.dropLast(12)), to: path)
-        assertDataError(try IDXFile.read(path), mentions: [path, "gzip stream ends early", "download it again"],
-                        matches: { if case .gzipTruncated = $0 { return true } else { return false } })
+        assertDataError(
+            try IDXFile.read(path), mentions: [path, "gzip stream ends early", "download it again"],
+            matches: { if case .gzipTruncated = $0 { return true } else { return false } })
     }
 
     func testRejectsCorruptGzipWithZlibMessage() throws {
@@ -145,8 +148,9 @@ final class DataIDXTests: DataFolderTestCase {
         let labelsPath = dir.file("lab")
         writeBytes(idx(type: 0x08, dims: [2, 3, 4], payload: images), to: imagesPath)
         writeBytes(idx(type: 0x08, dims: [3], payload: [1, 2, 3]), to: labelsPath)
-        assertDataError(try LabeledImages.loadIDX(images: imagesPath, labels: labelsPath),
-                        mentions: [labelsPath, "3 entries", "2 rows"])
+        assertDataError(
+            try LabeledImages.loadIDX(images: imagesPath, labels: labelsPath),
+            mentions: [labelsPath, "3 entries", "2 rows"])
         writeBytes(idx(type: 0x08, dims: [2, 1], payload: [1, 2]), to: labelsPath)
         assertDataError(try LabeledImages.loadIDX(images: imagesPath, labels: labelsPath), mentions: [labelsPath, "(2, 1)"])
         writeBytes(idx(type: 0x08, dims: [2, 12], payload: images), to: imagesPath)

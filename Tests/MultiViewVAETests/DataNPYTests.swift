@@ -87,8 +87,10 @@ final class DataNPYTests: DataFolderTestCase {
     func testReadsVersion2And3Headers() throws {
         for major: UInt8 in [2, 3] {
             let path = dir.file("v\(major).npy")
-            writeBytes(handMadeNPY(descr: "<f4", shape: [1, 2], major: major,
-                                   payload: littleEndianBytes([Float(1), 2].map(\.bitPattern))), to: path)
+            writeBytes(
+                handMadeNPY(
+                    descr: "<f4", shape: [1, 2], major: major,
+                    payload: littleEndianBytes([Float(1), 2].map(\.bitPattern))), to: path)
             XCTAssertEqual(try NPYFile(path: path).matrix(), Matrix(rows: 1, cols: 2, [1, 2]))
         }
     }
@@ -156,8 +158,9 @@ final class DataNPYTests: DataFolderTestCase {
         ]
         for (dict, expected) in cases {
             writeBytes(handMadeNPY(descr: "", shape: [], payload: [0, 0, 0, 0], dict: dict), to: path)
-            assertDataError(try NPYFile(path: path), mentions: [path, "header"] + expected,
-                            matches: { if case .npyBadHeader = $0 { return true } else { return false } })
+            assertDataError(
+                try NPYFile(path: path), mentions: [path, "header"] + expected,
+                matches: { if case .npyBadHeader = $0 { return true } else { return false } })
         }
     }
 
@@ -170,8 +173,9 @@ final class DataNPYTests: DataFolderTestCase {
     func testRejectsFortranOrder() {
         let path = dir.file("fortran.npy")
         writeBytes(handMadeNPY(descr: "|u1", shape: [2, 2], fortran: true, payload: [1, 2, 3, 4]), to: path)
-        assertDataError(try NPYFile(path: path), mentions: [path, "Fortran", "ascontiguousarray"],
-                        matches: { $0 == .npyFortranOrder(path: path) })
+        assertDataError(
+            try NPYFile(path: path), mentions: [path, "Fortran", "ascontiguousarray"],
+            matches: { $0 == .npyFortranOrder(path: path) })
     }
 
     func testRejectsUnsupportedDTypes() {
@@ -191,8 +195,9 @@ final class DataNPYTests: DataFolderTestCase {
     func testRejectsTruncatedData() {
         let path = dir.file("truncated.npy")
         writeBytes(handMadeNPY(descr: "<f8", shape: [2, 3], payload: [UInt8](repeating: 0, count: 47)), to: path)
-        assertDataError(try NPYFile(path: path), mentions: [path, "truncated", "48 bytes", "offset 128", "only 47"],
-                        matches: { $0 == .truncatedPayload(path: path, dataOffset: 128, expectedBytes: 48, actualBytes: 47) })
+        assertDataError(
+            try NPYFile(path: path), mentions: [path, "truncated", "48 bytes", "offset 128", "only 47"],
+            matches: { $0 == .truncatedPayload(path: path, dataOffset: 128, expectedBytes: 48, actualBytes: 47) })
     }
 
     func testRejectsTrailingBytes() {
@@ -206,21 +211,22 @@ final class DataNPYTests: DataFolderTestCase {
     func testReadsArraysWrittenByNumpy() throws {
         try requireNumpy()
         // Each array holds f(i) = i * 0.5 - 3 (flat index i), cast to the dtype, so Swift can recompute it.
-        try runPython("""
-        d = '\(dir.path)'
-        base = lambda shape: (np.arange(int(np.prod(shape))) * 0.5 - 3).reshape(shape)
-        np.save(d + '/f4.npy', base((4, 3)).astype(np.float32))
-        np.save(d + '/f8.npy', base((4, 3)).astype(np.float64))
-        np.save(d + '/be.npy', base((4, 3)).astype('>f4'))
-        np.save(d + '/u1.npy', np.arange(12, dtype=np.uint8).reshape(4, 3) * 20)
-        np.save(d + '/b1.npy', (np.arange(12) % 3 == 0).reshape(4, 3))
-        np.save(d + '/i8.npy', np.arange(12, dtype=np.int64).reshape(4, 3) - 6)
-        np.save(d + '/i4.npy', np.arange(12, dtype=np.int32).reshape(4, 3) - 6)
-        np.save(d + '/img.npy', base((4, 2, 2)).astype(np.float32))
-        np.save(d + '/vec.npy', base((5,)).astype(np.float32))
-        np.save(d + '/fortran.npy', np.asfortranarray(base((4, 3))))
-        np.save(d + '/big.npy', np.zeros((2, 70000), dtype=np.float32))
-        """)
+        try runPython(
+            """
+            d = '\(dir.path)'
+            base = lambda shape: (np.arange(int(np.prod(shape))) * 0.5 - 3).reshape(shape)
+            np.save(d + '/f4.npy', base((4, 3)).astype(np.float32))
+            np.save(d + '/f8.npy', base((4, 3)).astype(np.float64))
+            np.save(d + '/be.npy', base((4, 3)).astype('>f4'))
+            np.save(d + '/u1.npy', np.arange(12, dtype=np.uint8).reshape(4, 3) * 20)
+            np.save(d + '/b1.npy', (np.arange(12) % 3 == 0).reshape(4, 3))
+            np.save(d + '/i8.npy', np.arange(12, dtype=np.int64).reshape(4, 3) - 6)
+            np.save(d + '/i4.npy', np.arange(12, dtype=np.int32).reshape(4, 3) - 6)
+            np.save(d + '/img.npy', base((4, 2, 2)).astype(np.float32))
+            np.save(d + '/vec.npy', base((5,)).astype(np.float32))
+            np.save(d + '/fortran.npy', np.asfortranarray(base((4, 3))))
+            np.save(d + '/big.npy', np.zeros((2, 70000), dtype=np.float32))
+            """)
         let flat = (0..<12).map { Float($0) * 0.5 - 3 }
         XCTAssertEqual(try NPYFile(path: dir.file("f4.npy")).matrix(), Matrix(rows: 4, cols: 3, flat))
         XCTAssertEqual(try NPYFile(path: dir.file("f8.npy")).matrix(), Matrix(rows: 4, cols: 3, flat))
@@ -242,15 +248,16 @@ final class DataNPYTests: DataFolderTestCase {
         let m = Matrix(rows: 3, cols: 5, (0..<15).map { Float($0) * 0.25 - 1 })
         let path = dir.file("ours.npy")
         try NPYWriter.write(m, to: path)
-        try runPython("""
-        a = np.load('\(path)', mmap_mode='r')
-        assert a.dtype == np.float32 and a.shape == (3, 5), (a.dtype, a.shape)
-        assert a.flags['C_CONTIGUOUS']
-        assert np.array_equal(a, (np.arange(15) * 0.25 - 1).reshape(3, 5).astype(np.float32))
-        raw = open('\(path)', 'rb').read()
-        assert raw[6:8] == bytes([1, 0])
-        data_start = 10 + int.from_bytes(raw[8:10], 'little')
-        assert data_start % 64 == 0 and raw[data_start - 1:data_start] == b'\\n', data_start
-        """)
+        try runPython(
+            """
+            a = np.load('\(path)', mmap_mode='r')
+            assert a.dtype == np.float32 and a.shape == (3, 5), (a.dtype, a.shape)
+            assert a.flags['C_CONTIGUOUS']
+            assert np.array_equal(a, (np.arange(15) * 0.25 - 1).reshape(3, 5).astype(np.float32))
+            raw = open('\(path)', 'rb').read()
+            assert raw[6:8] == bytes([1, 0])
+            data_start = 10 + int.from_bytes(raw[8:10], 'little')
+            assert data_start % 64 == 0 and raw[data_start - 1:data_start] == b'\\n', data_start
+            """)
     }
 }

@@ -10,8 +10,9 @@ import XCTest
 
 final class DataSplitTests: XCTestCase {
     func dataset(_ n: Int) throws -> MultiViewDataset {
-        try MultiViewDataset(views: [.matrix(Matrix(rows: n, cols: 2, (0..<(2 * n)).map { Float($0 / 2) }))],
-                             labels: (0..<n).map { Int32($0 % 10) })
+        try MultiViewDataset(
+            views: [.matrix(Matrix(rows: n, cols: 2, (0..<(2 * n)).map { Float($0 / 2) }))],
+            labels: (0..<n).map { Int32($0 % 10) })
     }
 
     func testSplitsPartitionTheSamplesReproducibly() throws {
@@ -63,11 +64,14 @@ final class DataSplitTests: XCTestCase {
 
     func testRejectsBadSplitSizes() throws {
         let ds = try dataset(10)
-        assertDataError(try DataSplits(dataset: ds, validation: .fraction(-0.1), test: .none, seed: 1), mentions: ["validation fraction is -0.1"])
+        assertDataError(
+            try DataSplits(dataset: ds, validation: .fraction(-0.1), test: .none, seed: 1), mentions: ["validation fraction is -0.1"])
         assertDataError(try DataSplits(dataset: ds, validation: .fraction(1), test: .none, seed: 1), mentions: ["[0, 1)"])
         assertDataError(try DataSplits(dataset: ds, validation: .fraction(.nan), test: .none, seed: 1), mentions: ["nan"])
-        assertDataError(try DataSplits(dataset: ds, validation: .none, test: .count(11), seed: 1), mentions: ["test count is 11", "only 10"])
-        assertDataError(try DataSplits(dataset: ds, validation: .fraction(0.5), test: .fraction(0.5), seed: 1), mentions: ["nothing", "to train"])
+        assertDataError(
+            try DataSplits(dataset: ds, validation: .none, test: .count(11), seed: 1), mentions: ["test count is 11", "only 10"])
+        assertDataError(
+            try DataSplits(dataset: ds, validation: .fraction(0.5), test: .fraction(0.5), seed: 1), mentions: ["nothing", "to train"])
         assertDataError(try DataSplits(train: ds, test: ds, validation: .count(10), seed: 1), mentions: ["nothing", "to train"])
     }
 }

@@ -52,8 +52,10 @@ func readBytes(_ path: String) -> [UInt8] {
 /// A .npy file assembled by hand (independent of `NPYWriter`): magic, version, header length,
 /// the dict text padded with spaces to a 64-byte boundary, then `payload`.
 /// `dict` overrides the generated dict text to build malformed headers.
-func handMadeNPY(descr: String, shape: [Int], fortran: Bool = false, major: UInt8 = 1,
-                 payload: [UInt8], dict: String? = nil) -> [UInt8] {
+func handMadeNPY(
+    descr: String, shape: [Int], fortran: Bool = false, major: UInt8 = 1,
+    payload: [UInt8], dict: String? = nil
+) -> [UInt8] {
     let shapeText = "(" + shape.map(String.init).joined(separator: ", ") + (shape.count == 1 ? ",)" : ")")
     let text = dict ?? "{'descr': '\(descr)', 'fortran_order': \(fortran ? "True" : "False"), 'shape': \(shapeText), }"
     let lengthBytes = major == 1 ? 2 : 4
@@ -123,9 +125,11 @@ func runPython(_ script: String, file: StaticString = #filePath, line: UInt = #l
 
 /// Asserts that `body` throws a `DataError` whose message contains every string in `mentions`
 /// (typically the file path and a byte offset), and that `matches` accepts the case.
-func assertDataError<T>(_ body: @autoclosure () throws -> T, mentions: [String],
-                        matches: (DataError) -> Bool = { _ in true },
-                        file: StaticString = #filePath, line: UInt = #line) {
+func assertDataError<T>(
+    _ body: @autoclosure () throws -> T, mentions: [String],
+    matches: (DataError) -> Bool = { _ in true },
+    file: StaticString = #filePath, line: UInt = #line
+) {
     do {
         _ = try body()
         XCTFail("expected a DataError mentioning \(mentions)", file: file, line: line)

@@ -21,7 +21,9 @@ final class DeepCCAObjectiveTests: XCTestCase {
         var means = [Double](repeating: 0, count: 6)
         for r in 0..<n { for j in 0..<6 { means[j] += Double(raw[r, j]) / Double(n) } }
         var cov = [[Double]](repeating: [Double](repeating: 0, count: 6), count: 6)
-        for r in 0..<n { for i in 0..<6 { for j in 0..<6 { cov[i][j] += (Double(raw[r, i]) - means[i]) * (Double(raw[r, j]) - means[j]) / Double(n) } } }
+        for r in 0..<n {
+            for i in 0..<6 { for j in 0..<6 { cov[i][j] += (Double(raw[r, i]) - means[i]) * (Double(raw[r, j]) - means[j]) / Double(n) } }
+        }
         let l = try GaussianKL.cholesky(cov)
         var z1 = Matrix(rows: n, cols: 3, [Float](repeating: 0, count: n * 3)), z2 = z1
         for r in 0..<n {
@@ -40,7 +42,8 @@ final class DeepCCAObjectiveTests: XCTestCase {
     func testValueIsTheSumOfSquaredCanonicalCorrelations() throws {
         let (x1, x2) = try plantedViews(rows: 3000, seed: 1)
         let tape = Tape()
-        let (objective, rows, _) = try DeepCCAObjective.squaredCorrelations(tape.constant(x1), tape.constant(x2), regularization: 0, tape: tape)
+        let (objective, rows, _) = try DeepCCAObjective.squaredCorrelations(
+            tape.constant(x1), tape.constant(x2), regularization: 0, tape: tape)
         let cca = try CanonicalCorrelationAnalysis(fitting: x1, x2)
         XCTAssertEqual(Double(tape.item(objective)), cca.correlations.reduce(0) { $0 + $1 * $1 }, accuracy: 2e-3)
         XCTAssertEqual(tape.item(rows), 3000)
@@ -52,7 +55,8 @@ final class DeepCCAObjectiveTests: XCTestCase {
             let tape = Tape()
             let w = tape.constant(Matrix(rows: 40, cols: 1, (0..<40).map { $0 < pairs ? 1 : 0 }))
             let a = tape.variable(x1)
-            let (objective, rows, meanSquares) = try DeepCCAObjective.squaredCorrelations(a, tape.constant(x2), regularization: 1e-3, weights: w, tape: tape)
+            let (objective, rows, meanSquares) = try DeepCCAObjective.squaredCorrelations(
+                a, tape.constant(x2), regularization: 1e-3, weights: w, tape: tape)
             XCTAssertEqual(tape.item(rows), Float(pairs))
             XCTAssertTrue(tape.item(meanSquares).isFinite)
             tape.backward(tape.sub(objective, meanSquares))
@@ -71,7 +75,8 @@ final class DeepCCAObjectiveTests: XCTestCase {
     func testLinearEncodersRecoverPlantedCorrelations() throws {
         let (x1, x2) = try plantedViews(rows: 2000, seed: 10)
         let arena = ParameterArena()
-        let f1 = Dense("f1", inputs: 5, outputs: 3, init: .xavier, arena: arena), f2 = Dense("f2", inputs: 5, outputs: 3, init: .xavier, arena: arena)
+        let f1 = Dense("f1", inputs: 5, outputs: 3, init: .xavier, arena: arena),
+            f2 = Dense("f2", inputs: 5, outputs: 3, init: .xavier, arena: arena)
         arena.materialize(seed: 3)
         let adam = Adam(count: arena.count, learningRate: 0.02)
         let tape = Tape()
@@ -79,8 +84,9 @@ final class DeepCCAObjectiveTests: XCTestCase {
         for _ in 0..<300 {
             tape.reset()
             arena.zeroGradients()
-            let (o, _, _) = try DeepCCAObjective.squaredCorrelations(f1(tape.constant(x1), tape: tape, arena: arena),
-                                                                   f2(tape.constant(x2), tape: tape, arena: arena), regularization: 1e-4, tape: tape)
+            let (o, _, _) = try DeepCCAObjective.squaredCorrelations(
+                f1(tape.constant(x1), tape: tape, arena: arena),
+                f2(tape.constant(x2), tape: tape, arena: arena), regularization: 1e-4, tape: tape)
             objective = tape.item(o)
             tape.backward(tape.neg(o))
             adam.update(arena)

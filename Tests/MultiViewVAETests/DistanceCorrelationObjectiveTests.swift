@@ -16,22 +16,30 @@ final class DistanceCorrelationObjectiveTests: XCTestCase {
         let n = x.rows
         func centred(_ z: Matrix) -> [[Double]] {
             var d = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
-            for i in 0..<n { for j in 0..<n {
-                var s = 0.0
-                for c in 0..<z.cols { let t = Double(z[i, c]) - Double(z[j, c]); s += t * t }
-                d[i][j] = s.squareRoot()
-            } }
+            for i in 0..<n {
+                for j in 0..<n {
+                    var s = 0.0
+                    for c in 0..<z.cols { let t = Double(z[i, c]) - Double(z[j, c]); s += t * t }
+                    d[i][j] = s.squareRoot()
+                }
+            }
             let rows = d.map { $0.reduce(0, +) / Double(n) }, grand = rows.reduce(0, +) / Double(n)
             return (0..<n).map { i in (0..<n).map { j in d[i][j] - rows[i] - rows[j] + grand } }
         }
         let a = centred(x), b = centred(y)
-        func m(_ u: [[Double]], _ v: [[Double]]) -> Double { (0..<n).reduce(0.0) { t, i in t + (0..<n).reduce(0.0) { $0 + u[i][$1] * v[i][$1] } } / Double(n * n) }
+        func m(_ u: [[Double]], _ v: [[Double]]) -> Double {
+            (0..<n).reduce(0.0) { t, i in t + (0..<n).reduce(0.0) { $0 + u[i][$1] * v[i][$1] } } / Double(n * n)
+        }
         return m(a, b) / (m(a, a) * m(b, b)).squareRoot()
     }
 
     func value(_ x: Matrix, _ y: Matrix, weights: Matrix? = nil) throws -> Double {
         let tape = Tape()
-        return Double(tape.item(try DistanceCorrelationObjective.squared(tape.constant(x), tape.constant(y), weights: weights.map { tape.constant($0) }, tape: tape).objective))
+        return Double(
+            tape.item(
+                try DistanceCorrelationObjective.squared(
+                    tape.constant(x), tape.constant(y), weights: weights.map { tape.constant($0) }, tape: tape
+                ).objective))
     }
 
     func testMatchesTheDefinitionAndWeightsLeaveRowsOut() throws {
@@ -61,7 +69,9 @@ final class DistanceCorrelationObjectiveTests: XCTestCase {
     func testGradient() throws {
         // ×100: the objective lies in [0, 1] and its gradients are small; scaled, an error in the VJP of
         // a few per cent is far outside the tolerance.
-        GradientCheck([Matrix.randomNormal(rows: 7, cols: 2, seed: 5), Matrix.randomNormal(rows: 7, cols: 3, seed: 6)]).run("distance correlation") { t, v in
+        GradientCheck([Matrix.randomNormal(rows: 7, cols: 2, seed: 5), Matrix.randomNormal(rows: 7, cols: 3, seed: 6)]).run(
+            "distance correlation"
+        ) { t, v in
             let x = t.add(v[1], t.matmul(v[0], t.constant(Matrix(rows: 2, cols: 3, [1, 0.5, 0, 0, 1, 0.3]))))
             return t.scale(try DistanceCorrelationObjective.squared(v[0], x, tape: t).objective, 100)
         }

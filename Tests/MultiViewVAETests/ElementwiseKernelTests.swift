@@ -43,7 +43,8 @@ final class ElementwiseKernelTests: XCTestCase {
                         expected += Swift.max(l, 0) - l * t + Foundation.log1p(Foundation.exp(-abs(l)))
                         XCTAssertEqual(Double(sigma[r * cols + j]), 1 / (1 + Foundation.exp(-l)), accuracy: 1e-6, "\(path) σ")
                     }
-                    XCTAssertEqual(Double(sums[r]), expected, accuracy: 2e-6 * Swift.max(1, abs(expected)), "\(path) \(rows)x\(cols) row \(r)")
+                    XCTAssertEqual(
+                        Double(sums[r]), expected, accuracy: 2e-6 * Swift.max(1, abs(expected)), "\(path) \(rows)x\(cols) row \(r)")
                 }
                 // The VJP: logitGrad += rowGrad ⊙ (σ − t), accumulated onto what is there.
                 let rowGrad = values(rows, seed: 3, -2, 2)

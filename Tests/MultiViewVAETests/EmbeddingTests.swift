@@ -12,8 +12,10 @@ import XCTest
 /// encoder on the same rows, does not depend on the chunking, and CoVAE's missing-view part matches
 /// Monte Carlo draws through the prior conditional.
 final class EmbeddingTests: XCTestCase {
-    static let threeViews = "data: {source: linear-gaussian, modalities: 3, latentDimension: 2, dimensions: [5, 6, 7], samples: 120, dataSeed: 3, noiseVariance: 0.1}"
-    static let twoViews = "data: {source: linear-gaussian, modalities: 2, latentDimension: 2, dimensions: [5, 6], samples: 120, dataSeed: 3, noiseVariance: 0.1}"
+    static let threeViews =
+        "data: {source: linear-gaussian, modalities: 3, latentDimension: 2, dimensions: [5, 6, 7], samples: 120, dataSeed: 3, noiseVariance: 0.1}"
+    static let twoViews =
+        "data: {source: linear-gaussian, modalities: 2, latentDimension: 2, dimensions: [5, 6], samples: 120, dataSeed: 3, noiseVariance: 0.1}"
     static func yaml(_ model: String, data: String = threeViews) -> String {
         "name: embed\nseed: 4\n\(data)\nmodel: {\(model), encoderHidden: [8], decoderHidden: [8], likelihood: gaussian}\ntraining: {batchSize: 20, validate: false}\n"
     }
@@ -22,7 +24,9 @@ final class EmbeddingTests: XCTestCase {
         Dictionary(uniqueKeysWithValues: ks.map { ($0, data.test.matrix(view: $0)) })
     }
 
-    func assertClose(_ a: Matrix, _ b: Matrix, _ tolerance: Float = 1e-5, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+    func assertClose(
+        _ a: Matrix, _ b: Matrix, _ tolerance: Float = 1e-5, _ what: String, file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertEqual(a.rows, b.rows, what, file: file, line: line)
         XCTAssertEqual(a.cols, b.cols, what, file: file, line: line)
         let worst = zip(a.storage, b.storage).map { abs($0 - $1) }.max() ?? 0
@@ -38,10 +42,12 @@ final class EmbeddingTests: XCTestCase {
         for (offset, k) in [(0, 0), (2, 1)] {
             let q = run.model.views[k].encode(tape.constant(run.data.test.matrix(view: k)), tape: tape, arena: run.model.arena)
             let mean = tape.value(q.mean), logVar = tape.value(q.logVar)
-            for r in 0..<mean.rows { for j in 0..<mean.cols {
-                XCTAssertEqual(e.mean[r, offset + j], mean[r, j], accuracy: 1e-5)
-                XCTAssertEqual(e.logVariance![r, offset + j], logVar[r, j], accuracy: 1e-5)
-            } }
+            for r in 0..<mean.rows {
+                for j in 0..<mean.cols {
+                    XCTAssertEqual(e.mean[r, offset + j], mean[r, j], accuracy: 1e-5)
+                    XCTAssertEqual(e.logVariance![r, offset + j], logVar[r, j], accuracy: 1e-5)
+                }
+            }
         }
     }
 
@@ -52,9 +58,12 @@ final class EmbeddingTests: XCTestCase {
         XCTAssertEqual(e.columns, ["z1", "z2", "z3"])
         // The same posterior as the aggregator's with views 1 and 3 masked, whatever their inputs.
         let tape = Tape(), n = x[1]!.rows
-        let inputs = [Matrix.randomNormal(rows: n, cols: 5, seed: 2), x[1]!, Matrix.randomNormal(rows: n, cols: 7, seed: 3)].map { tape.constant($0) }
+        let inputs = [Matrix.randomNormal(rows: n, cols: 5, seed: 2), x[1]!, Matrix.randomNormal(rows: n, cols: 7, seed: 3)].map {
+            tape.constant($0)
+        }
         let mask = Matrix(rows: n, cols: 3, (0..<n).flatMap { _ in [Float(0), 1, 0] })
-        let q = run.model.aggregator.distribution(features: run.model.features(inputs, tape: tape), mask: tape.constant(mask), tape: tape, arena: run.model.arena)
+        let q = run.model.aggregator.distribution(
+            features: run.model.features(inputs, tape: tape), mask: tape.constant(mask), tape: tape, arena: run.model.arena)
         assertClose(e.mean, tape.value(q.gaussian.mean), 1e-5, "mean")
         assertClose(e.logVariance!, tape.value(q.gaussian.logVar), 1e-5, "log-variance")
     }
@@ -77,7 +86,8 @@ final class EmbeddingTests: XCTestCase {
         // All views: the joint encoder's mean and the diagonal of its covariance.
         let all = try run.model.embed(views(run.data, [0, 1, 2]), seed: 1, chunk: 9)
         let tape = Tape()
-        let joint = run.model.encodeJoint(concatenated: tape.constant(.sideBySide((0..<3).map { run.data.test.matrix(view: $0) })), tape: tape)
+        let joint = run.model.encodeJoint(
+            concatenated: tape.constant(.sideBySide((0..<3).map { run.data.test.matrix(view: $0) })), tape: tape)
         assertClose(all.mean, tape.value(joint.mean), 1e-5, "joint mean")
         let sigma = tape.value(joint.covariance(tape: tape))
         for r in [0, 7] { for i in 0..<6 { XCTAssertEqual(all.logVariance![r, i], Foundation.log(sigma[r, i * 6 + i]), accuracy: 1e-4) } }
@@ -104,7 +114,9 @@ final class EmbeddingTests: XCTestCase {
         for (i, col) in [0, 1, 4, 5].enumerated() {
             let m = sum[i] / Double(draws), v = squares[i] / Double(draws) - m * m
             XCTAssertEqual(Double(e.mean[row, col]), m, accuracy: 4 * (v / Double(draws)).squareRoot(), "mean of coordinate \(col)")
-            XCTAssertEqual(Double(Foundation.exp(e.logVariance![row, col])), v, accuracy: 4 * v * (2 / Double(draws)).squareRoot(), "variance of coordinate \(col)")
+            XCTAssertEqual(
+                Double(Foundation.exp(e.logVariance![row, col])), v, accuracy: 4 * v * (2 / Double(draws)).squareRoot(),
+                "variance of coordinate \(col)")
         }
         for j in 0..<2 {
             XCTAssertEqual(e.mean[row, 2 + j], mu[row, j], accuracy: 1e-5)
@@ -120,6 +132,8 @@ final class EmbeddingTests: XCTestCase {
         XCTAssertEqual(message([:]), "give at least one view to encode")
         XCTAssertEqual(message([0: Matrix(rows: 4, cols: 6)]), "view 1 has 6 features; this model's view 1 has 5")
         XCTAssertEqual(message([3: Matrix(rows: 4, cols: 5)]), "view 4 does not exist: this model has views 1…2")
-        XCTAssertEqual(message([0: Matrix(rows: 4, cols: 5), 1: Matrix(rows: 3, cols: 6)]), "the views to encode have different numbers of rows: view 1: 4, view 2: 3")
+        XCTAssertEqual(
+            message([0: Matrix(rows: 4, cols: 5), 1: Matrix(rows: 3, cols: 6)]),
+            "the views to encode have different numbers of rows: view 1: 4, view 2: 3")
     }
 }

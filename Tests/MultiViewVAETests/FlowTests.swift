@@ -13,11 +13,13 @@ import XCTest
 /// finite-difference Jacobian, inverse ∘ forward = identity, the parameter gradients of the density, and
 /// samples drawn through the inverse matching the density they come from.
 final class FlowTests: XCTestCase {
-    func flow(dimension: Int, blocks: Int = 2, hidden: [Int] = [7, 6], seed: UInt64, scale: Float = 0.4) -> (MaskedAutoregressiveFlow, ParameterArena) {
+    func flow(dimension: Int, blocks: Int = 2, hidden: [Int] = [7, 6], seed: UInt64, scale: Float = 0.4) -> (
+        MaskedAutoregressiveFlow, ParameterArena
+    ) {
         let arena = ParameterArena()
         let f = MaskedAutoregressiveFlow("flow", dimension: dimension, blocks: blocks, hidden: hidden, activation: .tanh, arena: arena)
         arena.materialize(seed: seed)
-        randomize(arena, seed: seed, scale: scale)   // not the identity start: every weight matters
+        randomize(arena, seed: seed, scale: scale)  // not the identity start: every weight matters
         return (f, arena)
     }
 
@@ -70,7 +72,9 @@ final class FlowTests: XCTestCase {
                 plus[0, j] += h
                 minus[0, j] -= h
                 let up = values(f, arena, plus).u, down = values(f, arena, minus).u
-                for i in 0..<d { jacobian[i, j] = Float((Double(up[0, i]) - Double(down[0, i])) / (Double(plus[0, j]) - Double(minus[0, j]))) }
+                for i in 0..<d {
+                    jacobian[i, j] = Float((Double(up[0, i]) - Double(down[0, i])) / (Double(plus[0, j]) - Double(minus[0, j])))
+                }
             }
             let (logAbs, _) = try jacobian.logDeterminant()
             XCTAssertEqual(logDet[r, 0], logAbs, accuracy: 2e-3, "row \(r)")
@@ -117,7 +121,9 @@ final class FlowTests: XCTestCase {
         // The density on a 241 × 241 grid over ±6 (far past the samples' range).
         let g = 241, lo = -6.0, step = 12.0 / Double(g - 1)
         var grid = Matrix(rows: g * g, cols: 2)
-        for a in 0..<g { for b in 0..<g { grid[a * g + b, 0] = Float(lo + Double(a) * step); grid[a * g + b, 1] = Float(lo + Double(b) * step) } }
+        for a in 0..<g {
+            for b in 0..<g { grid[a * g + b, 0] = Float(lo + Double(a) * step); grid[a * g + b, 1] = Float(lo + Double(b) * step) }
+        }
         let (gu, logDet) = values(f, arena, grid)
         var mass = 0.0, mean = [0.0, 0.0], second = [0.0, 0.0, 0.0]
         for p in 0..<(g * g) {

@@ -15,17 +15,44 @@ final class FormerParameterNamesTests: XCTestCase {
 
     /// Each fixture, with parameters whose former names are written out here by hand.
     static let cases: [(folder: String, pairs: [(now: String, before: String)])] = [
-        ("poe", [("view1.encoder.layer0.weight", "modality0.encoder.layer0.weight"), ("view3.likelihood.logScale", "modality2.likelihood.logScale"),
-                 ("view2.private.weight", "modality1.private.weight"), ("aggregator.view3.expert.bias", "aggregator.expert2.bias")]),
-        ("attention", [("aggregator.view1.embedding.layer1.weight", "aggregator.embedding0.layer1.weight"),
-                       ("aggregator.block0.key", "aggregator.block0.key"), ("view2.decoder.layer0.bias", "modality1.decoder.layer0.bias")]),
-        ("sumpooling", [("aggregator.view2.element.layer0.weight", "aggregator.element1.layer0.weight"),
-                        ("aggregator.head.layer1.bias", "aggregator.head.layer1.bias")]),
-        ("covae", [("view1.encoder.layer0.weight", "modality1.encoder.layer0.weight"), ("view3.decoder.layer1.bias", "modality3.decoder.layer1.bias"),
-                   ("prior.factor", "prior.factor"), ("joint.encoder.layer0.weight", "joint.encoder.layer0.weight")]),
-        ("jnf", [("joint.view2.features.layer0.weight", "joint.modality2.features.layer0.weight"),
-                 ("projectors.view3.layer1.bias", "projectors.modality3.layer1.bias"),
-                 ("unimodal.view1.encoder.layer0.weight", "unimodal.modality1.encoder.layer0.weight")]),
+        (
+            "poe",
+            [
+                ("view1.encoder.layer0.weight", "modality0.encoder.layer0.weight"),
+                ("view3.likelihood.logScale", "modality2.likelihood.logScale"),
+                ("view2.private.weight", "modality1.private.weight"), ("aggregator.view3.expert.bias", "aggregator.expert2.bias"),
+            ]
+        ),
+        (
+            "attention",
+            [
+                ("aggregator.view1.embedding.layer1.weight", "aggregator.embedding0.layer1.weight"),
+                ("aggregator.block0.key", "aggregator.block0.key"), ("view2.decoder.layer0.bias", "modality1.decoder.layer0.bias"),
+            ]
+        ),
+        (
+            "sumpooling",
+            [
+                ("aggregator.view2.element.layer0.weight", "aggregator.element1.layer0.weight"),
+                ("aggregator.head.layer1.bias", "aggregator.head.layer1.bias"),
+            ]
+        ),
+        (
+            "covae",
+            [
+                ("view1.encoder.layer0.weight", "modality1.encoder.layer0.weight"),
+                ("view3.decoder.layer1.bias", "modality3.decoder.layer1.bias"),
+                ("prior.factor", "prior.factor"), ("joint.encoder.layer0.weight", "joint.encoder.layer0.weight"),
+            ]
+        ),
+        (
+            "jnf",
+            [
+                ("joint.view2.features.layer0.weight", "joint.modality2.features.layer0.weight"),
+                ("projectors.view3.layer1.bias", "projectors.modality3.layer1.bias"),
+                ("unimodal.view1.encoder.layer0.weight", "unimodal.modality1.encoder.layer0.weight"),
+            ]
+        ),
     ]
 
     func testCheckpointsFromBeforeLoadWithTheirParametersAndMoments() throws {
@@ -46,7 +73,8 @@ final class FormerParameterNamesTests: XCTestCase {
                 if now != before { XCTAssertNil(file.shape(now), "\(c.folder): the file predates the name \(now)") }
                 for (prefix, base) in [("", model.arena.values), ("adam.m.", trainer.optimizer.m), ("adam.v.", trainer.optimizer.v)] {
                     let stored = try file.tensor(prefix + before, expectedShape: [v.rows, v.cols]).values
-                    XCTAssertEqual(Array(UnsafeBufferPointer(start: base + v.offset, count: v.count)), stored, "\(c.folder): \(prefix)\(now)")
+                    XCTAssertEqual(
+                        Array(UnsafeBufferPointer(start: base + v.offset, count: v.count)), stored, "\(c.folder): \(prefix)\(now)")
                 }
             }
         }
@@ -69,6 +97,7 @@ final class FormerParameterNamesTests: XCTestCase {
         XCTAssertEqual(Checkpoint.storedName("view1.w", has: has, formerName: FormerParameterNames.aggregated), "modality0.w")
         XCTAssertEqual(Checkpoint.storedName("adam.m.view1.w", has: has, formerName: FormerParameterNames.aggregated), "adam.m.modality0.w")
         XCTAssertEqual(Checkpoint.storedName("view2.w", has: has, formerName: FormerParameterNames.aggregated), "view2.w")
-        XCTAssertEqual(Checkpoint.storedName("view3.w", has: has, formerName: FormerParameterNames.aggregated), "view3.w", "absent: reported by name")
+        XCTAssertEqual(
+            Checkpoint.storedName("view3.w", has: has, formerName: FormerParameterNames.aggregated), "view3.w", "absent: reported by name")
     }
 }

@@ -18,7 +18,9 @@ final class FullCovarianceGaussianTests: XCTestCase {
     func randomFactor(rows: Int, seed: UInt64) -> Matrix {
         var l = Matrix(rows: rows, cols: d * d, [Float](repeating: 0, count: rows * d * d))
         let raw = uniform(rows, d * d, seed: seed, -0.6, 0.6)
-        for r in 0..<rows { for i in 0..<d { for j in 0...i { l[r, i * d + j] = i == j ? 0.4 + abs(raw[r, i * d + j]) : raw[r, i * d + j] } } }
+        for r in 0..<rows {
+            for i in 0..<d { for j in 0...i { l[r, i * d + j] = i == j ? 0.4 + abs(raw[r, i * d + j]) : raw[r, i * d + j] } }
+        }
         return l
     }
 
@@ -27,7 +29,9 @@ final class FullCovarianceGaussianTests: XCTestCase {
             t.rowLowerTriangular(diagonal: v[0], strictlyLower: v[1])
         }
         GradientCheck([uniform(2, d * d, seed: 3), uniform(2, d, seed: 4)]).run("rowMatVec") { t, v in t.rowMatVec(v[0], v[1]) }
-        GradientCheck([uniform(2, d * d, seed: 3), uniform(2, d, seed: 4)], constants: [0]).run("rowMatVec(const M)") { t, v in t.rowMatVec(v[0], v[1]) }
+        GradientCheck([uniform(2, d * d, seed: 3), uniform(2, d, seed: 4)], constants: [0]).run("rowMatVec(const M)") { t, v in
+            t.rowMatVec(v[0], v[1])
+        }
         GradientCheck([uniform(2, d * d, seed: 5)]).run("rowGram") { t, v in t.rowGram(v[0]) }
         // ln det of a symmetric positive-definite input, perturbed symmetrically through M Mᵀ + I.
         GradientCheck([uniform(2, d * d, seed: 6)]).run("rowLogDeterminant(M Mᵀ + I)") { t, v in
@@ -42,8 +46,10 @@ final class FullCovarianceGaussianTests: XCTestCase {
         var symmetric = raw
         for i in 0..<d { for j in 0..<d { symmetric[i, j] = 0.5 * (raw[i, j] + raw[j, i]) } }
         guard let precision = try? symmetric.inverse() else { return XCTFail("prior not invertible") }
-        GradientCheck([uniform(2, d, seed: 8), uniform(2, d, seed: 9), uniform(2, d * (d - 1) / 2, seed: 10)]).run("full-covariance KL") { t, v in
-            let q = FullCovarianceGaussian(mean: v[0], factor: FullCovarianceGaussian.factor(diagonal: v[1], strictlyLower: v[2], tape: t), jitter: 1e-3)
+        GradientCheck([uniform(2, d, seed: 8), uniform(2, d, seed: 9), uniform(2, d * (d - 1) / 2, seed: 10)]).run("full-covariance KL") {
+            t, v in
+            let q = FullCovarianceGaussian(
+                mean: v[0], factor: FullCovarianceGaussian.factor(diagonal: v[1], strictlyLower: v[2], tape: t), jitter: 1e-3)
             return try q.klDivergence(priorPrecision: t.constant(precision), priorLogDet: t.scalar(0.7), tape: t)
         }
     }
@@ -66,13 +72,16 @@ final class FullCovarianceGaussianTests: XCTestCase {
         let logDetPrior = log(try GaussianKL.cholesky(sp).enumerated().reduce(1.0) { $0 * $1.element[$1.offset] * $1.element[$1.offset] })
         let tape = Tape()
         let q = FullCovarianceGaussian(mean: tape.constant(mu), factor: tape.constant(l), jitter: jitter)
-        let kl = tape.value(try q.klDivergence(priorPrecision: tape.constant(precision), priorLogDet: tape.scalar(Float(logDetPrior)), tape: tape))
+        let kl = tape.value(
+            try q.klDivergence(priorPrecision: tape.constant(precision), priorLogDet: tape.scalar(Float(logDetPrior)), tape: tape))
         for r in 0..<rows {
             var cov = [[Double]](repeating: [Double](repeating: 0, count: d), count: d)
-            for i in 0..<d { for j in 0..<d {
-                for k in 0..<d { cov[i][j] += Double(l[r, i * d + k]) * Double(l[r, j * d + k]) }
-                if i == j { cov[i][j] += Double(jitter) }
-            } }
+            for i in 0..<d {
+                for j in 0..<d {
+                    for k in 0..<d { cov[i][j] += Double(l[r, i * d + k]) * Double(l[r, j * d + k]) }
+                    if i == j { cov[i][j] += Double(jitter) }
+                }
+            }
             let mean = (0..<d).map { Double(mu[r, $0]) }
             let exact = try GaussianKL.full(meanQ: mean, covQ: cov, meanP: [0, 0, 0], covP: sp)
             XCTAssertEqual(Double(kl[r, 0]), exact, accuracy: 1e-4 * max(1, exact), "row \(r): closed form vs generic Gaussian KL")
@@ -81,8 +90,10 @@ final class FullCovarianceGaussianTests: XCTestCase {
             let t = Tape()
             let mrows = Matrix(rows: n, cols: d, (0..<n).flatMap { _ in (0..<d).map { mu[r, $0] } })
             let lrows = Matrix(rows: n, cols: d * d, (0..<n).flatMap { _ in (0..<(d * d)).map { l[r, $0] } })
-            let z = t.value(FullCovarianceGaussian(mean: t.constant(mrows), factor: t.constant(lrows), jitter: jitter)
-                .sample(noise: t.constant(Matrix.randomNormal(rows: n, cols: d, seed: 100 + UInt64(r))),
+            let z = t.value(
+                FullCovarianceGaussian(mean: t.constant(mrows), factor: t.constant(lrows), jitter: jitter)
+                    .sample(
+                        noise: t.constant(Matrix.randomNormal(rows: n, cols: d, seed: 100 + UInt64(r))),
                         jitterNoise: t.constant(Matrix.randomNormal(rows: n, cols: d, seed: 200 + UInt64(r))), tape: t))
             let lq = try GaussianKL.cholesky(cov), lp = try GaussianKL.cholesky(sp)
             func logDensity(_ x: [Double], _ chol: [[Double]]) -> Double {
@@ -99,13 +110,15 @@ final class FullCovarianceGaussianTests: XCTestCase {
             let estimate = sum / Double(n), se = ((squares / Double(n) - estimate * estimate) / Double(n)).squareRoot()
             XCTAssertEqual(estimate, exact, accuracy: 4 * se, "row \(r): Monte Carlo \(estimate) ± \(se) vs \(exact)")
             // The sampler's covariance is L Lᵀ + εI (within sampling error).
-            for i in 0..<d { for j in 0...i {
-                var c = 0.0
-                for s in 0..<n { c += (Double(z[s, i]) - mean[i]) * (Double(z[s, j]) - mean[j]) }
-                c /= Double(n)
-                let sd = ((cov[i][i] * cov[j][j] + cov[i][j] * cov[i][j]) / Double(n)).squareRoot()
-                XCTAssertEqual(c, cov[i][j], accuracy: 4.5 * sd, "row \(r): sample covariance [\(i), \(j)]")
-            } }
+            for i in 0..<d {
+                for j in 0...i {
+                    var c = 0.0
+                    for s in 0..<n { c += (Double(z[s, i]) - mean[i]) * (Double(z[s, j]) - mean[j]) }
+                    c /= Double(n)
+                    let sd = ((cov[i][i] * cov[j][j] + cov[i][j] * cov[i][j]) / Double(n)).squareRoot()
+                    XCTAssertEqual(c, cov[i][j], accuracy: 4.5 * sd, "row \(r): sample covariance [\(i), \(j)]")
+                }
+            }
         }
     }
 }

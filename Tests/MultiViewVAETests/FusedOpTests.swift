@@ -38,8 +38,9 @@ final class FusedOpTests: XCTestCase {
             GradientCheck([logits, targets]).run("bceWithLogitsRowSum(\(cols) cols)") { t, v in t.bceWithLogitsRowSum(v[0], targets: v[1]) }
             let tape = Tape()
             let l = tape.constant(logits), y = tape.constant(targets)
-            XCTAssertLessThan(tape.value(tape.bceWithLogitsRowSum(l, targets: y))
-                .maxAbsDifference(tape.value(tape.sum(tape.bceWithLogits(l, targets: y), axis: .cols))), 2e-5)
+            XCTAssertLessThan(
+                tape.value(tape.bceWithLogitsRowSum(l, targets: y))
+                    .maxAbsDifference(tape.value(tape.sum(tape.bceWithLogits(l, targets: y), axis: .cols))), 2e-5)
         }
     }
 
@@ -69,10 +70,13 @@ final class FusedOpTests: XCTestCase {
     func testWeightedLogSumExpGradientAndValue() {
         let logits = uniform(3, 4, seed: 30, -5, 5)
         // Positive weights: both inputs take gradients.
-        GradientCheck([logits, uniform(3, 4, seed: 31, 0.1, 1)]).run("weightedLogSumExp") { t, v in t.weightedLogSumExp(v[0], weights: v[1]) }
+        GradientCheck([logits, uniform(3, 4, seed: 31, 0.1, 1)]).run("weightedLogSumExp") { t, v in t.weightedLogSumExp(v[0], weights: v[1])
+        }
         // Absent components (w = 0, a constant mask) are left out: gradients reach only present logits.
         let mask = Matrix([[1, 0, 0.5, 0], [0, 0, 0, 2], [0.2, 0.3, 0, 0.5]])
-        GradientCheck([logits, mask], constants: [1]).run("weightedLogSumExp, absent components") { t, v in t.weightedLogSumExp(v[0], weights: v[1]) }
+        GradientCheck([logits, mask], constants: [1]).run("weightedLogSumExp, absent components") { t, v in
+            t.weightedLogSumExp(v[0], weights: v[1])
+        }
         let tape = Tape()
         // An absent component with a density e^{200} larger than the present ones changes nothing.
         var far = logits
@@ -80,7 +84,8 @@ final class FusedOpTests: XCTestCase {
         let y = tape.value(tape.weightedLogSumExp(tape.constant(far), weights: tape.constant(mask)))
         XCTAssertEqual(Double(y[0, 0]), log(exp(Double(logits[0, 0])) + 0.5 * exp(Double(logits[0, 2]))), accuracy: 1e-5)
         XCTAssertEqual(Double(y[1, 0]), log(2) + Double(logits[1, 3]), accuracy: 1e-5)
-        XCTAssertEqual(tape.value(tape.weightedLogSumExp(tape.constant(logits), weights: tape.constant(Matrix(rows: 3, cols: 4))))[0, 0], -.infinity)
+        XCTAssertEqual(
+            tape.value(tape.weightedLogSumExp(tape.constant(logits), weights: tape.constant(Matrix(rows: 3, cols: 4))))[0, 0], -.infinity)
     }
 }
 
@@ -95,8 +100,10 @@ final class MaskedLinearTests: XCTestCase {
 
     func testGradientForEveryActivation() {
         for act in Activation.allCases {
-            GradientCheck([uniform(4, 3, seed: 31), uniform(3, 5, seed: 32), uniform(1, 5, seed: 33), mask(3, 5, seed: 34)], constants: [3])
-                .run("maskedLinear(\(act))") { t, v in t.maskedLinear(v[0], weight: v[1], bias: v[2], mask: v[3], activation: act) }
+            GradientCheck(
+                [uniform(4, 3, seed: 31), uniform(3, 5, seed: 32), uniform(1, 5, seed: 33), mask(3, 5, seed: 34)], constants: [3]
+            )
+            .run("maskedLinear(\(act))") { t, v in t.maskedLinear(v[0], weight: v[1], bias: v[2], mask: v[3], activation: act) }
         }
     }
 

@@ -33,12 +33,14 @@ final class GEMMDispatchTests: XCTestCase {
                         a.storage.withUnsafeBufferPointer { ap in
                             b.storage.withUnsafeBufferPointer { bp in
                                 viaSplit.storage.withUnsafeMutableBufferPointer {
-                                    sgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: alpha, a: ap.baseAddress!,
-                                          b: bp.baseAddress!, beta: beta, c: $0.baseAddress!)
+                                    sgemm(
+                                        transA: false, transB: false, m: m, n: n, k: k, alpha: alpha, a: ap.baseAddress!,
+                                        b: bp.baseAddress!, beta: beta, c: $0.baseAddress!)
                                 }
                                 viaBLAS.storage.withUnsafeMutableBufferPointer {
-                                    cblasReference(transA: false, transB: false, m: m, n: n, k: k, alpha: alpha, a: ap.baseAddress!,
-                                                   b: bp.baseAddress!, beta: beta, c: $0.baseAddress!)
+                                    cblasReference(
+                                        transA: false, transB: false, m: m, n: n, k: k, alpha: alpha, a: ap.baseAddress!,
+                                        b: bp.baseAddress!, beta: beta, c: $0.baseAddress!)
                                 }
                             }
                         }

@@ -91,8 +91,10 @@ final class GradientCheckTests: XCTestCase {
         for (i, (sa, sb)) in broadcastPairs.enumerated() {
             let a = uniform(sa.0, sa.1, seed: 10 + UInt64(i))
             // Division needs |b| bounded away from 0 to keep the quotient's curvature small.
-            let b = denominatorSafe ? awayFromZero(sb.0, sb.1, seed: 20 + UInt64(i)).map { $0 < 0 ? $0 - 0.3 : $0 + 0.3 }
-                                    : uniform(sb.0, sb.1, seed: 20 + UInt64(i))
+            let b =
+                denominatorSafe
+                ? awayFromZero(sb.0, sb.1, seed: 20 + UInt64(i)).map { $0 < 0 ? $0 - 0.3 : $0 + 0.3 }
+                : uniform(sb.0, sb.1, seed: 20 + UInt64(i))
             GradientCheck([a, b]).run("\(name)(\(sa.0)x\(sa.1), \(sb.0)x\(sb.1))") { t, v in op(t, v[0], v[1]) }
         }
     }
@@ -164,7 +166,7 @@ final class GradientCheckTests: XCTestCase {
     func testGaussianLogDensity() {
         let shapes: [(x: (Int, Int), mean: (Int, Int), logVar: (Int, Int))] = [
             ((3, 4), (3, 4), (3, 4)),
-            ((3, 4), (3, 4), (1, 4)),   // the fast paths: full x and mean, per-column or scalar log-variance
+            ((3, 4), (3, 4), (1, 4)),  // the fast paths: full x and mean, per-column or scalar log-variance
             ((3, 4), (3, 4), (1, 1)),
             ((3, 4), (1, 4), (3, 1)),
             ((3, 4), (3, 1), (1, 1)),
@@ -184,7 +186,7 @@ final class GradientCheckTests: XCTestCase {
     func testLaplaceLogDensity() {
         let shapes: [(x: (Int, Int), loc: (Int, Int), logScale: (Int, Int))] = [
             ((3, 4), (3, 4), (3, 4)),
-            ((3, 4), (3, 4), (1, 4)),   // the fast paths: full x and mean, per-column or scalar log-variance
+            ((3, 4), (3, 4), (1, 4)),  // the fast paths: full x and mean, per-column or scalar log-variance
             ((3, 4), (3, 4), (1, 1)),
             ((3, 4), (1, 4), (3, 1)),
             ((3, 4), (3, 1), (1, 1)),

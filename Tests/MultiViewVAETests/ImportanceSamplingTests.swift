@@ -24,13 +24,15 @@ final class ImportanceSamplingTests: XCTestCase {
     /// With `privateScale` > 0 every modality also has a one-dimensional private latent z̃_s entering as
     /// x_s += privateScale · v_s z̃_s (v_s a unit vector); its encoder is left at the prior N(0, 1).
     func linearGaussian(rows: Int, expertVarianceFactor: Double = 1, privateScale: Float = 0, aggregator: String = "poe") throws
-        -> (model: AggregatedVAE, exact: LinearGaussianModel, views: [Matrix]) {
+        -> (model: AggregatedVAE, exact: LinearGaussianModel, views: [Matrix])
+    {
         let l = Self.latent, k = Self.dimensions.count, p = privateScale > 0 ? 1 : 0
-        let config = try ExperimentConfig.parse(yaml: """
-            data: {source: linear-gaussian, modalities: 3, latentDimension: 2, dimensions: [5, 4, 6]}
-            model: {type: aggregated, aggregator: \(aggregator), bound: elbo, latent: 2, encoderHidden: [], featureSize: 2, privateLatent: \(p),
-                    decoderHidden: [], activation: identity, likelihood: gaussian, fixedLogScale: \(0.5 * log(Self.noise))}
-            """)
+        let config = try ExperimentConfig.parse(
+            yaml: """
+                data: {source: linear-gaussian, modalities: 3, latentDimension: 2, dimensions: [5, 4, 6]}
+                model: {type: aggregated, aggregator: \(aggregator), bound: elbo, latent: 2, encoderHidden: [], featureSize: 2, privateLatent: \(p),
+                        decoderHidden: [], activation: identity, likelihood: gaussian, fixedLogScale: \(0.5 * log(Self.noise))}
+                """)
         let model = AggregatedVAE(config: config.model, dimensions: Self.dimensions, seed: 1)
         var rng = RandomStream(seed: 42, stream: 7)
         var loadings: [Matrix] = [], biases: [[Float]] = []
@@ -56,22 +58,31 @@ final class ImportanceSamplingTests: XCTestCase {
             arena.setValue(model.decoders[s].layers[0].bias, Matrix(rows: 1, cols: d, b))
             // h_s = W_sᵀ(x_s − b_s): row-vector form x·W_s − b_sᵀW_s.
             arena.setValue(model.encoders[s].layers[0].weight, w)
-            arena.setValue(model.encoders[s].layers[0].bias, Matrix(rows: 1, cols: l, (0..<l).map { c in
-                -(0..<d).reduce(Float(0)) { $0 + b[$1] * w[$1, c] }
-            }))
-            if let head = model.privateLatents?.heads[s] {   // q(z̃_s | x_s) = N(0, 1), the prior
+            arena.setValue(
+                model.encoders[s].layers[0].bias,
+                Matrix(
+                    rows: 1, cols: l,
+                    (0..<l).map { c in
+                        -(0..<d).reduce(Float(0)) { $0 + b[$1] * w[$1, c] }
+                    }))
+            if let head = model.privateLatents?.heads[s] {  // q(z̃_s | x_s) = N(0, 1), the prior
                 arena.setValue(head.weight, Matrix(rows: l, cols: 2 * p))
                 arena.setValue(head.bias, Matrix(rows: 1, cols: 2 * p))
             }
             // Expert s: mean h_s, log-variance log(σ² · factor).
-            let product = try XCTUnwrap(model.aggregator as? ProductOfExperts ?? (model.aggregator as? MixtureOfProductsOfExperts)?.product,
-                                        "this hand-built model needs PoE experts (poe or mopoe), not \(aggregator)")
+            let product = try XCTUnwrap(
+                model.aggregator as? ProductOfExperts ?? (model.aggregator as? MixtureOfProductsOfExperts)?.product,
+                "this hand-built model needs PoE experts (poe or mopoe), not \(aggregator)")
             let expert = product.experts[s]
             var weight = Matrix(rows: l, cols: 2 * l)
             for c in 0..<l { weight[c, c] = 1 }
             arena.setValue(expert.weight, weight)
-            arena.setValue(expert.bias, Matrix(rows: 1, cols: 2 * l, Array(repeating: 0, count: l)
-                + Array(repeating: Float(log(Self.noise * expertVarianceFactor)), count: l)))
+            arena.setValue(
+                expert.bias,
+                Matrix(
+                    rows: 1, cols: 2 * l,
+                    Array(repeating: 0, count: l)
+                        + Array(repeating: Float(log(Self.noise * expertVarianceFactor)), count: l)))
         }
         let exact = LinearGaussianModel(loadings: loadings, biases: biases, noiseVariance: Self.noise)
         var views = Self.dimensions.map { Matrix(rows: rows, cols: $0) }
@@ -79,7 +90,8 @@ final class ImportanceSamplingTests: XCTestCase {
             let z = (0..<(l + k * p)).map { _ in rng.nextNormal() }
             for s in 0..<k {
                 for i in 0..<Self.dimensions[s] {
-                    views[s][r, i] = biases[s][i] + (0..<(l + k * p)).reduce(Float(0)) { $0 + loadings[s][i, $1] * z[$1] }
+                    views[s][r, i] =
+                        biases[s][i] + (0..<(l + k * p)).reduce(Float(0)) { $0 + loadings[s][i, $1] * z[$1] }
                         + Float(Self.noise.squareRoot()) * rng.nextNormal()
                 }
             }
@@ -129,8 +141,10 @@ final class ImportanceSamplingTests: XCTestCase {
         let all = DataSubset.all(dataset)
         let truth = try exact.logLikelihoods(views).reduce(0, +) / 40
         let rest = try exact.conditionalLogLikelihoods(views, target: [1], given: [0, 2]).reduce(0, +) / 40
-        let one = try AggregatedEvaluation(model: model, config: try evaluationConfig(draws: 1), seed: 5).run(train: all, test: all, classify: false)
-        let many = try AggregatedEvaluation(model: model, config: try evaluationConfig(draws: 2000), seed: 5).run(train: all, test: all, classify: false)
+        let one = try AggregatedEvaluation(model: model, config: try evaluationConfig(draws: 1), seed: 5).run(
+            train: all, test: all, classify: false)
+        let many = try AggregatedEvaluation(model: model, config: try evaluationConfig(draws: 2000), seed: 5).run(
+            train: all, test: all, classify: false)
         XCTAssertLessThan(one.logLikelihood, truth - 0.5, "one draw is a loose lower bound")
         XCTAssertEqual(many.logLikelihood, truth, accuracy: 0.02)
         XCTAssertEqual(try XCTUnwrap(many.conditional[1].logLikelihood), rest, accuracy: 0.03)
@@ -141,10 +155,12 @@ final class ImportanceSamplingTests: XCTestCase {
     func testRowsWithMissingModalitiesUseOnlyTheObservedOnes() throws {
         let (model, exact, views) = try linearGaussian(rows: 12)
         var values = [UInt8](repeating: 1, count: 12 * 3)
-        for r in 0..<12 where r % 3 != 0 { values[r * 3 + r % 3] = 0 }   // rows 1, 2, 4, 5, …: one modality missing
+        for r in 0..<12 where r % 3 != 0 { values[r * 3 + r % 3] = 0 }  // rows 1, 2, 4, 5, …: one modality missing
         let mask = try ViewMask(rows: 12, views: 3, values: values)
         var garbage = views
-        for s in 0..<3 { for i in 0..<garbage[s].storage.count where values[(i / garbage[s].cols) * 3 + s] == 0 { garbage[s].storage[i] = 1e6 } }
+        for s in 0..<3 {
+            for i in 0..<garbage[s].storage.count where values[(i / garbage[s].cols) * 3 + s] == 0 { garbage[s].storage[i] = 1e6 }
+        }
         let dataset = try MultiViewDataset(views: garbage.map { .matrix($0) }, mask: mask)
         let sampler = ImportanceSampler(model: model, draws: 4, seed: 9)
         let rows = EvaluationRows(DataSubset.all(dataset), positions: Array(0..<12), truth: nil)
@@ -157,7 +173,7 @@ final class ImportanceSamplingTests: XCTestCase {
         let report = try AggregatedEvaluation(model: model, config: try evaluationConfig(draws: 4), seed: 9)
             .run(train: DataSubset.all(dataset), test: DataSubset.all(dataset), classify: false)
         for s in 0..<3 {
-            let observing = (0..<12).filter { values[$0 * 3 + s] != 0 }.count   // 12, 8, 8
+            let observing = (0..<12).filter { values[$0 * 3 + s] != 0 }.count  // 12, 8, 8
             XCTAssertEqual(report.conditional[s].rows, observing, "only rows observing modality \(s) score it")
             XCTAssertEqual(report.fullReconstruction[s].rows, observing)
         }
@@ -171,7 +187,8 @@ final class ImportanceSamplingTests: XCTestCase {
         let (model, exact, views) = try linearGaussian(rows: 30, expertVarianceFactor: 3, privateScale: 0.6)
         XCTAssertNotNil(model.privateLatents)
         let all = DataSubset.all(try MultiViewDataset(views: views.map { .matrix($0) }))
-        let report = try AggregatedEvaluation(model: model, config: try evaluationConfig(draws: 1000), seed: 5).run(train: all, test: all, classify: false)
+        let report = try AggregatedEvaluation(model: model, config: try evaluationConfig(draws: 1000), seed: 5).run(
+            train: all, test: all, classify: false)
         XCTAssertEqual(report.logLikelihood, try exact.logLikelihoods(views).reduce(0, +) / 30, accuracy: 0.04)
         let conditional = try exact.conditionalLogLikelihoods(views, target: [0], given: [1, 2]).reduce(0, +) / 30
         XCTAssertEqual(try XCTUnwrap(report.conditional[0].logLikelihood), conditional, accuracy: 0.04)
@@ -186,7 +203,8 @@ final class ImportanceSamplingTests: XCTestCase {
         for r in 0..<24 where r % 4 == 3 { values[r * 3 + r % 3] = 0 }
         let dataset = try MultiViewDataset(views: views.map { .matrix($0) }, mask: try ViewMask(rows: 24, views: 3, values: values))
         let all = DataSubset.all(dataset)
-        let report = try AggregatedEvaluation(model: model, config: try evaluationConfig(draws: 1000), seed: 8).run(train: all, test: all, classify: false)
+        let report = try AggregatedEvaluation(model: model, config: try evaluationConfig(draws: 1000), seed: 8).run(
+            train: all, test: all, classify: false)
         var truth = 0.0
         for r in 0..<24 {
             truth += try exact.logLikelihoods(views.map { $0.rows(r..<(r + 1)) }, modalities: (0..<3).filter { values[r * 3 + $0] != 0 })[0]

@@ -13,55 +13,76 @@ import XCTest
 /// every model family and every stage (frozen groups, restarted Adam, end-of-stage assignments).
 final class IncrementalUpdateTests: XCTestCase {
     static let runs: [(name: String, yaml: String)] = [
-        ("jpvae", """
+        (
+            "jpvae",
+            """
             name: incremental-jpvae
             seed: 31
             data: {source: fashion-mnist, imageViews: top-bottom, validationSize: 100, trainLimit: 200, testLimit: 50, missingRate: 0.2}
             model: {type: jpvae, latent: [3, 4], encoderHidden: [8], decoderHidden: [8], prior: {cross: scaledOrthogonal, learnAlpha: true}}
             training: {epochs: 2, batchSize: 20, learningRate: 0.003, validate: false, logEvery: 1000}
-            """),
-        ("mopoe every component, private latents", """
+            """
+        ),
+        (
+            "mopoe every component, private latents",
+            """
             name: incremental-mopoe
             seed: 32
             data: {source: linear-gaussian, modalities: 3, latentDimension: 2, dimensions: [6, 5, 4], samples: 300, missingRate: 0.2}
             model: {type: aggregated, aggregator: mopoe, bound: masked, latent: 2, privateLatent: 1, encoderHidden: [16], featureSize: 8, decoderHidden: [8], likelihood: gaussian}
             training: {epochs: 2, batchSize: 24, learningRate: 0.003, validate: false, logEvery: 1000}
-            """),
-        ("moe one per row", """
+            """
+        ),
+        (
+            "moe one per row",
+            """
             name: incremental-moe
             seed: 33
             data: {source: linear-gaussian, modalities: 3, latentDimension: 2, dimensions: [6, 5, 4], samples: 300}
             model: {type: aggregated, aggregator: moe, bound: elbo, mixtureSampling: onePerRow, latent: 2, encoderHidden: [16], featureSize: 8, decoderHidden: [], likelihood: gaussian}
             training: {epochs: 2, batchSize: 24, learningRate: 0.003, validate: false, logEvery: 1000}
-            """),
-        ("self-attention, learnt mixture", """
+            """
+        ),
+        (
+            "self-attention, learnt mixture",
+            """
             name: incremental-attention
             seed: 34
             data: {source: linear-gaussian, modalities: 3, latentDimension: 2, dimensions: [6, 5, 4], samples: 300}
             model: {type: aggregated, aggregator: selfAttention, bound: mixture, mixtureComponents: 2, latent: 2, encoderHidden: [8], featureSize: 8, poolingSize: 8, attentionHeads: 2, attentionBlocks: 1, aggregatorHidden: [8], decoderHidden: [8], likelihood: gaussian}
             training: {epochs: 2, batchSize: 24, learningRate: 0.002, validate: false, logEvery: 1000}
-            """),
-        ("covae, both stages", """
+            """
+        ),
+        (
+            "covae, both stages",
+            """
             name: incremental-covae
             seed: 35
             data: {source: fashion-mnist, imageViews: top-bottom, validationSize: 100, trainLimit: 121, testLimit: 50}
             model: {type: covae, latent: 3, encoderHidden: [16], decoderHidden: [16], jointHidden: [16]}
             training: {batchSize: 24, learningRate: 0.003, validate: false, logEvery: 1000, stages: {pretrain: {epochs: 1}, train: {epochs: 2}}}
-            """),
-        ("jnf shared, three stages", """
+            """
+        ),
+        (
+            "jnf shared, three stages",
+            """
             name: incremental-jnf
             seed: 36
             data: {source: fashion-mnist, imageViews: top-bottom, validationSize: 100, trainLimit: 121, testLimit: 50}
             model: {type: jnf, variant: shared, latent: 3, encoderHidden: [16], decoderHidden: [16], jointHidden: [16], flowHidden: [8, 8], hmcSteps: 5, leapfrogSteps: 3}
             training: {batchSize: 24, learningRate: 0.003, validate: false, logEvery: 1000, stages: {joint: {epochs: 1}, projectors: {epochs: 1}, unimodal: {epochs: 1}}}
-            """),
-        ("staged probe", """
+            """
+        ),
+        (
+            "staged probe",
+            """
             name: incremental-staged
             seed: 37
             data: {source: fashion-mnist, imageViews: top-bottom, validationSize: 100, trainLimit: 120, testLimit: 50}
             model: {type: stagedProbe, latent: 4, encoderHidden: [16], decoderHidden: [16]}
             training: {batchSize: 24, learningRate: 0.003, validate: false, logEvery: 1000, stages: {encoder: {epochs: 1}, head: {epochs: 1, learningRate: 0.01}}}
-            """),
+            """
+        ),
     ]
 
     /// Parameters, then Adam's m and v, and Adam's step count after the whole run.
@@ -108,7 +129,7 @@ final class IncrementalUpdateTests: XCTestCase {
         let tape = Tape()
         func record() -> Var {
             let x = tape.constant(Matrix(rows: 4, cols: 2, [1, 2, -1, 0.5, 3, -2, 0.25, 1]))
-            let first = tape.matmul(x, tape.parameter(a, in: arena))          // 4 × 3
+            let first = tape.matmul(x, tape.parameter(a, in: arena))  // 4 × 3
             let second = tape.matmul(tape.matmul(x, tape.parameter(a, in: arena)), tape.parameter(b, in: arena))
             return tape.sum(tape.add(tape.sum(tape.mul(first, first)), tape.sum(second)))
         }
@@ -136,15 +157,18 @@ final class IncrementalUpdateTests: XCTestCase {
                 let loss = record()
                 arena.gradients[unused.offset] = 0.125  // as if another term had reached it
                 var observers: [Bool] = []
-                let done = try? exchange.step(control: 0, into: summed, backward: { observer in
-                    observers.append(observer != nil)
-                    tape.backward(loss, finished: observer)
-                }, check: { _ in 0.5 })
+                let done = try? exchange.step(
+                    control: 0, into: summed,
+                    backward: { observer in
+                        observers.append(observer != nil)
+                        tape.backward(loss, finished: observer)
+                    }, check: { _ in 0.5 })
                 XCTAssertEqual(done?.skipped, 0)
                 XCTAssertEqual(observers, [incremental], "the pass reports finished parameters only when it updates during it")
             }
             return Array(UnsafeBufferPointer(start: arena.values, count: arena.count))
-                + Array(UnsafeBufferPointer(start: adam.m, count: arena.count)) + Array(UnsafeBufferPointer(start: adam.v, count: arena.count))
+                + Array(UnsafeBufferPointer(start: adam.m, count: arena.count))
+                + Array(UnsafeBufferPointer(start: adam.v, count: arena.count))
         }
         // A check that throws stops the step before any parameter changes, in either order.
         for incremental in [true, false] {
@@ -154,8 +178,11 @@ final class IncrementalUpdateTests: XCTestCase {
             tape.reset()
             let loss = record()
             struct Refused: Error {}
-            XCTAssertThrowsError(try exchange.step(control: 0, into: summed, backward: { tape.backward(loss, finished: $0) },
-                                                   check: { _ in throw Refused() })) { XCTAssertTrue($0 is Refused) }
+            XCTAssertThrowsError(
+                try exchange.step(
+                    control: 0, into: summed, backward: { tape.backward(loss, finished: $0) },
+                    check: { _ in throw Refused() })
+            ) { XCTAssertTrue($0 is Refused) }
             XCTAssertEqual(Array(UnsafeBufferPointer(start: arena.values, count: arena.count)), before, "incremental: \(incremental)")
         }
         let during = step(incremental: true), after = step(incremental: false)

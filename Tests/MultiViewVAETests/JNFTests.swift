@@ -26,7 +26,9 @@ final class JNFTests: XCTestCase {
 
     func testEachStageLowersItsLossAndLeavesTheFrozenPartsAlone() throws {
         for variant in ["plain", "shared"] {
-            let overrides = variant == "plain" ? [] : ["model.variant=shared", "training.stages={joint: {epochs: 3}, projectors: {epochs: 3}, unimodal: {epochs: 3}}"]
+            let overrides =
+                variant == "plain"
+                ? [] : ["model.variant=shared", "training.stages={joint: {epochs: 3}, projectors: {epochs: 3}, unimodal: {epochs: 3}}"]
             let run = try Run(yaml: Self.yaml, overrides: overrides)
             var summaries: [EpochSummary] = [], frozen: [String: [Float]] = [:]
             let joint = try XCTUnwrap(run.model.arena.range(ofGroups: ["joint"]))
@@ -62,10 +64,14 @@ final class JNFTests: XCTestCase {
         let run = try Run(yaml: Self.yaml)
         let inference = JNFInference(model: run.model)
         let n = 1500, d = 3
-        let means: [[Float]] = [[0.5, -1, 0.2], [1.5, 0, -0.4], [-0.5, 0.3, 0.9]], variances: [[Float]] = [[0.5, 0.25, 1], [0.4, 0.5, 0.2], [0.6, 0.3, 0.5]]
+        let means: [[Float]] = [[0.5, -1, 0.2], [1.5, 0, -0.4], [-0.5, 0.3, 0.9]],
+            variances: [[Float]] = [[0.5, 0.25, 1], [0.4, 0.5, 0.2], [0.6, 0.3, 0.5]]
         var bases: [Int: (mean: Matrix, logVar: Matrix)] = [:]
         for j in 0..<3 {
-            bases[j] = (Matrix(rows: n, cols: d, (0..<n).flatMap { _ in means[j] }), Matrix(rows: n, cols: d, (0..<n).flatMap { _ in variances[j].map { Foundation.log($0) } }))
+            bases[j] = (
+                Matrix(rows: n, cols: d, (0..<n).flatMap { _ in means[j] }),
+                Matrix(rows: n, cols: d, (0..<n).flatMap { _ in variances[j].map { Foundation.log($0) } })
+            )
         }
         let noise = EvaluationNoise(seed: 9, indices: Array(0..<n))
         // A trajectory of ε·L = 0.5: well short of half a period π/ω (ω = √precision ≤ 2.8 here), where
@@ -122,10 +128,12 @@ final class JNFTests: XCTestCase {
         }
         XCTAssertNoThrow(try build(["model.variant=shared"]))
         XCTAssertNoThrow(try build(["model.variant=shared", "training.stages.projectors.epochs=2"]))
-        for (override, message) in [("model.flowBlocks=0", "model.flowBlocks"), ("model.flowHidden=[]", "model.flowHidden"),
-                                    ("model.hmcStepSize=0", "model.hmcStepSize"), ("model.variant=both", "plain, shared"),
-                                    ("model.latent=[2, 3]", "one shared latent"), ("model.aggregator=moe", "apply to model.type aggregated only"),
-                                    ("training.stages.projectors.epochs=2", "there is no stage 'projectors'")] {
+        for (override, message) in [
+            ("model.flowBlocks=0", "model.flowBlocks"), ("model.flowHidden=[]", "model.flowHidden"),
+            ("model.hmcStepSize=0", "model.hmcStepSize"), ("model.variant=both", "plain, shared"),
+            ("model.latent=[2, 3]", "one shared latent"), ("model.aggregator=moe", "apply to model.type aggregated only"),
+            ("training.stages.projectors.epochs=2", "there is no stage 'projectors'"),
+        ] {
             XCTAssertThrowsError(try build([override]), override) { XCTAssertTrue("\($0)".contains(message), "\(override): \($0)") }
         }
     }
@@ -135,8 +143,12 @@ final class JNFTests: XCTestCase {
 /// what is left to predict; coherence covers every subset and stays a share.
 final class JNFEvaluationTests: XCTestCase {
     func testLogLikelihoodsAndCoherence() throws {
-        let run = try ModelRun<JNF>(yaml: JNFTests.yaml, overrides: ["training.stages={joint: {epochs: 2}, unimodal: {epochs: 1}}",
-                                                                  "evaluation={importanceSamples: 20, classifierEpochs: 3, classifierHidden: [16]}"])
+        let run = try ModelRun<JNF>(
+            yaml: JNFTests.yaml,
+            overrides: [
+                "training.stages={joint: {epochs: 2}, unimodal: {epochs: 1}}",
+                "evaluation={importanceSamples: 20, classifierEpochs: 3, classifierHidden: [16]}",
+            ])
         XCTAssertEqual(try run.trainer.run(), .completed)
         let evaluation = JNFEvaluation(model: run.model, config: run.config.evaluation, seed: 1)
         let test = DataSubset(dataset: run.data.test.dataset, indices: Array(run.data.test.indices.prefix(20)))
@@ -147,8 +159,13 @@ final class JNFEvaluationTests: XCTestCase {
         let q = run.model.encodeJoint(x.map { tape.constant($0) }, tape: tape)
         var elbo = -tape.value(tape.sum(tape.standardNormalKL(q))).storage[0]
         for j in 0..<4 {
-            elbo -= tape.value(tape.sum(run.model.likelihoods[j].negativeLogLikelihood(output: run.model.decode(j, q.mean, tape: tape),
-                                                                                      target: tape.constant(x[j]), tape: tape, arena: run.model.arena))).storage[0]
+            elbo -=
+                tape.value(
+                    tape.sum(
+                        run.model.likelihoods[j].negativeLogLikelihood(
+                            output: run.model.decode(j, q.mean, tape: tape),
+                            target: tape.constant(x[j]), tape: tape, arena: run.model.arena))
+                ).storage[0]
         }
         XCTAssertGreaterThan(report.jointLogLikelihood, Double(elbo) / 20 - 5, "log p(x) vs the ELBO at the posterior mean")
         XCTAssertLessThan(report.jointLogLikelihood, 0)
@@ -168,7 +185,8 @@ final class JNFEvaluationTests: XCTestCase {
     /// draws of p(z | x_S) lands on it with 500 draws; with the mixture of the q_j alone it strays further
     /// (its weights vary more).
     func testTheHMCProposalMatchesQuadrature() throws {
-        let run = try ModelRun<JNF>(yaml: JNFTests.yaml, overrides: ["model.latent=2", "training.stages={joint: {epochs: 6}, unimodal: {epochs: 6}}"])
+        let run = try ModelRun<JNF>(
+            yaml: JNFTests.yaml, overrides: ["model.latent=2", "training.stages={joint: {epochs: 6}, unimodal: {epochs: 6}}"])
         XCTAssertEqual(try run.trainer.run(), .completed)
         let rows = 3, subset = [0, 2, 3]
         let test = DataSubset(dataset: run.data.test.dataset, indices: Array(run.data.test.indices.prefix(rows)))
@@ -184,7 +202,8 @@ final class JNFEvaluationTests: XCTestCase {
         let inference = JNFInference(model: run.model)
         var errors = (fitted: 0.0, mixture: 0.0)
         for r in 0..<rows {
-            let target = inference.exactPosteriorTarget(Dictionary(uniqueKeysWithValues: subset.map { j in (j, repeated(x[j], row: r, times: 200 * 200)) }))
+            let target = inference.exactPosteriorTarget(
+                Dictionary(uniqueKeysWithValues: subset.map { j in (j, repeated(x[j], row: r, times: 200 * 200)) }))
             // A coarse pass over [−10, 10]² finds where the mass is; a fine one over that box integrates it.
             let coarse = try Self.integrate(target, lower: [-10, -10], upper: [10, 10], points: 200)
             let fine = try Self.integrate(target, lower: coarse.box.lower, upper: coarse.box.upper, points: 200)
@@ -212,13 +231,16 @@ final class JNFEvaluationTests: XCTestCase {
     /// log ∫ exp(target) over a box by the midpoint rule on points² cells, and the box (padded by two cells)
     /// holding every cell within 40 nats of the largest.
     static func integrate(_ target: HamiltonianMonteCarlo.Target, lower: [Double], upper: [Double], points: Int)
-        throws -> (logIntegral: Double, box: (lower: [Double], upper: [Double])) {
+        throws -> (logIntegral: Double, box: (lower: [Double], upper: [Double]))
+    {
         let width = (0..<2).map { (upper[$0] - lower[$0]) / Double(points) }
         var grid = Matrix(rows: points * points, cols: 2)
-        for a in 0..<points { for b in 0..<points {
-            grid[a * points + b, 0] = Float(lower[0] + (Double(a) + 0.5) * width[0])
-            grid[a * points + b, 1] = Float(lower[1] + (Double(b) + 0.5) * width[1])
-        } }
+        for a in 0..<points {
+            for b in 0..<points {
+                grid[a * points + b, 0] = Float(lower[0] + (Double(a) + 0.5) * width[0])
+                grid[a * points + b, 1] = Float(lower[1] + (Double(b) + 0.5) * width[1])
+            }
+        }
         let values = try target(grid).logDensity
         var sum = LogSumExp()
         for v in values { sum.add(Double(v)) }

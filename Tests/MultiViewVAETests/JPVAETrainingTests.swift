@@ -24,8 +24,10 @@ final class JPVAETrainingTests: XCTestCase {
             let report = try JPVAEEvaluation(model: run.model, seed: run.config.seed, config: run.config.evaluation)
                 .run(train: run.data.train, test: run.data.test, classify: false)
             for k in 0..<2 {
-                XCTAssertLessThan(report.imputation[k], report.imputationTrainingMean[k],
-                                  "\(cross): imputing view \(k + 1) beats the training mean (\(report.imputation[k]) vs \(report.imputationTrainingMean[k]))")
+                XCTAssertLessThan(
+                    report.imputation[k], report.imputationTrainingMean[k],
+                    "\(cross): imputing view \(k + 1) beats the training mean (\(report.imputation[k]) vs \(report.imputationTrainingMean[k]))"
+                )
                 XCTAssertLessThan(report.reconstruction[k], report.imputation[k], "reconstruction is easier than imputation")
             }
             XCTAssertGreaterThan(report.activeUnits, 0)
@@ -59,8 +61,9 @@ final class JPVAETrainingTests: XCTestCase {
         let x = t3.input(rows: 1, cols: v.inputs) { $0.update(from: both.views[0], count: v.inputs) }
         let q = v.encode(x, tape: t3, arena: run.model.arena)
         let eps = t3.input(rows: 1, cols: v.latent) { both.fillNoise($0, view: 0, width: v.latent, seed: 1) }
-        let nll = v.likelihood.negativeLogLikelihood(output: v.decode(v.sample(mean: q.mean, logVar: q.logVar, noise: eps, tape: t3), tape: t3, arena: run.model.arena),
-                                                     target: x, tape: t3, arena: run.model.arena)
+        let nll = v.likelihood.negativeLogLikelihood(
+            output: v.decode(v.sample(mean: q.mean, logVar: q.logVar, noise: eps, tape: t3), tape: t3, arena: run.model.arena),
+            target: x, tape: t3, arena: run.model.arena)
         let mu = t3.value(q.mean), lv = t3.value(q.logVar)
         let ownKL = GaussianKL.diagonalToStandard(mean: mu.storage.map(Double.init), logVar: lv.storage.map(Double.init))
         XCTAssertEqual(Double(t2.item(part.reconstruction)), Double(t3.item(nll)), accuracy: 1e-3)
@@ -76,7 +79,8 @@ final class JPVAETrainingTests: XCTestCase {
         var rng = RandomStream(seed: 9)
         for r in 0..<n where rng.nextUniform() < 0.3 { values[r * 2 + rng.nextInt(below: 2)] = 0 }
         let ds = base.data.train.dataset
-        let maskedSet = try MultiViewDataset(views: ds.views, names: ds.names, labels: ds.labels, mask: try ViewMask(rows: n, views: 2, values: values))
+        let maskedSet = try MultiViewDataset(
+            views: ds.views, names: ds.names, labels: ds.labels, mask: try ViewMask(rows: n, views: 2, values: values))
         let train = DataSubset(dataset: maskedSet, indices: base.data.train.indices)
         let trainer = try Trainer(config: base.config, model: base.model, train: train, validation: nil, comm: LocalCommunicator())
         var losses: [Double] = []

@@ -10,11 +10,15 @@ import XCTest
 
 /// The JPVAE joint prior: Cayley map, the three parameterisations of C, and the KL of Eq. 9.
 final class JointPriorTests: XCTestCase {
-    func prior(_ cross: PriorConfig.Cross, alpha: Float = 0.9, learnAlpha: Bool = false, negativeSigns: Int = 0,
-               n1: Int, n2: Int, seed: UInt64 = 5) throws -> (CrossCovariance, ParameterArena) {
-        let config = try ExperimentConfig.parse(yaml: """
-            model: {type: jpvae, prior: {cross: \(cross.rawValue), alpha: \(alpha), learnAlpha: \(learnAlpha), negativeSigns: \(negativeSigns)}}
-            """).model.jpvae.prior
+    func prior(
+        _ cross: PriorConfig.Cross, alpha: Float = 0.9, learnAlpha: Bool = false, negativeSigns: Int = 0,
+        n1: Int, n2: Int, seed: UInt64 = 5
+    ) throws -> (CrossCovariance, ParameterArena) {
+        let config = try ExperimentConfig.parse(
+            yaml: """
+                model: {type: jpvae, prior: {cross: \(cross.rawValue), alpha: \(alpha), learnAlpha: \(learnAlpha), negativeSigns: \(negativeSigns)}}
+                """
+        ).model.jpvae.prior
         let arena = ParameterArena()
         let c = CrossCovariance(config: config, n1: n1, n2: n2, arena: arena)
         arena.materialize(seed: 0)
@@ -77,14 +81,17 @@ final class JointPriorTests: XCTestCase {
     struct Posterior { var mu1, lv1, mu2, lv2: Matrix }
 
     func randomPosterior(rows: Int, n1: Int, n2: Int, seed: UInt64) -> Posterior {
-        Posterior(mu1: .randomNormal(rows: rows, cols: n1, seed: seed), lv1: .randomNormal(rows: rows, cols: n1, seed: seed + 1, scale: 0.5),
-                  mu2: .randomNormal(rows: rows, cols: n2, seed: seed + 2), lv2: .randomNormal(rows: rows, cols: n2, seed: seed + 3, scale: 0.5))
+        Posterior(
+            mu1: .randomNormal(rows: rows, cols: n1, seed: seed), lv1: .randomNormal(rows: rows, cols: n1, seed: seed + 1, scale: 0.5),
+            mu2: .randomNormal(rows: rows, cols: n2, seed: seed + 2), lv2: .randomNormal(rows: rows, cols: n2, seed: seed + 3, scale: 0.5))
     }
 
     func jpvae(_ cross: PriorConfig.Cross, n1: Int, n2: Int, seed: UInt64) throws -> JPVAE {
-        let config = try ExperimentConfig.parse(yaml: """
-            model: {type: jpvae, latent: [\(n1), \(n2)], encoderHidden: [4], decoderHidden: [4], prior: {cross: \(cross.rawValue), alpha: 0.7}}
-            """).model
+        let config = try ExperimentConfig.parse(
+            yaml: """
+                model: {type: jpvae, latent: [\(n1), \(n2)], encoderHidden: [4], decoderHidden: [4], prior: {cross: \(cross.rawValue), alpha: 0.7}}
+                """
+        ).model
         let model = JPVAE(config: config, dimensions: [3, 3], seed: 1)
         randomize(model.arena, seed: seed, scale: 0.4)
         return model
@@ -93,8 +100,10 @@ final class JointPriorTests: XCTestCase {
     /// Eq. 9 per row from the tape, and Σ_C from the model's C.
     func eq9(_ model: JPVAE, _ q: Posterior) throws -> (kl: Matrix, sigmaC: [[Double]]) {
         let tape = Tape()
-        let kl = try model.klDivergence((tape.constant(q.mu1), tape.constant(q.lv1)), (tape.constant(q.mu2), tape.constant(q.lv2)),
-                                        tape: tape).joint
+        let kl = try model.klDivergence(
+            (tape.constant(q.mu1), tape.constant(q.lv1)), (tape.constant(q.mu2), tape.constant(q.lv2)),
+            tape: tape
+        ).joint
         let c = try model.prior.value(arena: model.arena)
         let n1 = c.cols, n2 = c.rows, n = n1 + n2
         var s = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
@@ -115,8 +124,9 @@ final class JointPriorTests: XCTestCase {
                     var cov = [[Double]](repeating: [Double](repeating: 0, count: n1 + n2), count: n1 + n2)
                     for i in 0..<(n1 + n2) { cov[i][i] = exp(lv[i]) }
                     let expected = try GaussianKL.full(meanQ: mean, covQ: cov, meanP: [Double](repeating: 0, count: n1 + n2), covP: sigmaC)
-                    XCTAssertEqual(Double(kl[r, 0]), expected, accuracy: 2e-4 * max(1, abs(expected)),
-                                   "\(cross) n1=\(n1) n2=\(n2) row \(r)")
+                    XCTAssertEqual(
+                        Double(kl[r, 0]), expected, accuracy: 2e-4 * max(1, abs(expected)),
+                        "\(cross) n1=\(n1) n2=\(n2) row \(r)")
                 }
             }
         }
@@ -157,7 +167,8 @@ final class JointPriorTests: XCTestCase {
         let q = randomPosterior(rows: 3, n1: 2, n2: 2, seed: 30)
         let (kl, _) = try eq9(model, q)
         for r in 0..<3 {
-            let e = GaussianKL.diagonalToStandard(mean: q.mu1.row(r).map(Double.init), logVar: q.lv1.row(r).map(Double.init))
+            let e =
+                GaussianKL.diagonalToStandard(mean: q.mu1.row(r).map(Double.init), logVar: q.lv1.row(r).map(Double.init))
                 + GaussianKL.diagonalToStandard(mean: q.mu2.row(r).map(Double.init), logVar: q.lv2.row(r).map(Double.init))
             XCTAssertEqual(Double(kl[r, 0]), e, accuracy: 1e-4)
         }
@@ -168,8 +179,10 @@ final class JointPriorTests: XCTestCase {
         let model = try jpvae(.bounded, n1: 2, n2: 3, seed: 6)
         let q = randomPosterior(rows: 2, n1: 2, n2: 3, seed: 40)
         try checkArenaGradient(model.arena, tolerance: 2e-2) { tape in
-            let kl = try model.klDivergence((tape.constant(q.mu1), tape.constant(q.lv1)),
-                                            (tape.constant(q.mu2), tape.constant(q.lv2)), tape: tape).joint
+            let kl = try model.klDivergence(
+                (tape.constant(q.mu1), tape.constant(q.lv1)),
+                (tape.constant(q.mu2), tape.constant(q.lv2)), tape: tape
+            ).joint
             return tape.sum(kl)
         }
     }

@@ -62,8 +62,9 @@ final class ImputationConditionalTests: XCTestCase {
         XCTAssertLessThan(columnVariances(q[0].mean)[0], 1e-4, "unit 0 is nearly collapsed")
         let (w, _) = try evaluation.conditional(trainPosteriors: q).regression(target: 1, given: 0)
         XCTAssertLessThan(w.storage.map(abs).max()!, 2, "regression weights stay bounded")
-        let imputed = try evaluation.impute(target: 1, given: 0, observed: run.data.test.matrix(view: 0),
-                                                 conditional: try evaluation.conditional(trainPosteriors: q))
+        let imputed = try evaluation.impute(
+            target: 1, given: 0, observed: run.data.test.matrix(view: 0),
+            conditional: try evaluation.conditional(trainPosteriors: q))
         XCTAssertTrue(imputed.mean.storage.allSatisfy(\.isFinite))
     }
 }

@@ -16,8 +16,10 @@ final class LinearAlgebraTests: XCTestCase {
         return m.matmul(m, transposeOther: true) + Matrix.identity(n)
     }
 
-    private func assertClose(_ a: Matrix, _ b: Matrix, _ tol: Float = 1e-4, _ what: String,
-                             file: StaticString = #filePath, line: UInt = #line) {
+    private func assertClose(
+        _ a: Matrix, _ b: Matrix, _ tol: Float = 1e-4, _ what: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertEqual(a.rows, b.rows, what, file: file, line: line)
         XCTAssertEqual(a.cols, b.cols, what, file: file, line: line)
         guard a.rows == b.rows && a.cols == b.cols else { return }
@@ -25,8 +27,10 @@ final class LinearAlgebraTests: XCTestCase {
     }
 
     /// Asserts that `body` throws exactly the error matched by `matches`.
-    private func assertThrows<T>(_ what: String, _ body: () throws -> T, matches: (LinearAlgebraError) -> Bool,
-                                 file: StaticString = #filePath, line: UInt = #line) {
+    private func assertThrows<T>(
+        _ what: String, _ body: () throws -> T, matches: (LinearAlgebraError) -> Bool,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         do {
             _ = try body()
             XCTFail("\(what) did not throw", file: file, line: line)
@@ -73,8 +77,9 @@ final class LinearAlgebraTests: XCTestCase {
         assertClose(l * (try l.solveTriangular(b, lower: true)), b, 1e-4, "L X = B")
         assertClose(u * (try u.solveTriangular(b, lower: false)), b, 1e-4, "U X = B")
         assertClose(u * (try l.solveTriangular(b, lower: true, transpose: true)), b, 1e-4, "Lᵀ X = B")
-        assertThrows("solveTriangular with a zero diagonal", { try Matrix([[1, 0], [1, 0]]).solveTriangular(b.rows(0..<2), lower: true) },
-                     matches: Self.isSingular)
+        assertThrows(
+            "solveTriangular with a zero diagonal", { try Matrix([[1, 0], [1, 0]]).solveTriangular(b.rows(0..<2), lower: true) },
+            matches: Self.isSingular)
     }
 
     func testLogDeterminantMatchesEigenvalues() throws {
@@ -114,8 +119,9 @@ final class LinearAlgebraTests: XCTestCase {
             $0 == .notPositiveDefinite(order: 2)
         }
         assertThrows("inverse of a singular matrix", { try singular.inverse() }, matches: Self.isSingular)
-        assertThrows("solve with a singular matrix", { try singular.solve(Matrix(rows: 3, cols: 1, repeating: 1)) },
-                     matches: Self.isSingular)
+        assertThrows(
+            "solve with a singular matrix", { try singular.solve(Matrix(rows: 3, cols: 1, repeating: 1)) },
+            matches: Self.isSingular)
         assertThrows("logDeterminant of a singular matrix", { try singular.logDeterminant() }, matches: Self.isSingular)
         assertThrows("cholesky of a non-square matrix", { try Matrix(rows: 2, cols: 3).cholesky() }) {
             if case .shape = $0 { return true }; return false
@@ -126,10 +132,13 @@ final class LinearAlgebraTests: XCTestCase {
         let tape = Tape()
         assertThrows("Tape.cholesky of an indefinite matrix", { try tape.cholesky(tape.variable(indefinite)) }, matches: Self.isNotPD)
         assertThrows("Tape.inverse of a singular matrix", { try tape.inverse(tape.variable(singular)) }, matches: Self.isSingular)
-        assertThrows("Tape.solve with a singular matrix", {
-            try tape.solve(tape.variable(singular), tape.constant(Matrix(rows: 3, cols: 1, repeating: 1)))
-        }, matches: Self.isSingular)
-        assertThrows("Tape.logDeterminant of a singular matrix", { try tape.logDeterminant(tape.variable(singular)) },
-                     matches: Self.isSingular)
+        assertThrows(
+            "Tape.solve with a singular matrix",
+            {
+                try tape.solve(tape.variable(singular), tape.constant(Matrix(rows: 3, cols: 1, repeating: 1)))
+            }, matches: Self.isSingular)
+        assertThrows(
+            "Tape.logDeterminant of a singular matrix", { try tape.logDeterminant(tape.variable(singular)) },
+            matches: Self.isSingular)
     }
 }

@@ -33,8 +33,12 @@ final class LinearGaussianDataTests: XCTestCase {
         XCTAssertEqual(a.dataset.names, ["view1", "view2", "view3"])
         XCTAssertEqual(a.latents.rows, 200)
         XCTAssertEqual(a.latents.cols, 3)
-        XCTAssertEqual(a.model.noiseVariances, [[Double](repeating: 0.5, count: 8), [Double](repeating: 0.5, count: 6),
-                                                [Double](repeating: 0.5, count: 7)])
+        XCTAssertEqual(
+            a.model.noiseVariances,
+            [
+                [Double](repeating: 0.5, count: 8), [Double](repeating: 0.5, count: 6),
+                [Double](repeating: 0.5, count: 7),
+            ])
     }
 
     /// Parameters do not depend on n, and the first rows of z and x are the same for a larger n.
@@ -122,8 +126,11 @@ final class LinearGaussianDataTests: XCTestCase {
 
     func testRejectsImpossibleConfigurations() {
         XCTAssertThrowsError(try LinearGaussianData(.init(modalityCount: 2, latentDimension: 4, dimensions: [5, 3])))
-        XCTAssertThrowsError(try LinearGaussianData(.init(modalityCount: 2, latentDimension: 3, dimensions: [5, 5],
-                                                          privateLatents: true)))
+        XCTAssertThrowsError(
+            try LinearGaussianData(
+                .init(
+                    modalityCount: 2, latentDimension: 3, dimensions: [5, 5],
+                    privateLatents: true)))
         XCTAssertThrowsError(try LinearGaussianData(.init(modalityCount: 2, dimensions: [40])))
         XCTAssertThrowsError(try LinearGaussianData(.init(noiseVariance: 0)))
     }

@@ -76,8 +76,9 @@ final class LinearGaussianLikelihoodTests: XCTestCase {
     func testMarginalIsTheRestrictedModel() throws {
         let m = model()
         let views = sample(m, n: 100)
-        let restricted = LinearGaussianModel(loadings: [m.loadings[2], m.loadings[0]], biases: [m.biases[2], m.biases[0]],
-                                             noiseVariances: [m.noiseVariances[2], m.noiseVariances[0]])
+        let restricted = LinearGaussianModel(
+            loadings: [m.loadings[2], m.loadings[0]], biases: [m.biases[2], m.biases[0]],
+            noiseVariances: [m.noiseVariances[2], m.noiseVariances[0]])
         let a = try m.logLikelihoods(views, modalities: [2, 0])
         let b = try restricted.logLikelihoods([views[2], views[0]])
         let c = try m.logLikelihoods(views, modalities: [0, 2])
@@ -110,15 +111,17 @@ final class LinearGaussianLikelihoodTests: XCTestCase {
         let xa = x.selecting(rows: Array(0..<150), cols: ia), xb = x.selecting(rows: Array(0..<150), cols: ib)
         let shifted = xb.subtractingFromColumns(ib.map { b[$0] }).matmul(gain, transposeOther: true)  // rows: (K (x_B − b_B))ᵀ
         let residual = xa.subtractingFromColumns(ia.map { b[$0] }) - shifted
-        let expected = try LinearGaussianModel.gaussianLogDensities(residual, mean: [Double](repeating: 0, count: ia.count),
-                                                                    covariance: conditionalCovariance)
+        let expected = try LinearGaussianModel.gaussianLogDensities(
+            residual, mean: [Double](repeating: 0, count: ia.count),
+            covariance: conditionalCovariance)
         for i in 0..<150 { XCTAssertEqual(got[i], expected[i], accuracy: 1e-9) }
 
         let joint = try m.logLikelihoods(views, modalities: target + given)
         let evidence = try m.logLikelihoods(views, modalities: given)
         for i in 0..<150 { XCTAssertEqual(joint[i], evidence[i] + got[i], accuracy: 1e-9) }
-        XCTAssertEqual(try m.conditionalLogLikelihood(views, target: target, given: []),
-                       try m.logLikelihood(views, modalities: target), accuracy: 1e-12)
+        XCTAssertEqual(
+            try m.conditionalLogLikelihood(views, target: target, given: []),
+            try m.logLikelihood(views, modalities: target), accuracy: 1e-12)
     }
 
     /// p(z | x_S) against the joint Gaussian of (z, x_S): mean Wᵀ C⁻¹ (x − b), covariance I − Wᵀ C⁻¹ W.

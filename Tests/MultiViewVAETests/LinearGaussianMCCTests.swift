@@ -122,8 +122,10 @@ final class LinearGaussianMCCTests: XCTestCase {
     /// The exact posterior mean of the generator's model: with W_sᵀ W_s = I, E[z | x] = (a z + η)/(1 + a)
     /// with a = K/σ² and η ~ N(0, a I), so every coordinate correlates sqrt(a / (1 + a)) with z.
     func testPosteriorMeanOfTheTrueModelScoresItsTheoreticalMCC() throws {
-        let data = try LinearGaussianData(.init(modalityCount: 3, latentDimension: 3, dimensions: [6, 7, 8],
-                                                sampleCount: 3000, noiseVariance: 0.5, seed: 2))
+        let data = try LinearGaussianData(
+            .init(
+                modalityCount: 3, latentDimension: 3, dimensions: [6, 7, 8],
+                sampleCount: 3000, noiseVariance: 0.5, seed: 2))
         let (mean, _) = try data.model.posterior(data.views, given: [0, 1, 2])
         let expected = (6.0 / 7.0).squareRoot()
         XCTAssertEqual(MeanCorrelationCoefficient.strong(data.latents, mean), expected, accuracy: 0.02)

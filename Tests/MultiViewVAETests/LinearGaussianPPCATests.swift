@@ -12,8 +12,10 @@ import XCTest
 final class LinearGaussianPPCATests: XCTestCase {
     /// Two modalities of 6 features, d_z = 3, σ² = 0.5, isotropic noise: a PPCA model with D = 12.
     private func data() throws -> LinearGaussianData {
-        try LinearGaussianData(.init(modalityCount: 2, latentDimension: 3, dimensions: [6, 6], sampleCount: 5000,
-                                     noiseVariance: 0.5, seed: 4))
+        try LinearGaussianData(
+            .init(
+                modalityCount: 2, latentDimension: 3, dimensions: [6, 6], sampleCount: 5000,
+                noiseVariance: 0.5, seed: 4))
     }
 
     func testRecoversTheNoiseVarianceAndTheLowRankCovariance() throws {

@@ -16,12 +16,14 @@ final class MaskedBoundTests: XCTestCase {
     let logScale: Float = -0.5
 
     func model(_ aggregator: String, privateLatent: Int = 0) throws -> AggregatedVAE {
-        let config = try ExperimentConfig.parse(yaml: """
-            model: {type: aggregated, aggregator: \(aggregator), bound: masked, latent: 2, encoderHidden: [], featureSize: 4,
-                    poolingSize: 3, aggregatorHidden: [3], activation: tanh, decoderHidden: [], likelihood: gaussian, fixedLogScale: \(logScale),
-                    privateLatent: \(privateLatent)}
-            data: {source: npy, views: [a.npy, b.npy, c.npy]}
-            """).model
+        let config = try ExperimentConfig.parse(
+            yaml: """
+                model: {type: aggregated, aggregator: \(aggregator), bound: masked, latent: 2, encoderHidden: [], featureSize: 4,
+                        poolingSize: 3, aggregatorHidden: [3], activation: tanh, decoderHidden: [], likelihood: gaussian, fixedLogScale: \(logScale),
+                        privateLatent: \(privateLatent)}
+                data: {source: npy, views: [a.npy, b.npy, c.npy]}
+                """
+        ).model
         let m = AggregatedVAE(config: config, dimensions: dims, seed: 1)
         randomize(m.arena, seed: 8, scale: 0.4)
         return m
@@ -31,7 +33,9 @@ final class MaskedBoundTests: XCTestCase {
     func posterior(_ m: AggregatedVAE, _ x: [Matrix], subset: [Float]) -> (mean: [Double], variance: [Double]) {
         let tape = Tape()
         let h = m.features(x.map { tape.constant($0) }, tape: tape)
-        let q = m.aggregator.distribution(features: h, mask: tape.constant(Matrix(rows: 1, cols: dims.count, subset)), tape: tape, arena: m.arena).gaussian
+        let q = m.aggregator.distribution(
+            features: h, mask: tape.constant(Matrix(rows: 1, cols: dims.count, subset)), tape: tape, arena: m.arena
+        ).gaussian
         return (tape.value(q.mean).storage.map(Double.init), tape.value(q.logVar).storage.map { exp(Double($0)) })
     }
 
@@ -46,8 +50,10 @@ final class MaskedBoundTests: XCTestCase {
     }
 
     /// E_{z ~ N(m, diag v), z̃_s ~ q̃_s}[−log N(x_s; [z, z̃_s] W_s + b_s, σ² I)].
-    func expectedNLL(_ m: AggregatedVAE, _ s: Int, x: Matrix, q: (mean: [Double], variance: [Double]),
-                     private qp: (mean: [Double], variance: [Double])? = nil) -> Double {
+    func expectedNLL(
+        _ m: AggregatedVAE, _ s: Int, x: Matrix, q: (mean: [Double], variance: [Double]),
+        private qp: (mean: [Double], variance: [Double])? = nil
+    ) -> Double {
         let joint = qp.map { (mean: q.mean + $0.mean, variance: q.variance + $0.variance) } ?? q
         return expectedNLL(m, s, x: x, joint: joint)
     }
@@ -99,7 +105,10 @@ final class MaskedBoundTests: XCTestCase {
                 var term = kl(qS, prior) + kl(qM, qS)
                 for s in 0..<k { term += expectedNLL(m, s, x: x[s], q: subset[s] == 1 ? qS : qM, private: qp.isEmpty ? nil : qp[s]) }
                 // Each modality's private latent enters once, with its KL to N(0, I).
-                for q in qp { term += kl(q, (mean: [Double](repeating: 0, count: q.mean.count), variance: [Double](repeating: 1, count: q.mean.count))) }
+                for q in qp {
+                    term += kl(
+                        q, (mean: [Double](repeating: 0, count: q.mean.count), variance: [Double](repeating: 1, count: q.mean.count)))
+                }
                 exact += p * term
             }
             // Monte Carlo: the trainer's loss on this row with fresh noise and mask each "epoch".
@@ -118,7 +127,8 @@ final class MaskedBoundTests: XCTestCase {
             }
             let mc = sum / Double(draws)
             let se = ((sumSq / Double(draws) - mc * mc) / Double(draws)).squareRoot()
-            XCTAssertEqual(mc, exact, accuracy: 4 * se, "\(aggregator), private \(privateLatent): Monte Carlo \(mc) ± \(se) vs closed form \(exact)")
+            XCTAssertEqual(
+                mc, exact, accuracy: 4 * se, "\(aggregator), private \(privateLatent): Monte Carlo \(mc) ± \(se) vs closed form \(exact)")
         }
     }
 }

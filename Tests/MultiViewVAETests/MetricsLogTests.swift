@@ -10,8 +10,9 @@ import XCTest
 
 final class MetricsLogTests: XCTestCase {
     func summary(stage: String, stageEpoch: Int, epoch: Int) -> EpochSummary {
-        EpochSummary(stage: stage, stageEpoch: stageEpoch, epoch: epoch, step: 10 * epoch, beta: 1, trainLoss: 2, trainReconstruction: 1.5,
-                     trainKL: 0.5, seconds: 1, samplesPerSecond: 100, allreduceSeconds: 0)
+        EpochSummary(
+            stage: stage, stageEpoch: stageEpoch, epoch: epoch, step: 10 * epoch, beta: 1, trainLoss: 2, trainReconstruction: 1.5,
+            trainKL: 0.5, seconds: 1, samplesPerSecond: 100, allreduceSeconds: 0)
     }
 
     func testRowsCarryTheStageAndAOneStageLogIsUpgradedOnResume() throws {
@@ -20,8 +21,9 @@ final class MetricsLogTests: XCTestCase {
         try log.append(summary(stage: "encoder", stageEpoch: 1, epoch: 1))
         try log.append(summary(stage: "head", stageEpoch: 1, epoch: 2))
         let rows = try String(contentsOfFile: log.csvPath, encoding: .utf8).split(separator: "\n")
-        XCTAssertEqual(rows.map { $0.split(separator: ",").prefix(3).joined(separator: ",") },
-                       ["stage,stage_epoch,epoch", "encoder,1,1", "head,1,2"])
+        XCTAssertEqual(
+            rows.map { $0.split(separator: ",").prefix(3).joined(separator: ",") },
+            ["stage,stage_epoch,epoch", "encoder,1,1", "head,1,2"])
         XCTAssertTrue(try String(contentsOfFile: log.jsonPath, encoding: .utf8).contains("\"stage\":\"head\""))
         // A metrics.csv written before stages existed: its rows become stage `train`, and new rows line up.
         let old = try temporaryFolder(self)

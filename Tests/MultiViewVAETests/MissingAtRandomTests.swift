@@ -39,8 +39,8 @@ final class MissingAtRandomTests: XCTestCase {
 
     func testAnExplicitMaskIsKeptAndCombined() throws {
         var values = [UInt8](repeating: 1, count: 400 * 3)
-        for r in 0..<400 { values[r * 3] = 0 }            // view 0 never observed
-        values[5 * 3 + 1] = 0; values[5 * 3 + 2] = 0      // row 5 observes nothing
+        for r in 0..<400 { values[r * 3] = 0 }  // view 0 never observed
+        values[5 * 3 + 1] = 0; values[5 * 3 + 2] = 0  // row 5 observes nothing
         let explicit = try ViewMask(rows: 400, views: 3, values: values)
         let mask = try MissingAtRandom.mask(rows: 400, views: 3, rate: 0.5, seed: 3, part: 0, explicit: explicit)
         for r in 0..<400 {
@@ -51,11 +51,12 @@ final class MissingAtRandomTests: XCTestCase {
     }
 
     func testFashionQuadrantsGetTheMaskInEverySplitAndKeepTheTruthForTest() throws {
-        let config = try ExperimentConfig.parse(yaml: """
-            seed: 2
-            data: {source: fashion-mnist, imageViews: quadrants, missingRate: 0.3, validationSize: 500, trainLimit: 2000, testLimit: 1000}
-            model: {type: aggregated, latent: 4}
-            """)
+        let config = try ExperimentConfig.parse(
+            yaml: """
+                seed: 2
+                data: {source: fashion-mnist, imageViews: quadrants, missingRate: 0.3, validationSize: 500, trainLimit: 2000, testLimit: 1000}
+                model: {type: aggregated, latent: 4}
+                """)
         let data = try ExperimentData(config: config.data, seed: config.seed)
         for part in [data.train, data.validation, data.test] {
             let missing = part.indices.reduce(0) { n, r in n + (0..<4).filter { !part.dataset.isObserved(row: r, view: $0) }.count }

@@ -36,8 +36,9 @@ final class MixtureAggregatorTests: XCTestCase {
 
     func makeMixtureSumPooling() -> (SumPooling, ParameterArena) {
         built(seed: 6) {
-            SumPooling("sp", features: featureSize, latent: latent, modalities: modalities, hidden: [5], pooling: 6,
-                       components: 3, activation: .tanh, arena: $0)
+            SumPooling(
+                "sp", features: featureSize, latent: latent, modalities: modalities, hidden: [5], pooling: 6,
+                components: 3, activation: .tanh, arena: $0)
         }
     }
 
@@ -56,8 +57,10 @@ final class MixtureAggregatorTests: XCTestCase {
         return (points.map { tape.value(tape.logDensity(tape.constant($0), q)) }, tape.value(tape.mean(q)))
     }
 
-    func assertSame(_ a: (density: [Matrix], mean: Matrix), _ b: (density: [Matrix], mean: Matrix), _ name: String,
-                    accuracy: Float = 1e-4, file: StaticString = #filePath, line: UInt = #line) {
+    func assertSame(
+        _ a: (density: [Matrix], mean: Matrix), _ b: (density: [Matrix], mean: Matrix), _ name: String,
+        accuracy: Float = 1e-4, file: StaticString = #filePath, line: UInt = #line
+    ) {
         for (x, y) in zip(a.density, b.density) {
             XCTAssertLessThan(x.maxAbsDifference(y), accuracy, "\(name): log-density", file: file, line: line)
         }
@@ -111,7 +114,8 @@ final class MixtureAggregatorTests: XCTestCase {
         let n = 20_000
         for (name, agg, arena) in all {
             let tape = Tape()
-            let q = agg.distribution(features: features(seed: 3).map { tape.constant($0) }, mask: tape.constant(mask), tape: tape, arena: arena)
+            let q = agg.distribution(
+                features: features(seed: 3).map { tape.constant($0) }, mask: tape.constant(mask), tape: tape, arena: arena)
             let w = tape.value(q.weights!)
             var counts = Matrix(rows: rows, cols: w.cols)
             for d in 0..<n {
@@ -177,8 +181,12 @@ final class MixtureAggregatorTests: XCTestCase {
         let (moe, a1) = makeMoE(), (mopoe, a2) = makeMoPoE(), (sp, a3) = makeMixtureSumPooling()
         let pairs: [(String, Aggregator, Aggregator, ParameterArena)] = [
             ("MoE", moe, MixtureOfExperts(unimodal: ProductOfExperts(latent: latent, experts: perm.map { moe.unimodal.experts[$0] })), a1),
-            ("MoPoE", mopoe, MixtureOfProductsOfExperts(product: ProductOfExperts(latent: latent, experts: perm.map { mopoe.product.experts[$0] })), a2),
-            ("mixture SumPooling", sp, SumPooling(elements: perm.map { sp.elements[$0] }, head: sp.head), a3)]
+            (
+                "MoPoE", mopoe,
+                MixtureOfProductsOfExperts(product: ProductOfExperts(latent: latent, experts: perm.map { mopoe.product.experts[$0] })), a2
+            ),
+            ("mixture SumPooling", sp, SumPooling(elements: perm.map { sp.elements[$0] }, head: sp.head), a3),
+        ]
         for (name, a, b, arena) in pairs { assertSame(signature(a, arena, f, mask), signature(b, arena, pf, pm), name) }
     }
 
@@ -187,10 +195,21 @@ final class MixtureAggregatorTests: XCTestCase {
         let m3 = Matrix([[1, 0, 1], [1, 0, 1], [0, 0, 1], [1, 0, 0]]), m2 = Matrix([[1, 1], [1, 1], [0, 1], [1, 0]])
         let (moe, a1) = makeMoE(), (mopoe, a2) = makeMoPoE(), (sp, a3) = makeMixtureSumPooling()
         let pairs: [(String, Aggregator, Aggregator, ParameterArena)] = [
-            ("MoE", moe, MixtureOfExperts(unimodal: ProductOfExperts(latent: latent, experts: [moe.unimodal.experts[0], moe.unimodal.experts[2]])), a1),
-            ("MoPoE", mopoe, MixtureOfProductsOfExperts(product: ProductOfExperts(latent: latent, experts: [mopoe.product.experts[0], mopoe.product.experts[2]])), a2),
-            ("mixture SumPooling", sp, SumPooling(elements: [sp.elements[0], sp.elements[2]], head: sp.head), a3)]
-        for (name, full, pair, arena) in pairs { assertSame(signature(full, arena, f, m3), signature(pair, arena, [f[0], f[2]], m2), name) }
+            (
+                "MoE", moe,
+                MixtureOfExperts(unimodal: ProductOfExperts(latent: latent, experts: [moe.unimodal.experts[0], moe.unimodal.experts[2]])),
+                a1
+            ),
+            (
+                "MoPoE", mopoe,
+                MixtureOfProductsOfExperts(
+                    product: ProductOfExperts(latent: latent, experts: [mopoe.product.experts[0], mopoe.product.experts[2]])), a2
+            ),
+            ("mixture SumPooling", sp, SumPooling(elements: [sp.elements[0], sp.elements[2]], head: sp.head), a3),
+        ]
+        for (name, full, pair, arena) in pairs {
+            assertSame(signature(full, arena, f, m3), signature(pair, arena, [f[0], f[2]], m2), name)
+        }
     }
 
     func testGradientsThroughEveryMixtureAggregator() throws {

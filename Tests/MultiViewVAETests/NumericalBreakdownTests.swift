@@ -64,7 +64,7 @@ final class NumericalBreakdownTests: XCTestCase {
 
     func testTheSpikeGuardStopsAJumpAndIsOffByDefault() throws {
         let probe = Probe(dimensions: [392, 392], exact: true)
-        let steady = ["training.epochs=8", "training.validate=false"]   // 120 steps, one loss call each
+        let steady = ["training.epochs=8", "training.validate=false"]  // 120 steps, one loss call each
         probe.jump = { $0 == 80 ? 1e4 : 0 }
         XCTAssertEqual(try trainer(probe, steady).run(), .completed, "off by default")
         let guarded = Probe(dimensions: [392, 392], exact: true)

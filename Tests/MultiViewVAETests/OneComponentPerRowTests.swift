@@ -15,14 +15,15 @@ final class OneComponentPerRowTests: XCTestCase {
     let dims = [5, 4, 3]
 
     func model(_ aggregator: String, bound: String, sampling: String, components: Int = 1) throws -> AggregatedVAE {
-        let config = try ExperimentConfig.parse(yaml: """
-            seed: 2
-            data: {source: npy, views: [a.npy, b.npy, c.npy]}
-            model: {type: aggregated, aggregator: \(aggregator), bound: \(bound), mixtureSampling: \(sampling), latent: 2,
-                    encoderHidden: [], featureSize: 4, decoderHidden: [], activation: tanh, likelihood: gaussian,
-                    mixtureComponents: \(components), poolingSize: 4, aggregatorHidden: [4]}
-            training: {epochs: 1, batchSize: 6}
-            """)
+        let config = try ExperimentConfig.parse(
+            yaml: """
+                seed: 2
+                data: {source: npy, views: [a.npy, b.npy, c.npy]}
+                model: {type: aggregated, aggregator: \(aggregator), bound: \(bound), mixtureSampling: \(sampling), latent: 2,
+                        encoderHidden: [], featureSize: 4, decoderHidden: [], activation: tanh, likelihood: gaussian,
+                        mixtureComponents: \(components), poolingSize: 4, aggregatorHidden: [4]}
+                training: {epochs: 1, batchSize: 6}
+                """)
         // tanh: smooth, so that finite differences see no kink.
         let m = AggregatedVAE(config: config.model, dimensions: dims, seed: 2)
         randomize(m.arena, seed: 11, scale: 0.4)
@@ -67,8 +68,9 @@ final class OneComponentPerRowTests: XCTestCase {
                     stats.append((mean, ((squares / Double(draws) - mean * mean) / Double(draws)).squareRoot()))
                 }
                 let se = (stats[0].se * stats[0].se + stats[1].se * stats[1].se).squareRoot()
-                XCTAssertEqual(stats[1].mean, stats[0].mean, accuracy: 4 * se,
-                               "\(aggregator), \(bound): one per row \(stats[1]) vs every component \(stats[0])")
+                XCTAssertEqual(
+                    stats[1].mean, stats[0].mean, accuracy: 4 * se,
+                    "\(aggregator), \(bound): one per row \(stats[1]) vs every component \(stats[0])")
                 // Not the same numbers: fewer draws per step, so a wider spread.
                 XCTAssertGreaterThan(stats[1].se, stats[0].se, "\(aggregator), \(bound)")
             }

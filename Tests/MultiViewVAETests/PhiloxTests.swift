@@ -15,12 +15,18 @@ final class PhiloxTests: XCTestCase {
     /// (format there: counter[4] key[2] → output[4]).
     func testKnownAnswerVectors() {
         let cases: [(counter: Philox4x32.Counter, key: Philox4x32.Key, expected: [UInt32])] = [
-            ((0, 0, 0, 0), (0, 0),
-             [0x6627_e8d5, 0xe169_c58d, 0xbc57_ac4c, 0x9b00_dbd8]),
-            ((0xffff_ffff, 0xffff_ffff, 0xffff_ffff, 0xffff_ffff), (0xffff_ffff, 0xffff_ffff),
-             [0x408f_276d, 0x41c8_3b0e, 0xa20b_c7c6, 0x6d54_51fd]),
-            ((0x243f_6a88, 0x85a3_08d3, 0x1319_8a2e, 0x0370_7344), (0xa409_3822, 0x299f_31d0),
-             [0xd16c_fe09, 0x94fd_cceb, 0x5001_e420, 0x2412_6ea1]),
+            (
+                (0, 0, 0, 0), (0, 0),
+                [0x6627_e8d5, 0xe169_c58d, 0xbc57_ac4c, 0x9b00_dbd8]
+            ),
+            (
+                (0xffff_ffff, 0xffff_ffff, 0xffff_ffff, 0xffff_ffff), (0xffff_ffff, 0xffff_ffff),
+                [0x408f_276d, 0x41c8_3b0e, 0xa20b_c7c6, 0x6d54_51fd]
+            ),
+            (
+                (0x243f_6a88, 0x85a3_08d3, 0x1319_8a2e, 0x0370_7344), (0xa409_3822, 0x299f_31d0),
+                [0xd16c_fe09, 0x94fd_cceb, 0x5001_e420, 0x2412_6ea1]
+            ),
         ]
         for (i, c) in cases.enumerated() {
             let got = words(Philox4x32.block(counter: c.counter, key: c.key))
@@ -107,7 +113,8 @@ final class PhiloxTests: XCTestCase {
         XCTAssertNotEqual(draws(seed: 9, stream: 5), draws(seed: 10, stream: 5), "different seeds differ")
         // Streams whose ids differ only in the high 32 bits must differ too (they fill counter words 2–3).
         XCTAssertNotEqual(draws(seed: 9, stream: 1), draws(seed: 9, stream: 1 | (1 << 32)))
-        XCTAssertEqual(Matrix.randomNormal(rows: 3, cols: 3, seed: 1, stream: 2),
-                       Matrix.randomNormal(rows: 3, cols: 3, seed: 1, stream: 2))
+        XCTAssertEqual(
+            Matrix.randomNormal(rows: 3, cols: 3, seed: 1, stream: 2),
+            Matrix.randomNormal(rows: 3, cols: 3, seed: 1, stream: 2))
     }
 }

@@ -15,11 +15,12 @@ final class RateDistortionTests: XCTestCase {
     let logScale: Float = -0.3
 
     func testMonteCarloTermsMatchTheClosedForms() throws {
-        let config = try ExperimentConfig.parse(yaml: """
-            model: {type: aggregated, aggregator: poe, latent: 2, encoderHidden: [], featureSize: 4, activation: tanh,
-                    decoderHidden: [], likelihood: gaussian, fixedLogScale: \(logScale)}
-            data: {source: npy, views: [a.npy, b.npy, c.npy]}
-            """)
+        let config = try ExperimentConfig.parse(
+            yaml: """
+                model: {type: aggregated, aggregator: poe, latent: 2, encoderHidden: [], featureSize: 4, activation: tanh,
+                        decoderHidden: [], likelihood: gaussian, fixedLogScale: \(logScale)}
+                data: {source: npy, views: [a.npy, b.npy, c.npy]}
+                """)
         let m = AggregatedVAE(config: config.model, dimensions: dims, seed: 1)
         randomize(m.arena, seed: 3, scale: 0.5)
         let views = dims.enumerated().map { s, d in uniform(4, d, seed: 10 + UInt64(s), -2, 2) }

@@ -18,34 +18,46 @@ import XCTest
 /// `MVVAE_RECORD_TRAJECTORIES=1 swift test --filter RecordedTrajectoryTests` rewrites the fixtures.
 final class RecordedTrajectoryTests: XCTestCase {
     static let cases: [(name: String, yaml: String)] = [
-        ("jpvae-bounded", """
+        (
+            "jpvae-bounded",
+            """
             name: fixture-jpvae
             seed: 21
             data: {source: fashion-mnist, imageViews: top-bottom, validationSize: 100, trainLimit: 200, testLimit: 50}
             model: {type: jpvae, latent: [3, 4], encoderHidden: [8], decoderHidden: [8], prior: {cross: bounded}}
             training: {epochs: 2, batchSize: 20, learningRate: 0.003, validate: false, logEvery: 1000}
-            """),
-        ("jpvae-orthogonal-missing", """
+            """
+        ),
+        (
+            "jpvae-orthogonal-missing",
+            """
             name: fixture-jpvae-missing
             seed: 22
             data: {source: fashion-mnist, imageViews: left-right, validationSize: 100, trainLimit: 200, testLimit: 50, missingRate: 0.3}
             model: {type: jpvae, latent: 4, encoderHidden: [8], decoderHidden: [8], prior: {cross: scaledOrthogonal, learnAlpha: true}}
             training: {epochs: 2, batchSize: 20, learningRate: 0.003, validate: false, logEvery: 1000, annealing: {cycles: 1}}
-            """),
-        ("aggregated-moe-masked", """
+            """
+        ),
+        (
+            "aggregated-moe-masked",
+            """
             name: fixture-moe
             seed: 23
             data: {source: linear-gaussian, modalities: 3, latentDimension: 2, dimensions: [6, 5, 4], samples: 300, missingRate: 0.2}
             model: {type: aggregated, aggregator: moe, bound: masked, mixtureSampling: everyComponent, latent: 2, encoderHidden: [16], featureSize: 8, decoderHidden: [], likelihood: gaussian}
             training: {epochs: 2, batchSize: 24, learningRate: 0.003, validate: false, logEvery: 1000}
-            """),
-        ("aggregated-selfattention-mixture", """
+            """
+        ),
+        (
+            "aggregated-selfattention-mixture",
+            """
             name: fixture-attention
             seed: 24
             data: {source: linear-gaussian, modalities: 3, latentDimension: 2, dimensions: [6, 5, 4], samples: 300}
             model: {type: aggregated, aggregator: selfAttention, bound: mixture, mixtureComponents: 2, privateLatent: 1, latent: 2, encoderHidden: [8], featureSize: 8, poolingSize: 8, attentionHeads: 2, attentionBlocks: 1, aggregatorHidden: [8], decoderHidden: [8], likelihood: gaussian}
             training: {epochs: 2, batchSize: 24, learningRate: 0.002, warmupSteps: 5, validate: false, logEvery: 1000}
-            """),
+            """
+        ),
     ]
     static let steps = 20
 
@@ -60,7 +72,8 @@ final class RecordedTrajectoryTests: XCTestCase {
     func train(_ yaml: String) throws -> (tensors: [(name: String, shape: [Int], values: [Float])], adamStep: Int) {
         let config = try ExperimentConfig.parse(yaml: yaml)
         let data = try ExperimentData(config: config.data, seed: config.seed)
-        let model: MultiViewModel = config.model.type == .jpvae
+        let model: MultiViewModel =
+            config.model.type == .jpvae
             ? JPVAE(config: config.model, dimensions: data.dimensions, seed: config.seed)
             : AggregatedVAE(config: config.model, dimensions: data.dimensions, seed: config.seed)
         let trainer = try Trainer(config: config, model: model, train: data.train, validation: nil, comm: LocalCommunicator())
@@ -85,7 +98,8 @@ final class RecordedTrajectoryTests: XCTestCase {
                 try FileManager.default.createDirectory(atPath: Self.fixtureFolder, withIntermediateDirectories: true)
                 var writer = SafeTensorsWriter()
                 for t in tensors { writer.add(name: t.name, shape: t.shape, values: t.values) }
-                _ = try writer.write(to: path, metadata: ["environment": Self.environment, "adamStep": "\(adamStep)", "steps": "\(Self.steps)"])
+                _ = try writer.write(
+                    to: path, metadata: ["environment": Self.environment, "adamStep": "\(adamStep)", "steps": "\(Self.steps)"])
                 continue
             }
             let recorded = try SafeTensorsFile(path: path)
@@ -106,9 +120,11 @@ final class RecordedTrajectoryTests: XCTestCase {
                 }
             }
             if exact {
-                XCTAssertEqual(differing, 0, "\(c.name): \(differing) coordinates differ from the recorded trajectory (worst relative \(worst))")
+                XCTAssertEqual(
+                    differing, 0, "\(c.name): \(differing) coordinates differ from the recorded trajectory (worst relative \(worst))")
             } else {
-                XCTAssertLessThan(worst, 1e-3, "\(c.name): recorded under \(recorded.metadata["environment"] ?? "?"), here \(Self.environment)")
+                XCTAssertLessThan(
+                    worst, 1e-3, "\(c.name): recorded under \(recorded.metadata["environment"] ?? "?"), here \(Self.environment)")
             }
         }
     }

@@ -69,7 +69,8 @@ final class ReviewRegressionTests: XCTestCase {
         for r in stride(from: 0, to: ds.count, by: 3) { values[r * 2 + 1] = 0 }  // every third row lacks view 2
         // Sparse label codes (0 → 1000, 9 → 9009, …) must not size the classifier by the largest code.
         let labels = ds.labels!.map { $0 * 1000 + $0 }
-        let masked = try MultiViewDataset(views: ds.views, names: ds.names, labels: labels, mask: try ViewMask(rows: ds.count, views: 2, values: values))
+        let masked = try MultiViewDataset(
+            views: ds.views, names: ds.names, labels: labels, mask: try ViewMask(rows: ds.count, views: 2, values: values))
         let train = DataSubset(dataset: masked, indices: base.data.train.indices)
         let test = DataSubset(dataset: masked, indices: Array(base.data.train.indices.prefix(150)))
         let report = try JPVAEEvaluation(model: base.model, seed: 1, config: base.config.evaluation).run(train: train, test: test)

@@ -18,7 +18,7 @@ final class RidgeBaselineTests: XCTestCase {
         for r in 0..<n {
             for c in 0..<5 { x[r, c] = rng.nextNormal() + 2 }
             for j in 0..<3 {
-                var v: Float = related ? 4 : 0          // an intercept too
+                var v: Float = related ? 4 : 0  // an intercept too
                 if related { for c in 0..<5 { v += (x[r, c] - 2) * a[c][j] } }
                 y[r, j] = v + 0.1 * rng.nextNormal()
             }
@@ -57,10 +57,12 @@ final class RidgeBaselineTests: XCTestCase {
         let p = ridge.predict(test.x)
         let my = (0..<3).map { c in (0..<400).reduce(0.0) { $0 + Double(train.y[$1, c]) } / 400 }
         let mx = (0..<5).map { c in (0..<400).reduce(0.0) { $0 + Double(train.x[$1, c]) } / 400 }
-        for r in 0..<5 { for j in 0..<3 {
-            let direct = my[j] + (0..<5).reduce(0.0) { $0 + (Double(test.x[r, $1]) - mx[$1]) * w[$1][j] }
-            XCTAssertEqual(Double(p[r, j]), direct, accuracy: 1e-4)
-        } }
+        for r in 0..<5 {
+            for j in 0..<3 {
+                let direct = my[j] + (0..<5).reduce(0.0) { $0 + (Double(test.x[r, $1]) - mx[$1]) * w[$1][j] }
+                XCTAssertEqual(Double(p[r, j]), direct, accuracy: 1e-4)
+            }
+        }
         for c in 0..<5 { for j in 0..<3 { XCTAssertEqual(w[c][j], Double(train.a[c][j]), accuracy: 0.02) } }
         for v in ridge.residualVariance { XCTAssertEqual(v, 0.01, accuracy: 0.002) }
         XCTAssertEqual(ridge.meanSquaredError(test.x, truth: test.y), 0.01, accuracy: 0.002)
@@ -71,10 +73,13 @@ final class RidgeBaselineTests: XCTestCase {
 
     func testUnrelatedViewsShrinkToTheMean() throws {
         let train = planted(300, seed: 4, related: false), test = planted(2000, seed: 5, related: false)
-        let ridge = try RidgeBaseline(x: train.x, y: train.y)   // λ chosen on a held-out tenth
+        let ridge = try RidgeBaseline(x: train.x, y: train.y)  // λ chosen on a held-out tenth
         // Nothing to learn: it does (almost) no worse than predicting the training mean.
         let mean = (0..<3).map { c in (0..<300).reduce(Float(0)) { $0 + train.y[$1, c] } / 300 }
-        let meanError = (0..<test.y.rows).reduce(0.0) { acc, r in acc + (0..<3).reduce(0.0) { $0 + Double((test.y[r, $1] - mean[$1]) * (test.y[r, $1] - mean[$1])) } } / Double(test.y.count)
+        let meanError =
+            (0..<test.y.rows).reduce(0.0) { acc, r in
+                acc + (0..<3).reduce(0.0) { $0 + Double((test.y[r, $1] - mean[$1]) * (test.y[r, $1] - mean[$1])) }
+            } / Double(test.y.count)
         XCTAssertLessThan(ridge.meanSquaredError(test.x, truth: test.y), 1.05 * meanError)
         XCTAssertThrowsError(try RidgeBaseline(x: Matrix(rows: 1, cols: 2), y: Matrix(rows: 1, cols: 1)))
     }

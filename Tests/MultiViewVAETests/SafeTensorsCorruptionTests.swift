@@ -173,7 +173,8 @@ final class SafeTensorsCorruptionTests: SafeTensorsTestCase {
         assertCheckpointError(try open(p), path: p, "offsetsOutOfRange (begin > end)") {
             if case .offsetsOutOfRange("b", 28, 16, 32) = $0 { return true }; return false
         }
-        let header = #"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"#
+        let header =
+            #"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"#
             + #""b":{"dtype":"F32","shape":[4],"data_offsets":[1000,1016]}}"#
         let q = try rawFile("far.safetensors", header: header, data: [UInt8](repeating: 0, count: 32))
         assertCheckpointError(try open(q), path: q, "offsetsOutOfRange (past the end)") {
@@ -182,7 +183,8 @@ final class SafeTensorsCorruptionTests: SafeTensorsTestCase {
     }
 
     func testOverlappingData() throws {
-        let header = #"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"#
+        let header =
+            #"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"#
             + #""b":{"dtype":"F32","shape":[4],"data_offsets":[8,24]}}"#
         let p = try rawFile("overlap.safetensors", header: header, data: [UInt8](repeating: 0, count: 24))
         let e = assertCheckpointError(try open(p), path: p, "overlappingData") {
@@ -190,7 +192,8 @@ final class SafeTensorsCorruptionTests: SafeTensorsTestCase {
         }
         XCTAssertEqual(e?.offset, 8 + (header.utf8.count + 7) / 8 * 8 + 8, "offset where 'b' starts")
         // Both tensors pointing at the same bytes (an aliasing trick) is an overlap too.
-        let alias = #"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"#
+        let alias =
+            #"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"#
             + #""b":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#
         let q = try rawFile("alias.safetensors", header: alias, data: [UInt8](repeating: 0, count: 16))
         assertCheckpointError(try open(q), path: q, "overlappingData (alias)") {
@@ -199,7 +202,8 @@ final class SafeTensorsCorruptionTests: SafeTensorsTestCase {
     }
 
     func testGapsAndUnindexedBytes() throws {
-        let gap = #"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"#
+        let gap =
+            #"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"#
             + #""b":{"dtype":"F32","shape":[4],"data_offsets":[20,36]}}"#
         let p = try rawFile("gap.safetensors", header: gap, data: [UInt8](repeating: 0, count: 36))
         let dataStart = 8 + (gap.utf8.count + 7) / 8 * 8
@@ -224,7 +228,8 @@ final class SafeTensorsCorruptionTests: SafeTensorsTestCase {
     }
 
     func testDuplicateTensorName() throws {
-        let header = #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"#
+        let header =
+            #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"#
             + #""a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#
         let p = try rawFile("dup.safetensors", header: header, data: [UInt8](repeating: 0, count: 8))
         assertCheckpointError(try open(p), path: p, "duplicateName") {

@@ -40,7 +40,8 @@ final class SafeTensorsInteropTests: SafeTensorsTestCase {
         case 0:
             return stdout
         case 3:
-            XCTFail("python3 lacks the safetensors interop packages: \(stderr). Run launch/setup "
+            XCTFail(
+                "python3 lacks the safetensors interop packages: \(stderr). Run launch/setup "
                     + "(it must pip-install numpy and safetensors).", file: file, line: line)
         default:
             XCTFail("python helper exited \(process.terminationStatus): \(stderr)", file: file, line: line)

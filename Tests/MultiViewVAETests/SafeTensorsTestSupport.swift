@@ -15,7 +15,8 @@ class SafeTensorsTestCase: XCTestCase {
     var dir = ""
 
     override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory
+        dir =
+            FileManager.default.temporaryDirectory
             .appendingPathComponent("safetensors-tests-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     }
@@ -41,8 +42,10 @@ class SafeTensorsTestCase: XCTestCase {
     /// A file with the given header text (padded with spaces to 8 bytes when `pad`), an explicit
     /// or true length prefix, and `data` after it.
     @discardableResult
-    func rawFile(_ name: String, header: String, pad: Bool = true, length: UInt64? = nil,
-                 data: [UInt8] = []) throws -> String {
+    func rawFile(
+        _ name: String, header: String, pad: Bool = true, length: UInt64? = nil,
+        data: [UInt8] = []
+    ) throws -> String {
         var h = Array(header.utf8)
         if pad { h += repeatElement(UInt8(ascii: " "), count: (8 - h.count % 8) % 8) }
         let n = length ?? UInt64(h.count)
@@ -78,8 +81,9 @@ class SafeTensorsTestCase: XCTestCase {
         } catch let error as CheckpointError {
             XCTAssertTrue(match(error.reason), "expected \(what), got: \(error)", file: file, line: line)
             XCTAssertEqual(error.path, path, "the error must name the file", file: file, line: line)
-            XCTAssertTrue(error.description.contains(path), "description must name the file: \(error)",
-                          file: file, line: line)
+            XCTAssertTrue(
+                error.description.contains(path), "description must name the file: \(error)",
+                file: file, line: line)
             return error
         } catch {
             XCTFail("expected CheckpointError (\(what)), got \(type(of: error)): \(error)", file: file, line: line)

@@ -109,17 +109,21 @@ final class SafeTensorsTests: SafeTensorsTestCase {
             if case .shapeMismatch("a", [4], [2, 2]) = $0 { return true }; return false
         }
         var buf = [Float](repeating: 0, count: 8)
-        assertCheckpointError(try buf.withUnsafeMutableBufferPointer {
-            try f.read("b", into: $0.baseAddress!, count: 8)
-        }, path: p, "countMismatch") {
+        assertCheckpointError(
+            try buf.withUnsafeMutableBufferPointer {
+                try f.read("b", into: $0.baseAddress!, count: 8)
+            }, path: p, "countMismatch"
+        ) {
             if case .countMismatch("b", 8, 3) = $0 { return true }; return false
         }
     }
 
     func testWriterRejectsBadTensorsWithoutCreatingTheFile() throws {
         let p = path("bad.safetensors")
-        func check(_ what: String, _ build: (inout SafeTensorsWriter) -> Void,
-                   _ match: (CheckpointError.Reason) -> Bool) {
+        func check(
+            _ what: String, _ build: (inout SafeTensorsWriter) -> Void,
+            _ match: (CheckpointError.Reason) -> Bool
+        ) {
             var w = SafeTensorsWriter()
             w.add(name: "fine", shape: [1], values: [0])
             build(&w)
@@ -151,7 +155,8 @@ final class SafeTensorsTests: SafeTensorsTestCase {
         for v in [-3, 1 << 40] as [Int64] { data += withUnsafeBytes(of: v.littleEndian) { Array($0) } }
         for v in [-7, 9] as [Int32] { data += withUnsafeBytes(of: v.littleEndian) { Array($0) } }
         data += [0, 255, 0, 0]
-        let header = #"{"d":{"dtype":"F64","shape":[2],"data_offsets":[0,16]},"#
+        let header =
+            #"{"d":{"dtype":"F64","shape":[2],"data_offsets":[0,16]},"#
             + #""l":{"dtype":"I64","shape":[2],"data_offsets":[16,32]},"#
             + #""i":{"dtype":"I32","shape":[2],"data_offsets":[32,40]},"#
             + #""u":{"dtype":"U8","shape":[2,2],"data_offsets":[40,44]}}"#

@@ -19,8 +19,9 @@ final class SelfAttentionTests: XCTestCase {
 
     func make(components: Int) -> (SelfAttention, ParameterArena) {
         let arena = ParameterArena()
-        let a = SelfAttention("sa", features: featureSize, latent: latent, modalities: modalities, hidden: [5], width: width,
-                              heads: 2, blocks: 2, components: components, activation: .tanh, arena: arena)
+        let a = SelfAttention(
+            "sa", features: featureSize, latent: latent, modalities: modalities, hidden: [5], width: width,
+            heads: 2, blocks: 2, components: components, activation: .tanh, arena: arena)
         arena.materialize(seed: 3)
         randomize(arena, seed: 4, scale: 0.5)
         return (a, arena)
@@ -42,8 +43,10 @@ final class SelfAttentionTests: XCTestCase {
     func contraction(_ q: PosteriorMixture, tape: Tape) -> Var {
         var total = tape.scalar(0)
         for (c, g) in q.components.enumerated() {
-            let r1 = Matrix.randomNormal(rows: rows, cols: latent, seed: 50 + UInt64(c)), r2 = Matrix.randomNormal(rows: rows, cols: latent, seed: 60 + UInt64(c))
-            total = tape.add(total, tape.add(tape.sum(tape.mul(g.mean, tape.constant(r1))), tape.sum(tape.mul(g.logVar, tape.constant(r2)))))
+            let r1 = Matrix.randomNormal(rows: rows, cols: latent, seed: 50 + UInt64(c)),
+                r2 = Matrix.randomNormal(rows: rows, cols: latent, seed: 60 + UInt64(c))
+            total = tape.add(
+                total, tape.add(tape.sum(tape.mul(g.mean, tape.constant(r1))), tape.sum(tape.mul(g.logVar, tape.constant(r2)))))
         }
         if let w = q.weights {
             total = tape.add(total, tape.sum(tape.mul(w, tape.constant(Matrix.randomNormal(rows: rows, cols: tape.cols(w), seed: 70)))))
@@ -58,7 +61,8 @@ final class SelfAttentionTests: XCTestCase {
         for r in 0..<rows { for (i, s) in perm.enumerated() { pm[r, i] = mask[r, s] } }
         for components in [1, 3] {
             let (sa, arena) = make(components: components)
-            let permuted = SelfAttention(embeddings: perm.map { sa.embeddings[$0] }, blocks: sa.blocks, finalNorm: sa.finalNorm, head: sa.head)
+            let permuted = SelfAttention(
+                embeddings: perm.map { sa.embeddings[$0] }, blocks: sa.blocks, finalNorm: sa.finalNorm, head: sa.head)
             assertClose(evaluate(sa, arena, f, mask), evaluate(permuted, arena, perm.map { f[$0] }, pm), 1e-5, "components \(components)")
         }
     }
@@ -68,7 +72,8 @@ final class SelfAttentionTests: XCTestCase {
         let m3 = Matrix([[1, 0, 1], [1, 0, 1], [0, 0, 1]]), m2 = Matrix([[1, 1], [1, 1], [0, 1]])
         for components in [1, 3] {
             let (sa, arena) = make(components: components)
-            let pair = SelfAttention(embeddings: [sa.embeddings[0], sa.embeddings[2]], blocks: sa.blocks, finalNorm: sa.finalNorm, head: sa.head)
+            let pair = SelfAttention(
+                embeddings: [sa.embeddings[0], sa.embeddings[2]], blocks: sa.blocks, finalNorm: sa.finalNorm, head: sa.head)
             assertClose(evaluate(sa, arena, f, m3), evaluate(pair, arena, [f[0], f[2]], m2), 1e-6, "components \(components)")
         }
     }
@@ -102,7 +107,8 @@ final class SelfAttentionTests: XCTestCase {
         for components in [1, 3] {
             let (sa, arena) = make(components: components)
             try checkArenaGradient(arena, step: 1e-2, tolerance: 2e-2) { tape in
-                contraction(sa.distribution(features: f.map { tape.constant($0) }, mask: tape.constant(mask), tape: tape, arena: arena), tape: tape)
+                contraction(
+                    sa.distribution(features: f.map { tape.constant($0) }, mask: tape.constant(mask), tape: tape, arena: arena), tape: tape)
             }
             var check = GradientCheck(f + [mask], constants: [modalities])
             check.tolerance = 2e-2
@@ -130,12 +136,17 @@ final class SelfAttentionTests: XCTestCase {
     }
 
     func testConfigValidatesHeads() throws {
-        let ok = try ExperimentConfig.parse(yaml: "model: {type: aggregated, aggregator: selfAttention, latent: 2, poolingSize: 12, attentionHeads: 3}")
+        let ok = try ExperimentConfig.parse(
+            yaml: "model: {type: aggregated, aggregator: selfAttention, latent: 2, poolingSize: 12, attentionHeads: 3}")
         XCTAssertEqual(ok.model.aggregated.attentionHeads, 3)
         XCTAssertEqual(ok.model.aggregated.attentionBlocks, 2)
-        for (yaml, key) in [("poolingSize: 10, attentionHeads: 4", "model.attentionHeads"), ("attentionHeads: 0", "model.attentionHeads"),
-                            ("attentionBlocks: 0", "model.attentionBlocks")] {
-            XCTAssertThrowsError(try ExperimentConfig.parse(yaml: "model: {type: aggregated, aggregator: selfAttention, latent: 2, \(yaml)}")) { error in
+        for (yaml, key) in [
+            ("poolingSize: 10, attentionHeads: 4", "model.attentionHeads"), ("attentionHeads: 0", "model.attentionHeads"),
+            ("attentionBlocks: 0", "model.attentionBlocks"),
+        ] {
+            XCTAssertThrowsError(
+                try ExperimentConfig.parse(yaml: "model: {type: aggregated, aggregator: selfAttention, latent: 2, \(yaml)}")
+            ) { error in
                 guard case let ConfigError.invalidValue(k, message) = error else { return XCTFail("\(error)") }
                 XCTAssertEqual(k, key, yaml)
                 if yaml.hasPrefix("poolingSize") { XCTAssertTrue(message.contains("divisible"), message) }
@@ -149,21 +160,23 @@ final class SelfAttentionTests: XCTestCase {
         let n = 400
         let z = Matrix.randomNormal(rows: n, cols: 2, seed: 1)
         let views = [5, 4, 3].enumerated().map { s, d in
-            z * Matrix.randomNormal(rows: 2, cols: d, seed: 10 + UInt64(s)) + Matrix.randomNormal(rows: n, cols: d, seed: 20 + UInt64(s), scale: 0.3)
+            z * Matrix.randomNormal(rows: 2, cols: d, seed: 10 + UInt64(s))
+                + Matrix.randomNormal(rows: n, cols: d, seed: 20 + UInt64(s), scale: 0.3)
         }
         var rng = RandomStream(seed: 5)
         var observed = [UInt8](repeating: 1, count: n * 3)
         for r in 0..<n where rng.nextUniform() < 0.2 { observed[r * 3 + rng.nextInt(below: 3)] = 0 }
         let data = try MultiViewDataset(views: views.map { ViewSource.matrix($0) }, mask: try ViewMask(rows: n, views: 3, values: observed))
         for (bound, components, privateLatent) in [("masked", 1, 0), ("masked", 3, 2), ("mixture", 3, 0)] {
-            let config = try ExperimentConfig.parse(yaml: """
-                seed: 2
-                data: {source: npy, views: [a.npy, b.npy, c.npy]}
-                model: {type: aggregated, aggregator: selfAttention, bound: \(bound), mixtureComponents: \(components), privateLatent: \(privateLatent), latent: 2,
-                        encoderHidden: [16], featureSize: 8, poolingSize: 8, attentionHeads: 2, attentionBlocks: 2,
-                        aggregatorHidden: [8], decoderHidden: [16], likelihood: gaussian}
-                training: {epochs: 4, batchSize: 40, learningRate: 0.01, validate: false}
-                """)
+            let config = try ExperimentConfig.parse(
+                yaml: """
+                    seed: 2
+                    data: {source: npy, views: [a.npy, b.npy, c.npy]}
+                    model: {type: aggregated, aggregator: selfAttention, bound: \(bound), mixtureComponents: \(components), privateLatent: \(privateLatent), latent: 2,
+                            encoderHidden: [16], featureSize: 8, poolingSize: 8, attentionHeads: 2, attentionBlocks: 2,
+                            aggregatorHidden: [8], decoderHidden: [16], likelihood: gaussian}
+                    training: {epochs: 4, batchSize: 40, learningRate: 0.01, validate: false}
+                    """)
             let model = AggregatedVAE(config: config.model, dimensions: data.dimensions, seed: 2)
             XCTAssertTrue(model.aggregator is SelfAttention)
             let trainer = try Trainer(config: config, model: model, train: DataSubset.all(data), validation: nil, comm: LocalCommunicator())

@@ -42,7 +42,8 @@ final class ShardingTests: XCTestCase {
         b.fillNoise(y, view: 0, width: 3, seed: 1)
         XCTAssertEqual(Array(UnsafeBufferPointer(start: x + 3, count: 3)), Array(UnsafeBufferPointer(start: y, count: 3)))
         b.fillNoise(y, view: 1, width: 3, seed: 1)
-        XCTAssertNotEqual(Array(UnsafeBufferPointer(start: x + 3, count: 3)), Array(UnsafeBufferPointer(start: y, count: 3)),
-                          "each view draws from its own sub-sequence")
+        XCTAssertNotEqual(
+            Array(UnsafeBufferPointer(start: x + 3, count: 3)), Array(UnsafeBufferPointer(start: y, count: 3)),
+            "each view draws from its own sub-sequence")
     }
 }

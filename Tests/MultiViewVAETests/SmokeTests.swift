@@ -37,12 +37,14 @@ final class SmallGEMMTests: XCTestCase {
                     a.storage.withUnsafeBufferPointer { ap in
                         b.storage.withUnsafeBufferPointer { bp in
                             viaLoop.storage.withUnsafeMutableBufferPointer {
-                                smallGEMM(transA: tA, transB: tB, m: m, n: n, k: k, alpha: alpha, a: ap.baseAddress!, b: bp.baseAddress!,
-                                          beta: beta, c: $0.baseAddress!)
+                                smallGEMM(
+                                    transA: tA, transB: tB, m: m, n: n, k: k, alpha: alpha, a: ap.baseAddress!, b: bp.baseAddress!,
+                                    beta: beta, c: $0.baseAddress!)
                             }
                             viaBLAS.storage.withUnsafeMutableBufferPointer {
-                                cblasReference(transA: tA, transB: tB, m: m, n: n, k: k, alpha: alpha, a: ap.baseAddress!,
-                                               b: bp.baseAddress!, beta: beta, c: $0.baseAddress!)
+                                cblasReference(
+                                    transA: tA, transB: tB, m: m, n: n, k: k, alpha: alpha, a: ap.baseAddress!,
+                                    b: bp.baseAddress!, beta: beta, c: $0.baseAddress!)
                             }
                         }
                     }

@@ -74,7 +74,9 @@ final class StagedTrainingTests: XCTestCase {
         let rows = run.data.train.count
         let batch = Batch(dimensions: run.data.dimensions, capacity: rows, hasMask: false)
         Array(0..<rows).withUnsafeBufferPointer { run.data.train.gather(view: 0, positions: $0, into: batch.views[0]) }
-        let x = tape.input(rows: rows, cols: run.data.dimensions[0]) { $0.update(from: batch.views[0], count: rows * run.data.dimensions[0]) }
+        let x = tape.input(rows: rows, cols: run.data.dimensions[0]) {
+            $0.update(from: batch.views[0], count: rows * run.data.dimensions[0])
+        }
         let h = tape.value(run.model.encoder(x, tape: tape, arena: arena))
         for r in 0..<rows { for j in 0..<n { sum[j] += Double(h[r, j]); square[j] += Double(h[r, j]) * Double(h[r, j]) } }
         let mean = arena.value(run.model.mean).storage, inverse = arena.value(run.model.inverseDeviation).storage
@@ -113,8 +115,10 @@ final class StagedTrainingTests: XCTestCase {
         let first = try Run(yaml: Self.yaml)
         _ = try first.trainer.run(shouldStop: { first.trainer.state.step + 1 >= 33 })  // mid-stage B, epoch 3 of 4
         let loaded = try Checkpoint.load(try Checkpoint.save(first.trainer, run: dir, keep: 2))
-        for (override, message) in [("training.stages.encoder.epochs=3", "the finished stage 'encoder' ran 2 epoch(s)"),
-                                    ("training.stages.head.epochs=1", "stage 'head' has already run into epoch 2")] {
+        for (override, message) in [
+            ("training.stages.encoder.epochs=3", "the finished stage 'encoder' ran 2 epoch(s)"),
+            ("training.stages.head.epochs=1", "stage 'head' has already run into epoch 2"),
+        ] {
             let other = try Run(yaml: Self.yaml, overrides: [override])
             XCTAssertThrowsError(try Checkpoint.restore(loaded, into: other.trainer), override) {
                 XCTAssertTrue("\($0)".contains(message), "\(override): \($0)")
@@ -129,8 +133,13 @@ final class StagedTrainingTests: XCTestCase {
 
     func testSingleStageModelsAreOneStageOverEveryParameter() throws {
         let run = try TinyRun()
-        XCTAssertEqual(run.trainer.stages, [TrainingStage(name: "train", epochs: 3, trainable: 0..<run.model.arena.count, restartsOptimizer: false,
-                                                          learningRate: 0.003, warmupSteps: 0)])
+        XCTAssertEqual(
+            run.trainer.stages,
+            [
+                TrainingStage(
+                    name: "train", epochs: 3, trainable: 0..<run.model.arena.count, restartsOptimizer: false,
+                    learningRate: 0.003, warmupSteps: 0)
+            ])
         XCTAssertThrowsError(try TinyRun(["training.stages.head.epochs=2"])) {
             XCTAssertTrue("\($0)".contains("there is no stage 'head'"), "\($0)")
         }

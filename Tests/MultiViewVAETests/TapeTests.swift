@@ -46,7 +46,8 @@ final class TapeTests: XCTestCase {
     func testZeroRowBatchesRunTheBackwardPass() throws {
         for activation in [Activation.tanh, .relu, .identity] {
             let tape = Tape()
-            let x = tape.constant(Matrix(rows: 0, cols: 3)), w = tape.variable(uniform(3, 2, seed: 4)), b = tape.variable(uniform(1, 2, seed: 5))
+            let x = tape.constant(Matrix(rows: 0, cols: 3)), w = tape.variable(uniform(3, 2, seed: 4)),
+                b = tape.variable(uniform(1, 2, seed: 5))
             let loss = tape.sum(tape.linear(x, weight: w, bias: b, activation: activation))
             tape.backward(loss)
             XCTAssertEqual(tape.item(loss), 0)

@@ -49,7 +49,9 @@ struct ModelRun<Model: MultiViewModel> {
     }
 
     /// The arena's values in `range`, all of them, and Adam's moments (m then v).
-    func values(_ range: Range<Int>) -> [Float] { Array(UnsafeBufferPointer(start: model.arena.values + range.lowerBound, count: range.count)) }
+    func values(_ range: Range<Int>) -> [Float] {
+        Array(UnsafeBufferPointer(start: model.arena.values + range.lowerBound, count: range.count))
+    }
     var all: [Float] { values(0..<model.arena.count) }
     var moments: [Float] {
         Array(UnsafeBufferPointer(start: trainer.optimizer.m, count: model.arena.count))

@@ -123,7 +123,9 @@ final class ShardedAdamTests: XCTestCase {
             for block in blocks {
                 var shardGrads = Array(g.storage[block])
                 shardGrads.withUnsafeMutableBufferPointer { gp in
-                    _ = sharded.withUnsafeMutableBufferPointer { b.update(shard: block, params: $0.baseAddress!, grads: gp.baseAddress!, gradScale: 0.5) }
+                    _ = sharded.withUnsafeMutableBufferPointer {
+                        b.update(shard: block, params: $0.baseAddress!, grads: gp.baseAddress!, gradScale: 0.5)
+                    }
                 }
                 b.step -= 1  // one optimizer step per training step, whatever the number of blocks
             }

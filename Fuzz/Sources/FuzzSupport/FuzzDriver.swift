@@ -10,7 +10,9 @@ public enum FuzzDriver {
     nonisolated(unsafe) private static var body: ((UnsafeRawBufferPointer, String) throws -> Void)?
     nonisolated(unsafe) private static var scratch = ""
 
-    public static func run(fileExtension: String, _ body: @escaping (_ bytes: UnsafeRawBufferPointer, _ path: String) throws -> Void) -> Never {
+    public static func run(fileExtension: String, _ body: @escaping (_ bytes: UnsafeRawBufferPointer, _ path: String) throws -> Void)
+        -> Never
+    {
         let dir = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
         scratch = "\(dir)/mvvae-fuzz-\(getpid()).\(fileExtension)"
         Self.body = body

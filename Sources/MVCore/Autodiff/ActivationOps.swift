@@ -4,7 +4,11 @@ import Foundation
 // cheaper than recomputing from the input (exp, sigmoid, tanh).
 
 @inline(__always) func stableSigmoid(_ x: Float) -> Float {
-    x >= 0 ? 1 / (1 + Foundation.exp(-x)) : { let e = Foundation.exp(x); return e / (1 + e) }()
+    x >= 0
+        ? 1 / (1 + Foundation.exp(-x))
+        : {
+            let e = Foundation.exp(x); return e / (1 + e)
+        }()
 }
 
 /// log(1 + eˣ) without overflow.

@@ -15,18 +15,22 @@ extension Tape {
         let nq = nodes[q.id], nk = nodes[k.id], nv = nodes[v.id], nm = nodes[mask.id]
         let rows = nq.rows, set = nm.cols
         precondition(!nm.needsGrad, "maskedAttention: the mask must be a constant")
-        precondition(nm.rows == rows && set >= 1 && nq.cols % set == 0,
-                     "maskedAttention: mask \(nm.rows)x\(nm.cols) does not fit queries \(rows)x\(nq.cols)")
-        precondition(nk.rows == rows && nv.rows == rows && nk.cols == nq.cols && nv.cols == nq.cols,
-                     "maskedAttention: queries, keys and values must have one shape")
+        precondition(
+            nm.rows == rows && set >= 1 && nq.cols % set == 0,
+            "maskedAttention: mask \(nm.rows)x\(nm.cols) does not fit queries \(rows)x\(nq.cols)")
+        precondition(
+            nk.rows == rows && nv.rows == rows && nk.cols == nq.cols && nv.cols == nq.cols,
+            "maskedAttention: queries, keys and values must have one shape")
         let width = nq.cols / set
         precondition(heads >= 1 && width % heads == 0, "maskedAttention: width \(width) is not divisible by \(heads) heads")
-        let out = record(.maskedAttention(q: q.id, k: k.id, v: v.id, mask: mask.id, heads: heads), rows: rows, cols: nq.cols,
-                         needsGrad: nq.needsGrad || nk.needsGrad || nv.needsGrad)
+        let out = record(
+            .maskedAttention(q: q.id, k: k.id, v: v.id, mask: mask.id, heads: heads), rows: rows, cols: nq.cols,
+            needsGrad: nq.needsGrad || nk.needsGrad || nv.needsGrad)
         // Saved for the VJP: p[r, h, s, t], the attention weights (0 for absent keys).
         let p = aux(out, count: rows * heads * set * set + set)
-        attentionForward(q: nq.value, k: nk.value, v: nv.value, mask: nm.value, out: nodes[out.id].value, p: p,
-                         rows: rows, set: set, width: width, heads: heads)
+        attentionForward(
+            q: nq.value, k: nk.value, v: nv.value, mask: nm.value, out: nodes[out.id].value, p: p,
+            rows: rows, set: set, width: width, heads: heads)
         return out
     }
 
@@ -40,9 +44,11 @@ extension Tape {
         return out
     }
 
-    private func attentionForward(q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
-                                  mask: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>, p: UnsafeMutablePointer<Float>,
-                                  rows: Int, set: Int, width: Int, heads: Int) {
+    private func attentionForward(
+        q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
+        mask: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>, p: UnsafeMutablePointer<Float>,
+        rows: Int, set: Int, width: Int, heads: Int
+    ) {
         let size = width / heads, scale = 1 / Float(size).squareRoot(), stride = set * width
         out.update(repeating: 0, count: rows * stride)
         for r in 0..<rows {

@@ -37,15 +37,18 @@ extension Tape {
         precondition(nx.cols == nw.rows, "linear: input has \(nx.cols) columns, weight has \(nw.rows) rows")
         precondition(nb.rows == 1 && nb.cols == nw.cols, "linear: bias must be 1x\(nw.cols)")
         let m = nx.rows, n = nw.cols, k = nx.cols
-        let out = record(.linear(x.id, w.id, b.id, activation), rows: m, cols: n,
-                         needsGrad: nx.needsGrad || nw.needsGrad || nb.needsGrad)
+        let out = record(
+            .linear(x.id, w.id, b.id, activation), rows: m, cols: n,
+            needsGrad: nx.needsGrad || nw.needsGrad || nb.needsGrad)
         affine(x: nx.value, weight: nw.value, bias: nb.value, into: nodes[out.id].value, m: m, n: n, k: k, activation: activation)
         return out
     }
 
     /// y = f(x W + b) for row-major x (m×k), W (k×n), b (1×n): `linear`'s forward, shared with `maskedLinear`.
-    func affine(x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
-                m: Int, n: Int, k: Int, activation: Activation) {
+    func affine(
+        x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
+        m: Int, n: Int, k: Int, activation: Activation
+    ) {
         guard m > 0 && n > 0 else { return }
         if activation == .identity || activation == .relu {
             // The product first (β = 0), then one C pass adding the bias and applying f.
@@ -67,8 +70,10 @@ extension Tape {
 
     /// dZ = g ⊙ f′ of a `linear`-style node `i` (for the identity g itself, for ReLU written over g,
     /// otherwise in `scratch` or else the node's own), with the bias gradient (column sums of dZ) taken in the same pass.
-    func affineOutputGradient(_ i: Int, activation: Activation, biasGradient gb: UnsafeMutablePointer<Float>?,
-                              scratch: UnsafeMutablePointer<Float>? = nil) -> UnsafeMutablePointer<Float> {
+    func affineOutputGradient(
+        _ i: Int, activation: Activation, biasGradient gb: UnsafeMutablePointer<Float>?,
+        scratch: UnsafeMutablePointer<Float>? = nil
+    ) -> UnsafeMutablePointer<Float> {
         let node = nodes[i], g = node.grad, y = node.value, m = node.rows, n = node.cols
         switch activation {
         case .identity:
@@ -90,9 +95,11 @@ extension Tape {
     /// each row without materialising the elementwise loss matrix.
     public func bceWithLogitsRowSum(_ logits: Var, targets: Var) -> Var {
         let nl = nodes[logits.id], nt = nodes[targets.id]
-        precondition(nl.rows == nt.rows && nl.cols == nt.cols, "bceWithLogitsRowSum: logits \(nl.rows)x\(nl.cols) vs targets \(nt.rows)x\(nt.cols)")
-        let out = record(.bceRowSum(logits: logits.id, targets: targets.id), rows: nl.rows, cols: 1,
-                         needsGrad: nl.needsGrad || nt.needsGrad)
+        precondition(
+            nl.rows == nt.rows && nl.cols == nt.cols, "bceWithLogitsRowSum: logits \(nl.rows)x\(nl.cols) vs targets \(nt.rows)x\(nt.cols)")
+        let out = record(
+            .bceRowSum(logits: logits.id, targets: targets.id), rows: nl.rows, cols: 1,
+            needsGrad: nl.needsGrad || nt.needsGrad)
         // σ(l) is saved for the VJP; it shares e^{−|l|} with the loss, so each element costs one exp.
         let sigma = aux(out, count: nl.rows * nl.cols)
         mvvae_bce_rowsum(nl.value, nt.value, sigma, nodes[out.id].value, nl.rows, nl.cols)
@@ -102,10 +109,12 @@ extension Tape {
     /// z = μ + exp(½ logVar) ⊙ ε (the reparameterisation trick) in one pass; ε is a constant.
     public func reparameterize(mean: Var, logVar: Var, noise: Var) -> Var {
         let nm = nodes[mean.id], nv = nodes[logVar.id], ne = nodes[noise.id]
-        precondition(nm.rows == nv.rows && nm.cols == nv.cols && ne.rows == nm.rows && ne.cols == nm.cols,
-                     "reparameterize: mean, logVar and noise must have one shape")
-        let out = record(.reparameterize(mean: mean.id, logVar: logVar.id, noise: noise.id), rows: nm.rows, cols: nm.cols,
-                         needsGrad: nm.needsGrad || nv.needsGrad)
+        precondition(
+            nm.rows == nv.rows && nm.cols == nv.cols && ne.rows == nm.rows && ne.cols == nm.cols,
+            "reparameterize: mean, logVar and noise must have one shape")
+        let out = record(
+            .reparameterize(mean: mean.id, logVar: logVar.id, noise: noise.id), rows: nm.rows, cols: nm.cols,
+            needsGrad: nm.needsGrad || nv.needsGrad)
         let z = nodes[out.id].value
         for k in 0..<(nm.rows * nm.cols) { z[k] = nm.value[k] + Foundation.exp(0.5 * nv.value[k]) * ne.value[k] }
         return out

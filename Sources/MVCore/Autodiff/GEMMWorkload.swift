@@ -30,12 +30,16 @@ extension Tape {
             out.append(GEMMShape(m: m, n: n, k: k, transA: tA, transB: tB))
             guard nodes[i].needsGrad else { continue }
             if na.needsGrad {
-                out.append(tA ? GEMMShape(m: k, n: m, k: n, transA: tB, transB: true)
-                              : GEMMShape(m: m, n: k, k: n, transA: false, transB: !tB))
+                out.append(
+                    tA
+                        ? GEMMShape(m: k, n: m, k: n, transA: tB, transB: true)
+                        : GEMMShape(m: m, n: k, k: n, transA: false, transB: !tB))
             }
             if nb.needsGrad {
-                out.append(tB ? GEMMShape(m: n, n: k, k: m, transA: true, transB: tA)
-                              : GEMMShape(m: k, n: n, k: m, transA: !tA, transB: false))
+                out.append(
+                    tB
+                        ? GEMMShape(m: n, n: k, k: m, transA: true, transB: tA)
+                        : GEMMShape(m: k, n: n, k: m, transA: !tA, transB: false))
             }
         }
         return out

@@ -10,9 +10,11 @@ extension Tape {
     /// computed stably as max(l,0) − l·t + log(1 + e^{−|l|}). Targets in [0, 1].
     public func bceWithLogits(_ logits: Var, targets: Var) -> Var {
         let nl = nodes[logits.id], nt = nodes[targets.id]
-        precondition(nl.rows == nt.rows && nl.cols == nt.cols, "bceWithLogits: logits \(nl.rows)x\(nl.cols) vs targets \(nt.rows)x\(nt.cols)")
-        let out = record(.bceWithLogits(logits: logits.id, targets: targets.id), rows: nl.rows, cols: nl.cols,
-                         needsGrad: nl.needsGrad || nt.needsGrad)
+        precondition(
+            nl.rows == nt.rows && nl.cols == nt.cols, "bceWithLogits: logits \(nl.rows)x\(nl.cols) vs targets \(nt.rows)x\(nt.cols)")
+        let out = record(
+            .bceWithLogits(logits: logits.id, targets: targets.id), rows: nl.rows, cols: nl.cols,
+            needsGrad: nl.needsGrad || nt.needsGrad)
         let y = nodes[out.id].value, l = nl.value, t = nt.value
         for k in 0..<(nl.rows * nl.cols) {
             y[k] = Swift.max(l[k], 0) - l[k] * t[k] + Foundation.log1p(Foundation.exp(-abs(l[k])))
@@ -29,8 +31,9 @@ extension Tape {
     public func gaussianLogDensity(_ x: Var, mean: Var, logVar: Var) -> Var {
         let s = shape3(x, mean, logVar, "gaussianLogDensity")
         let nx = nodes[x.id], nm = nodes[mean.id], nv = nodes[logVar.id]
-        let out = record(.gaussianLogDensity(x: x.id, mean: mean.id, logVar: logVar.id), rows: s.rows, cols: s.cols,
-                         needsGrad: nx.needsGrad || nm.needsGrad || nv.needsGrad)
+        let out = record(
+            .gaussianLogDensity(x: x.id, mean: mean.id, logVar: logVar.id), rows: s.rows, cols: s.cols,
+            needsGrad: nx.needsGrad || nm.needsGrad || nv.needsGrad)
         let y = nodes[out.id].value
         if let layout = gaussianFastLayout(nx, nm, nv, s.rows, s.cols) {
             // x and mean full; log-variance full, per column or scalar: one exp per distinct variance.
@@ -76,8 +79,9 @@ extension Tape {
     public func laplaceLogDensity(_ x: Var, location: Var, logScale: Var) -> Var {
         let s = shape3(x, location, logScale, "laplaceLogDensity")
         let nx = nodes[x.id], nm = nodes[location.id], nv = nodes[logScale.id]
-        let out = record(.laplaceLogDensity(x: x.id, loc: location.id, logScale: logScale.id), rows: s.rows, cols: s.cols,
-                         needsGrad: nx.needsGrad || nm.needsGrad || nv.needsGrad)
+        let out = record(
+            .laplaceLogDensity(x: x.id, loc: location.id, logScale: logScale.id), rows: s.rows, cols: s.cols,
+            needsGrad: nx.needsGrad || nm.needsGrad || nv.needsGrad)
         let y = nodes[out.id].value
         let log2: Float = Foundation.log(2)
         for i in 0..<s.rows {

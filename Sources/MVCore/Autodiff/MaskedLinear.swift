@@ -12,8 +12,9 @@ extension Tape {
         precondition(nb.rows == 1 && nb.cols == nw.cols, "maskedLinear: bias must be 1x\(nw.cols)")
         precondition(nm.rows == nw.rows && nm.cols == nw.cols, "maskedLinear: mask \(nm.rows)x\(nm.cols) vs weight \(nw.rows)x\(nw.cols)")
         let m = nx.rows, n = nw.cols, k = nx.cols
-        let out = record(.maskedLinear(x.id, w.id, b.id, mask: mask.id, activation), rows: m, cols: n,
-                         needsGrad: nx.needsGrad || nw.needsGrad || nb.needsGrad)
+        let out = record(
+            .maskedLinear(x.id, w.id, b.id, mask: mask.id, activation), rows: m, cols: n,
+            needsGrad: nx.needsGrad || nw.needsGrad || nb.needsGrad)
         // Scratch: W ⊙ M, then room for xᵀ dZ and for dZ in the backward pass.
         let masked = aux(out, count: 2 * k * n + m * n)
         for q in 0..<(k * n) { masked[q] = nw.value[q] * nm.value[q] }

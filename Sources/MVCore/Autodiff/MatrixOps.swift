@@ -8,11 +8,17 @@ extension Tape {
         let k = transposeA ? na.rows : na.cols
         let kb = transposeB ? nb.cols : nb.rows
         let n = transposeB ? nb.rows : nb.cols
-        precondition(k == kb, "matmul: inner dimensions differ (\(na.rows)x\(na.cols)\(transposeA ? "ᵀ" : "") · \(nb.rows)x\(nb.cols)\(transposeB ? "ᵀ" : ""))")
-        let out = record(.matmul(a.id, b.id, transA: transposeA, transB: transposeB), rows: m, cols: n,
-                         needsGrad: na.needsGrad || nb.needsGrad)
+        precondition(
+            k == kb,
+            "matmul: inner dimensions differ (\(na.rows)x\(na.cols)\(transposeA ? "ᵀ" : "") · \(nb.rows)x\(nb.cols)\(transposeB ? "ᵀ" : ""))"
+        )
+        let out = record(
+            .matmul(a.id, b.id, transA: transposeA, transB: transposeB), rows: m, cols: n,
+            needsGrad: na.needsGrad || nb.needsGrad)
         let y = nodes[out.id].value
-        if k == 0 { y.update(repeating: 0, count: m * n) } else if m > 0 && n > 0 {
+        if k == 0 {
+            y.update(repeating: 0, count: m * n)
+        } else if m > 0 && n > 0 {
             sgemm(transA: transposeA, transB: transposeB, m: m, n: n, k: k, alpha: 1, a: na.value, b: nb.value, beta: 0, c: y)
         }
         return out

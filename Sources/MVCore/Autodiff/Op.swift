@@ -49,4 +49,3 @@ enum Op {
     case rowLogDet(Int)
     case sumOverRanks(Int)
 }
-

@@ -19,10 +19,12 @@ extension Tape {
     public func rowLowerTriangular(diagonal: Var, strictlyLower: Var) -> Var {
         let nd = nodes[diagonal.id], nl = nodes[strictlyLower.id]
         let d = nd.cols
-        precondition(nl.rows == nd.rows && nl.cols == d * (d - 1) / 2,
-                     "rowLowerTriangular: diagonal \(nd.rows)x\(d) needs strictly-lower \(nd.rows)x\(d * (d - 1) / 2), got \(nl.rows)x\(nl.cols)")
-        let out = record(.rowLowerTriangular(diagonal: diagonal.id, strictlyLower: strictlyLower.id), rows: nd.rows, cols: d * d,
-                         needsGrad: nd.needsGrad || nl.needsGrad)
+        precondition(
+            nl.rows == nd.rows && nl.cols == d * (d - 1) / 2,
+            "rowLowerTriangular: diagonal \(nd.rows)x\(d) needs strictly-lower \(nd.rows)x\(d * (d - 1) / 2), got \(nl.rows)x\(nl.cols)")
+        let out = record(
+            .rowLowerTriangular(diagonal: diagonal.id, strictlyLower: strictlyLower.id), rows: nd.rows, cols: d * d,
+            needsGrad: nd.needsGrad || nl.needsGrad)
         let y = nodes[out.id].value, dv = nd.value, lv = nl.value
         let below = d * (d - 1) / 2
         y.update(repeating: 0, count: nd.rows * d * d)

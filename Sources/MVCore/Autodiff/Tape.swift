@@ -105,8 +105,10 @@ public final class Tape {
     }
 
     /// Records a leaf that views memory owned elsewhere (parameters in an arena).
-    func recordExternal(rows: Int, cols: Int, value: UnsafeMutablePointer<Float>,
-                        grad: UnsafeMutablePointer<Float>?, needsGrad: Bool) -> Var {
+    func recordExternal(
+        rows: Int, cols: Int, value: UnsafeMutablePointer<Float>,
+        grad: UnsafeMutablePointer<Float>?, needsGrad: Bool
+    ) -> Var {
         let i = count
         if i == slots.count { slots.append(Slot()) }
         let node = Node(op: .leaf, rows: rows, cols: cols, value: value, grad: grad ?? scratch, needsGrad: needsGrad)
@@ -188,8 +190,9 @@ public final class Tape {
 
     /// A parameter: a view into `arena`'s values whose gradient accumulates into `arena`'s gradients.
     public func parameter(_ view: ParameterView, in arena: ParameterArena) -> Var {
-        recordExternal(rows: view.rows, cols: view.cols, value: arena.values + view.offset,
-                       grad: arena.gradients + view.offset, needsGrad: !arena.isFrozen(view))
+        recordExternal(
+            rows: view.rows, cols: view.cols, value: arena.values + view.offset,
+            grad: arena.gradients + view.offset, needsGrad: !arena.isFrozen(view))
     }
 
     // MARK: Reading
@@ -242,7 +245,9 @@ public final class Tape {
         while i >= 0 {
             if nodes[i].needsGrad {
                 backwardNode(i)
-                if let finished, isFirstParameterUse[i] { finished.parameterGradientFinished(nodes[i].grad, count: nodes[i].rows * nodes[i].cols) }
+                if let finished, isFirstParameterUse[i] {
+                    finished.parameterGradientFinished(nodes[i].grad, count: nodes[i].rows * nodes[i].cols)
+                }
             }
             i -= 1
         }

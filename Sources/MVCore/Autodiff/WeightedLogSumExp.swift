@@ -9,9 +9,11 @@ extension Tape {
     /// larger density would still dominate). A row with no positive weight gives −∞.
     public func weightedLogSumExp(_ logits: Var, weights: Var) -> Var {
         let nl = nodes[logits.id], nw = nodes[weights.id]
-        precondition(nl.rows == nw.rows && nl.cols == nw.cols, "weightedLogSumExp: logits \(nl.rows)x\(nl.cols) vs weights \(nw.rows)x\(nw.cols)")
-        let out = record(.weightedLogSumExp(logits: logits.id, weights: weights.id), rows: nl.rows, cols: 1,
-                         needsGrad: nl.needsGrad || nw.needsGrad)
+        precondition(
+            nl.rows == nw.rows && nl.cols == nw.cols, "weightedLogSumExp: logits \(nl.rows)x\(nl.cols) vs weights \(nw.rows)x\(nw.cols)")
+        let out = record(
+            .weightedLogSumExp(logits: logits.id, weights: weights.id), rows: nl.rows, cols: 1,
+            needsGrad: nl.needsGrad || nw.needsGrad)
         let y = nodes[out.id].value, l = nl.value, w = nw.value, c = nl.cols
         for i in 0..<nl.rows {
             var m = -Float.infinity

@@ -19,8 +19,10 @@ public final class Adam {
     /// The optimizer's own moment buffers while `m`/`v` point at borrowed (shared) memory.
     private var ownMoments: (m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>)?
 
-    public init(count: Int, learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
-                epsilon: Float = 1e-8, weightDecay: Float = 0) {
+    public init(
+        count: Int, learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+        epsilon: Float = 1e-8, weightDecay: Float = 0
+    ) {
         self.count = count
         self.learningRate = learningRate
         self.beta1 = beta1
@@ -67,8 +69,10 @@ public final class Adam {
     /// `zeroGradients` clears each gradient once read, which saves the next step a pass of its own.
     /// Returns how many coordinates had a non-finite gradient (those are left unchanged).
     @discardableResult
-    public func update(params: UnsafeMutablePointer<Float>, grads: UnsafeMutablePointer<Float>, gradScale: Float = 1,
-                       zeroGradients: Bool = false) -> Int {
+    public func update(
+        params: UnsafeMutablePointer<Float>, grads: UnsafeMutablePointer<Float>, gradScale: Float = 1,
+        zeroGradients: Bool = false
+    ) -> Int {
         update(shard: 0..<count, params: params, grads: grads, gradScale: gradScale, zeroGradients: zeroGradients)
     }
 
@@ -77,23 +81,29 @@ public final class Adam {
     /// over ranks, each rank updates its own block; Adam is elementwise, so the result equals the
     /// unsharded update.
     @discardableResult
-    public func update(shard: Range<Int>, params allParams: UnsafeMutablePointer<Float>, grads: UnsafeMutablePointer<Float>,
-                       gradScale: Float = 1, zeroGradients: Bool = false) -> Int {
+    public func update(
+        shard: Range<Int>, params allParams: UnsafeMutablePointer<Float>, grads: UnsafeMutablePointer<Float>,
+        gradScale: Float = 1, zeroGradients: Bool = false
+    ) -> Int {
         var source: UnsafeMutablePointer<Float>? = grads
-        return update(shard: shard, params: allParams, gradientSources: &source, sourceCount: 1, gradScale: gradScale,
-                      zeroGradients: zeroGradients)
+        return update(
+            shard: shard, params: allParams, gradientSources: &source, sourceCount: 1, gradScale: gradScale,
+            zeroGradients: zeroGradients)
     }
 
     /// The update of `shard` from the sum of `sourceCount` gradient buffers, each pointing at the
     /// shard's first gradient and added in order (every rank's buffer when ranks share memory; see
     /// `SharedMemoryExchange`). Returns how many coordinates had a non-finite summed gradient: those keep
     /// their parameter and moments, and the caller stops training.
-    public func update(shard: Range<Int>, params allParams: UnsafeMutablePointer<Float>,
-                       gradientSources: UnsafePointer<UnsafeMutablePointer<Float>?>, sourceCount: Int,
-                       gradScale: Float = 1, zeroGradients: Bool = false) -> Int {
+    public func update(
+        shard: Range<Int>, params allParams: UnsafeMutablePointer<Float>,
+        gradientSources: UnsafePointer<UnsafeMutablePointer<Float>?>, sourceCount: Int,
+        gradScale: Float = 1, zeroGradients: Bool = false
+    ) -> Int {
         precondition(shard.lowerBound >= 0 && shard.upperBound <= count, "shard \(shard) outside 0..<\(count)")
-        return apply(beginStep(gradScale: gradScale), to: shard, params: allParams, gradientSources: gradientSources,
-                     sourceCount: sourceCount, zeroGradients: zeroGradients)
+        return apply(
+            beginStep(gradScale: gradScale), to: shard, params: allParams, gradientSources: gradientSources,
+            sourceCount: sourceCount, zeroGradients: zeroGradients)
     }
 
     /// The constants of one step, shared by every block it updates.
@@ -108,25 +118,31 @@ public final class Adam {
         step += 1
         let c1 = 1 - Float(Foundation.pow(Double(beta1), Double(step)))
         let c2 = 1 - Float(Foundation.pow(Double(beta2), Double(step)))
-        return StepConstants(gradScale: gradScale, stepSize: learningRate / c1, invSqrtC2: 1 / c2.squareRoot(),
-                             decay: 1 - learningRate * weightDecay)
+        return StepConstants(
+            gradScale: gradScale, stepSize: learningRate / c1, invSqrtC2: 1 / c2.squareRoot(),
+            decay: 1 - learningRate * weightDecay)
     }
 
     /// The step `constants` on the coordinates `block` (see `update(shard:…)` for the sources).
-    public func apply(_ constants: StepConstants, to block: Range<Int>, params allParams: UnsafeMutablePointer<Float>,
-                      gradientSources: UnsafePointer<UnsafeMutablePointer<Float>?>, sourceCount: Int,
-                      zeroGradients: Bool) -> Int {
+    public func apply(
+        _ constants: StepConstants, to block: Range<Int>, params allParams: UnsafeMutablePointer<Float>,
+        gradientSources: UnsafePointer<UnsafeMutablePointer<Float>?>, sourceCount: Int,
+        zeroGradients: Bool
+    ) -> Int {
         precondition(block.lowerBound >= 0 && block.upperBound <= count, "block \(block) outside 0..<\(count)")
         // The elementwise pass runs in C (CKernels): Swift turns SIMD square roots into scalar ones,
         // which made this pass compute-bound. Same operations and order as the scalar formula, same bits.
-        return mvvae_adam_update(allParams + block.lowerBound, gradientSources, Int32(sourceCount), m + block.lowerBound,
-                                 v + block.lowerBound, block.count, constants.gradScale, beta1, beta2, constants.stepSize,
-                                 constants.invSqrtC2, epsilon, constants.decay, zeroGradients ? 1 : 0)
+        return mvvae_adam_update(
+            allParams + block.lowerBound, gradientSources, Int32(sourceCount), m + block.lowerBound,
+            v + block.lowerBound, block.count, constants.gradScale, beta1, beta2, constants.stepSize,
+            constants.invSqrtC2, epsilon, constants.decay, zeroGradients ? 1 : 0)
     }
 
     /// `apply` from one gradient buffer holding the block's gradients from its first coordinate on.
-    public func apply(_ constants: StepConstants, to block: Range<Int>, params allParams: UnsafeMutablePointer<Float>,
-                      grads: UnsafeMutablePointer<Float>, zeroGradients: Bool) -> Int {
+    public func apply(
+        _ constants: StepConstants, to block: Range<Int>, params allParams: UnsafeMutablePointer<Float>,
+        grads: UnsafeMutablePointer<Float>, zeroGradients: Bool
+    ) -> Int {
         var source: UnsafeMutablePointer<Float>? = grads
         return apply(constants, to: block, params: allParams, gradientSources: &source, sourceCount: 1, zeroGradients: zeroGradients)
     }

@@ -58,9 +58,11 @@ public struct RandomStream {
         if used == 4 {
             let counter: Philox4x32.Counter = (
                 UInt32(truncatingIfNeeded: blockIndex), UInt32(truncatingIfNeeded: blockIndex >> 32),
-                UInt32(truncatingIfNeeded: stream), UInt32(truncatingIfNeeded: stream >> 32))
-            buffer = Philox4x32.block(counter: counter,
-                                      key: (UInt32(truncatingIfNeeded: seed), UInt32(truncatingIfNeeded: seed >> 32)))
+                UInt32(truncatingIfNeeded: stream), UInt32(truncatingIfNeeded: stream >> 32)
+            )
+            buffer = Philox4x32.block(
+                counter: counter,
+                key: (UInt32(truncatingIfNeeded: seed), UInt32(truncatingIfNeeded: seed >> 32)))
             blockIndex &+= 1
             used = 0
         }

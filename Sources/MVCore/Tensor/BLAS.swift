@@ -9,9 +9,11 @@ import CLinearAlgebra
 /// - tiny products (the latent-sized ones of a KL term) run in a plain loop: a call costs more than they do;
 /// - non-transposed products whose column count leaves n % 16 = 1…8 go through `splitColumnsGEMM`.
 @inline(__always)
-public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
-                  alpha: Float, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                  beta: Float, c: UnsafeMutablePointer<Float>) {
+public func sgemm(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+    alpha: Float, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+    beta: Float, c: UnsafeMutablePointer<Float>
+) {
     guard GEMMProfile.isEnabled else {
         return dispatchGEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, b: b, beta: beta, c: c)
     }
@@ -23,8 +25,10 @@ public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
 
 /// Picks the implementation for one product (see `sgemm`).
 @inline(__always)
-private func dispatchGEMM(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>,
-                          b: UnsafePointer<Float>, beta: Float, c: UnsafeMutablePointer<Float>) {
+private func dispatchGEMM(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>,
+    b: UnsafePointer<Float>, beta: Float, c: UnsafeMutablePointer<Float>
+) {
     if m * n * k <= smallGEMMLimit {
         smallGEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, b: b, beta: beta, c: c)
         return
@@ -33,15 +37,19 @@ private func dispatchGEMM(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, al
         splitColumnsGEMM(m: m, n: n, k: k, alpha: alpha, a: a, b: b, beta: beta, c: c)
         return
     }
-    cblasGEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: transA ? m : k,
-              b: b, ldb: transB ? k : n, beta: beta, c: c, ldc: n)
+    cblasGEMM(
+        transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: transA ? m : k,
+        b: b, ldb: transB ? k : n, beta: beta, c: c, ldc: n)
 }
 
 @inline(__always)
-func cblasGEMM(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
-               b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+func cblasGEMM(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+) {
+    cblas_sgemm(
+        CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+        Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
 
 /// Products with m·n·k at most this go to `smallGEMM`.
@@ -64,11 +72,13 @@ func smallNNKernelAllocates(m: Int, n: Int, k: Int) -> Bool {
 /// n − w (remainder 0 or 9…12) are two ordinary calls. Each element of C is still one dot product
 /// accumulated in k order by one call, so only the columns the allocating path used to produce round
 /// differently. Where no such split exists (n ≤ 16, or r = 1) the leftover columns run in the loop.
-func splitColumnsGEMM(m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                      beta: Float, c: UnsafeMutablePointer<Float>) {
+func splitColumnsGEMM(
+    m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+    beta: Float, c: UnsafeMutablePointer<Float>
+) {
     let r = n % 16
-    let head: Int          // columns 0..<head through OpenBLAS in one call
-    var middle = 0..<0     // a second OpenBLAS block, when one exists
+    let head: Int  // columns 0..<head through OpenBLAS in one call
+    var middle = 0..<0  // a second OpenBLAS block, when one exists
     if n > 16 && r >= 2 {
         let w = 8 + (r + 1) / 2
         head = n - w
@@ -82,28 +92,35 @@ func splitColumnsGEMM(m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Flo
         cblasGEMM(transA: false, transB: false, m: m, n: head, k: k, alpha: alpha, a: a, lda: k, b: b, ldb: n, beta: beta, c: c, ldc: n)
     }
     if !middle.isEmpty {
-        cblasGEMM(transA: false, transB: false, m: m, n: middle.count, k: k, alpha: alpha, a: a, lda: k,
-                  b: b + middle.lowerBound, ldb: n, beta: beta, c: c + middle.lowerBound, ldc: n)
+        cblasGEMM(
+            transA: false, transB: false, m: m, n: middle.count, k: k, alpha: alpha, a: a, lda: k,
+            b: b + middle.lowerBound, ldb: n, beta: beta, c: c + middle.lowerBound, ldc: n)
     }
     let done = middle.isEmpty ? head : n
     if done < n {
-        stridedSmallGEMM(transA: false, transB: false, m: m, n: n - done, k: k, alpha: alpha, a: a, lda: k,
-                         b: b + done, ldb: n, beta: beta, c: c + done, ldc: n)
+        stridedSmallGEMM(
+            transA: false, transB: false, m: m, n: n - done, k: k, alpha: alpha, a: a, lda: k,
+            b: b + done, ldb: n, beta: beta, c: c + done, ldc: n)
     }
 }
 
 /// The plain-loop GEMM for tiny products (same contract as `sgemm`).
-public func smallGEMM(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
-                      alpha: Float, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                      beta: Float, c: UnsafeMutablePointer<Float>) {
-    stridedSmallGEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: transA ? m : k,
-                     b: b, ldb: transB ? k : n, beta: beta, c: c, ldc: n)
+public func smallGEMM(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+    alpha: Float, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+    beta: Float, c: UnsafeMutablePointer<Float>
+) {
+    stridedSmallGEMM(
+        transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: transA ? m : k,
+        b: b, ldb: transB ? k : n, beta: beta, c: c, ldc: n)
 }
 
 /// `smallGEMM` with explicit leading dimensions (row strides of A, B and C as stored).
 @inline(__always)
-func stridedSmallGEMM(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
-                      b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+func stridedSmallGEMM(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+) {
     for i in 0..<m {
         let row = c + i * ldc
         if beta == 0 { row.update(repeating: 0, count: n) } else if beta != 1 { for j in 0..<n { row[j] *= beta } }
@@ -140,8 +157,9 @@ extension Matrix {
         storage.withUnsafeBufferPointer { a in
             other.storage.withUnsafeBufferPointer { b in
                 out.storage.withUnsafeMutableBufferPointer { c in
-                    sgemm(transA: transposeSelf, transB: transposeOther, m: m, n: n, k: k,
-                          alpha: 1, a: a.baseAddress!, b: b.baseAddress!, beta: 0, c: c.baseAddress!)
+                    sgemm(
+                        transA: transposeSelf, transB: transposeOther, m: m, n: n, k: k,
+                        alpha: 1, a: a.baseAddress!, b: b.baseAddress!, beta: 0, c: c.baseAddress!)
                 }
             }
         }

@@ -16,7 +16,8 @@ public enum BLASKernel {
     /// generic kernels is certain.
     public static func bestCoreTypeForThisCPU() -> String? {
         guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
+            let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+        else { return nil }
         let flags = Set(line.split(separator: " ").map(String.init))
         if ["avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512cd"].allSatisfy(flags.contains) { return "SkylakeX" }
         if ["avx2", "fma"].allSatisfy(flags.contains) { return "Haswell" }
@@ -28,7 +29,9 @@ public enum BLASKernel {
     public static func upgradeNeeded() -> String? {
         let env = ProcessInfo.processInfo.environment
         guard env["OPENBLAS_CORETYPE"] == nil, env["MVVAE_KEEP_BLAS_KERNEL"] == nil else { return nil }
-        let generic: Set<String> = ["Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Sandybridge", "Katmai", "Coppermine", "Northwood"]
+        let generic: Set<String> = [
+            "Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Sandybridge", "Katmai", "Coppermine", "Northwood",
+        ]
         guard generic.contains(coreName), let best = bestCoreTypeForThisCPU(), best != coreName else { return nil }
         if best == "Haswell" && coreName == "Sandybridge" { return "Haswell" }
         return best

@@ -37,13 +37,16 @@ public struct CanonicalCorrelationAnalysis: Sendable {
             for i in 0..<c.storage.count { c.storage[i] /= n }
             return c
         }
-        try self.init(meanX: mx, meanY: my, covarianceXX: covariance(cx, cx), covarianceYY: covariance(cy, cy),
-                      covarianceXY: covariance(cx, cy), components: k)
+        try self.init(
+            meanX: mx, meanY: my, covarianceXX: covariance(cx, cx), covarianceYY: covariance(cy, cy),
+            covarianceXY: covariance(cx, cy), components: k)
     }
 
     /// Fits from the means and (population) covariances of x and y, e.g. sums gathered over ranks.
-    package init(meanX mx: [Double], meanY my: [Double], covarianceXX: DoubleMatrix, covarianceYY: DoubleMatrix,
-         covarianceXY: DoubleMatrix, components k: Int) throws {
+    package init(
+        meanX mx: [Double], meanY my: [Double], covarianceXX: DoubleMatrix, covarianceYY: DoubleMatrix,
+        covarianceXY: DoubleMatrix, components k: Int
+    ) throws {
         func ridged(_ c: DoubleMatrix) -> DoubleMatrix {
             var out = c
             let meanVariance = c.diagonalElements.reduce(0, +) / Double(Swift.max(c.rows, 1))
@@ -66,8 +69,9 @@ public struct CanonicalCorrelationAnalysis: Sendable {
     /// The canonical variates u = (x − x̄) A and v = (y − ȳ) B (each n × k) of any rows, with the
     /// means and maps of the fit (so a held-out half can be scored with a fit on the other half).
     public func transform(_ x: Matrix, _ y: Matrix) -> (u: Matrix, v: Matrix) {
-        precondition(x.cols == meanX.count && y.cols == meanY.count,
-                     "fitted on \(meanX.count) and \(meanY.count) variables, got \(x.cols) and \(y.cols)")
+        precondition(
+            x.cols == meanX.count && y.cols == meanY.count,
+            "fitted on \(meanX.count) and \(meanY.count) variables, got \(x.cols) and \(y.cols)")
         let u = DoubleMatrix(x).subtractingFromColumns(meanX).matmul(projectionX)
         let v = DoubleMatrix(y).subtractingFromColumns(meanY).matmul(projectionY)
         return (u.floatMatrix, v.floatMatrix)

@@ -117,10 +117,11 @@ package struct DoubleMatrix: Equatable {
         storage.withUnsafeBufferPointer { a in
             other.storage.withUnsafeBufferPointer { b in
                 out.storage.withUnsafeMutableBufferPointer { c in
-                    cblas_dgemm(CblasRowMajor, transposeSelf ? CblasTrans : CblasNoTrans,
-                                transposeOther ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), Int32(k),
-                                1, a.baseAddress!, Int32(cols), b.baseAddress!, Int32(other.cols),
-                                0, c.baseAddress!, Int32(n))
+                    cblas_dgemm(
+                        CblasRowMajor, transposeSelf ? CblasTrans : CblasNoTrans,
+                        transposeOther ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), Int32(k),
+                        1, a.baseAddress!, Int32(cols), b.baseAddress!, Int32(other.cols),
+                        0, c.baseAddress!, Int32(n))
                 }
             }
         }
@@ -176,8 +177,9 @@ package struct DoubleMatrix: Equatable {
         if rows == 0 || b.cols == 0 { return x }
         storage.withUnsafeBufferPointer { l in
             x.storage.withUnsafeMutableBufferPointer { xp in
-                cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, transpose ? CblasTrans : CblasNoTrans, CblasNonUnit,
-                            Int32(rows), Int32(b.cols), 1, l.baseAddress!, Int32(rows), xp.baseAddress!, Int32(b.cols))
+                cblas_dtrsm(
+                    CblasRowMajor, CblasLeft, CblasLower, transpose ? CblasTrans : CblasNoTrans, CblasNonUnit,
+                    Int32(rows), Int32(b.cols), 1, l.baseAddress!, Int32(rows), xp.baseAddress!, Int32(b.cols))
             }
         }
         return x
@@ -192,8 +194,9 @@ package struct DoubleMatrix: Equatable {
         lower.storage.withUnsafeBufferPointer { l in
             y.storage.withUnsafeMutableBufferPointer { yp in
                 // Solves Y Lᵀ = B.
-                cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit,
-                            Int32(rows), Int32(cols), 1, l.baseAddress!, Int32(cols), yp.baseAddress!, Int32(cols))
+                cblas_dtrsm(
+                    CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit,
+                    Int32(rows), Int32(cols), 1, l.baseAddress!, Int32(cols), yp.baseAddress!, Int32(cols))
             }
         }
         return y
@@ -205,8 +208,9 @@ package struct DoubleMatrix: Equatable {
         var a = self
         var w = [Double](repeating: 0, count: rows)
         if rows == 0 { return ([], a) }
-        let info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "L")), Int32(rows),
-                                  &a.storage, Int32(rows), &w)
+        let info = LAPACKE_dsyevd(
+            LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "L")), Int32(rows),
+            &a.storage, Int32(rows), &w)
         if info > 0 { throw LinearAlgebraError.noConvergence(Int(info)) }
         precondition(info == 0, "dsyevd argument \(-info) invalid")
         return (w, a)
@@ -246,9 +250,10 @@ package struct DoubleMatrix: Equatable {
         var u = DoubleMatrix(rows: m, cols: k)
         var vt = DoubleMatrix(rows: k, cols: n)
         var superb = [Double](repeating: 0, count: Swift.max(k - 1, 1))
-        let info = LAPACKE_dgesvd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "S")), Int8(UInt8(ascii: "S")),
-                                  Int32(m), Int32(n), &a.storage, Int32(n), &s, &u.storage, Int32(k),
-                                  &vt.storage, Int32(n), &superb)
+        let info = LAPACKE_dgesvd(
+            LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "S")), Int8(UInt8(ascii: "S")),
+            Int32(m), Int32(n), &a.storage, Int32(n), &s, &u.storage, Int32(k),
+            &vt.storage, Int32(n), &superb)
         if info > 0 { throw LinearAlgebraError.noConvergence(Int(info)) }
         precondition(info == 0, "dgesvd argument \(-info) invalid")
         return (u, s, vt)

@@ -37,8 +37,10 @@ public enum LAPACKKernels {
     }
 
     /// In place inverse of a general n×n matrix. `ipiv` holds n Int32, `work` n floats (or more).
-    public static func invert(_ a: UnsafeMutablePointer<Float>, n: Int,
-                              ipiv: UnsafeMutablePointer<Int32>, work: UnsafeMutablePointer<Float>, workCount: Int) throws {
+    public static func invert(
+        _ a: UnsafeMutablePointer<Float>, n: Int,
+        ipiv: UnsafeMutablePointer<Int32>, work: UnsafeMutablePointer<Float>, workCount: Int
+    ) throws {
         if n == 0 { return }
         // inv(Aᵀ) = inv(A)ᵀ, so inverting the column-major reading inverts the row-major matrix.
         var info = LAPACKE_sgetrf_work(LAPACK_COL_MAJOR, Int32(n), Int32(n), a, Int32(n), ipiv)
@@ -50,8 +52,10 @@ public enum LAPACKKernels {
     }
 
     /// log|det A| of a general matrix by LU, destroying `a`.
-    public static func logAbsDeterminant(_ a: UnsafeMutablePointer<Float>, n: Int,
-                                         ipiv: UnsafeMutablePointer<Int32>) throws -> (logAbs: Float, sign: Float) {
+    public static func logAbsDeterminant(
+        _ a: UnsafeMutablePointer<Float>, n: Int,
+        ipiv: UnsafeMutablePointer<Int32>
+    ) throws -> (logAbs: Float, sign: Float) {
         if n == 0 { return (0, 1) }
         let info = LAPACKE_sgetrf_work(LAPACK_COL_MAJOR, Int32(n), Int32(n), a, Int32(n), ipiv)
         if info > 0 { throw LinearAlgebraError.singular(pivot: Int(info)) }
@@ -68,11 +72,14 @@ public enum LAPACKKernels {
     }
 
     /// Solves L X = B (or Lᵀ X = B with `transpose`) in place in `b` (n×k row-major), L lower triangular n×n.
-    public static func solveLowerTriangular(_ l: UnsafePointer<Float>, n: Int, _ b: UnsafeMutablePointer<Float>, k: Int,
-                                            transpose: Bool = false) {
+    public static func solveLowerTriangular(
+        _ l: UnsafePointer<Float>, n: Int, _ b: UnsafeMutablePointer<Float>, k: Int,
+        transpose: Bool = false
+    ) {
         if n == 0 || k == 0 { return }
-        cblas_strsm(CblasRowMajor, CblasLeft, CblasLower, transpose ? CblasTrans : CblasNoTrans, CblasNonUnit,
-                    Int32(n), Int32(k), 1, l, Int32(n), b, Int32(k))
+        cblas_strsm(
+            CblasRowMajor, CblasLeft, CblasLower, transpose ? CblasTrans : CblasNoTrans, CblasNonUnit,
+            Int32(n), Int32(k), 1, l, Int32(n), b, Int32(k))
     }
 }
 
@@ -115,8 +122,9 @@ extension Matrix {
         var a = self
         var x = b
         var ipiv = [Int32](repeating: 0, count: rows)
-        let info = LAPACKE_sgesv(LAPACK_ROW_MAJOR, Int32(rows), Int32(b.cols), &a.storage, Int32(rows), &ipiv,
-                                 &x.storage, Int32(b.cols))
+        let info = LAPACKE_sgesv(
+            LAPACK_ROW_MAJOR, Int32(rows), Int32(b.cols), &a.storage, Int32(rows), &ipiv,
+            &x.storage, Int32(b.cols))
         if info > 0 { throw LinearAlgebraError.singular(pivot: Int(info)) }
         precondition(info == 0)
         return x
@@ -131,8 +139,9 @@ extension Matrix {
         if rows == 0 || b.cols == 0 { return x }
         storage.withUnsafeBufferPointer { t in
             x.storage.withUnsafeMutableBufferPointer { xp in
-                cblas_strsm(CblasRowMajor, CblasLeft, lower ? CblasLower : CblasUpper, transpose ? CblasTrans : CblasNoTrans,
-                            CblasNonUnit, Int32(rows), Int32(b.cols), 1, t.baseAddress!, Int32(rows), xp.baseAddress!, Int32(b.cols))
+                cblas_strsm(
+                    CblasRowMajor, CblasLeft, lower ? CblasLower : CblasUpper, transpose ? CblasTrans : CblasNoTrans,
+                    CblasNonUnit, Int32(rows), Int32(b.cols), 1, t.baseAddress!, Int32(rows), xp.baseAddress!, Int32(b.cols))
             }
         }
         return x
@@ -155,8 +164,9 @@ extension Matrix {
         var a = self
         var w = [Float](repeating: 0, count: rows)
         if rows == 0 { return ([], a) }
-        let info = LAPACKE_ssyevd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "L")), Int32(rows),
-                                  &a.storage, Int32(rows), &w)
+        let info = LAPACKE_ssyevd(
+            LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "L")), Int32(rows),
+            &a.storage, Int32(rows), &w)
         if info > 0 { throw LinearAlgebraError.noConvergence(Int(info)) }
         precondition(info == 0)
         return (w, a)

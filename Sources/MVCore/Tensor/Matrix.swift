@@ -43,8 +43,10 @@ public struct Matrix: Equatable, Sendable, CustomStringConvertible {
     }
 
     /// A matrix of independent U(low, high) draws from the counter-based generator.
-    public static func randomUniform(rows: Int, cols: Int, seed: UInt64, stream: UInt64 = 0,
-                                     low: Float = 0, high: Float = 1) -> Matrix {
+    public static func randomUniform(
+        rows: Int, cols: Int, seed: UInt64, stream: UInt64 = 0,
+        low: Float = 0, high: Float = 1
+    ) -> Matrix {
         var m = Matrix(rows: rows, cols: cols)
         var rng = RandomStream(seed: seed, stream: stream)
         for i in 0..<m.storage.count { m.storage[i] = low + (high - low) * rng.nextUniform() }

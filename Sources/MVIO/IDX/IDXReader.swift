@@ -54,7 +54,8 @@ public struct IDXFile: Sendable {
 
     /// Validates the header and that the payload after it has exactly the promised length.
     private static func parseHeader(_ bytes: UnsafeRawBufferPointer, path: String) throws
-        -> (type: IDXDataType, dims: [Int], headerSize: Int) {
+        -> (type: IDXDataType, dims: [Int], headerSize: Int)
+    {
         guard bytes.count >= 4, bytes[0] == 0, bytes[1] == 0 else {
             throw DataError.idxBadMagic(path: path, found: Array(bytes.prefix(4)))
         }
@@ -67,8 +68,11 @@ public struct IDXFile: Sendable {
         }
         let headerSize = 4 + 4 * ndims
         guard bytes.count >= headerSize else {
-            throw DataError.idxBadHeader(path: path, offset: bytes.count,
-                                         reason: "the file ends inside the dimension list (\(ndims) dimensions need \(headerSize) header bytes, the file has \(bytes.count))")
+            throw DataError.idxBadHeader(
+                path: path, offset: bytes.count,
+                reason:
+                    "the file ends inside the dimension list (\(ndims) dimensions need \(headerSize) header bytes, the file has \(bytes.count))"
+            )
         }
         var dims = [Int]()
         dims.reserveCapacity(ndims)

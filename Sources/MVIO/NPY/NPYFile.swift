@@ -25,8 +25,9 @@ public final class NPYFile: @unchecked Sendable {  // immutable after init; the 
         }
         if header.fortranOrder { throw DataError.npyFortranOrder(path: path) }
         guard let first = header.shape.first else {
-            throw DataError.npyBadShape(path: path, shape: header.shape,
-                                        reason: "a 0-d (scalar) array has no rows; save at least a 1-d array")
+            throw DataError.npyBadShape(
+                path: path, shape: header.shape,
+                reason: "a 0-d (scalar) array has no rows; save at least a 1-d array")
         }
         var width = 1
         for d in header.shape.dropFirst() {

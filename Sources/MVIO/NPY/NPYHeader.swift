@@ -88,11 +88,13 @@ struct NPYHeader {
         for i in 0..<lengthBytes { headerLength |= Int(bytes[8 + i]) << (8 * i) }
         let dataOffset = textStart + headerLength
         guard bytes.count >= dataOffset else {
-            throw DataError.npyBadHeader(path: path, offset: bytes.count,
-                                         reason: "the header length field says \(headerLength) bytes but the file ends after \(bytes.count - textStart)")
+            throw DataError.npyBadHeader(
+                path: path, offset: bytes.count,
+                reason: "the header length field says \(headerLength) bytes but the file ends after \(bytes.count - textStart)")
         }
-        var parser = DictParser(text: Array(UnsafeRawBufferPointer(rebasing: bytes[textStart..<dataOffset])),
-                                baseOffset: textStart, path: path)
+        var parser = DictParser(
+            text: Array(UnsafeRawBufferPointer(rebasing: bytes[textStart..<dataOffset])),
+            baseOffset: textStart, path: path)
         var header = try parser.parseHeader()
         header.dataOffset = dataOffset
         return header

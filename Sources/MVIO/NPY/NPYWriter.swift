@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 import MVCore
 
@@ -29,8 +29,9 @@ public enum NPYWriter {
 
     /// Writes `values` (row-major) with dtype '<f4' and `shape`.
     public static func write(shape: [Int], values: UnsafeBufferPointer<Float>, to path: String) throws {
-        precondition(shape.allSatisfy { $0 >= 0 } && values.count == shape.reduce(1, *),
-                     "NPYWriter: \(values.count) values do not fill an array of shape \(shape)")
+        precondition(
+            shape.allSatisfy { $0 >= 0 } && values.count == shape.reduce(1, *),
+            "NPYWriter: \(values.count) values do not fill an array of shape \(shape)")
         let header = headerBytes(descr: "<f4", shape: shape)
         let temporary = path + ".tmp-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)

@@ -1,8 +1,8 @@
 import CZlib
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 // CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320) through zlib, which the package links

@@ -21,7 +21,7 @@ struct JSONNode {
     /// The value as a non-negative integer that fits `UInt64`, else nil.
     var unsignedInteger: UInt64? {
         guard case let .number(text) = value, !text.isEmpty,
-              text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+            text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
         else { return nil }
         return UInt64(text)
     }
@@ -65,8 +65,10 @@ struct HeaderJSONParser {
 
     private mutating func expect(_ c: UInt8) throws(JSONSyntaxError) {
         guard current == c else {
-            throw fail(current == nil ? "unexpected end, expected '\(Character(Unicode.Scalar(c)))'"
-                                      : "expected '\(Character(Unicode.Scalar(c)))'")
+            throw fail(
+                current == nil
+                    ? "unexpected end, expected '\(Character(Unicode.Scalar(c)))'"
+                    : "expected '\(Character(Unicode.Scalar(c)))'")
         }
         pos += 1
     }

@@ -28,7 +28,8 @@ public enum SafeTensorsDType: String, CaseIterable, Sendable {
             }
         case .f64:
             for i in 0..<count {
-                destination[i] = Float(Double(bitPattern: UInt64(littleEndian: source.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
+                destination[i] = Float(
+                    Double(bitPattern: UInt64(littleEndian: source.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
             }
         case .i64:
             for i in 0..<count {

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A `.safetensors` file opened for reading, its header fully checked.
@@ -65,12 +65,15 @@ public final class SafeTensorsFile: Sendable {
 
     /// Reads tensor `name` as `count` Floats into `destination`. `count` must equal the tensor's
     /// element count; with `expectedShape` the shape must match exactly too.
-    public func read(_ name: String, into destination: UnsafeMutablePointer<Float>, count: Int,
-                     expectedShape: [Int]? = nil) throws {
+    public func read(
+        _ name: String, into destination: UnsafeMutablePointer<Float>, count: Int,
+        expectedShape: [Int]? = nil
+    ) throws {
         let info = try lookup(name, expectedShape: expectedShape)
         guard count == info.elementCount else {
-            throw CheckpointError(path: path, offset: info.headerOffset,
-                                  .countMismatch(tensor: name, expected: count, found: info.elementCount))
+            throw CheckpointError(
+                path: path, offset: info.headerOffset,
+                .countMismatch(tensor: name, expected: count, found: info.elementCount))
         }
         let fileOffset = dataStart + info.dataOffsets.lowerBound
         if info.dtype == .f32 {
@@ -107,8 +110,9 @@ public final class SafeTensorsFile: Sendable {
     private func lookup(_ name: String, expectedShape: [Int]?) throws -> TensorInfo {
         guard let info = tensors[name] else { throw CheckpointError(path: path, .tensorNotFound(name)) }
         if let expected = expectedShape, expected != info.shape {
-            throw CheckpointError(path: path, offset: info.headerOffset,
-                                  .shapeMismatch(tensor: name, expected: expected, found: info.shape))
+            throw CheckpointError(
+                path: path, offset: info.headerOffset,
+                .shapeMismatch(tensor: name, expected: expected, found: info.shape))
         }
         return info
     }
@@ -118,9 +122,11 @@ public final class SafeTensorsFile: Sendable {
         let wanted = wanted ?? info.dataOffsets.count
         if got < wanted {
             let available = info.dataOffsets.lowerBound + got
-            throw CheckpointError(path: path, offset: dataStart + available,
-                                  .truncatedData(neededBytes: info.dataOffsets.lowerBound + wanted,
-                                                 availableBytes: available))
+            throw CheckpointError(
+                path: path, offset: dataStart + available,
+                .truncatedData(
+                    neededBytes: info.dataOffsets.lowerBound + wanted,
+                    availableBytes: available))
         }
     }
 }
@@ -239,12 +245,12 @@ extension SafeTensorsFile {
             shape.append(Int(v))
         }
         guard let count = elementCount(shape),
-              case (let bytes, false) = count.multipliedReportingOverflow(by: dtype.byteSize)
+            case (let bytes, false) = count.multipliedReportingOverflow(by: dtype.byteSize)
         else { throw invalid("shape", shapeNode, "\(shape) is too large") }
 
         let offsetsNode = try field("data_offsets")
         guard case let .array(pair) = offsetsNode.value, pair.count == 2,
-              let begin = pair[0].unsignedInteger, let end = pair[1].unsignedInteger
+            let begin = pair[0].unsignedInteger, let end = pair[1].unsignedInteger
         else { throw invalid("data_offsets", offsetsNode, "must be two non-negative integers [begin, end]") }
         guard begin <= end, end <= UInt64(Int.max) else {
             throw fail(8 + offsetsNode.offset, .offsetsOutOfRange(tensor: name, begin: begin, end: end, bufferSize: bufferSize))
@@ -253,8 +259,9 @@ extension SafeTensorsFile {
         guard range.count == bytes else {
             throw fail(8 + offsetsNode.offset, .sizeMismatch(tensor: name, expectedBytes: bytes, offsetBytes: range.count))
         }
-        return TensorInfo(name: name, dtype: dtype, shape: shape, elementCount: count,
-                          dataOffsets: range, headerOffset: at)
+        return TensorInfo(
+            name: name, dtype: dtype, shape: shape, elementCount: count,
+            dataOffsets: range, headerOffset: at)
     }
 
     /// The tensors must cover [0, bufferSize) exactly: sorted by offset, each starts where the
@@ -287,9 +294,11 @@ extension SafeTensorsFile {
                 throw fail(dataStart + bufferSize, .truncatedData(neededBytes: cursor, availableBytes: bufferSize))
             }
             let info = sorted.first { $0.dataOffsets.upperBound > bufferSize }!
-            throw fail(info.headerOffset, .offsetsOutOfRange(
-                tensor: info.name, begin: UInt64(info.dataOffsets.lowerBound),
-                end: UInt64(info.dataOffsets.upperBound), bufferSize: bufferSize))
+            throw fail(
+                info.headerOffset,
+                .offsetsOutOfRange(
+                    tensor: info.name, begin: UInt64(info.dataOffsets.lowerBound),
+                    end: UInt64(info.dataOffsets.upperBound), bufferSize: bufferSize))
         }
         if let e = tilingError { throw e }
         if cursor < bufferSize {

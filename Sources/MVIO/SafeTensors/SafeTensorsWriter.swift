@@ -79,8 +79,9 @@ public struct SafeTensorsWriter {
         for e in entries {
             let begin = 4 * e.start, end = 4 * (e.start + e.count)
             let shape = e.shape.map(String.init).joined(separator: ",")
-            parts.append(jsonQuoted(e.name)
-                + ":{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(begin),\(end)]}")
+            parts.append(
+                jsonQuoted(e.name)
+                    + ":{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(begin),\(end)]}")
         }
         var bytes = Array(("{" + parts.joined(separator: ",") + "}").utf8)
         bytes += repeatElement(UInt8(ascii: " "), count: (8 - bytes.count % 8) % 8)

@@ -12,8 +12,10 @@ import MVCore
 /// step's mixture is gone; the training step does (AggregatedVAE).
 public protocol Aggregator {
     var latent: Int { get }
-    func distribution(features: [Var], mask: Var, tape: Tape, arena: ParameterArena,
-                      reusing components: inout [GaussianPosterior]) -> PosteriorMixture
+    func distribution(
+        features: [Var], mask: Var, tape: Tape, arena: ParameterArena,
+        reusing components: inout [GaussianPosterior]
+    ) -> PosteriorMixture
 }
 
 extension Aggregator {
@@ -30,8 +32,10 @@ public protocol GaussianAggregator: Aggregator {
 }
 
 extension GaussianAggregator {
-    public func distribution(features: [Var], mask: Var, tape: Tape, arena: ParameterArena,
-                             reusing components: inout [GaussianPosterior]) -> PosteriorMixture {
+    public func distribution(
+        features: [Var], mask: Var, tape: Tape, arena: ParameterArena,
+        reusing components: inout [GaussianPosterior]
+    ) -> PosteriorMixture {
         PosteriorMixture(posterior(features: features, mask: mask, tape: tape, arena: arena), reusing: &components)
     }
 }

@@ -25,8 +25,10 @@ public struct AttentionBlock {
         query = projection("query"); key = projection("key"); value = projection("value"); output = projection("output")
         feedForwardNorm = LayerNorm("\(name).feedForwardNorm", width: d, arena: arena)
         // Hidden width d keeps the block's cost at a few d×d GEMMs per (sample, modality).
-        feedForward = [Dense("\(name).feedForward0", inputs: d, outputs: d, init: .kaiming, arena: arena),
-                       Dense("\(name).feedForward1", inputs: d, outputs: d, init: .xavier, arena: arena)]
+        feedForward = [
+            Dense("\(name).feedForward0", inputs: d, outputs: d, init: .kaiming, arena: arena),
+            Dense("\(name).feedForward1", inputs: d, outputs: d, init: .xavier, arena: arena),
+        ]
     }
 
     /// `x` is (rows·K) × d; `mask` is rows × K.

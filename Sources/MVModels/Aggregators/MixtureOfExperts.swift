@@ -17,8 +17,10 @@ public struct MixtureOfExperts: Aggregator {
         unimodal = ProductOfExperts(name, features: features, latent: latent, modalities: modalities, arena: arena)
     }
 
-    public func distribution(features: [Var], mask: Var, tape: Tape, arena: ParameterArena,
-                             reusing components: inout [GaussianPosterior]) -> PosteriorMixture {
+    public func distribution(
+        features: [Var], mask: Var, tape: Tape, arena: ParameterArena,
+        reusing components: inout [GaussianPosterior]
+    ) -> PosteriorMixture {
         components.removeAll(keepingCapacity: true)
         unimodal.appendExperts(features: features, to: &components, tape: tape, arena: arena)
         for s in components.indices {

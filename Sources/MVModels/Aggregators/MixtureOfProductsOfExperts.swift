@@ -16,8 +16,10 @@ public struct MixtureOfProductsOfExperts: Aggregator {
         product = ProductOfExperts(name, features: features, latent: latent, modalities: modalities, arena: arena)
     }
 
-    public func distribution(features: [Var], mask: Var, tape: Tape, arena: ParameterArena,
-                             reusing components: inout [GaussianPosterior]) -> PosteriorMixture {
+    public func distribution(
+        features: [Var], mask: Var, tape: Tape, arena: ParameterArena,
+        reusing components: inout [GaussianPosterior]
+    ) -> PosteriorMixture {
         components.removeAll(keepingCapacity: true)
         let k = product.experts.count, subsets = 1 << k, rows = tape.rows(mask)
         product.withExperts(features: features, tape: tape, arena: arena) { experts in

@@ -21,14 +21,17 @@ public struct PosteriorHead {
     public init(_ name: String, inputs: Int, hidden: [Int], latent: Int, components: Int, activation: Activation, arena: ParameterArena) {
         precondition(components >= 1, "PosteriorHead needs at least one component")
         let outputs = components == 1 ? 2 * latent : components * (2 * latent + 1)
-        self.init(network: MLP(name, sizes: [inputs] + hidden + [outputs], activation: activation, arena: arena),
-                  latent: latent, components: components)
+        self.init(
+            network: MLP(name, sizes: [inputs] + hidden + [outputs], activation: activation, arena: arena),
+            latent: latent, components: components)
     }
 
     /// `pooled` is rows × inputs; `mask` (rows × K) says which rows have an empty set. `parts` becomes the
     /// result's component list (see `Aggregator`).
-    public func callAsFunction(_ pooled: Var, mask: Var, tape: Tape, arena: ParameterArena,
-                               reusing parts: inout [GaussianPosterior]) -> PosteriorMixture {
+    public func callAsFunction(
+        _ pooled: Var, mask: Var, tape: Tape, arena: ParameterArena,
+        reusing parts: inout [GaussianPosterior]
+    ) -> PosteriorMixture {
         let out = network(pooled, tape: tape, arena: arena)
         let none = tape.emptySetIndicator(mask)
         let some = tape.addScalar(tape.neg(none), 1)

@@ -16,7 +16,9 @@ public struct ProductOfExperts: GaussianAggregator {
 
     public init(_ name: String, features: Int, latent: Int, modalities: Int, arena: ParameterArena) {
         self.latent = latent
-        experts = (0..<modalities).map { Dense("\(name).view\($0 + 1).expert", inputs: features, outputs: 2 * latent, init: .xavier, arena: arena) }
+        experts = (0..<modalities).map {
+            Dense("\(name).view\($0 + 1).expert", inputs: features, outputs: 2 * latent, init: .xavier, arena: arena)
+        }
     }
 
     /// The unimodal expert (μ_s, log σ_s²) of modality s from its features h_s.
@@ -57,10 +59,10 @@ public struct ProductOfExperts: GaussianAggregator {
 
     /// The same product over experts held anywhere (on the stack, say).
     public func product(_ experts: UnsafeBufferPointer<GaussianPosterior>, mask: Var, tape: Tape) -> GaussianPosterior {
-        var precision = tape.scalar(1)          // the prior expert N(0, I)
+        var precision = tape.scalar(1)  // the prior expert N(0, I)
         var weightedMean = tape.scalar(0)
         for (s, e) in experts.enumerated() {
-            let p = tape.mul(tape.exp(tape.neg(e.logVar)), tape.maskColumn(mask, s))   // m_s σ_s⁻²
+            let p = tape.mul(tape.exp(tape.neg(e.logVar)), tape.maskColumn(mask, s))  // m_s σ_s⁻²
             precision = tape.add(precision, p)
             weightedMean = tape.add(weightedMean, tape.mul(p, e.mean))
         }

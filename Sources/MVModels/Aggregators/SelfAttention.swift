@@ -21,8 +21,9 @@ public struct SelfAttention: Aggregator {
     public init(embeddings: [MLP], blocks: [AttentionBlock], finalNorm: LayerNorm, head: PosteriorHead) {
         precondition(!embeddings.isEmpty, "SelfAttention needs at least one modality")
         let d = embeddings[0].outputs
-        precondition(embeddings.allSatisfy { $0.outputs == d } && blocks.allSatisfy { $0.width == d },
-                     "SelfAttention: embeddings and blocks must share one width")
+        precondition(
+            embeddings.allSatisfy { $0.outputs == d } && blocks.allSatisfy { $0.width == d },
+            "SelfAttention: embeddings and blocks must share one width")
         width = d
         self.embeddings = embeddings
         self.blocks = blocks
@@ -32,20 +33,25 @@ public struct SelfAttention: Aggregator {
 
     /// χ_s is [features] + hidden + [width] with `activation` between layers (one hidden layer is the
     /// authors' Dense → act → Dense); ρ has the same hidden layers.
-    public init(_ name: String, features: Int, latent: Int, modalities: Int, hidden: [Int], width: Int, heads: Int,
-                blocks: Int, components: Int = 1, activation: Activation, arena: ParameterArena) {
+    public init(
+        _ name: String, features: Int, latent: Int, modalities: Int, hidden: [Int], width: Int, heads: Int,
+        blocks: Int, components: Int = 1, activation: Activation, arena: ParameterArena
+    ) {
         self.init(
             embeddings: (0..<modalities).map {
                 MLP("\(name).view\($0 + 1).embedding", sizes: [features] + hidden + [width], activation: activation, arena: arena)
             },
             blocks: (0..<blocks).map { AttentionBlock("\(name).block\($0)", width: width, heads: heads, arena: arena) },
             finalNorm: LayerNorm("\(name).finalNorm", width: width, arena: arena),
-            head: PosteriorHead("\(name).head", inputs: width, hidden: hidden, latent: latent, components: components,
-                                activation: activation, arena: arena))
+            head: PosteriorHead(
+                "\(name).head", inputs: width, hidden: hidden, latent: latent, components: components,
+                activation: activation, arena: arena))
     }
 
-    public func distribution(features: [Var], mask: Var, tape: Tape, arena: ParameterArena,
-                             reusing components: inout [GaussianPosterior]) -> PosteriorMixture {
+    public func distribution(
+        features: [Var], mask: Var, tape: Tape, arena: ParameterArena,
+        reusing components: inout [GaussianPosterior]
+    ) -> PosteriorMixture {
         let rows = tape.rows(mask), set = embeddings.count
         precondition(features.count == set && tape.cols(mask) == set, "SelfAttention: \(set) modalities, got \(features.count) features")
         // rows × (K·d), modality-major; zeroing absent embeddings keeps their rows finite and inert.

@@ -14,17 +14,22 @@ public struct SumPooling: Aggregator {
         self.head = head
     }
 
-    public init(_ name: String, features: Int, latent: Int, modalities: Int, hidden: [Int], pooling: Int,
-                components: Int = 1, activation: Activation, arena: ParameterArena) {
+    public init(
+        _ name: String, features: Int, latent: Int, modalities: Int, hidden: [Int], pooling: Int,
+        components: Int = 1, activation: Activation, arena: ParameterArena
+    ) {
         elements = (0..<modalities).map {
             MLP("\(name).view\($0 + 1).element", sizes: [features] + hidden + [pooling], activation: activation, arena: arena)
         }
-        head = PosteriorHead("\(name).head", inputs: pooling, hidden: hidden, latent: latent, components: components,
-                             activation: activation, arena: arena)
+        head = PosteriorHead(
+            "\(name).head", inputs: pooling, hidden: hidden, latent: latent, components: components,
+            activation: activation, arena: arena)
     }
 
-    public func distribution(features: [Var], mask: Var, tape: Tape, arena: ParameterArena,
-                             reusing components: inout [GaussianPosterior]) -> PosteriorMixture {
+    public func distribution(
+        features: [Var], mask: Var, tape: Tape, arena: ParameterArena,
+        reusing components: inout [GaussianPosterior]
+    ) -> PosteriorMixture {
         var pooled: Var?
         for (s, chi) in elements.enumerated() {
             let e = tape.mul(chi(features[s], tape: tape, arena: arena), tape.maskColumn(mask, s))

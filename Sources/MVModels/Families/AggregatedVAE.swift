@@ -57,15 +57,19 @@ public final class AggregatedVAE: SingleStageModel {
         let latent = config.latent(view: 0)
         let features = config.aggregated.featureSize
         encoders = (0..<k).map {
-            MLP("view\($0 + 1).encoder", sizes: [dimensions[$0]] + config.encoderHidden + [features],
+            MLP(
+                "view\($0 + 1).encoder", sizes: [dimensions[$0]] + config.encoderHidden + [features],
                 activation: config.activation, outputActivation: config.activation, arena: arena)
         }
         decoders = (0..<k).map {
-            MLP("view\($0 + 1).decoder", sizes: [latent + config.aggregated.privateLatent] + config.decoderHidden + [dimensions[$0]], activation: config.activation, arena: arena)
+            MLP(
+                "view\($0 + 1).decoder", sizes: [latent + config.aggregated.privateLatent] + config.decoderHidden + [dimensions[$0]],
+                activation: config.activation, arena: arena)
         }
         likelihoods = (0..<k).map {
-            Likelihood("view\($0 + 1).likelihood", kind: config.likelihood(view: $0), features: dimensions[$0],
-                       fixedLogScale: config.fixedLogScale, arena: arena)
+            Likelihood(
+                "view\($0 + 1).likelihood", kind: config.likelihood(view: $0), features: dimensions[$0],
+                fixedLogScale: config.fixedLogScale, arena: arena)
         }
         switch config.aggregated.aggregator {
         case .poe:
@@ -75,14 +79,18 @@ public final class AggregatedVAE: SingleStageModel {
         case .mopoe:
             aggregator = MixtureOfProductsOfExperts("aggregator", features: features, latent: latent, modalities: k, arena: arena)
         case .sumPooling:
-            aggregator = SumPooling("aggregator", features: features, latent: latent, modalities: k, hidden: config.aggregated.aggregatorHidden,
-                                    pooling: config.aggregated.poolingSize, components: config.aggregated.mixtureComponents, activation: config.activation, arena: arena)
+            aggregator = SumPooling(
+                "aggregator", features: features, latent: latent, modalities: k, hidden: config.aggregated.aggregatorHidden,
+                pooling: config.aggregated.poolingSize, components: config.aggregated.mixtureComponents, activation: config.activation,
+                arena: arena)
         case .selfAttention:
-            aggregator = SelfAttention("aggregator", features: features, latent: latent, modalities: k, hidden: config.aggregated.aggregatorHidden,
-                                       width: config.aggregated.poolingSize, heads: config.aggregated.attentionHeads, blocks: config.aggregated.attentionBlocks,
-                                       components: config.aggregated.mixtureComponents, activation: config.activation, arena: arena)
+            aggregator = SelfAttention(
+                "aggregator", features: features, latent: latent, modalities: k, hidden: config.aggregated.aggregatorHidden,
+                width: config.aggregated.poolingSize, heads: config.aggregated.attentionHeads, blocks: config.aggregated.attentionBlocks,
+                components: config.aggregated.mixtureComponents, activation: config.activation, arena: arena)
         }
-        privateLatents = config.aggregated.privateLatent > 0
+        privateLatents =
+            config.aggregated.privateLatent > 0
             ? PrivateLatents("view", features: features, size: config.aggregated.privateLatent, modalities: k, arena: arena) : nil
         bound = config.aggregated.bound
         mixtureSampling = config.aggregated.mixtureSampling
@@ -107,7 +115,8 @@ public final class AggregatedVAE: SingleStageModel {
     /// −log p(x_s | z, z̃_s) per row (rows × 1); `privateSample` is z̃_s when the model has private latents.
     package func nll(_ s: Int, z: Var, privateSample: Var?, x: Var, tape: Tape) -> Var {
         let input = privateSample.map { tape.concatColumns(z, $0) } ?? z
-        return likelihoods[s].negativeLogLikelihood(output: decoders[s](input, tape: tape, arena: arena), target: x, tape: tape, arena: arena)
+        return likelihoods[s].negativeLogLikelihood(
+            output: decoders[s](input, tape: tape, arena: arena), target: x, tape: tape, arena: arena)
     }
 
     /// z = μ + σ ε with ε from sub-sequence `draw` of each row's noise stream.
@@ -126,7 +135,8 @@ public final class AggregatedVAE: SingleStageModel {
         let b = batch.rows, k = viewDimensions.count
         lists.inputs.removeAll(keepingCapacity: true)
         for s in 0..<k {
-            lists.inputs.append(tape.input(rows: b, cols: viewDimensions[s]) { $0.update(from: batch.views[s], count: b * viewDimensions[s]) })
+            lists.inputs.append(
+                tape.input(rows: b, cols: viewDimensions[s]) { $0.update(from: batch.views[s], count: b * viewDimensions[s]) })
         }
         let x = lists.inputs
         let observed = tape.input(rows: b, cols: k) { p in
@@ -136,7 +146,9 @@ public final class AggregatedVAE: SingleStageModel {
         appendFeatures(x, to: &lists.features, tape: tape)
         let h = lists.features
         // q(z | x_M) given every observed modality (the mixture bound uses unimodal posteriors only).
-        let qM = bound == .mixture ? nil
+        let qM =
+            bound == .mixture
+            ? nil
             : aggregator.distribution(features: h, mask: observed, tape: tape, arena: arena, reusing: &lists.jointComponents)
         let draw = Draw(batch: batch, seed: seed)
         // Private latents: one draw per modality from q(z̃_s | x_s), and the private KL per modality.
@@ -154,7 +166,8 @@ public final class AggregatedVAE: SingleStageModel {
             for q in privateQ.dropFirst() { kl = tape.concatColumns(kl, tape.standardNormalKL(q)) }
             privateKL = kl
         }
-        let inputs = BoundInputs(x: x, observed: observed, features: h, jointPosterior: qM, privates: privates, privateKL: privateKL, draw: draw)
+        let inputs = BoundInputs(
+            x: x, observed: observed, features: h, jointPosterior: qM, privates: privates, privateKL: privateKL, draw: draw)
         let reconstruction: Var, kl: Var
         switch bound {
         case .masked: (reconstruction, kl) = maskedBound(inputs, tape: tape)
@@ -197,8 +210,10 @@ public final class AggregatedVAE: SingleStageModel {
     /// component c of q is sampled once (stratified), both terms are weighted by w_c, and the KL is the
     /// Monte-Carlo log q(z_c) − log p(z_c) with q's parameters detached (sticking the landing).
     /// A component absent from every row (the other experts of a unimodal MoE posterior) is skipped.
-    func term(_ q: PosteriorMixture, slot: Int, x: [Var], privates: [Var]? = nil, weights: Var, against p: PosteriorMixture?,
-              draw: Draw, tape: Tape) -> (reconstruction: Var, kl: Var) {
+    func term(
+        _ q: PosteriorMixture, slot: Int, x: [Var], privates: [Var]? = nil, weights: Var, against p: PosteriorMixture?,
+        draw: Draw, tape: Tape
+    ) -> (reconstruction: Var, kl: Var) {
         if q.isGaussian && (p?.isGaussian ?? true) {
             let z = sample(q.gaussian, draw: slot, batch: draw.batch, seed: draw.seed, tape: tape)
             let kl = p.map { tape.gaussianKL(q.gaussian, $0.gaussian) } ?? tape.standardNormalKL(q.gaussian)

@@ -58,14 +58,19 @@ public final class CoVAE: MultiViewModel {
     public var latent: Int { latents[0] }
 
     public var recipe: [StageDefinition] {
-        [StageDefinition(name: "pretrain", groups: ["unimodal"], defaultEpochs: 10),
-         StageDefinition(name: "train", groups: settings.priorCorrelations == .learnt ? ["prior", "unimodal", "joint"] : ["unimodal", "joint"],
-                         restartsOptimizer: true)]
+        [
+            StageDefinition(name: "pretrain", groups: ["unimodal"], defaultEpochs: 10),
+            StageDefinition(
+                name: "train", groups: settings.priorCorrelations == .learnt ? ["prior", "unimodal", "joint"] : ["unimodal", "joint"],
+                restartsOptimizer: true),
+        ]
     }
 
     public init(config: ModelConfig, dimensions: [Int], seed: UInt64) throws {
         let k = dimensions.count
-        guard k >= 2 else { throw ConfigError.invalidValue(key: "model.type", message: "covae needs at least two modalities; the data has \(k)") }
+        guard k >= 2 else {
+            throw ConfigError.invalidValue(key: "model.type", message: "covae needs at least two modalities; the data has \(k)")
+        }
         let latents = (0..<k).map { config.latent(view: $0) }
         guard latents.allSatisfy({ $0 >= 1 }) else {
             throw ConfigError.invalidValue(key: "model.latent", message: "every modality needs a latent size ≥ 1, got \(config.latent)")
@@ -80,7 +85,8 @@ public final class CoVAE: MultiViewModel {
         // Groups in arena order: the prior, the unimodal encoders, then everything stage 2 adds.
         arena.beginGroup("prior")
         if k == 2 && latents[0] == latents[1] {
-            prior = CrossCovariance(config: try decodeDefaults(PriorConfig.self).with(cross: .bounded), n1: latents[0], n2: latents[1], arena: arena)
+            prior = CrossCovariance(
+                config: try decodeDefaults(PriorConfig.self).with(cross: .bounded), n1: latents[0], n2: latents[1], arena: arena)
             blockPrior = nil
         } else {
             prior = nil
@@ -88,18 +94,24 @@ public final class CoVAE: MultiViewModel {
         }
         arena.beginGroup("unimodal")
         encoders = (0..<k).map { j in
-            MLP("view\(j + 1).encoder", sizes: [dimensions[j]] + config.encoderHidden + [2 * latents[j]], activation: config.activation, arena: arena)
+            MLP(
+                "view\(j + 1).encoder", sizes: [dimensions[j]] + config.encoderHidden + [2 * latents[j]], activation: config.activation,
+                arena: arena)
         }
         arena.beginGroup("joint")
         let n = latents.reduce(0, +)
-        jointEncoder = MLP("joint.encoder", sizes: [dimensions.reduce(0, +)] + settings.jointHidden + [2 * n + n * (n - 1) / 2],
-                           activation: config.activation, arena: arena)
+        jointEncoder = MLP(
+            "joint.encoder", sizes: [dimensions.reduce(0, +)] + settings.jointHidden + [2 * n + n * (n - 1) / 2],
+            activation: config.activation, arena: arena)
         decoders = (0..<k).map { j in
-            MLP("view\(j + 1).decoder", sizes: [latents[j]] + config.decoderHidden + [dimensions[j]], activation: config.activation, arena: arena)
+            MLP(
+                "view\(j + 1).decoder", sizes: [latents[j]] + config.decoderHidden + [dimensions[j]], activation: config.activation,
+                arena: arena)
         }
         likelihoods = (0..<k).map { j in
-            Likelihood("view\(j + 1).likelihood", kind: config.likelihood(view: j), features: dimensions[j],
-                       fixedLogScale: config.fixedLogScale, arena: arena)
+            Likelihood(
+                "view\(j + 1).likelihood", kind: config.likelihood(view: j), features: dimensions[j],
+                fixedLogScale: config.fixedLogScale, arena: arena)
         }
         arena.materialize(seed: seed)
     }
@@ -133,8 +145,9 @@ public final class CoVAE: MultiViewModel {
     public func encodeJoint(concatenated x: Var, tape: Tape) -> FullCovarianceGaussian {
         let n = jointLatent
         let h = jointEncoder(x, tape: tape, arena: arena)
-        let factor = FullCovarianceGaussian.factor(diagonal: tape.sliceColumns(h, n, count: n),
-                                                   strictlyLower: tape.sliceColumns(h, 2 * n, count: n * (n - 1) / 2), tape: tape)
+        let factor = FullCovarianceGaussian.factor(
+            diagonal: tape.sliceColumns(h, n, count: n),
+            strictlyLower: tape.sliceColumns(h, 2 * n, count: n * (n - 1) / 2), tape: tape)
         return FullCovarianceGaussian(mean: tape.sliceColumns(h, 0, count: n), factor: factor, jitter: settings.jitter)
     }
 
@@ -172,9 +185,9 @@ public final class CoVAE: MultiViewModel {
     /// factor of Σ_{−k,−k} − M_k M_kᵀ, `noise` (D − d_k wide); the other modalities' latents side by side
     /// in modality order (`otherLatent` picks one).
     public func conditionalSample(given k: Int, _ zk: Var, noise: Var, blocks: PriorBlocks, tape: Tape) throws -> Var {
-        let others = otherSelector(k, tape: tape)                                       // (D − d_k) × D
-        let rows = tape.matmul(others, blocks.covariance)                              // Σ_{−k,·}
-        let m = tape.sliceColumns(rows, offsets[k], count: latents[k])                 // Σ_{−k,k}
+        let others = otherSelector(k, tape: tape)  // (D − d_k) × D
+        let rows = tape.matmul(others, blocks.covariance)  // Σ_{−k,·}
+        let m = tape.sliceColumns(rows, offsets[k], count: latents[k])  // Σ_{−k,k}
         let f = try tape.cholesky(tape.sub(tape.matmul(rows, others, transposeB: true), tape.matmul(m, m, transposeB: true)))
         return tape.add(tape.matmul(zk, m, transposeB: true), tape.matmul(noise, f, transposeB: true))
     }
@@ -187,7 +200,8 @@ public final class CoVAE: MultiViewModel {
     /// Conditional generation given modality k (the paper's "Generating from CoVAE"): z_k ~ q_k(z_k | x_k)
     /// with `noise`, then z_{−k} | z_k from the prior conditional with `conditionalNoise` (D − d_k wide).
     public func generate(given k: Int, _ x: Var, noise: Var, conditionalNoise: Var, blocks: PriorBlocks, tape: Tape) throws
-        -> (posterior: GaussianPosterior, given: Var, other: Var) {
+        -> (posterior: GaussianPosterior, given: Var, other: Var)
+    {
         let q = encode(k, x, tape: tape)
         let zk = tape.reparameterize(mean: q.mean, logVar: q.logVar, noise: noise)
         return (q, zk, try conditionalSample(given: k, zk, noise: conditionalNoise, blocks: blocks, tape: tape))
@@ -256,7 +270,9 @@ public final class CoVAE: MultiViewModel {
 
     func trainLoss(_ x: UnsafeBufferPointer<Var>, batch: Batch, beta: Float, seed: UInt64, tape: Tape) throws -> LossTerms {
         let b = batch.rows, k = modalities, n = jointLatent
-        func noise(_ stream: Int, _ width: Int) -> Var { tape.input(rows: b, cols: width) { batch.fillNoise($0, view: stream, width: width, seed: seed) } }
+        func noise(_ stream: Int, _ width: Int) -> Var {
+            tape.input(rows: b, cols: width) { batch.fillNoise($0, view: stream, width: width, seed: seed) }
+        }
         func nll(_ j: Int, _ z: Var) -> Var {
             likelihoods[j].negativeLogLikelihood(output: decode(j, z, tape: tape), target: x[j], tape: tape, arena: arena)
         }
@@ -276,8 +292,9 @@ public final class CoVAE: MultiViewModel {
         // Eq. 4 for each k: z_k from q_k, the other latents from the prior conditional.
         for given in 0..<k {
             let d = latents[given]
-            let (qk, zk, others) = try generate(given: given, x[given], noise: noise(4 + given, d), conditionalNoise: noise(4 + k + given, n - d),
-                                                blocks: blocks, tape: tape)
+            let (qk, zk, others) = try generate(
+                given: given, x[given], noise: noise(4 + given, d), conditionalNoise: noise(4 + k + given, n - d),
+                blocks: blocks, tape: tape)
             // The conditioning modality must be observed; the other decoders are scored where observed.
             var condNLL = nll(given, zk)
             for j in 0..<k where j != given {
@@ -323,20 +340,26 @@ public final class CoVAE: MultiViewModel {
         }
         let count = sums[n + n * n]
         guard count >= 2 else {
-            throw TrainingError.stageMismatch("covae pre-training: the training split has \(Int(count)) row(s) with every modality; the prior needs at least 2")
+            throw TrainingError.stageMismatch(
+                "covae pre-training: the training split has \(Int(count)) row(s) with every modality; the prior needs at least 2")
         }
         let mean = (0..<n).map { sums[$0] / count }
         func block(_ i: Int, _ j: Int) -> DoubleMatrix {
-            DoubleMatrix(rows: latents[i], cols: latents[j], (0..<(latents[i] * latents[j])).map { e in
-                let a = offsets[i] + e / latents[j], c = offsets[j] + e % latents[j]
-                return sums[n + a * n + c] / count - mean[a] * mean[c]
-            })
+            DoubleMatrix(
+                rows: latents[i], cols: latents[j],
+                (0..<(latents[i] * latents[j])).map { e in
+                    let a = offsets[i] + e / latents[j], c = offsets[j] + e % latents[j]
+                    return sums[n + a * n + c] / count - mean[a] * mean[c]
+                })
         }
         func means(_ j: Int) -> [Double] { Array(mean[offsets[j]..<(offsets[j] + latents[j])]) }
         if let prior {
-            let cca = try CanonicalCorrelationAnalysis(meanX: means(0), meanY: means(1), covarianceXX: block(0, 0),
-                                                       covarianceYY: block(1, 1), covarianceXY: block(0, 1), components: latents[0])
-            var out = foldDirections(0, projection: cca.projectionX, mean: means(0)) + foldDirections(1, projection: cca.projectionY, mean: means(1))
+            let cca = try CanonicalCorrelationAnalysis(
+                meanX: means(0), meanY: means(1), covarianceXX: block(0, 0),
+                covarianceYY: block(1, 1), covarianceXY: block(0, 1), components: latents[0])
+            var out =
+                foldDirections(0, projection: cca.projectionX, mean: means(0))
+                + foldDirections(1, projection: cca.projectionY, mean: means(1))
             // C = U diag(tanh(s/2)) Vᵀ with U = V = I (the Cayley parameters at zero): s = 2 atanh(ρ).
             guard case let .bounded(u, v, singular) = prior.parameterization else { preconditionFailure("covae's prior is bounded") }
             out.append(ParameterAssignment(singular, cca.correlations.map { Float(2 * atanh(Swift.min($0, 0.999))) }))
@@ -356,7 +379,8 @@ public final class CoVAE: MultiViewModel {
         var target = DoubleMatrix(rows: n, cols: n)
         for i in 0..<k {
             for j in 0..<k {
-                let r = i == j ? DoubleMatrix.identity(latents[i]) : whitening[i].matmul(block(i, j), transposeSelf: true).matmul(whitening[j])
+                let r =
+                    i == j ? DoubleMatrix.identity(latents[i]) : whitening[i].matmul(block(i, j), transposeSelf: true).matmul(whitening[j])
                 for a in 0..<latents[i] { for c in 0..<latents[j] { target[offsets[i] + a, offsets[j] + c] = r[a, c] } }
             }
         }

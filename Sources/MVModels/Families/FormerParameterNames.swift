@@ -11,7 +11,7 @@ public enum FormerParameterNames {
         if let (k, rest) = split(name, after: "view") { return "modality\(k - 1)\(rest)" }
         for part in ["expert", "element", "embedding"] {
             guard name.hasPrefix("aggregator.view"), let (k, rest) = split(String(name.dropFirst("aggregator.".count)), after: "view"),
-                  rest.hasPrefix(".\(part)")
+                rest.hasPrefix(".\(part)")
             else { continue }
             return "aggregator.\(part)\(k - 1)\(rest.dropFirst(part.count + 1))"
         }

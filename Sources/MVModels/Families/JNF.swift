@@ -52,7 +52,9 @@ public final class JNF: MultiViewModel {
 
     public init(config: ModelConfig, dimensions: [Int], seed: UInt64) throws {
         let k = dimensions.count
-        guard k >= 2 else { throw ConfigError.invalidValue(key: "model.type", message: "jnf needs at least two modalities; the data has \(k)") }
+        guard k >= 2 else {
+            throw ConfigError.invalidValue(key: "model.type", message: "jnf needs at least two modalities; the data has \(k)")
+        }
         let settings = config.jnf
         let latent = config.latent(view: 0)
         viewDimensions = dimensions
@@ -64,8 +66,10 @@ public final class JNF: MultiViewModel {
         let act = config.activation
         arena.beginGroup("joint")
         features = dimensions.enumerated().map { j, d in
-            config.encoderHidden.isEmpty ? nil
-                : MLP("joint.view\(j + 1).features", sizes: [d] + config.encoderHidden, activation: act, outputActivation: act, arena: arena)
+            config.encoderHidden.isEmpty
+                ? nil
+                : MLP(
+                    "joint.view\(j + 1).features", sizes: [d] + config.encoderHidden, activation: act, outputActivation: act, arena: arena)
         }
         let width = zip(features, dimensions).map { $0?.outputs ?? $1 }.reduce(0, +)
         jointHead = MLP("joint.encoder", sizes: [width] + settings.jointHidden + [2 * latent], activation: act, arena: arena)
@@ -73,7 +77,9 @@ public final class JNF: MultiViewModel {
             MLP("joint.view\(j + 1).decoder", sizes: [latent] + config.decoderHidden + [d], activation: act, arena: arena)
         }
         likelihoods = dimensions.enumerated().map { j, d in
-            Likelihood("joint.view\(j + 1).likelihood", kind: config.likelihood(view: j), features: d, fixedLogScale: config.fixedLogScale, arena: arena)
+            Likelihood(
+                "joint.view\(j + 1).likelihood", kind: config.likelihood(view: j), features: d, fixedLogScale: config.fixedLogScale,
+                arena: arena)
         }
         let projected = settings.projectorSize > 0 ? settings.projectorSize : latent
         if settings.variant == .shared {
@@ -86,12 +92,14 @@ public final class JNF: MultiViewModel {
         }
         arena.beginGroup("unimodal")
         unimodalEncoders = dimensions.enumerated().map { j, d in
-            MLP("unimodal.view\(j + 1).encoder", sizes: [settings.variant == .shared ? projected : d] + config.encoderHidden + [2 * latent],
+            MLP(
+                "unimodal.view\(j + 1).encoder", sizes: [settings.variant == .shared ? projected : d] + config.encoderHidden + [2 * latent],
                 activation: act, arena: arena)
         }
         flows = (0..<k).map { j in
-            MaskedAutoregressiveFlow("unimodal.view\(j + 1).flow", dimension: latent, blocks: settings.flowBlocks, hidden: settings.flowHidden,
-                                     activation: act, arena: arena)
+            MaskedAutoregressiveFlow(
+                "unimodal.view\(j + 1).flow", dimension: latent, blocks: settings.flowBlocks, hidden: settings.flowHidden,
+                activation: act, arena: arena)
         }
         arena.materialize(seed: seed)
     }
@@ -177,7 +185,8 @@ public final class JNF: MultiViewModel {
         let z = tape.reparameterize(mean: q.mean, logVar: q.logVar, noise: eps)
         var nll = likelihoods[0].negativeLogLikelihood(output: decode(0, z, tape: tape), target: x[0], tape: tape, arena: arena)
         for j in 1..<modalities {
-            nll = tape.add(nll, likelihoods[j].negativeLogLikelihood(output: decode(j, z, tape: tape), target: x[j], tape: tape, arena: arena))
+            nll = tape.add(
+                nll, likelihoods[j].negativeLogLikelihood(output: decode(j, z, tape: tape), target: x[j], tape: tape, arena: arena))
         }
         let reconstruction = tape.sum(weighted(nll, complete, tape: tape))
         let kl = tape.sum(weighted(tape.standardNormalKL(q), complete, tape: tape))
@@ -189,7 +198,8 @@ public final class JNF: MultiViewModel {
         try withUnsafeTemporaryAllocation(of: Var.self, capacity: modalities) { g in
             for j in 0..<modalities { g[j] = project(j, x[j], tape: tape) }
             return try PairwiseCorrelationLoss.loss(modalities: modalities, meanPenalty: Self.meanPenalty, tape: tape) { i, j in
-                try DeepCCAObjective.squaredCorrelations(g[i], g[j], regularization: settings.ccaRegularization, weights: complete, tape: tape)
+                try DeepCCAObjective.squaredCorrelations(
+                    g[i], g[j], regularization: settings.ccaRegularization, weights: complete, tape: tape)
             }
         }
     }

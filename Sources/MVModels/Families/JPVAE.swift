@@ -19,10 +19,11 @@ public final class JPVAE: SingleStageModel {
         precondition(dimensions.count == 2, "JPVAE links exactly two views")
         let arena = ParameterArena()
         views = (0..<2).map { k in
-            ViewVAE("view\(k + 1)", inputs: dimensions[k], latent: config.latent(view: k),
-                    encoderHidden: config.encoderHidden, decoderHidden: config.decoderHidden,
-                    activation: config.activation, likelihood: config.likelihood(view: k),
-                    fixedLogScale: config.fixedLogScale, arena: arena)
+            ViewVAE(
+                "view\(k + 1)", inputs: dimensions[k], latent: config.latent(view: k),
+                encoderHidden: config.encoderHidden, decoderHidden: config.decoderHidden,
+                activation: config.activation, likelihood: config.likelihood(view: k),
+                fixedLogScale: config.fixedLogScale, arena: arena)
         }
         prior = CrossCovariance(config: config.jpvae.prior, n1: views[0].latent, n2: views[1].latent, arena: arena)
         arena.materialize(seed: seed)
@@ -39,8 +40,12 @@ public final class JPVAE: SingleStageModel {
             let q = view.encode(x, tape: tape, arena: arena)
             let eps = tape.input(rows: b, cols: view.latent) { batch.fillNoise($0, view: k, width: view.latent, seed: seed) }
             let z = view.sample(mean: q.mean, logVar: q.logVar, noise: eps, tape: tape)
-            return (q, view.likelihood.negativeLogLikelihood(output: view.decode(z, tape: tape, arena: arena), target: x,
-                                                            tape: tape, arena: arena))
+            return (
+                q,
+                view.likelihood.negativeLogLikelihood(
+                    output: view.decode(z, tape: tape, arena: arena), target: x,
+                    tape: tape, arena: arena)
+            )
         }
         let first = pass(0), second = pass(1)
         let posterior = (first.q, second.q), nll = (first.nll, second.nll)
@@ -58,8 +63,9 @@ public final class JPVAE: SingleStageModel {
             }
             func col(_ j: Int) -> Var { tape.sliceColumns(w, j, count: 1) }
             reconstruction = tape.add(tape.mul(nll.0, col(0)), tape.mul(nll.1, col(1)))
-            kl = tape.add(tape.mul(kl, col(2)),
-                          tape.add(tape.mul(divergence.own1, col(3)), tape.mul(divergence.own2, col(4))))
+            kl = tape.add(
+                tape.mul(kl, col(2)),
+                tape.add(tape.mul(divergence.own1, col(3)), tape.mul(divergence.own2, col(4))))
         }
         let reconstructionSum = tape.sum(reconstruction)
         let klSum = tape.sum(kl)
@@ -69,10 +75,11 @@ public final class JPVAE: SingleStageModel {
     /// Per-row KL divergences (rows×1 each): `joint` = KL(q₁q₂ ‖ p_C) by Eq. 9, and `own1`, `own2` =
     /// KL(q_k ‖ N(0, I)) for rows where only that view is observed.
     public func klDivergence(_ q1: (mean: Var, logVar: Var), _ q2: (mean: Var, logVar: Var), tape: Tape) throws
-        -> (joint: Var, own1: Var, own2: Var) {
+        -> (joint: Var, own1: Var, own2: Var)
+    {
         func parts(_ q: (mean: Var, logVar: Var), _ n: Int) -> (variance: Var, logDet: Var, own: Var) {
             let variance = tape.exp(q.logVar)
-            let logDet = tape.sum(q.logVar, axis: .cols)                          // ln|Σ_k|
+            let logDet = tape.sum(q.logVar, axis: .cols)  // ln|Σ_k|
             // ½[μᵀμ − ln|Σ_k| − n + tr Σ_k]: the D = I, C = 0 case of Eq. 9.
             let sum = tape.add(tape.sum(tape.square(q.mean), axis: .cols), tape.sum(variance, axis: .cols))
             return (variance, logDet, tape.scale(tape.addScalar(tape.sub(sum, logDet), -Float(n)), 0.5))
@@ -85,9 +92,9 @@ public final class JPVAE: SingleStageModel {
         let d = try precisionBlocks(c, tape: tape)
         // Eq. 9: ½[μ₁ᵀD₁μ₁ − ln|Σ₁| − n₁ + tr(D₁Σ₁)] + ½[… view 2 …] − ½[ln|D₁| + μ₁ᵀD₁Cᵀμ₂ + μ₂ᵀD₂Cμ₁].
         // D₁Cᵀ = CᵀD₂ (push-through identity), so the two cross terms are equal: −½·2·μ₁ᵀD₁Cᵀμ₂.
-        let quad1 = tape.sum(tape.mul(tape.matmul(q1.mean, d.d1), q1.mean), axis: .cols)   // μ₁ᵀD₁μ₁
+        let quad1 = tape.sum(tape.mul(tape.matmul(q1.mean, d.d1), q1.mean), axis: .cols)  // μ₁ᵀD₁μ₁
         let quad2 = tape.sum(tape.mul(tape.matmul(q2.mean, d.d2), q2.mean), axis: .cols)
-        let trace1 = tape.sum(tape.mul(p1.variance, d.diagonal1), axis: .cols)            // tr(D₁Σ₁)
+        let trace1 = tape.sum(tape.mul(p1.variance, d.diagonal1), axis: .cols)  // tr(D₁Σ₁)
         let trace2 = tape.sum(tape.mul(p2.variance, d.diagonal2), axis: .cols)
         let perView = tape.sub(tape.add(tape.add(quad1, trace1), tape.add(quad2, trace2)), tape.add(p1.logDet, p2.logDet))
         let cross = tape.sum(tape.mul(tape.matmul(q1.mean, d.crossTerm), q2.mean), axis: .cols)
@@ -112,12 +119,13 @@ public final class JPVAE: SingleStageModel {
             }
         }
         let i1 = identity(n1), i2 = identity(n2)
-        let a1 = tape.sub(i1, tape.matmul(c, c, transposeA: true))   // I − CᵀC
-        let a2 = tape.sub(i2, tape.matmul(c, c, transposeB: true))   // I − CCᵀ
+        let a1 = tape.sub(i1, tape.matmul(c, c, transposeA: true))  // I − CᵀC
+        let a2 = tape.sub(i2, tape.matmul(c, c, transposeB: true))  // I − CCᵀ
         let d1 = try tape.inverse(a1), d2 = try tape.inverse(a2)
         let diag1 = tape.sum(tape.mul(d1, i1), axis: .rows), diag2 = tape.sum(tape.mul(d2, i2), axis: .rows)
-        return Precision(d1: d1, d2: d2, diagonal1: diag1, diagonal2: diag2, crossTerm: tape.matmul(d1, c, transposeB: true),
-                         logDetD1: tape.neg(try tape.logDeterminant(a1)))
+        return Precision(
+            d1: d1, d2: d2, diagonal1: diag1, diagonal2: diag2, crossTerm: tape.matmul(d1, c, transposeB: true),
+            logDetD1: tape.neg(try tape.logDeterminant(a1)))
     }
 }
 

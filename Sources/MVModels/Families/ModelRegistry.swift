@@ -37,8 +37,11 @@ public enum ModelRegistry {
     public static func makeModel(_ config: ExperimentConfig, dimensions: [Int]) throws -> MultiViewModel {
         let e = entry(config.model.type)
         guard e.views.contains(dimensions.count) else {
-            let wanted = e.views.upperBound == Int.max ? "at least \(e.views.lowerBound)" : e.views.count == 1 ? "exactly \(e.views.lowerBound)" : "\(e.views)"
-            throw ConfigError.invalidValue(key: "model.type", message: "\(config.model.type.rawValue) needs \(wanted) views; the data has \(dimensions.count)")
+            let wanted =
+                e.views.upperBound == Int.max
+                ? "at least \(e.views.lowerBound)" : e.views.count == 1 ? "exactly \(e.views.lowerBound)" : "\(e.views)"
+            throw ConfigError.invalidValue(
+                key: "model.type", message: "\(config.model.type.rawValue) needs \(wanted) views; the data has \(dimensions.count)")
         }
         return try e.build(config, dimensions)
     }

@@ -18,8 +18,10 @@ public final class StagedProbe: MultiViewModel {
     public var features: Int { encoder.outputs }
 
     public var recipe: [StageDefinition] {
-        [StageDefinition(name: "encoder", groups: ["encoder"], defaultEpochs: 2),
-         StageDefinition(name: "head", groups: ["head"], defaultEpochs: 2, restartsOptimizer: true)]
+        [
+            StageDefinition(name: "encoder", groups: ["encoder"], defaultEpochs: 2),
+            StageDefinition(name: "head", groups: ["head"], defaultEpochs: 2, restartsOptimizer: true),
+        ]
     }
 
     public init(config: ModelConfig, dimensions: [Int], seed: UInt64) {
@@ -64,7 +66,9 @@ public final class StagedProbe: MultiViewModel {
         guard stage == 0 else { return [] }
         let n = features
         let sums = try split.sum(count: 2 * n + 1) { batch, tape, sums in
-            let x1 = tape.input(rows: batch.rows, cols: viewDimensions[0]) { $0.update(from: batch.views[0], count: batch.rows * viewDimensions[0]) }
+            let x1 = tape.input(rows: batch.rows, cols: viewDimensions[0]) {
+                $0.update(from: batch.views[0], count: batch.rows * viewDimensions[0])
+            }
             let h = tape.valuePointer(encoder(x1, tape: tape, arena: arena))
             for r in 0..<batch.rows {
                 for j in 0..<n {

@@ -11,9 +11,11 @@ public enum TrainingError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .nonFinite(step, loss):
-            return "the loss or its gradient became non-finite at step \(step) (loss \(loss)); nothing was applied. Lower training.learningRate or check the data for NaN/inf values"
+            return
+                "the loss or its gradient became non-finite at step \(step) (loss \(loss)); nothing was applied. Lower training.learningRate or check the data for NaN/inf values"
         case let .replicasDiverged(step, spread):
-            return "parameter replicas disagree across ranks at step \(step) (checksum spread \(spread)); the run is stopped — this points to non-deterministic data or a hardware fault"
+            return
+                "parameter replicas disagree across ranks at step \(step) (checksum spread \(spread)); the run is stopped — this points to non-deterministic data or a hardware fault"
         case .emptyTrainingSet:
             return "the training split has no rows; check data.validationSize / trainLimit"
         case let .checkpointMismatch(s):
@@ -21,7 +23,8 @@ public enum TrainingError: Error, CustomStringConvertible {
         case let .stageMismatch(s):
             return s
         case let .numericalBreakdown(step, what):
-            return "numerical breakdown at step \(step): \(what); nothing was applied and no checkpoint of this state is written (resume from the last one, with a lower training.learningRate or training.warmupSteps)"
+            return
+                "numerical breakdown at step \(step): \(what); nothing was applied and no checkpoint of this state is written (resume from the last one, with a lower training.learningRate or training.warmupSteps)"
         }
     }
 }

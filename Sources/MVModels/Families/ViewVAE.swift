@@ -13,8 +13,10 @@ public struct ViewVAE {
     public let decoder: MLP
     public let likelihood: Likelihood
 
-    public init(_ name: String, inputs: Int, latent: Int, encoderHidden: [Int], decoderHidden: [Int],
-                activation: Activation, likelihood kind: ModelConfig.Likelihood, fixedLogScale: Float?, arena: ParameterArena) {
+    public init(
+        _ name: String, inputs: Int, latent: Int, encoderHidden: [Int], decoderHidden: [Int],
+        activation: Activation, likelihood kind: ModelConfig.Likelihood, fixedLogScale: Float?, arena: ParameterArena
+    ) {
         self.name = name
         self.inputs = inputs
         self.latent = latent

@@ -30,8 +30,10 @@ public struct MADE {
         var from = input, layers: [Dense] = [], masks: [[Float]] = []
         for (l, width) in hidden.enumerated() {
             let to = (0..<width).map { d > 1 ? $0 % (d - 1) + 1 : 1 }
-            layers.append(Dense("\(name).layer\(l)", inputs: from.count, outputs: width,
-                                init: activation == .relu || activation == .leakyRelu ? .kaiming : .xavier, arena: arena))
+            layers.append(
+                Dense(
+                    "\(name).layer\(l)", inputs: from.count, outputs: width,
+                    init: activation == .relu || activation == .leakyRelu ? .kaiming : .xavier, arena: arena))
             masks.append(from.flatMap { a in to.map { b in b >= a ? Float(1) : 0 } })
             from = to
         }
@@ -47,8 +49,9 @@ public struct MADE {
         var h = z
         for (l, layer) in layers.enumerated() {
             let m = tape.externalConstant(storage.buffers[l], rows: layer.inputs, cols: layer.outputs)
-            h = tape.maskedLinear(h, weight: tape.parameter(layer.weight, in: arena), bias: tape.parameter(layer.bias, in: arena), mask: m,
-                                  activation: l == layers.count - 1 ? .identity : activation)
+            h = tape.maskedLinear(
+                h, weight: tape.parameter(layer.weight, in: arena), bias: tape.parameter(layer.bias, in: arena), mask: m,
+                activation: l == layers.count - 1 ? .identity : activation)
         }
         return (tape.sliceColumns(h, 0, count: dimension), tape.sliceColumns(h, dimension, count: dimension))
     }

@@ -8,15 +8,19 @@ public struct MLP {
     public let outputActivation: Activation
 
     /// `sizes` = [inputs, hidden…, outputs].
-    public init(_ name: String, sizes: [Int], activation: Activation = .relu, outputActivation: Activation = .identity,
-                arena: ParameterArena) {
+    public init(
+        _ name: String, sizes: [Int], activation: Activation = .relu, outputActivation: Activation = .identity,
+        arena: ParameterArena
+    ) {
         precondition(sizes.count >= 2, "MLP needs at least input and output sizes")
         var layers: [Dense] = []
         for k in 0..<(sizes.count - 1) {
             let isLast = k == sizes.count - 2
             let act = isLast ? outputActivation : activation
-            layers.append(Dense("\(name).layer\(k)", inputs: sizes[k], outputs: sizes[k + 1],
-                                init: (act == .relu || act == .leakyRelu) ? .kaiming : .xavier, arena: arena))
+            layers.append(
+                Dense(
+                    "\(name).layer\(k)", inputs: sizes[k], outputs: sizes[k + 1],
+                    init: (act == .relu || act == .leakyRelu) ? .kaiming : .xavier, arena: arena))
         }
         self.layers = layers
         self.activation = activation

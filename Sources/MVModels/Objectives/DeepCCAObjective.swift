@@ -15,8 +15,10 @@ public enum DeepCCAObjective {
     /// shifts get a gradient of pure rounding noise (biases of units active on every row), which Adam
     /// turns into full steps of a sign that depends on summation order — a small penalty on the means
     /// gives those directions a real gradient (and costs nothing: correlations ignore the means).
-    public static func squaredCorrelations(_ features1: Var, _ features2: Var, regularization r: Float, weights: Var? = nil,
-                                           tape: Tape) throws -> (objective: Var, rows: Var, meanSquares: Var) {
+    public static func squaredCorrelations(
+        _ features1: Var, _ features2: Var, regularization r: Float, weights: Var? = nil,
+        tape: Tape
+    ) throws -> (objective: Var, rows: Var, meanSquares: Var) {
         let p = tape.cols(features1), q = tape.cols(features2), n = tape.rows(features1)
         precondition(tape.rows(features2) == n, "deep CCA: the views' features need the same rows")
         let f1 = weights.map { tape.mul(features1, $0) } ?? features1, f2 = weights.map { tape.mul(features2, $0) } ?? features2
@@ -26,16 +28,20 @@ public enum DeepCCAObjective {
         // centred features. (One pass, E[ffᵀ] − m mᵀ, cancels two large terms when the features sit far from
         // 0, and its rounding reaches the gradient of directions the objective does not depend on.)
         let count = weights.map { tape.sum($0) } ?? tape.scalar(Float(n))
-        let first = try tape.sumOverRanks(tape.concatColumns(tape.concatColumns(tape.sum(f1, axis: .rows), tape.sum(f2, axis: .rows)), count))
+        let first = try tape.sumOverRanks(
+            tape.concatColumns(tape.concatColumns(tape.sum(f1, axis: .rows), tape.sum(f2, axis: .rows)), count))
         let rows = tape.sliceColumns(first, p + q, count: 1)
         // The count has no gradient; the same on every rank. A batch without pairs divides by 1, not 0.
         let pairCount = tape.item(rows), inverse = 1 / Swift.max(pairCount, 1)
         let m1 = tape.scale(tape.sliceColumns(first, 0, count: p), inverse), m2 = tape.scale(tape.sliceColumns(first, p, count: q), inverse)
         var c1 = tape.sub(features1, m1), c2 = tape.sub(features2, m2)
         if let weights { c1 = tape.mul(c1, weights); c2 = tape.mul(c2, weights) }
-        let second = try tape.sumOverRanks(tape.concatColumns(tape.concatColumns(flat(tape.matmul(c1, c1, transposeA: true)),
-                                                                                 flat(tape.matmul(c2, c2, transposeA: true))),
-                                                              flat(tape.matmul(c1, c2, transposeA: true))))
+        let second = try tape.sumOverRanks(
+            tape.concatColumns(
+                tape.concatColumns(
+                    flat(tape.matmul(c1, c1, transposeA: true)),
+                    flat(tape.matmul(c2, c2, transposeA: true))),
+                flat(tape.matmul(c1, c2, transposeA: true))))
         func block(_ at: Int, _ r: Int, _ c: Int) -> Var {
             tape.scale(tape.reshape(tape.sliceColumns(second, at, count: r * c), rows: r, cols: c), inverse)
         }

@@ -20,16 +20,20 @@ public enum DistanceCorrelationObjective {
 
     /// dCor²(f₁, f₂) (1 × 1), the global row count N (1 × 1), and ‖m₁‖² + ‖m₂‖² of the features' means
     /// (as in `DeepCCAObjective`: shifts change nothing, so a small penalty pins them); 0 when N < 3.
-    public static func squared(_ features1: Var, _ features2: Var, weights: Var? = nil, tape: Tape) throws -> (objective: Var, rows: Var, meanSquares: Var) {
+    public static func squared(_ features1: Var, _ features2: Var, weights: Var? = nil, tape: Tape) throws -> (
+        objective: Var, rows: Var, meanSquares: Var
+    ) {
         let b = tape.rows(features1)
         precondition(tape.rows(features2) == b, "distance correlation: the views' features need the same rows")
         let size = tape.communicator?.size ?? 1, rank = tape.communicator?.rank ?? 0
         // Every rank's row count, then this rank's offset in the global batch.
         // (A pointer into the tape, not a Matrix: the step must not allocate.)
-        let counts = tape.valuePointer(try tape.sumOverRanks(tape.input(rows: 1, cols: size) { p in
-            p.update(repeating: 0, count: size)
-            p[rank] = Float(b)
-        }))
+        let counts = tape.valuePointer(
+            try tape.sumOverRanks(
+                tape.input(rows: 1, cols: size) { p in
+                    p.update(repeating: 0, count: size)
+                    p[rank] = Float(b)
+                }))
         var n = 0, offset = 0
         for r in 0..<size {
             if r < rank { offset += Int(counts[r]) }
@@ -40,22 +44,23 @@ public enum DistanceCorrelationObjective {
             for r in 0..<b { p[(offset + r) * b + r] = 1 }
         }
         func global(_ x: Var) throws -> Var { try tape.sumOverRanks(tape.matmul(place, x)) }
-        let w = try global(weights ?? tape.input(rows: b, cols: 1) { $0.update(repeating: 1, count: b) })   // N × 1
+        let w = try global(weights ?? tape.input(rows: b, cols: 1) { $0.update(repeating: 1, count: b) })  // N × 1
         let rows = tape.sum(w)
         let count = tape.item(rows)
         let x = try global(features1), y = try global(features2)
         let inverse = 1 / Swift.max(count, 1)
-        let meanSquares = tape.add(tape.sum(tape.square(tape.scale(tape.matmul(w, x, transposeA: true), inverse))),
-                                   tape.sum(tape.square(tape.scale(tape.matmul(w, y, transposeA: true), inverse))))
+        let meanSquares = tape.add(
+            tape.sum(tape.square(tape.scale(tape.matmul(w, x, transposeA: true), inverse))),
+            tape.sum(tape.square(tape.scale(tape.matmul(w, y, transposeA: true), inverse))))
         guard count >= 3 else { return (tape.scale(tape.add(tape.sum(x), tape.sum(y)), 0), rows, meanSquares) }
-        let pairWeights = tape.matmul(w, w, transposeB: true)                                               // N × N
+        let pairWeights = tape.matmul(w, w, transposeB: true)  // N × N
         func centredDistances(_ z: Var) -> Var {
-            let norms = tape.sum(tape.square(z), axis: .cols)                                                // N × 1
+            let norms = tape.sum(tape.square(z), axis: .cols)  // N × 1
             let squared = tape.sub(tape.add(norms, tape.transpose(norms)), tape.scale(tape.matmul(z, z, transposeB: true), 2))
             // max(d², 0) + δ: rounding can leave a tiny negative d² on the diagonal.
             let d = tape.exp(tape.scale(tape.log(tape.addScalar(tape.relu(squared), delta)), 0.5))
-            let rowMeans = tape.scale(tape.matmul(d, w), inverse)                                          // N × 1
-            let grand = tape.scale(tape.matmul(w, rowMeans, transposeA: true), inverse)                    // 1 × 1
+            let rowMeans = tape.scale(tape.matmul(d, w), inverse)  // N × 1
+            let grand = tape.scale(tape.matmul(w, rowMeans, transposeA: true), inverse)  // 1 × 1
             return tape.add(tape.sub(tape.sub(d, rowMeans), tape.transpose(rowMeans)), grand)
         }
         let a = centredDistances(x), c = centredDistances(y)

@@ -9,8 +9,9 @@ extension AggregatedVAE {
     /// Returns the negative bound as (−E[log p], KL) per row; the loss sums both and weighs the KL by β.
     func elboBound(_ inputs: BoundInputs, tape: Tape) -> (reconstruction: Var, kl: Var) {
         // L(x_M), noise slot 0.
-        let full = term(inputs.jointPosterior!, slot: 0, x: inputs.x, privates: inputs.privates, weights: inputs.observed,
-                        against: nil, draw: inputs.draw, tape: tape)
+        let full = term(
+            inputs.jointPosterior!, slot: 0, x: inputs.x, privates: inputs.privates, weights: inputs.observed,
+            against: nil, draw: inputs.draw, tape: tape)
         return (full.reconstruction, addingPrivateKL(to: full.kl, weights: inputs.observed, inputs, tape: tape))
     }
 }

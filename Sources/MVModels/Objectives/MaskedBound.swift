@@ -13,13 +13,16 @@ extension AggregatedVAE {
     func maskedBound(_ inputs: BoundInputs, tape: Tape) -> (reconstruction: Var, kl: Var) {
         let batch = inputs.batch, k = viewDimensions.count
         let subset = tape.input(rows: batch.rows, cols: k) { MaskSampler.fill($0, batch: batch, seed: inputs.seed) }
-        let qS = aggregator.distribution(features: inputs.features, mask: subset, tape: tape, arena: arena, reusing: &lists.subsetComponents)
+        let qS = aggregator.distribution(
+            features: inputs.features, mask: subset, tape: tape, arena: arena, reusing: &lists.subsetComponents)
         // L(x_S), noise slot 0.
-        let given = term(qS, slot: 0, x: inputs.x, privates: inputs.privates, weights: subset, against: nil,
-                         draw: inputs.draw, tape: tape)
+        let given = term(
+            qS, slot: 0, x: inputs.x, privates: inputs.privates, weights: subset, against: nil,
+            draw: inputs.draw, tape: tape)
         // L(x_{M∖S} | x_S), noise slot 1.
-        let rest = term(inputs.jointPosterior!, slot: 1, x: inputs.x, privates: inputs.privates,
-                        weights: tape.sub(inputs.observed, subset), against: qS, draw: inputs.draw, tape: tape)
+        let rest = term(
+            inputs.jointPosterior!, slot: 1, x: inputs.x, privates: inputs.privates,
+            weights: tape.sub(inputs.observed, subset), against: qS, draw: inputs.draw, tape: tape)
         let reconstruction = tape.add(given.reconstruction, rest.reconstruction)
         let kl = tape.add(given.kl, rest.kl)
         return (reconstruction, addingPrivateKL(to: kl, weights: inputs.observed, inputs, tape: tape))

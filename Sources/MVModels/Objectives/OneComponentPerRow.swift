@@ -10,8 +10,10 @@ extension AggregatedVAE {
     /// As there, KL terms are the Monte-Carlo log q(z) − log p(z) with q's parameters detached.
     /// The component is drawn from the row's own stream (seed, epoch, global index, slot): the same on
     /// every rank and at every world size.
-    func oneComponentPerRow(_ q: PosteriorMixture, slot: Int, x: [Var], privates: [Var]?, weights: Var, against p: PosteriorMixture?,
-                            draw: Draw, tape: Tape) -> (reconstruction: Var, kl: Var) {
+    func oneComponentPerRow(
+        _ q: PosteriorMixture, slot: Int, x: [Var], privates: [Var]?, weights: Var, against p: PosteriorMixture?,
+        draw: Draw, tape: Tape
+    ) -> (reconstruction: Var, kl: Var) {
         let w = q.weights!, batch = draw.batch, b = batch.rows, count = q.components.count
         let wv = tape.valuePointer(w)
         // Per row: the chosen component's index and n_r, the number of components present in the row.
@@ -19,8 +21,9 @@ extension AggregatedVAE {
             for r in 0..<b {
                 var present = 0
                 for c in 0..<count where wv[r * count + c] > 0 { present += 1 }
-                var rng = RandomStream(seed: draw.seed, stream: RandomPurpose.component.stream(epoch: batch.epoch, index: batch.indices[r]),
-                                       block: UInt64(slot) << 32)
+                var rng = RandomStream(
+                    seed: draw.seed, stream: RandomPurpose.component.stream(epoch: batch.epoch, index: batch.indices[r]),
+                    block: UInt64(slot) << 32)
                 var pick = min(Int(rng.nextUniform() * Float(present)), present - 1)
                 var chosen = 0
                 for c in 0..<count where wv[r * count + c] > 0 {
@@ -37,7 +40,8 @@ extension AggregatedVAE {
         var mean: Var?, logVar: Var?, weight: Var?, recorded = 0
         for (c, component) in q.components.enumerated() where tape.hasWeight(q, c) {
             let pick = tape.input(rows: b, cols: 1) { out in for r in 0..<b { out[r] = Int(chosen[2 * r]) == c ? 1 : 0 } }
-            let m = tape.mul(component.mean, pick), v = tape.mul(component.logVar, pick), u = tape.mul(tape.sliceColumns(w, c, count: 1), pick)
+            let m = tape.mul(component.mean, pick), v = tape.mul(component.logVar, pick),
+                u = tape.mul(tape.sliceColumns(w, c, count: 1), pick)
             tape.accumulate(&mean, m) { tape.add($0, $1) }
             tape.accumulate(&logVar, v) { tape.add($0, $1) }
             tape.accumulate(&weight, u) { tape.add($0, $1) }
@@ -48,7 +52,10 @@ extension AggregatedVAE {
         let z = sample(GaussianPosterior(mean: mean!, logVar: logVar!), draw: slot, batch: batch, seed: draw.seed, tape: tape)
         let scale = tape.mul(weight!, tape.sliceColumns(choice, 1, count: 1))
         let reconstruction = tape.mul(weightedNLL(z: z, x: x, privates: privates, weights: weights, tape: tape), scale)
-        let kl = tape.mul(tape.sub(tape.logDensity(z, tape.detached(q, reusing: &lists.frozenComponents)), p.map { tape.logDensity(z, $0) } ?? tape.standardNormalLogDensity(z)), scale)
+        let kl = tape.mul(
+            tape.sub(
+                tape.logDensity(z, tape.detached(q, reusing: &lists.frozenComponents)),
+                p.map { tape.logDensity(z, $0) } ?? tape.standardNormalLogDensity(z)), scale)
         return (reconstruction, kl)
     }
 }

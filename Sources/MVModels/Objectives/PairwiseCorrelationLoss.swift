@@ -8,8 +8,10 @@ import MVCore
 enum PairwiseCorrelationLoss {
     /// `pair(i, j)` records the pair's objective, its row count N and the means' squared norms (in the form
     /// `DeepCCAObjective` and `DistanceCorrelationObjective` return them).
-    static func loss(modalities k: Int, meanPenalty: Float, tape: Tape,
-                     pair: (Int, Int) throws -> (objective: Var, rows: Var, meanSquares: Var)) rethrows -> LossTerms {
+    static func loss(
+        modalities k: Int, meanPenalty: Float, tape: Tape,
+        pair: (Int, Int) throws -> (objective: Var, rows: Var, meanSquares: Var)
+    ) rethrows -> LossTerms {
         let share = 1 / Float(tape.communicator?.size ?? 1)
         var total: Var?, correlations: Var?
         for i in 0..<k {

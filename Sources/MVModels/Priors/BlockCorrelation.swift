@@ -38,10 +38,10 @@ public struct BlockCorrelation {
         let s = tape.add(tape.matmul(l, l, transposeB: true), tape.scale(identity(n, tape: tape), Self.jitter))
         var normalizer: Var?
         for k in sizes.indices {
-            let e = selector(k, tape: tape)                                        // D × d_k
-            let skk = tape.matmul(e, tape.matmul(s, e), transposeA: true)           // d × d
+            let e = selector(k, tape: tape)  // D × d_k
+            let skk = tape.matmul(e, tape.matmul(s, e), transposeA: true)  // d × d
             let inverse = try tape.inverse(try tape.cholesky(skk))
-            let term = tape.matmul(e, tape.matmul(inverse, e, transposeB: true))   // D × D
+            let term = tape.matmul(e, tape.matmul(inverse, e, transposeB: true))  // D × D
             normalizer = normalizer.map { tape.add($0, term) } ?? term
         }
         let nm = normalizer!

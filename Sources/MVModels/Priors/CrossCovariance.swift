@@ -32,7 +32,8 @@ public struct CrossCovariance {
                 singular: arena.register("prior.singular", rows: 1, cols: k, initializer: .zeros))
         case .scaledOrthogonal:
             let o = CayleyOrthogonal("prior.C", order: Swift.max(n1, n2), negativeSigns: config.negativeSigns, arena: arena)
-            let a = config.learnAlpha
+            let a =
+                config.learnAlpha
                 ? arena.register("prior.alpha", rows: 1, cols: 1, initializer: .constant(atanh(config.alpha)))
                 : nil
             parameterization = .scaledOrthogonal(o, alpha: config.alpha, learntAlpha: a)
