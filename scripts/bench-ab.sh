@@ -3,6 +3,8 @@
 # counter preloaded) with every binary in turn, ROUNDS rounds; prints each run and, per family and binary,
 # the median samples/s, the median over rounds of its ratio to the first binary, and the mallocs per step.
 #   scripts/bench-ab.sh ROUNDS BIN_A BIN_B [BIN_C …]
+# MVVAE_BENCH_NP=2 runs every bench under launch/mpi -np 2 (the shared-memory exchange; rank 0's row);
+# MVVAE_BENCH_FAMILIES="jpvae poe" runs only those families.
 # For a change to the code, build the commit before it beside this one, e.g.
 #   git worktree add /tmp/before HEAD~1 && (cd /tmp/before && swift build -c release --product mvvae)
 set -euo pipefail
@@ -19,14 +21,19 @@ families=(
   "covae|configs/covae-fashion.yaml|--stage train"
   "jnf|configs/jnf-fashion-quadrants.yaml|--stage joint"
 )
+np="${MVVAE_BENCH_NP:-1}"
+launcher=()
+((np > 1)) && launcher=(launch/mpi -np "$np")
+wanted="${MVVAE_BENCH_FAMILIES:-}"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 for ((r = 1; r <= rounds; r++)); do
   for spec in "${families[@]}"; do
     IFS='|' read -r name config extra <<< "$spec"
+    [[ -z "$wanted" || " $wanted " == *" $name "* ]] || continue
     for i in "${!bins[@]}"; do
       # shellcheck disable=SC2086
-      row=$(LD_PRELOAD=/tmp/mvvae-malloc-counter.so "${bins[$i]}" bench --config "$config" --batch 128 --steps 300 $extra | tail -n 1)
+      row=$(LD_PRELOAD=/tmp/mvvae-malloc-counter.so "${launcher[@]}" "${bins[$i]}" bench --config "$config" --batch 128 --steps 300 $extra | tail -n 1)
       rate=$(echo "$row" | awk -F'|' '{ gsub(/ /, "", $4); print $4 }')
       mallocs=$(echo "$row" | awk -F'|' '{ gsub(/ /, "", $(NF - 1)); print $(NF - 1) }')
       echo "$r $name $i $rate $mallocs" | tee -a "$out"
