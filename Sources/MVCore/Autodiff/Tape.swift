@@ -3,10 +3,10 @@ import Foundation
 /// Reverse-mode automatic differentiation over matrices.
 ///
 /// A step records ops in order; `backward(_:)` walks them in reverse, each op accumulating its
-/// vector-Jacobian product into its inputs' gradients. Node buffers come from a pool the tape keeps
-/// (`BufferPool`): `reset()` gives them back, and each node takes the smallest free one that holds it,
-/// so a step that records a graph no larger than one seen before (fewer nodes, or nodes elsewhere)
-/// touches no allocator, and replaying one graph takes the same buffers every time. Parameters are views into a `ParameterArena`, so their gradients accumulate straight
+/// vector-Jacobian product into its inputs' gradients. Node storage lives in slots keyed by the
+/// node's position in the step: `reset()` rewinds the tape, and replaying the same graph (same
+/// ops in the same order, shapes no larger) reuses every buffer, so steady-state steps touch no
+/// allocator. Parameters are views into a `ParameterArena`, so their gradients accumulate straight
 /// into the arena's flat gradient buffer.
 public final class Tape {
     struct Node {
@@ -18,13 +18,11 @@ public final class Tape {
         var needsGrad: Bool
     }
 
-    /// The pool's buffers a node holds for this step (nil: none; `value` nil for a leaf viewing memory
-    /// the tape does not own), with their capacities.
+    /// Buffers owned by the tape for one node position.
     struct Slot {
         var value: UnsafeMutablePointer<Float>? = nil
-        var valueCapacity = 0
         var grad: UnsafeMutablePointer<Float>? = nil
-        var gradCapacity = 0
+        var capacity = 0
         var aux: UnsafeMutablePointer<Float>? = nil
         var auxCapacity = 0
         var pivots: UnsafeMutablePointer<Int32>? = nil
@@ -43,11 +41,8 @@ public final class Tape {
     public var communicator: Communicator?
     /// A collective that failed during `backward` (which does not throw); cleared by `reset()`.
     public internal(set) var collectiveFailure: Error?
-    /// Bytes the tape has allocated in total (grows only while a larger graph is first seen).
-    public var allocatedBytes: Int { floats.allocatedBytes + pivotPool.allocatedBytes + doublesCapacity * MemoryLayout<Double>.stride }
-    /// The buffers of nodes' values, gradients and scratch, and of pivot indices.
-    private var floats = BufferPool<Float>()
-    private var pivotPool = BufferPool<Int32>()
+    /// Bytes the tape has allocated in total (grows only while a new graph shape is first seen).
+    public private(set) var allocatedBytes = 0
     /// A dummy gradient target for nodes that need none.
     private let scratch: UnsafeMutablePointer<Float>
     /// Double-precision scratch shared by ops that factor small matrices (grows, never shrinks).
@@ -62,15 +57,18 @@ public final class Tape {
     }
 
     deinit {
-        floats.deallocateAll()
-        pivotPool.deallocateAll()
+        for s in slots {
+            s.value?.deallocate()
+            s.grad?.deallocate()
+            s.aux?.deallocate()
+            s.pivots?.deallocate()
+        }
         scratch.deallocate()
         doubles.deallocate()
     }
 
-    /// Rewinds the tape for the next step; the buffers go back to the pool for reuse.
+    /// Rewinds the tape for the next step; buffers are kept for reuse.
     public func reset() {
-        release(from: 0)
         count = 0
         collectiveFailure = nil
     }
@@ -79,31 +77,7 @@ public final class Tape {
     /// evaluation loops record shared work once and rewind between Monte-Carlo draws.
     public func rewind(to mark: Int) {
         precondition(mark >= 0 && mark <= count, "rewind(to: \(mark)) outside 0…\(count)")
-        release(from: mark)
         count = mark
-    }
-
-    /// Gives the buffers of the nodes from position `start` on back to the pool, last node first (so
-    /// that the next step's first node of a size takes this step's first one again).
-    private func release(from start: Int) {
-        for i in stride(from: count - 1, through: start, by: -1) {
-            if let p = slots[i].pivots {
-                pivotPool.giveBack(p, capacity: slots[i].pivotCapacity)
-                slots[i].pivots = nil
-            }
-            if let a = slots[i].aux {
-                floats.giveBack(a, capacity: slots[i].auxCapacity)
-                slots[i].aux = nil
-            }
-            if let g = slots[i].grad {
-                floats.giveBack(g, capacity: slots[i].gradCapacity)
-                slots[i].grad = nil
-            }
-            if let v = slots[i].value {
-                floats.giveBack(v, capacity: slots[i].valueCapacity)
-                slots[i].value = nil
-            }
-        }
     }
 
     // MARK: Recording
@@ -115,10 +89,16 @@ public final class Tape {
         let n = rows * cols
         let i = count
         if i == slots.count { slots.append(Slot()) }
-        let value = floats.take(n), grad = floats.take(n)
-        (slots[i].value, slots[i].valueCapacity) = (value.buffer, value.capacity)
-        (slots[i].grad, slots[i].gradCapacity) = (grad.buffer, grad.capacity)
-        let node = Node(op: op, rows: rows, cols: cols, value: value.buffer, grad: grad.buffer, needsGrad: needsGrad)
+        if slots[i].capacity < n || slots[i].value == nil {
+            slots[i].value?.deallocate()
+            slots[i].grad?.deallocate()
+            let cap = Swift.max(n, 1)
+            slots[i].value = .allocate(capacity: cap)
+            slots[i].grad = .allocate(capacity: cap)
+            slots[i].capacity = cap
+            allocatedBytes += 2 * cap * MemoryLayout<Float>.stride
+        }
+        let node = Node(op: op, rows: rows, cols: cols, value: slots[i].value!, grad: slots[i].grad!, needsGrad: needsGrad)
         if i == nodes.count { nodes.append(node) } else { nodes[i] = node }
         count += 1
         return Var(i)
@@ -137,16 +117,16 @@ public final class Tape {
         return Var(i)
     }
 
-    /// `n` scratch floats for node `v` (from the pool, until the node is released).
+    /// Scratch floats for node `v`, kept across steps.
     func aux(_ v: Var, count n: Int) -> UnsafeMutablePointer<Float> {
         // Also when n = 0 (a rank without rows): the caller gets a valid pointer either way.
-        if let a = slots[v.id].aux {
-            if slots[v.id].auxCapacity >= n { return a }
-            floats.giveBack(a, capacity: slots[v.id].auxCapacity)
+        if slots[v.id].aux == nil || slots[v.id].auxCapacity < n {
+            slots[v.id].aux?.deallocate()
+            slots[v.id].aux = .allocate(capacity: Swift.max(n, 1))
+            slots[v.id].auxCapacity = Swift.max(n, 1)
+            allocatedBytes += Swift.max(n, 1) * MemoryLayout<Float>.stride
         }
-        let a = floats.take(n)
-        (slots[v.id].aux, slots[v.id].auxCapacity) = (a.buffer, a.capacity)
-        return a.buffer
+        return slots[v.id].aux!
     }
 
     /// `n` doubles of scratch valid until the next call (kept across steps).
@@ -155,19 +135,20 @@ public final class Tape {
             doubles.deallocate()
             doubles = .allocate(capacity: n)
             doublesCapacity = n
+            allocatedBytes += n * MemoryLayout<Double>.stride
         }
         return doubles
     }
 
-    /// `n` scratch pivot indices for node `v` (from the pool, until the node is released).
+    /// Scratch pivot indices for node `v`, kept across steps.
     func pivots(_ v: Var, count n: Int) -> UnsafeMutablePointer<Int32> {
-        if let p = slots[v.id].pivots {
-            if slots[v.id].pivotCapacity >= n { return p }
-            pivotPool.giveBack(p, capacity: slots[v.id].pivotCapacity)
+        if slots[v.id].pivotCapacity < n {
+            slots[v.id].pivots?.deallocate()
+            slots[v.id].pivots = .allocate(capacity: Swift.max(n, 1))
+            slots[v.id].pivotCapacity = Swift.max(n, 1)
+            allocatedBytes += Swift.max(n, 1) * MemoryLayout<Int32>.stride
         }
-        let p = pivotPool.take(n)
-        (slots[v.id].pivots, slots[v.id].pivotCapacity) = (p.buffer, p.capacity)
-        return p.buffer
+        return slots[v.id].pivots!
     }
 
     // MARK: Leaves

@@ -39,12 +39,15 @@ extension Tape {
     /// (`weightedLogSumExp`); a component absent from every row is not even evaluated.
     public func logDensity(_ z: Var, _ q: PosteriorMixture) -> Var {
         guard let w = q.weights else { return logDensity(z, q.components[0]) }
-        var terms: Var?, present: Var?
+        let start = count
+        var terms: Var?, present: Var?, recorded = 0
         for (c, component) in q.components.enumerated() where hasWeight(q, c) {
             let t = logDensity(z, component), wc = sliceColumns(w, c, count: 1)
-            terms = terms.map { concatColumns($0, t) } ?? t
-            present = present.map { concatColumns($0, wc) } ?? wc
+            accumulate(&terms, t) { concatColumns($0, $1) }
+            accumulate(&present, wc) { concatColumns($0, $1) }
+            recorded += 1
         }
+        padSkippedComponents(since: start, recorded: recorded, of: q.components.count)
         return weightedLogSumExp(terms!, weights: present!)
     }
 

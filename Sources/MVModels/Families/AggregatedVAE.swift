@@ -223,7 +223,8 @@ public final class AggregatedVAE: SingleStageModel {
             return oneComponentPerRow(q, slot: slot, x: x, privates: privates, weights: weights, against: p, draw: draw, tape: tape)
         }
         let frozen = tape.detached(q, reusing: &lists.frozenComponents)
-        var rec: Var?, div: Var?
+        let start = tape.count
+        var rec: Var?, div: Var?, recorded = 0
         for (c, component) in q.components.enumerated() where tape.hasWeight(q, c) {
             let z = sample(component, draw: draw.stream(slot: slot, component: c), batch: draw.batch, seed: draw.seed, tape: tape)
             var r = weightedNLL(z: z, x: x, privates: privates, weights: weights, tape: tape)
@@ -232,9 +233,12 @@ public final class AggregatedVAE: SingleStageModel {
                 r = tape.mul(r, w)
                 d = tape.mul(d, w)
             }
-            rec = rec.map { tape.add($0, r) } ?? r
-            div = div.map { tape.add($0, d) } ?? d
+            tape.accumulate(&rec, r) { tape.add($0, $1) }
+            tape.accumulate(&div, d) { tape.add($0, $1) }
+            recorded += 1
         }
+        // As many nodes whichever components this batch lacks (see `Tape.accumulate`).
+        tape.padSkippedComponents(since: start, recorded: recorded, of: q.components.count)
         return (rec!, div!)
     }
 
