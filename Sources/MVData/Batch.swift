@@ -1,5 +1,9 @@
 import MVCore
 
+// Stored properties the training step touches are `@exclusivity(unchecked)`: only this type's own methods
+// use them, never through overlapping inout accesses, and the run-time checks Swift inserts otherwise
+// doubled the step time of small models (BENCHMARKS.md, "The library in layers").
+
 /// The rows of one step on this rank, gathered into buffers that live for the whole run.
 ///
 /// Views are row-major `rows × dimension` blocks; `mask` (when the data has missing views) is
@@ -8,9 +12,9 @@ import MVCore
 public final class Batch {
     public let dimensions: [Int]
     public let capacity: Int
-    public internal(set) var rows = 0
+    @exclusivity(unchecked) public internal(set) var rows = 0
     /// Epoch the batch belongs to (keys the reparameterisation noise).
-    public internal(set) var epoch = 0
+    @exclusivity(unchecked) public internal(set) var epoch = 0
     public let views: [UnsafeMutablePointer<Float>]
     public let mask: UnsafeMutablePointer<Float>?
     public let indices: UnsafeMutablePointer<Int>

@@ -1,5 +1,9 @@
 import MVCore
 
+// Stored properties the training step touches are `@exclusivity(unchecked)`: only this type's own methods
+// use them, never through overlapping inout accesses, and the run-time checks Swift inserts otherwise
+// doubled the step time of small models (BENCHMARKS.md, "The library in layers").
+
 /// One process: the gradient buffer already holds the sum, and Adam updates the trainable range,
 /// block by block during the backward pass as the tape reports each parameter's gradient complete
 /// (the step's checks need only the loss, so they run before the pass), or in one pass after it.
@@ -7,11 +11,11 @@ import MVCore
 final class LocalExchange: GradientExchange, ParameterGradientObserver {
     let arena: ParameterArena
     let adam: Adam
-    private(set) var optimizerBlock: Range<Int>
+    @exclusivity(unchecked) private(set) var optimizerBlock: Range<Int>
     /// The step under way: its constants, the blocks already updated, and their totals.
-    private var pending: Adam.StepConstants?
-    private var updated = UpdatedBlocks()
-    private var skipped = 0, seconds = 0.0
+    @exclusivity(unchecked) private var pending: Adam.StepConstants?
+    @exclusivity(unchecked) private var updated = UpdatedBlocks()
+    @exclusivity(unchecked) private var skipped = 0, seconds = 0.0
     let updatesDuringBackward: Bool
     var description: String { "none" }
 

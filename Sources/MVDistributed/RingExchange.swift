@@ -1,5 +1,9 @@
 import MVCore
 
+// Stored properties the training step touches are `@exclusivity(unchecked)`: only this type's own methods
+// use them, never through overlapping inout accesses, and the run-time checks Swift inserts otherwise
+// doubled the step time of small models (BENCHMARKS.md, "The library in layers").
+
 /// Ranks that do not share memory (or `MVVAE_EXCHANGE=rings`): the optimizer is sharded. Rank r of P
 /// owns block r of the trainable range: a reduce-scatter gives it the summed gradients of its block, it
 /// takes the Adam step there, and an allgather brings every rank the updated parameters. Adam is
@@ -9,8 +13,8 @@ final class RingExchange: GradientExchange {
     let arena: ParameterArena
     let adam: Adam
     /// The blocks of the trainable range, relative to its start, by rank.
-    private var blocks: [Range<Int>] = []
-    private var trainable: Range<Int> = 0..<0
+    @exclusivity(unchecked) private var blocks: [Range<Int>] = []
+    @exclusivity(unchecked) private var trainable: Range<Int> = 0..<0
     /// This rank's summed gradients (sized for the largest block of the whole arena).
     private let blockGradients: UnsafeMutablePointer<Float>
     private let capacity: Int

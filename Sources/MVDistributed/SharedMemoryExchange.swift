@@ -3,6 +3,10 @@ import CMPI
 import Foundation
 import MVCore
 
+// Stored properties the training step touches are `@exclusivity(unchecked)`: only this type's own methods
+// use them, never through overlapping inout accesses, and the run-time checks Swift inserts otherwise
+// doubled the step time of small models (BENCHMARKS.md, "The library in layers").
+
 /// Data-parallel exchange through shared memory for ranks on one node (MPI-3 shared windows), and
 /// between nodes a ring over one rank per node and block.
 ///
@@ -35,7 +39,7 @@ class SharedMemoryExchange: GradientExchange {
     /// Nodes in the job (1: no cross-node ring).
     public let nodes: Int
     /// The parameter block this rank sums and updates: its local rank's share of the trainable range.
-    public private(set) var block: Range<Int> = 0..<0
+    @exclusivity(unchecked) public private(set) var block: Range<Int> = 0..<0
     /// The ranks with this local rank on every node, ordered by node (nil on one node).
     let cross: MPICommunicator?
     /// Block-sized sum of the node's gradients before the cross-node ring (multi-node only; sized for
@@ -44,14 +48,14 @@ class SharedMemoryExchange: GradientExchange {
     /// Every local rank's gradient buffer from `block.lowerBound` on, for the C kernels.
     let sourceTable: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
     private let nodeComm: MPI_Comm
-    private var windows: [MPI_Win?] = []
+    @exclusivity(unchecked) private var windows: [MPI_Win?] = []
     private let communicator: MPICommunicator
     /// The arena and optimizer, on the node's buffers from `lend` to `finish`/`abandon`.
-    private var loan: StorageLoan?
-    private var arena: ParameterArena?, adam: Adam?
+    @exclusivity(unchecked) private var loan: StorageLoan?
+    @exclusivity(unchecked) private var arena: ParameterArena?, adam: Adam?
     /// Where each rank publishes its count of skipped coordinates: after the control scalars in its
     /// gradient buffer (written after the first barrier of a step, read after the second).
-    private var skippedSlot = 0
+    @exclusivity(unchecked) private var skippedSlot = 0
 
     var optimizerBlock: Range<Int> { block }
     var description: String { "shared memory" }

@@ -5,6 +5,10 @@ import MVDistributed
 import MVData
 import MVModels
 
+// Stored properties the training step touches are `@exclusivity(unchecked)`: only this type's own methods
+// use them, never through overlapping inout accesses, and the run-time checks Swift inserts otherwise
+// doubled the step time of small models (BENCHMARKS.md, "The library in layers").
+
 /// The one training loop, for any world size and any recipe (README, "How it is built").
 ///
 /// A model trains in stages (its recipe): each stage trains some parameter groups with its own loss
@@ -24,18 +28,18 @@ public final class Trainer {
     /// The model's recipe with this config's lengths and learning rates.
     public let stages: [TrainingStage]
     /// How ranks exchange gradients (read from the environment at start; tests may set it).
-    public var exchangeSettings: ExchangeSettings
-    public internal(set) var state = TrainingState()
+    @exclusivity(unchecked) public var exchangeSettings: ExchangeSettings
+    @exclusivity(unchecked) public internal(set) var state = TrainingState()
     /// Receives progress; called on every rank (the tool prints on rank 0 only).
-    public var observer: ((TrainingEvent) -> Void)?
+    @exclusivity(unchecked) public var observer: ((TrainingEvent) -> Void)?
     /// Called on every rank when a checkpoint is due (after an epoch, and on a requested stop).
-    public var checkpointer: ((Trainer) throws -> Void)?
+    @exclusivity(unchecked) public var checkpointer: ((Trainer) throws -> Void)?
     /// Steps between replica-consistency checks.
-    public var checksumEvery = 100
+    @exclusivity(unchecked) public var checksumEvery = 100
     /// Where step time goes, accumulated since the last `phases.reset()` (for benchmarks).
-    public var phases = StepPhases()
+    @exclusivity(unchecked) public var phases = StepPhases()
     /// The coordinates whose Adam update this rank computed in the last stage it ran.
-    public private(set) var optimizerShard: Range<Int>
+    @exclusivity(unchecked) public private(set) var optimizerShard: Range<Int>
 
     let tape = Tape(reserve: 512)
     let batch: Batch
@@ -43,10 +47,10 @@ public final class Trainer {
     /// The step's totals summed over ranks (`StepTotals`' layout).
     let summedControl = UnsafeMutablePointer<Float>.allocate(capacity: StepTotals.count)
     /// This epoch's clock on this rank: its start, samples and exchange seconds since then.
-    var epochClock = (start: 0.0, samples: 0.0, exchangeSeconds: 0.0)
+    @exclusivity(unchecked) var epochClock = (start: 0.0, samples: 0.0, exchangeSeconds: 0.0)
     /// The spike guard's running mean of the loss per row in the current stage, and its step count
     /// (not saved: after a resume it re-arms after 50 steps; it never changes the trajectory).
-    var spikeMean = 0.0, spikeSteps = 0
+    @exclusivity(unchecked) var spikeMean = 0.0, spikeSteps = 0
     /// Rows per forward pass when evaluating a split.
     static let evaluationChunk = 500
 

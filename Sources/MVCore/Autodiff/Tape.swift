@@ -1,5 +1,9 @@
 import Foundation
 
+// Stored properties the training step touches are `@exclusivity(unchecked)`: only this type's own methods
+// use them, never through overlapping inout accesses, and the run-time checks Swift inserts otherwise
+// doubled the step time of small models (BENCHMARKS.md, "The library in layers").
+
 /// Reverse-mode automatic differentiation over matrices.
 ///
 /// A step records ops in order; `backward(_:)` walks them in reverse, each op accumulating its
@@ -29,25 +33,25 @@ public final class Tape {
         var pivotCapacity = 0
     }
 
-    var nodes: ContiguousArray<Node> = []
-    var slots: ContiguousArray<Slot> = []
+    @exclusivity(unchecked) var nodes: ContiguousArray<Node> = []
+    @exclusivity(unchecked) var slots: ContiguousArray<Slot> = []
     /// Per node: a parameter leaf that no earlier leaf overlaps (`markFirstParameterUses`).
-    var isFirstParameterUse: ContiguousArray<Bool> = []
+    @exclusivity(unchecked) var isFirstParameterUse: ContiguousArray<Bool> = []
     /// The external leaves taking gradients seen so far while marking (kept for its capacity).
-    var parameterLeaves: ContiguousArray<Int> = []
+    @exclusivity(unchecked) var parameterLeaves: ContiguousArray<Int> = []
     /// Number of nodes recorded since the last `reset()`.
-    public private(set) var count = 0
+    @exclusivity(unchecked) public private(set) var count = 0
     /// The ranks that `sumOverRanks` sums over (the trainer's; nil: this process alone).
-    public var communicator: Communicator?
+    @exclusivity(unchecked) public var communicator: Communicator?
     /// A collective that failed during `backward` (which does not throw); cleared by `reset()`.
-    public internal(set) var collectiveFailure: Error?
+    @exclusivity(unchecked) public internal(set) var collectiveFailure: Error?
     /// Bytes the tape has allocated in total (grows only while a new graph shape is first seen).
-    public private(set) var allocatedBytes = 0
+    @exclusivity(unchecked) public private(set) var allocatedBytes = 0
     /// A dummy gradient target for nodes that need none.
     private let scratch: UnsafeMutablePointer<Float>
     /// Double-precision scratch shared by ops that factor small matrices (grows, never shrinks).
-    private var doubles: UnsafeMutablePointer<Double>
-    private var doublesCapacity = 0
+    @exclusivity(unchecked) private var doubles: UnsafeMutablePointer<Double>
+    @exclusivity(unchecked) private var doublesCapacity = 0
 
     public init(reserve: Int = 256) {
         nodes.reserveCapacity(reserve)

@@ -1,23 +1,27 @@
 import CKernels
 import Foundation
 
+// Stored properties the training step touches are `@exclusivity(unchecked)`: only this type's own methods
+// use them, never through overlapping inout accesses, and the run-time checks Swift inserts otherwise
+// doubled the step time of small models (BENCHMARKS.md, "The library in layers").
+
 /// Adam (Kingma & Ba 2015) and AdamW (Loshchilov & Hutter 2019: weight decay decoupled from the
 /// gradient) over the whole flat parameter buffer in one loop. Moments are flat buffers too, so
 /// they checkpoint as two more arena-shaped tensors.
 public final class Adam {
-    public var learningRate: Float
+    @exclusivity(unchecked) public var learningRate: Float
     public let beta1: Float
     public let beta2: Float
     public let epsilon: Float
     /// Decoupled weight decay (AdamW); 0 gives plain Adam.
-    public var weightDecay: Float
+    @exclusivity(unchecked) public var weightDecay: Float
     /// Number of steps taken (drives bias correction).
-    public var step: Int = 0
+    @exclusivity(unchecked) public var step: Int = 0
     public let count: Int
-    public private(set) var m: UnsafeMutablePointer<Float>
-    public private(set) var v: UnsafeMutablePointer<Float>
+    @exclusivity(unchecked) public private(set) var m: UnsafeMutablePointer<Float>
+    @exclusivity(unchecked) public private(set) var v: UnsafeMutablePointer<Float>
     /// The optimizer's own moment buffers while `m`/`v` point at borrowed (shared) memory.
-    private var ownMoments: (m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>)?
+    @exclusivity(unchecked) private var ownMoments: (m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>)?
 
     public init(
         count: Int, learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,

@@ -1,5 +1,9 @@
 import Foundation
 
+// Stored properties the training step touches are `@exclusivity(unchecked)`: only this type's own methods
+// use them, never through overlapping inout accesses, and the run-time checks Swift inserts otherwise
+// doubled the step time of small models (BENCHMARKS.md, "The library in layers").
+
 /// A named slice of the parameter arena: rows×cols floats starting at `offset`.
 public struct ParameterView: Hashable, Sendable {
     public let name: String
@@ -28,18 +32,18 @@ public enum Initializer: Sendable, Equatable {
 /// own Philox stream so the values do not depend on registration order elsewhere. One buffer means
 /// one allreduce, one optimizer loop, one checksum and a checkpoint that is a list of named views.
 public final class ParameterArena {
-    public private(set) var views: [ParameterView] = []
-    private var initializers: [Initializer] = []
+    @exclusivity(unchecked) public private(set) var views: [ParameterView] = []
+    @exclusivity(unchecked) private var initializers: [Initializer] = []
     /// Parameter groups in registration order: each a contiguous range of the buffers (see `beginGroup`).
-    public private(set) var groups: [(name: String, range: Range<Int>)] = []
-    private var byName: [String: Int] = [:]
+    @exclusivity(unchecked) public private(set) var groups: [(name: String, range: Range<Int>)] = []
+    @exclusivity(unchecked) private var byName: [String: Int] = [:]
     /// Total floats including alignment padding.
-    public private(set) var count = 0
-    public private(set) var values: UnsafeMutablePointer<Float>
-    public private(set) var gradients: UnsafeMutablePointer<Float>
-    public private(set) var isMaterialized = false
+    @exclusivity(unchecked) public private(set) var count = 0
+    @exclusivity(unchecked) public private(set) var values: UnsafeMutablePointer<Float>
+    @exclusivity(unchecked) public private(set) var gradients: UnsafeMutablePointer<Float>
+    @exclusivity(unchecked) public private(set) var isMaterialized = false
     /// The arena's own buffers while `values`/`gradients` point at borrowed (shared) memory.
-    private var ownStorage: (values: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>)?
+    @exclusivity(unchecked) private var ownStorage: (values: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>)?
 
     /// Each view starts on a 16-float (64-byte) boundary so kernels see aligned rows.
     static let alignment = 16
@@ -142,7 +146,7 @@ public final class ParameterArena {
 
     /// The coordinates being trained (a stage's groups): parameters outside it are frozen — the tape
     /// records no gradient for them, so the backward pass stops where only frozen leaves lie beyond.
-    public var trainable: Range<Int> = 0..<0
+    @exclusivity(unchecked) public var trainable: Range<Int> = 0..<0
     @inline(__always)
     public func isFrozen(_ view: ParameterView) -> Bool { !trainable.contains(view.offset) && view.count > 0 }
 

@@ -2,6 +2,10 @@ import MVCore
 import MVConfig
 import MVData
 
+// Stored properties the training step touches are `@exclusivity(unchecked)`: only this type's own methods
+// use them, never through overlapping inout accesses, and the run-time checks Swift inserts otherwise
+// doubled the step time of small models (BENCHMARKS.md, "The library in layers").
+
 /// A multimodal VAE with one shared latent z ~ N(0, I) and an aggregator that turns the features of
 /// any subset of modalities into q(z | x_S), after the permutation-invariant aggregation paper (*Learning
 /// multi-modal generative models with permutation-invariant encoders and tighter variational bounds*;
@@ -49,7 +53,7 @@ public final class AggregatedVAE: SingleStageModel {
         var subsetComponents: [GaussianPosterior] = []
         var frozenComponents: [GaussianPosterior] = []
     }
-    var lists = StepLists()
+    @exclusivity(unchecked) var lists = StepLists()
 
     public init(config: ModelConfig, dimensions: [Int], seed: UInt64) {
         let arena = ParameterArena()
