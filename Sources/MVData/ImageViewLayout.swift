@@ -23,31 +23,23 @@ public enum ImageViewLayout: String, Codable, Sendable, CaseIterable {
 
     /// For each view, the flat pixel indices (r * width + c) it takes from the image, in view order.
     public func pixelIndices(height: Int, width: Int) -> [[Int]] {
-        let h2 = height / 2, w2 = width / 2
-        func block(_ rows: Range<Int>, _ cols: Range<Int>) -> [Int] {
-            rows.flatMap { r in cols.map { c in r * width + c } }
-        }
-        let top = 0..<h2, bottom = h2..<height, left = 0..<w2, right = w2..<width, all = 0..<width
-        switch self {
-        case .whole: return [block(0..<height, all)]
-        case .topBottom: return [block(top, all), block(bottom, all)]
-        case .leftRight: return [block(0..<height, left), block(0..<height, right)]
-        case .quadrants: return [block(top, left), block(top, right), block(bottom, left), block(bottom, right)]
-        }
+        blocks(height: height, width: width).map { block in block.rows.flatMap { r in block.cols.map { c in r * width + c } } }
     }
 
-    /// Each view's height and width as an image, in view order (as `pixelIndices` cuts them).
+    /// Each view's height and width as an image, in view order.
     public func blockSizes(height: Int, width: Int) -> [ViewShapes.ImageSize] {
+        blocks(height: height, width: width).map { .init(height: $0.rows.count, width: $0.cols.count) }
+    }
+
+    /// The rows and columns of each view's block, in view order: the cut is at row h/2 and column w/2.
+    private func blocks(height: Int, width: Int) -> [(rows: Range<Int>, cols: Range<Int>)] {
         let h2 = height / 2, w2 = width / 2
+        let top = 0..<h2, bottom = h2..<height, left = 0..<w2, right = w2..<width, all = 0..<width
         switch self {
-        case .whole: return [.init(height: height, width: width)]
-        case .topBottom: return [.init(height: h2, width: width), .init(height: height - h2, width: width)]
-        case .leftRight: return [.init(height: height, width: w2), .init(height: height, width: width - w2)]
-        case .quadrants:
-            return [
-                .init(height: h2, width: w2), .init(height: h2, width: width - w2),
-                .init(height: height - h2, width: w2), .init(height: height - h2, width: width - w2),
-            ]
+        case .whole: return [(0..<height, all)]
+        case .topBottom: return [(top, all), (bottom, all)]
+        case .leftRight: return [(0..<height, left), (0..<height, right)]
+        case .quadrants: return [(top, left), (top, right), (bottom, left), (bottom, right)]
         }
     }
 }

@@ -1,8 +1,6 @@
 import MVCore
 
-// Stored properties the training step touches are `@exclusivity(unchecked)`: only this type's own methods
-// use them, never through overlapping inout accesses, and the run-time checks Swift inserts otherwise
-// doubled the step time of small models (BENCHMARKS.md, "The library in layers").
+// `@exclusivity(unchecked)` on the properties the step touches: README, "The training step and the exchange".
 
 /// One process: the gradient buffer already holds the sum, and Adam updates the trainable range,
 /// block by block during the backward pass as the tape reports each parameter's gradient complete

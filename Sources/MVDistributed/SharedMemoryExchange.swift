@@ -3,9 +3,7 @@ import CMPI
 import Foundation
 import MVCore
 
-// Stored properties the training step touches are `@exclusivity(unchecked)`: only this type's own methods
-// use them, never through overlapping inout accesses, and the run-time checks Swift inserts otherwise
-// doubled the step time of small models (BENCHMARKS.md, "The library in layers").
+// `@exclusivity(unchecked)` on the properties the step touches: README, "The training step and the exchange".
 
 /// Data-parallel exchange through shared memory for ranks on one node (MPI-3 shared windows), and
 /// between nodes a ring over one rank per node and block.

@@ -5,9 +5,7 @@ import MVDistributed
 import MVData
 import MVModels
 
-// Stored properties the training step touches are `@exclusivity(unchecked)`: only this type's own methods
-// use them, never through overlapping inout accesses, and the run-time checks Swift inserts otherwise
-// doubled the step time of small models (BENCHMARKS.md, "The library in layers").
+// `@exclusivity(unchecked)` on the properties the step touches: README, "The training step and the exchange".
 
 /// The one training loop, for any world size and any recipe (README, "How it is built").
 ///

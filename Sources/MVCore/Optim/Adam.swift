@@ -1,9 +1,7 @@
 import CKernels
 import Foundation
 
-// Stored properties the training step touches are `@exclusivity(unchecked)`: only this type's own methods
-// use them, never through overlapping inout accesses, and the run-time checks Swift inserts otherwise
-// doubled the step time of small models (BENCHMARKS.md, "The library in layers").
+// `@exclusivity(unchecked)` on the properties the step touches: README, "The training step and the exchange".
 
 /// Adam (Kingma & Ba 2015) and AdamW (Loshchilov & Hutter 2019: weight decay decoupled from the
 /// gradient) over the whole flat parameter buffer in one loop. Moments are flat buffers too, so

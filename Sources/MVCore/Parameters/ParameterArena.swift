@@ -1,8 +1,6 @@
 import Foundation
 
-// Stored properties the training step touches are `@exclusivity(unchecked)`: only this type's own methods
-// use them, never through overlapping inout accesses, and the run-time checks Swift inserts otherwise
-// doubled the step time of small models (BENCHMARKS.md, "The library in layers").
+// `@exclusivity(unchecked)` on the properties the step touches: README, "The training step and the exchange".
 
 /// A named slice of the parameter arena: rows×cols floats starting at `offset`.
 public struct ParameterView: Hashable, Sendable {

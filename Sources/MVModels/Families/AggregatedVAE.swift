@@ -2,9 +2,7 @@ import MVCore
 import MVConfig
 import MVData
 
-// Stored properties the training step touches are `@exclusivity(unchecked)`: only this type's own methods
-// use them, never through overlapping inout accesses, and the run-time checks Swift inserts otherwise
-// doubled the step time of small models (BENCHMARKS.md, "The library in layers").
+// `@exclusivity(unchecked)` on the properties the step touches: README, "The training step and the exchange".
 
 /// A multimodal VAE with one shared latent z ~ N(0, I) and an aggregator that turns the features of
 /// any subset of modalities into q(z | x_S), after the permutation-invariant aggregation paper (*Learning
