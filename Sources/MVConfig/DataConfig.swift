@@ -115,7 +115,8 @@ public struct DataConfig: Codable, Equatable {
         if missingRate > 0, let k = viewCount, missingRate > DataConfig.maximumMissingRate(views: k) + 1e-12 {
             throw c.invalid(
                 .missingRate,
-                "with \(k) views at most \(k - 1) of \(k) per row can be missing (one is always kept): use at most \(DataConfig.maximumMissingRate(views: k)), got \(missingRate)"
+                "with \(k) views at most \(k - 1) of \(k) per row can be missing (one is always kept): use at most "
+                    + "\(DataConfig.maximumMissingRate(views: k)), got \(missingRate)"
             )
         }
         if trainLimit < 0 { throw c.invalid(.trainLimit, "must be ≥ 0") }

@@ -76,7 +76,8 @@ public struct ExperimentConfig: Codable, Equatable {
                     throw ConfigError.syntax(
                         path: source,
                         message:
-                            "a key \(inside)\(line) is a \(key.mapping != nil ? "mapping" : "list"), not a name: check the brackets and the ':' around it"
+                            "a key \(inside)\(line) is a \(key.mapping != nil ? "mapping" : "list"), not a name: check the "
+                            + "brackets and the ':' around it"
                     )
                 }
                 let full = path.isEmpty ? name : path + "." + name

@@ -63,7 +63,8 @@ public struct ModelConfig: Codable, Equatable {
         if type != .jpvae && type != .covae && latent.count != 1 {
             throw c.invalid(
                 .latent,
-                "\(type == .stagedProbe ? "stagedProbe has one feature width" : "\(type.rawValue) has one shared latent"): give a single size"
+                "\(type == .stagedProbe ? "stagedProbe has one feature width" : "\(type.rawValue) has one shared latent"): give a "
+                    + "single size"
             )
         }
         // The model's own section is decoded strictly; another type's only to see whether its keys
@@ -180,7 +181,8 @@ public struct AggregatedConfig: Codable, Equatable {
         if aggregator == .selfAttention && poolingSize % attentionHeads != 0 {
             throw c.invalid(
                 .attentionHeads,
-                "selfAttention splits poolingSize = \(poolingSize) into \(attentionHeads) heads of equal size: poolingSize must be divisible by attentionHeads"
+                "selfAttention splits poolingSize = \(poolingSize) into \(attentionHeads) heads of equal size: poolingSize must "
+                    + "be divisible by attentionHeads"
             )
         }
     }

@@ -44,7 +44,8 @@ public struct DataSplits: Sendable {
         guard nTest + nValidation < n else {
             throw DataError.badSplit(
                 reason:
-                    "test (\(nTest)) and validation (\(nValidation)) samples leave nothing of the \(n) samples to train on; make them smaller"
+                    "test (\(nTest)) and validation (\(nValidation)) samples leave nothing of the \(n) samples to train on; make "
+                    + "them smaller"
             )
         }
         let order = Self.permutation(n, seed: seed)
@@ -58,7 +59,8 @@ public struct DataSplits: Sendable {
         guard train.dimensions == test.dimensions else {
             throw DataError.badSplit(
                 reason:
-                    "the test set's view dimensions \(test.dimensions) differ from the training set's \(train.dimensions); use data with the same views"
+                    "the test set's view dimensions \(test.dimensions) differ from the training set's \(train.dimensions); use "
+                    + "data with the same views"
             )
         }
         let n = train.count

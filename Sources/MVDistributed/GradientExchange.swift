@@ -107,11 +107,14 @@ public struct ExchangeSettings: Equatable {
     /// One process: Adam steps each parameter during the backward pass, as its gradient completes
     /// (false: one pass afterwards, the same bits; for tests).
     public var updatesDuringBackward = true
+    /// Steps between the checks that every rank holds the same parameters (a checksum compared over ranks).
+    public var replicaCheckEvery = 100
 
-    public init(kind: Kind = .shared, ranksPerNode: Int? = nil, updatesDuringBackward: Bool = true) {
+    public init(kind: Kind = .shared, ranksPerNode: Int? = nil, updatesDuringBackward: Bool = true, replicaCheckEvery: Int = 100) {
         self.kind = kind
         self.ranksPerNode = ranksPerNode
         self.updatesDuringBackward = updatesDuringBackward
+        self.replicaCheckEvery = replicaCheckEvery
     }
 
     public static func fromEnvironment(_ env: [String: String]) throws -> ExchangeSettings {

@@ -16,7 +16,8 @@ import MVCore
 ///   - every rank's gradient buffer (each rank's backward pass writes its own),
 /// and the node's parameters are split into one block per local rank. After the backward pass a
 /// barrier; local rank l then sums block l of every local rank's gradients (in rank order — the rings
-/// use a fixed cyclic order, the same bits at two ranks — and clears them). On one node its Adam pass does that sum itself; with several nodes the block's sum is first
+/// use a fixed cyclic order, the same bits at two ranks — and clears them). On one node its Adam pass
+/// does that sum itself; with several nodes the block's sum is first
 /// allreduced (a ring) among the ranks with local rank l on every node, so each node computes the same
 /// update for block l. Adam writes the shared parameters; a second barrier, and the next forward pass
 /// may read. Every node thus holds one copy of the parameters and moments, and between nodes each rank

@@ -43,14 +43,17 @@ public struct AggregatedEvaluationFile: Codable {
         out += "Test split, \(r.testRows) rows, importance sampling with N = \(r.importanceSamples) draws from q(z | x_M), "
         out += "M = each row's observed modalities.\n\n"
         out +=
-            "| log p(x_M) per row | per observed feature | full rate KL(q(z\\|x_M) ‖ p) | linear classifier accuracy % | majority class % |\n"
+            "| log p(x_M) per row | per observed feature | full rate KL(q(z\\|x_M) ‖ p) | linear classifier accuracy % | majority "
+            + "class % |\n"
         out += "|---|---|---|---|---|\n"
         out +=
-            "| \(f(r.logLikelihood)) | \(f(r.logLikelihoodPerFeature, "%.4f")) | \(f(r.fullRate)) | \(f(r.classificationAccuracy)) | \(f(r.classificationBaseline)) |\n\n"
+            "| \(f(r.logLikelihood)) | \(f(r.logLikelihoodPerFeature, "%.4f")) | \(f(r.fullRate)) | "
+            + "\(f(r.classificationAccuracy)) | \(f(r.classificationBaseline)) |\n\n"
         if let fit = r.classifierFit {
             out += String(
                 format:
-                    "The linear classifier (logistic regression on E_q[z | x_M]) trained %d epochs, keeping epoch %d: %.2f %% on its training rows, %.2f %% on the %d rows it held out.\n\n",
+                    "The linear classifier (logistic regression on E_q[z | x_M]) trained %d epochs, keeping epoch %d: %.2f %% on "
+                    + "its training rows, %.2f %% on the %d rows it held out.\n\n",
                 fit.epochs, fit.bestEpoch, 100 * fit.trainAccuracy, 100 * fit.validationAccuracy, fit.validationRows)
         }
         out += "| modality | rows | log p(x_s \\| x_rest) | per feature | cross-rec. MSE | cross-rec. NLL | full-rec. MSE | full-rec. NLL |"
@@ -68,9 +71,11 @@ public struct AggregatedEvaluationFile: Codable {
         if let ridge = r.ridgeCrossReconstruction {
             out += "\nThe linear yardstick for the cross-reconstruction: ridge regression of each modality on the others "
             out +=
-                "(λ chosen on a held-out tenth of the complete training rows; NLL under its own Gaussian residual variance, or clipped cross-entropy).\n\n"
+                "(λ chosen on a held-out tenth of the complete training rows; NLL under its own Gaussian residual variance, or "
+                + "clipped cross-entropy).\n\n"
             out +=
-                "| modality | complete test rows | ridge MSE | ridge NLL | the model's cross-rec. MSE | the model's cross-rec. NLL |\n|---|---|---|---|---|---|\n"
+                "| modality | complete test rows | ridge MSE | ridge NLL | the model's cross-rec. MSE | the model's cross-rec. "
+                + "NLL |\n|---|---|---|---|---|---|\n"
             for (s, b) in ridge.enumerated() {
                 let c = r.conditional[s].crossReconstruction
                 out += "| \(b.modality) | \(b.rows) | \(f(b.mse, "%.4f")) | \(f(b.nll)) | \(f(c.mse, "%.4f")) | \(f(c.nll)) |\n"
@@ -88,7 +93,8 @@ public struct AggregatedEvaluationFile: Codable {
             if let rd = lg.rateDistortion {
                 out += String(
                     format:
-                        "\nRate–distortion (training rows): full reconstruction %.3f, full rate %.3f, cross reconstruction %.3f, cross rate %.3f\n",
+                        "\nRate–distortion (training rows): full reconstruction %.3f, full rate %.3f, cross reconstruction %.3f, "
+                        + "cross rate %.3f\n",
                     rd.fullReconstruction, rd.fullRate, rd.crossReconstruction, rd.crossRate)
             }
         }

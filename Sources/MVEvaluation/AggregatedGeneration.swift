@@ -10,7 +10,8 @@ extension AggregatedVAE: PairGenerationModel {
         guard viewDimensions.count == 2, privateLatents == nil else {
             throw GenerationStatistics.Failure(
                 description:
-                    "generation statistics compare two modalities decoded from one shared latent; this aggregated model has \(viewDimensions.count) modalities\(privateLatents == nil ? "" : " and private latents")"
+                    "generation statistics compare two modalities decoded from one shared latent; this aggregated model has "
+                    + "\(viewDimensions.count) modalities\(privateLatents == nil ? "" : " and private latents")"
             )
         }
     }

@@ -106,7 +106,8 @@ public struct CoVAESubsetEvaluation {
             out += "| view \(i + 1) | " + row.map { String(format: "%.3f", $0) }.joined(separator: " | ") + " |\n"
         }
         out +=
-            "\n| view imputed from all the others | std of the decoded draws | −log p, mixture of draws | −log p, training mean | −log p, ridge on the others |\n|---|---|---|---|---|\n"
+            "\n| view imputed from all the others | std of the decoded draws | −log p, mixture of draws | −log p, training mean | "
+            + "−log p, ridge on the others |\n|---|---|---|---|---|\n"
         for h in r.leaveOneOut {
             out += String(
                 format: "| view %d | %.4f | %.2f | %.2f | %@ |\n", h.modality, h.standardDeviation, h.predictiveNLL,

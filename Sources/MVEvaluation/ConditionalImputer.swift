@@ -51,16 +51,15 @@ extension ConditionalImputer {
         guard !given.isEmpty, !missing.isEmpty, given.allSatisfy({ (0..<k).contains($0) }) else {
             throw ImputationError(
                 description:
-                    "imputation needs some of the \(k) views observed and some missing; got views \(given.map { String($0 + 1) }.joined(separator: ","))"
+                    "imputation needs some of the \(k) views observed and some missing; got views "
+                    + "\(given.map { String($0 + 1) }.joined(separator: ","))"
             )
         }
         guard samples >= 1 else { throw ImputationError(description: "imputation needs at least one draw, got \(samples)") }
         try checkObserved(given)
         guard let n = observed.values.first?.rows, observed.values.allSatisfy({ $0.rows == n }) else {
-            throw ImputationError(
-                description:
-                    "the observed views need the same rows: \(given.map { "view \($0 + 1): \(observed[$0]!.rows)" }.joined(separator: ", "))"
-            )
+            let rows = given.map { "view \($0 + 1): \(observed[$0]!.rows)" }.joined(separator: ", ")
+            throw ImputationError(description: "the observed views need the same rows: \(rows)")
         }
         for j in given where observed[j]!.cols != viewDimensions[j] {
             throw ImputationError(

@@ -66,7 +66,8 @@ extension EmbeddingModel {
         guard observed.values.allSatisfy({ $0.rows == rows }) else {
             throw EmbeddingError(
                 description:
-                    "the views to encode have different numbers of rows: \(observed.sorted { $0.key < $1.key }.map { "view \($0.key + 1): \($0.value.rows)" }.joined(separator: ", "))"
+                    "the views to encode have different numbers of rows: "
+                    + "\(observed.sorted { $0.key < $1.key }.map { "view \($0.key + 1): \($0.value.rows)" }.joined(separator: ", "))"
             )
         }
         let tape = Tape()

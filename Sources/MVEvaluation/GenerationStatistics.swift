@@ -79,7 +79,8 @@ public struct GenerationStatistics {
         guard n >= 2, train.count >= 1 else {
             throw Failure(
                 description:
-                    "generation statistics need at least 2 test rows and 1 training row with both views observed; there are \(n) and \(train.count)"
+                    "generation statistics need at least 2 test rows and 1 training row with both views observed; there are \(n) "
+                    + "and \(train.count)"
             )
         }
         let x = (test.matrix(view: 0), test.matrix(view: 1))

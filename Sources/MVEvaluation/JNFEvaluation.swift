@@ -153,7 +153,8 @@ public struct JNFEvaluation {
 
     public static func markdown(_ r: Report, title: String) -> String {
         var out =
-            "\n### \(title), \(r.testRows) test rows\n\n| log-likelihood (importance-sampled, \(r.importanceSamples) draws) | nats per row |\n|---|---|\n"
+            "\n### \(title), \(r.testRows) test rows\n\n| log-likelihood (importance-sampled, \(r.importanceSamples) draws) | "
+            + "nats per row |\n|---|---|\n"
         out += String(format: "| log p(x), every modality | %.2f |\n", r.jointLogLikelihood)
         for (size, v) in r.conditionalLogLikelihoodBySize.enumerated() {
             out += String(format: "| log p(x_M \\| x_S), \\|S\\| = %d (mean over subsets) | %.2f |\n", size + 1, v)

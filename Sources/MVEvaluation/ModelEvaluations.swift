@@ -28,7 +28,9 @@ extension JPVAE: EvaluableModel, ImputableModel {
             do { train = try trainingSplit() } catch {
                 throw ImputationError(
                     description:
-                        "JPVAE's empirical imputation (evaluation.imputation: empirical, Eq. 12) is fitted on the run's training split, which cannot be read (\(error)); put the data back where the run's config says, or impute from the learnt prior's conditional with --set evaluation.imputation=priorMean (or priorSamples)"
+                        "JPVAE's empirical imputation (evaluation.imputation: empirical, Eq. 12) is fitted on the run's training "
+                        + "split, which cannot be read (\(error)); put the data back where the run's config says, or impute "
+                        + "from the learnt prior's conditional with --set evaluation.imputation=priorMean (or priorSamples)"
                 )
             }
             let inference = JPVAEInference(model: self, seed: config.seed)

@@ -60,24 +60,30 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
             return "\(path): cannot read file (\(reason)). Check that it is a regular file you have permission to read."
         case let .writeFailed(path, reason):
             return
-                "\(path): cannot write file (\(reason)). Check that the directory exists, is writable and has free space; nothing was replaced."
+                "\(path): cannot write file (\(reason)). Check that the directory exists, is writable and has free space; nothing "
+                + "was replaced."
 
         case let .gzipCorrupt(path, offset, message):
             return
-                "\(path): corrupt gzip stream near compressed byte offset \(offset) (zlib: \(message)). The file is damaged; download it again."
+                "\(path): corrupt gzip stream near compressed byte offset \(offset) (zlib: \(message)). The file is damaged; "
+                + "download it again."
         case let .gzipTruncated(path, compressed, decompressed):
             return
-                "\(path): gzip stream ends early after all \(compressed) compressed bytes (\(decompressed) bytes decompressed so far). The file is truncated; download it again."
+                "\(path): gzip stream ends early after all \(compressed) compressed bytes (\(decompressed) bytes decompressed so "
+                + "far). The file is truncated; download it again."
         case let .gzipTrailingData(path, offset):
             return
-                "\(path): unexpected bytes after the end of the gzip stream at byte offset \(offset). The file is damaged or two files were concatenated; download it again."
+                "\(path): unexpected bytes after the end of the gzip stream at byte offset \(offset). The file is damaged or two "
+                + "files were concatenated; download it again."
 
         case let .idxBadMagic(path, found):
             return
-                "\(path): not an IDX file: magic bytes at offset 0 are \(hex(found)), expected 00 00 <type> <ndims>. Check that this is an IDX (MNIST-style) file, gzip-compressed or raw."
+                "\(path): not an IDX file: magic bytes at offset 0 are \(hex(found)), expected 00 00 <type> <ndims>. Check that "
+                + "this is an IDX (MNIST-style) file, gzip-compressed or raw."
         case let .idxUnsupportedType(path, code):
             return
-                "\(path): unsupported IDX element type 0x\(hex2(code)) at byte offset 2; IDX defines 08 (ubyte), 09 (sbyte), 0B (short), 0C (int), 0D (float), 0E (double)."
+                "\(path): unsupported IDX element type 0x\(hex2(code)) at byte offset 2; IDX defines 08 (ubyte), 09 (sbyte), 0B "
+                + "(short), 0C (int), 0D (float), 0E (double)."
         case let .idxBadHeader(path, offset, reason):
             return "\(path): bad IDX header at byte offset \(offset): \(reason)."
         case let .idxUnexpectedShape(path, expected, found):
@@ -87,27 +93,34 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
 
         case let .npyBadMagic(path, found):
             return
-                "\(path): not a NumPy .npy file: the first bytes are \(hex(found)), expected 93 4E 55 4D 50 59 (\\x93NUMPY). Save arrays with numpy.save."
+                "\(path): not a NumPy .npy file: the first bytes are \(hex(found)), expected 93 4E 55 4D 50 59 (\\x93NUMPY). Save "
+                + "arrays with numpy.save."
         case let .npyUnsupportedVersion(path, major, minor):
             return
-                "\(path): unsupported .npy format version \(major).\(minor) at byte offset 6; versions 1.0, 2.0 and 3.0 are supported. Re-save the array with numpy.save."
+                "\(path): unsupported .npy format version \(major).\(minor) at byte offset 6; versions 1.0, 2.0 and 3.0 are "
+                + "supported. Re-save the array with numpy.save."
         case let .npyBadHeader(path, offset, reason):
             return "\(path): unreadable .npy header at byte offset \(offset): \(reason). Re-save the array with numpy.save."
         case let .npyUnsupportedDType(path, descr, allowed):
             return
-                "\(path): unsupported .npy dtype '\(descr)'; supported are \(allowed.map { "'\($0)'" }.joined(separator: ", ")). Convert it first, e.g. numpy.save(path, a.astype(numpy.float32))."
+                "\(path): unsupported .npy dtype '\(descr)'; supported are \(allowed.map { "'\($0)'" }.joined(separator: ", ")). "
+                + "Convert it first, e.g. numpy.save(path, a.astype(numpy.float32))."
         case let .npyFortranOrder(path):
             return
-                "\(path): the array is stored in Fortran (column-major) order, which is not supported. Re-save it in C order: numpy.save(path, numpy.ascontiguousarray(a))."
+                "\(path): the array is stored in Fortran (column-major) order, which is not supported. Re-save it in C order: "
+                + "numpy.save(path, numpy.ascontiguousarray(a))."
         case let .npyBadShape(path, shape, reason):
             return "\(path): array shape \(shapeText(shape)) cannot be used: \(reason)."
 
         case let .truncatedPayload(path, offset, expected, actual):
             return
-                "\(path): data is truncated: the header promises \(expected) bytes from byte offset \(offset) but only \(actual) are present. The file is incomplete; write or download it again."
+                "\(path): data is truncated: the header promises \(expected) bytes from byte offset \(offset) but only \(actual) "
+                + "are present. The file is incomplete; write or download it again."
         case let .trailingBytes(path, offset, expected, actual):
             return
-                "\(path): \(actual - expected) unexpected bytes after the data: the header promises \(expected) bytes from byte offset \(offset) but \(actual) are present (extra bytes start at offset \(offset + expected)). The file is damaged or its header is wrong; write it again."
+                "\(path): \(actual - expected) unexpected bytes after the data: the header promises \(expected) bytes from byte "
+                + "offset \(offset) but \(actual) are present (extra bytes start at offset \(offset + expected)). The file is "
+                + "damaged or its header is wrong; write it again."
 
         case .noViews:
             return "A multi-view data set needs at least one view; give one data file (or matrix) per view."
@@ -116,23 +129,28 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
         case let .viewRowsMismatch(view, source, rows, expected, first, firstSource):
             // Both files are named: either may be the wrong one.
             return
-                "View '\(view)' (\(source)) has \(rows) rows but view '\(first)' (\(firstSource)) has \(expected). All views must hold the same samples in the same order."
+                "View '\(view)' (\(source)) has \(rows) rows but view '\(first)' (\(firstSource)) has \(expected). All views must "
+                + "hold the same samples in the same order."
         case let .emptyView(view, source):
             return "View '\(view)' (\(source)) has no features (0 columns). Every view needs at least one feature per sample."
         case let .labelsCountMismatch(source, count, expected):
             return "Labels (\(source)) hold \(count) entries but the views have \(expected) rows. Give one label per sample."
         case let .badLabel(source, index, value):
             return
-                "Labels (\(source)): entry \(index) is \(value), which is not a non-negative integer class index. Store labels as integers 0, 1, 2, …"
+                "Labels (\(source)): entry \(index) is \(value), which is not a non-negative integer class index. Store labels as "
+                + "integers 0, 1, 2, …"
         case let .maskShapeMismatch(source, rows, cols, expectedRows, expectedCols):
             return
-                "View mask (\(source)) has shape (\(rows), \(cols)) but (\(expectedRows), \(expectedCols)) was expected: one row per sample, one column per view, 1 = observed, 0 = missing."
+                "View mask (\(source)) has shape (\(rows), \(cols)) but (\(expectedRows), \(expectedCols)) was expected: one row "
+                + "per sample, one column per view, 1 = observed, 0 = missing."
         case let .maskEmptyRow(source, row):
             return
-                "View mask (\(source)): row \(row) observes no view (all 0). A sample needs at least one observed view; drop the row from the data."
+                "View mask (\(source)): row \(row) observes no view (all 0). A sample needs at least one observed view; drop the "
+                + "row from the data."
         case let .maskViewNeverObserved(source, view, column):
             return
-                "View mask (\(source)): view '\(view)' (column \(column)) is never observed (all 0); a model cannot learn it. Drop the view or fix the mask."
+                "View mask (\(source)): view '\(view)' (column \(column)) is never observed (all 0); a model cannot learn it. "
+                + "Drop the view or fix the mask."
         case let .maskBadValue(source, row, view, value):
             return "View mask (\(source)): entry (row \(row), view \(view)) is \(value); only 0 (missing) and 1 (observed) are allowed."
 

@@ -47,7 +47,8 @@ public struct CheckpointState: Codable, Equatable {
             throw CheckpointError(
                 path: path,
                 .invalidState(
-                    "checkpoint format \(state.format) is not supported (this build reads formats \(readableFormats.lowerBound)–\(readableFormats.upperBound))"
+                    "checkpoint format \(state.format) is not supported (this build reads formats "
+                        + "\(readableFormats.lowerBound)–\(readableFormats.upperBound))"
                 ))
         }
         guard ExperimentConfig.fingerprint(ofYAML: state.config) == state.configFingerprint else {

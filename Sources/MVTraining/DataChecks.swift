@@ -41,7 +41,8 @@ extension ExperimentData {
                             throw DataError.badValue(
                                 view: dataset.names[k], source: dataset.views[k].origin, row: row, column: col, value: v,
                                 reason:
-                                    "outside [0, 1], which the Bernoulli likelihood needs: scale the view to [0, 1], set data.binarize, or choose model.likelihood gaussian"
+                                    "outside [0, 1], which the Bernoulli likelihood needs: scale the view to [0, 1], set "
+                                    + "data.binarize, or choose model.likelihood gaussian"
                             )
                         }
                     }

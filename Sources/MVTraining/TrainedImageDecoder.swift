@@ -28,7 +28,8 @@ public struct TrainedImageDecoder {
         guard let found else {
             let why =
                 skipped.first.map { "no valid checkpoint (\($0.path): \($0.reason))" }
-                ?? "no checkpoint under \(Checkpoint.folder(run: run)); train one first, e.g. mvvae train --config configs/fashion-generator.yaml --run \(run)"
+                ?? "no checkpoint under \(Checkpoint.folder(run: run)); train one first, e.g. mvvae train --config "
+                + "configs/fashion-generator.yaml --run \(run)"
             throw refuse(why)
         }
         let config: ExperimentConfig

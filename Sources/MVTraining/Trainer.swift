@@ -32,10 +32,6 @@ public final class Trainer {
     @exclusivity(unchecked) public var observer: ((TrainingEvent) -> Void)?
     /// Called on every rank when a checkpoint is due (after an epoch, and on a requested stop).
     @exclusivity(unchecked) public var checkpointer: ((Trainer) throws -> Void)?
-    /// Steps between replica-consistency checks.
-    @exclusivity(unchecked) public var checksumEvery = 100
-    /// Where step time goes, accumulated since the last `phases.reset()` (for benchmarks).
-    @exclusivity(unchecked) public var phases = StepPhases()
     /// The coordinates whose Adam update this rank computed in the last stage it ran.
     @exclusivity(unchecked) public private(set) var optimizerShard: Range<Int>
 
@@ -212,13 +208,10 @@ public final class Trainer {
         return 1 / Float(rows)
     }
 
-    /// The step's bookkeeping: where its time went, the state's counters and sums, progress, and every
-    /// `checksumEvery` steps the replicas compared.
+    /// The step's bookkeeping: the state's counters and sums, progress (with where the step's time went),
+    /// and every `exchangeSettings.replicaCheckEvery` steps the replicas compared.
     func record(_ summed: StepTotals, rows localRows: Int, forwardSeconds: Double, exchange done: ExchangeStep) throws {
         let rows = summed.meanDivisor, loss = Double(summed.loss)
-        phases.add(
-            forward: forwardSeconds, backward: done.backwardSeconds, allreduce: done.exchangeSeconds,
-            optimizer: done.optimizerSeconds, rows: localRows)
         state.step += 1
         state.batchInEpoch += 1
         state.epochLossSum += loss
@@ -231,8 +224,11 @@ public final class Trainer {
         observer?(
             .step(
                 stage: stage.name, epoch: state.epoch - state.stageStartEpoch, step: state.step, totalSteps: totalSteps,
-                batchInEpoch: state.batchInEpoch, batchesPerEpoch: batchesPerEpoch, loss: loss / rows, samplesPerSecond: rate))
-        if state.step % checksumEvery == 0 { try checkReplicas() }
+                batchInEpoch: state.batchInEpoch, batchesPerEpoch: batchesPerEpoch, loss: loss / rows, samplesPerSecond: rate,
+                times: StepPhases(
+                    forward: forwardSeconds, backward: done.backwardSeconds, allreduce: done.exchangeSeconds,
+                    optimizer: done.optimizerSeconds, rows: localRows)))
+        if state.step % exchangeSettings.replicaCheckEvery == 0 { try checkReplicas() }
     }
 
     /// A checkpoint of the current state, with every rank's optimizer moments completed first (rank 0 writes).
@@ -314,7 +310,9 @@ public final class Trainer {
             [s.epochLossSum, s.epochReconstructionSum, s.epochKLSum, s.epochSamples].allSatisfy(\.isFinite)
         else {
             throw TrainingError.stageMismatch(
-                "the saved training position is impossible for this run (stage \(s.stage), epoch \(s.epoch), batch \(s.batchInEpoch) of \(batchesPerEpoch), step \(s.step), stage started at epoch \(s.stageStartEpoch), step \(s.stageStartStep))"
+                "the saved training position is impossible for this run (stage \(s.stage), epoch \(s.epoch), batch "
+                    + "\(s.batchInEpoch) of \(batchesPerEpoch), step \(s.step), stage started at epoch \(s.stageStartEpoch), step "
+                    + "\(s.stageStartStep))"
             )
         }
         guard state.stage < stages.count else {
@@ -328,14 +326,16 @@ public final class Trainer {
         if let savedEpochs, savedEpochs.count == stages.count {
             for (i, stage) in stages[..<state.stage].enumerated() where stage.epochs != savedEpochs[i] {
                 throw TrainingError.stageMismatch(
-                    "the finished stage '\(stage.name)' ran \(savedEpochs[i]) epoch(s); training.stages.\(stage.name).epochs cannot change on resume (now \(stage.epochs))"
+                    "the finished stage '\(stage.name)' ran \(savedEpochs[i]) epoch(s); training.stages.\(stage.name).epochs "
+                        + "cannot change on resume (now \(stage.epochs))"
                 )
             }
         }
         let before = stages[..<state.stage].reduce(0) { $0 + $1.epochs }
         if before != state.stageStartEpoch {
             throw TrainingError.stageMismatch(
-                "the finished stage(s) \(stages[..<state.stage].map(\.name).joined(separator: ", ")) ran \(state.stageStartEpoch) epoch(s) in all; training.stages.<name>.epochs of a finished stage cannot change on resume (now \(before))"
+                "the finished stage(s) \(stages[..<state.stage].map(\.name).joined(separator: ", ")) ran \(state.stageStartEpoch) "
+                    + "epoch(s) in all; training.stages.<name>.epochs of a finished stage cannot change on resume (now \(before))"
             )
         }
         // Epochs of the stage that have run, counting one in progress.

@@ -71,9 +71,10 @@ public enum TrainingEvent {
     /// A stage's end-of-stage computation set these parameters.
     case stageFinished(name: String, assigned: [String])
     /// `epoch` counts within the stage (0-based).
+    /// `times`: where this step's time went on this rank.
     case step(
         stage: String, epoch: Int, step: Int, totalSteps: Int, batchInEpoch: Int, batchesPerEpoch: Int, loss: Double,
-        samplesPerSecond: Double)
+        samplesPerSecond: Double, times: StepPhases)
     case epochFinished(EpochSummary)
     case checkpointSaved(path: String, step: Int)
     case stopRequested(step: Int)
@@ -86,7 +87,7 @@ public enum TrainingOutcome: Equatable {
     case stopped(step: Int)
 }
 
-/// Seconds spent in each part of the training step on this rank, summed over steps.
+/// Seconds spent in each part of the training step on this rank, of one step or summed over steps.
 /// forward: gathering the batch is done before, so this is zeroing gradients + recording the loss;
 /// backward: the tape's reverse pass (+ reading control scalars); allreduce: the one collective
 /// (including waiting for slower ranks); optimizer: the Adam update.
@@ -97,12 +98,16 @@ public struct StepPhases: Equatable {
 
     public init() {}
 
-    mutating func add(forward f: Double, backward b: Double, allreduce a: Double, optimizer o: Double, rows r: Int) {
-        forward += f; backward += b; allreduce += a; optimizer += o
-        steps += 1
-        rows += r
+    /// One step's.
+    init(forward: Double, backward: Double, allreduce: Double, optimizer: Double, rows: Int) {
+        (self.forward, self.backward, self.allreduce, self.optimizer) = (forward, backward, allreduce, optimizer)
+        (steps, self.rows) = (1, rows)
     }
 
-    public mutating func reset() { self = StepPhases() }
+    public mutating func add(_ other: StepPhases) {
+        forward += other.forward; backward += other.backward; allreduce += other.allreduce; optimizer += other.optimizer
+        steps += other.steps
+        rows += other.rows
+    }
     public var total: Double { forward + backward + allreduce + optimizer }
 }

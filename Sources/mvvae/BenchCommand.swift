@@ -61,9 +61,14 @@ struct BenchCommand: ParsableCommand {
         let countMallocs = MallocCounter.function()
         // The window runs from the stop check of step `warmup − 1` to that of step `warmup + steps − 1`:
         // exactly `steps` whole steps, without the run's setup and teardown (shared windows, checkpoints).
+        // Where the time of the steps the window touches went (the steps numbered warmup … warmup + steps,
+        // counting from 1: the window opens and closes in the middle of a step); averaged over p.steps.
+        var p = StepPhases()
+        trainer.observer = { event in
+            if case let .step(_, _, step, _, _, _, _, _, times) = event, step >= warmup, step <= warmup + steps { p.add(times) }
+        }
         _ = try trainer.run(shouldStop: {
             if trainer.state.step + 1 == warmup {
-                trainer.phases.reset()
                 GEMMProfile.isEnabled = true
                 GEMMProfile.reset()
                 mallocsAtStart = countMallocs?() ?? 0
@@ -82,10 +87,8 @@ struct BenchCommand: ParsableCommand {
         GEMMProfile.isEnabled = false
         let gemmInStep = GEMMProfile.seconds / Double(steps)  // the profiled window is exactly `steps` steps
         let mallocs = countMallocs.map { _ in Double(mallocsAtEnd - mallocsAtStart) / Double(steps) }
-        let p = trainer.phases
         let floor = GEMMBenchmark.floor(trainer.gemmWorkload(), seconds: 1)
         let adamAlone = optimizerAlone(trainer, seconds: 0.5)
-        // The phases of the last `steps` steps; the first timed step's phases were reset mid-way, so use p.steps.
         let n = Double(max(p.steps, 1))
         let stepMs = 1000 * wall / Double(steps)
         let ms = { (x: Double) in 1000 * x / n }
@@ -95,10 +98,14 @@ struct BenchCommand: ParsableCommand {
             if header {
                 let trained = model.arena.parameterCount(in: trainer.stage.trainable)
                 print(
-                    "(\(cfg.name), stage \(trainer.stage.name): \(trained) of \(model.arena.parameterCount) parameters trained, \(trainer.stage.trainable.count) of \(model.arena.count) floats in the gradient buffer; kernels \(BLASKernel.coreName))"
+                    "(\(cfg.name), stage \(trainer.stage.name): \(trained) of \(model.arena.parameterCount) parameters trained, "
+                        + "\(trainer.stage.trainable.count) of \(model.arena.count) floats in the gradient buffer; kernels "
+                        + "\(BLASKernel.coreName))"
                 )
                 print(
-                    "| ranks | batch | samples/s | ms/step | forward | backward | exchange | optimizer | GFLOP/s | GEMM floor ms (rank 0) | step / floor | floor GFLOP/s | GEMMs in step ms | Adam alone ms | step / (floor + Adam) | mallocs/step |"
+                    "| ranks | batch | samples/s | ms/step | forward | backward | exchange | optimizer | GFLOP/s | GEMM floor ms "
+                        + "(rank 0) | step / floor | floor GFLOP/s | GEMMs in step ms | Adam alone ms | step / (floor + Adam) | "
+                        + "mallocs/step |"
                 )
                 print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
             }

@@ -40,7 +40,8 @@ struct CheckMPICommand: ParsableCommand {
                 okAll
                     ? "check-mpi: \(n) rank(s) agree: allreduce sum \(Int(total)) (expected \(Int(expected))), max, broadcast ok"
                         + (comm is MPICommunicator ? "; ring reduce-scatter, allgather and allreduce match OpenMPI's" : "")
-                    : "check-mpi: FAILED: allreduce sum \(total) (expected \(expected)); any ring collective that disagrees with OpenMPI's is listed above"
+                    : "check-mpi: FAILED: allreduce sum \(total) (expected \(expected)); any ring collective that disagrees with "
+                        + "OpenMPI's is listed above"
             )
         }
         if !okAll { throw ExitCode(1) }

@@ -93,7 +93,8 @@ struct EncodeCommand: ParsableCommand {
                     let missing = rows.indices.filter { !mask.isObserved(row: $0, view: k) }.count
                     if missing > 0 {
                         throw ValidationError(
-                            "view \(k + 1) is missing (data.mask) in \(missing) of the \(split) split's \(rows.count) rows; encode those from the views they have with --input"
+                            "view \(k + 1) is missing (data.mask) in \(missing) of the \(split) split's \(rows.count) rows; "
+                                + "encode those from the views they have with --input"
                         )
                     }
                 }
@@ -117,7 +118,8 @@ struct EncodeCommand: ParsableCommand {
             written.append("\(output)-labels.npy")
         }
         print(
-            "encoded \(embedding.mean.rows) rows from view(s) \(views.map { String($0 + 1) }.joined(separator: ",")) into \(embedding.columns.count) latent coordinates: \(written.joined(separator: ", "))"
+            "encoded \(embedding.mean.rows) rows from view(s) \(views.map { String($0 + 1) }.joined(separator: ",")) into "
+                + "\(embedding.columns.count) latent coordinates: \(written.joined(separator: ", "))"
         )
     }
 }

@@ -40,13 +40,14 @@ final class ProgressReporter {
             guard count > 1 else { break }
             if isTerminal { print("") }
             print(
-                "stage \(index + 1)/\(count) '\(name)': \(epochs) epoch(s), training \(trainable) parameters\(restarts ? ", optimizer restarted" : "")"
+                "stage \(index + 1)/\(count) '\(name)': \(epochs) epoch(s), training \(trainable) "
+                    + "parameters\(restarts ? ", optimizer restarted" : "")"
             )
         case let .stageFinished(name, assigned):
             guard stageCount > 1 else { break }
             if isTerminal { print("") }
             print("stage '\(name)' done" + (assigned.isEmpty ? "" : "; set from the training split: \(assigned.joined(separator: ", "))"))
-        case let .step(stage, epoch, step, total, batch, perEpoch, loss, rate):
+        case let .step(stage, epoch, step, total, batch, perEpoch, loss, rate, _):
             let now = monotonicSeconds()
             func named() -> String { stageCount > 1 ? "\(stage) " : "" }  // built only when a line is printed
             let done = step - startStep

@@ -106,7 +106,7 @@ struct TrainCommand: ParsableCommand {
                 if let v = s.validationReconstruction { values.append(("validation/reconstruction", v)) }
                 if let v = s.validationKL { values.append(("validation/kl", v)) }
                 try? tensorboard?.scalars(values, step: s.step)
-            case let .step(_, _, step, _, _, _, loss, rate) where step % max(cfg.training.logEvery, 1) == 0:
+            case let .step(_, _, step, _, _, _, loss, rate, _) where step % max(cfg.training.logEvery, 1) == 0:
                 // At the progress lines' cadence, not every step: the step itself stays allocation-free.
                 try? tensorboard?.scalars([("step/loss", loss), ("step/samples_per_second", rate)], step: step)
             default:

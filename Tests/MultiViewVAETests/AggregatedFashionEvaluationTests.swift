@@ -19,7 +19,8 @@ final class AggregatedFashionEvaluationTests: XCTestCase {
                 seed: 4
                 data: {source: fashion-mnist, imageViews: quadrants, binarize: 0.5, missingRate: 0.3, validationSize: 200,
                        trainLimit: 800, testLimit: 120}
-                model: {type: aggregated, aggregator: poe, bound: masked, latent: 6, encoderHidden: [48], featureSize: 32, decoderHidden: [48]}
+                model: {type: aggregated, aggregator: poe, bound: masked, latent: 6, encoderHidden: [48], featureSize: 32,
+                        decoderHidden: [48]}
                 training: {epochs: 2, batchSize: 50, learningRate: 0.003, validate: false, logEvery: 1000}
                 evaluation: {importanceSamples: 8, classifierEpochs: 40, classifierLearningRate: 0.05}
                 """)

@@ -34,7 +34,8 @@ final class AggregatedTrainingTests: XCTestCase {
                         seed: 2
                         data: {source: npy, views: [a.npy, b.npy, c.npy]}
                         model: {type: aggregated, aggregator: \(aggregator.rawValue), bound: \(bound.rawValue), latent: 2,
-                                encoderHidden: [16], featureSize: 8, poolingSize: 8, aggregatorHidden: [8], decoderHidden: [16], mixtureComponents: \(components), privateLatent: \(privateLatent),
+                                encoderHidden: [16], featureSize: 8, poolingSize: 8, aggregatorHidden: [8], decoderHidden: [16],
+                                mixtureComponents: \(components), privateLatent: \(privateLatent),
                                 likelihood: gaussian}
                         training: {epochs: 4, batchSize: 40, learningRate: 0.01, validate: false}
                         """)
@@ -54,7 +55,8 @@ final class AggregatedTrainingTests: XCTestCase {
         let config = try ExperimentConfig.parse(
             yaml: """
                 data: {source: npy, views: [a.npy, b.npy, c.npy]}
-                model: {type: aggregated, aggregator: poe, latent: 2, privateLatent: 3, encoderHidden: [6], featureSize: 5, decoderHidden: []}
+                model: {type: aggregated, aggregator: poe, latent: 2, privateLatent: 3, encoderHidden: [6], featureSize: 5,
+                        decoderHidden: []}
                 """)
         let model = AggregatedVAE(config: config.model, dimensions: [4, 3, 2], seed: 1)
         var x = [4, 3, 2].enumerated().map { s, d in uniform(5, d, seed: 30 + UInt64(s)) }

@@ -15,7 +15,8 @@ final class CoVAEManyModalitiesTests: XCTestCase {
     static let yaml = """
         name: covae-three
         seed: 6
-        data: {source: linear-gaussian, modalities: 3, latentDimension: 2, dimensions: [8, 9, 10], samples: 700, dataSeed: 3, noiseVariance: 0.1}
+        data: {source: linear-gaussian, modalities: 3, latentDimension: 2, dimensions: [8, 9, 10], samples: 700, dataSeed: 3,
+               noiseVariance: 0.1}
         model: {type: covae, latent: 2, encoderHidden: [16], decoderHidden: [16], jointHidden: [24], likelihood: gaussian}
         training: {batchSize: 50, learningRate: 0.003, validate: false, logEvery: 1000, stages: {pretrain: {epochs: 4}, train: {epochs: 3}}}
         """

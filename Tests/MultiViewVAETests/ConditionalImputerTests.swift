@@ -13,13 +13,16 @@ import XCTest
 /// a spread that is really there.
 final class ConditionalImputerTests: XCTestCase {
     static let threeViews =
-        "data: {source: linear-gaussian, modalities: 3, latentDimension: 2, dimensions: [5, 6, 7], samples: 120, dataSeed: 3, noiseVariance: 0.1}"
+        "data: {source: linear-gaussian, modalities: 3, latentDimension: 2, dimensions: [5, 6, 7], samples: 120, dataSeed: 3, "
+        + "noiseVariance: 0.1}"
     static let twoViews =
-        "data: {source: linear-gaussian, modalities: 2, latentDimension: 2, dimensions: [5, 6], samples: 120, dataSeed: 3, noiseVariance: 0.1}"
+        "data: {source: linear-gaussian, modalities: 2, latentDimension: 2, dimensions: [5, 6], samples: 120, dataSeed: 3, "
+        + "noiseVariance: 0.1}"
     /// Gaussian decoders with a fixed σ = e^{-0.5}, so the test can write the density down.
     static let logScale: Float = -0.5
     static func yaml(_ model: String, data: String = threeViews) -> String {
-        "name: impute\nseed: 4\n\(data)\nmodel: {\(model), encoderHidden: [8], decoderHidden: [8], likelihood: gaussian, fixedLogScale: \(logScale)}\ntraining: {batchSize: 20, validate: false}\nevaluation: {imputation: priorSamples}\n"
+        "name: impute\nseed: 4\n\(data)\nmodel: {\(model), encoderHidden: [8], decoderHidden: [8], likelihood: gaussian, "
+            + "fixedLogScale: \(logScale)}\ntraining: {batchSize: 20, validate: false}\nevaluation: {imputation: priorSamples}\n"
     }
 
     /// −log of (1/N) Σ_d Π_f N(x_f; m_df, σ²), per row, from the draws' means alone.

@@ -220,7 +220,8 @@ final class ConfigTests: XCTestCase {
         // Saved before the sections existed: every type's keys at their defaults, JPVAE's prior included.
         let older = try ExperimentConfig.parse(
             yaml: """
-                model: {type: aggregated, latent: 4, aggregator: moe, prior: {cross: scaledOrthogonal, alpha: 0.9, learnAlpha: false, negativeSigns: 0}}
+                model: {type: aggregated, latent: 4, aggregator: moe, prior: {cross: scaledOrthogonal, alpha: 0.9, learnAlpha: false,
+                        negativeSigns: 0}}
                 """)
         XCTAssertEqual(older.model.aggregated.aggregator, .moe)
         XCTAssertNoThrow(try ExperimentConfig.parse(yaml: "model: {type: jpvae, lambda: 1, prior: {cross: zero}}"))

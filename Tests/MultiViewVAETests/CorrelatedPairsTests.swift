@@ -124,7 +124,8 @@ final class CorrelatedPairsTests: XCTestCase {
         let generator = try generatorRun()
         for aggregator in ["poe", "moe"] {
             let model =
-                "{type: aggregated, aggregator: \(aggregator), bound: \(aggregator == "poe" ? "masked" : "mixture"), latent: 4, encoderHidden: [16], featureSize: 16, decoderHidden: [16]}"
+                "{type: aggregated, aggregator: \(aggregator), bound: \(aggregator == "poe" ? "masked" : "mixture"), latent: 4, "
+                + "encoderHidden: [16], featureSize: 16, decoderHidden: [16]}"
             let run = try ModelRun<AggregatedVAE>(yaml: correlatedYAML(generator: generator, model: model))
             XCTAssertEqual(try run.trainer.run(), .completed)
             let report = try GenerationStatistics(model: run.model, seed: 3, samples: 6, importanceSamples: 5).run(

@@ -13,11 +13,14 @@ import XCTest
 /// Monte Carlo draws through the prior conditional.
 final class EmbeddingTests: XCTestCase {
     static let threeViews =
-        "data: {source: linear-gaussian, modalities: 3, latentDimension: 2, dimensions: [5, 6, 7], samples: 120, dataSeed: 3, noiseVariance: 0.1}"
+        "data: {source: linear-gaussian, modalities: 3, latentDimension: 2, dimensions: [5, 6, 7], samples: 120, dataSeed: 3, "
+        + "noiseVariance: 0.1}"
     static let twoViews =
-        "data: {source: linear-gaussian, modalities: 2, latentDimension: 2, dimensions: [5, 6], samples: 120, dataSeed: 3, noiseVariance: 0.1}"
+        "data: {source: linear-gaussian, modalities: 2, latentDimension: 2, dimensions: [5, 6], samples: 120, dataSeed: 3, "
+        + "noiseVariance: 0.1}"
     static func yaml(_ model: String, data: String = threeViews) -> String {
-        "name: embed\nseed: 4\n\(data)\nmodel: {\(model), encoderHidden: [8], decoderHidden: [8], likelihood: gaussian}\ntraining: {batchSize: 20, validate: false}\n"
+        "name: embed\nseed: 4\n\(data)\nmodel: {\(model), encoderHidden: [8], decoderHidden: [8], likelihood: "
+            + "gaussian}\ntraining: {batchSize: 20, validate: false}\n"
     }
 
     func views(_ data: ExperimentData, _ ks: [Int]) -> [Int: Matrix] {

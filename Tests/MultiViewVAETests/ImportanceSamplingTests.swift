@@ -30,7 +30,8 @@ final class ImportanceSamplingTests: XCTestCase {
         let config = try ExperimentConfig.parse(
             yaml: """
                 data: {source: linear-gaussian, modalities: 3, latentDimension: 2, dimensions: [5, 4, 6]}
-                model: {type: aggregated, aggregator: \(aggregator), bound: elbo, latent: 2, encoderHidden: [], featureSize: 2, privateLatent: \(p),
+                model: {type: aggregated, aggregator: \(aggregator), bound: elbo, latent: 2, encoderHidden: [], featureSize: 2,
+                        privateLatent: \(p),
                         decoderHidden: [], activation: identity, likelihood: gaussian, fixedLogScale: \(0.5 * log(Self.noise))}
                 """)
         let model = AggregatedVAE(config: config.model, dimensions: Self.dimensions, seed: 1)

@@ -29,7 +29,8 @@ final class IncrementalUpdateTests: XCTestCase {
             name: incremental-mopoe
             seed: 32
             data: {source: linear-gaussian, modalities: 3, latentDimension: 2, dimensions: [6, 5, 4], samples: 300, missingRate: 0.2}
-            model: {type: aggregated, aggregator: mopoe, bound: masked, latent: 2, privateLatent: 1, encoderHidden: [16], featureSize: 8, decoderHidden: [8], likelihood: gaussian}
+            model: {type: aggregated, aggregator: mopoe, bound: masked, latent: 2, privateLatent: 1, encoderHidden: [16],
+                    featureSize: 8, decoderHidden: [8], likelihood: gaussian}
             training: {epochs: 2, batchSize: 24, learningRate: 0.003, validate: false, logEvery: 1000}
             """
         ),
@@ -39,7 +40,8 @@ final class IncrementalUpdateTests: XCTestCase {
             name: incremental-moe
             seed: 33
             data: {source: linear-gaussian, modalities: 3, latentDimension: 2, dimensions: [6, 5, 4], samples: 300}
-            model: {type: aggregated, aggregator: moe, bound: elbo, mixtureSampling: onePerRow, latent: 2, encoderHidden: [16], featureSize: 8, decoderHidden: [], likelihood: gaussian}
+            model: {type: aggregated, aggregator: moe, bound: elbo, mixtureSampling: onePerRow, latent: 2, encoderHidden: [16],
+                    featureSize: 8, decoderHidden: [], likelihood: gaussian}
             training: {epochs: 2, batchSize: 24, learningRate: 0.003, validate: false, logEvery: 1000}
             """
         ),
@@ -49,7 +51,9 @@ final class IncrementalUpdateTests: XCTestCase {
             name: incremental-attention
             seed: 34
             data: {source: linear-gaussian, modalities: 3, latentDimension: 2, dimensions: [6, 5, 4], samples: 300}
-            model: {type: aggregated, aggregator: selfAttention, bound: mixture, mixtureComponents: 2, latent: 2, encoderHidden: [8], featureSize: 8, poolingSize: 8, attentionHeads: 2, attentionBlocks: 1, aggregatorHidden: [8], decoderHidden: [8], likelihood: gaussian}
+            model: {type: aggregated, aggregator: selfAttention, bound: mixture, mixtureComponents: 2, latent: 2, encoderHidden: [8],
+                    featureSize: 8, poolingSize: 8, attentionHeads: 2, attentionBlocks: 1, aggregatorHidden: [8], decoderHidden: [8],
+                    likelihood: gaussian}
             training: {epochs: 2, batchSize: 24, learningRate: 0.002, validate: false, logEvery: 1000}
             """
         ),
@@ -60,7 +64,8 @@ final class IncrementalUpdateTests: XCTestCase {
             seed: 35
             data: {source: fashion-mnist, imageViews: top-bottom, validationSize: 100, trainLimit: 121, testLimit: 50}
             model: {type: covae, latent: 3, encoderHidden: [16], decoderHidden: [16], jointHidden: [16]}
-            training: {batchSize: 24, learningRate: 0.003, validate: false, logEvery: 1000, stages: {pretrain: {epochs: 1}, train: {epochs: 2}}}
+            training: {batchSize: 24, learningRate: 0.003, validate: false, logEvery: 1000, stages: {pretrain: {epochs: 1},
+                       train: {epochs: 2}}}
             """
         ),
         (
@@ -69,8 +74,10 @@ final class IncrementalUpdateTests: XCTestCase {
             name: incremental-jnf
             seed: 36
             data: {source: fashion-mnist, imageViews: top-bottom, validationSize: 100, trainLimit: 121, testLimit: 50}
-            model: {type: jnf, variant: shared, latent: 3, encoderHidden: [16], decoderHidden: [16], jointHidden: [16], flowHidden: [8, 8], hmcSteps: 5, leapfrogSteps: 3}
-            training: {batchSize: 24, learningRate: 0.003, validate: false, logEvery: 1000, stages: {joint: {epochs: 1}, projectors: {epochs: 1}, unimodal: {epochs: 1}}}
+            model: {type: jnf, variant: shared, latent: 3, encoderHidden: [16], decoderHidden: [16], jointHidden: [16], flowHidden: [8,
+                    8], hmcSteps: 5, leapfrogSteps: 3}
+            training: {batchSize: 24, learningRate: 0.003, validate: false, logEvery: 1000, stages: {joint: {epochs: 1},
+                       projectors: {epochs: 1}, unimodal: {epochs: 1}}}
             """
         ),
         (
@@ -80,7 +87,8 @@ final class IncrementalUpdateTests: XCTestCase {
             seed: 37
             data: {source: fashion-mnist, imageViews: top-bottom, validationSize: 100, trainLimit: 120, testLimit: 50}
             model: {type: stagedProbe, latent: 4, encoderHidden: [16], decoderHidden: [16]}
-            training: {batchSize: 24, learningRate: 0.003, validate: false, logEvery: 1000, stages: {encoder: {epochs: 1}, head: {epochs: 1, learningRate: 0.01}}}
+            training: {batchSize: 24, learningRate: 0.003, validate: false, logEvery: 1000, stages: {encoder: {epochs: 1},
+                       head: {epochs: 1, learningRate: 0.01}}}
             """
         ),
     ]

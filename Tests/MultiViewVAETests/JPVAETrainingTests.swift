@@ -26,7 +26,8 @@ final class JPVAETrainingTests: XCTestCase {
             for k in 0..<2 {
                 XCTAssertLessThan(
                     report.imputation[k], report.imputationTrainingMean[k],
-                    "\(cross): imputing view \(k + 1) beats the training mean (\(report.imputation[k]) vs \(report.imputationTrainingMean[k]))"
+                    "\(cross): imputing view \(k + 1) beats the training mean (\(report.imputation[k]) vs "
+                        + "\(report.imputationTrainingMean[k]))"
                 )
                 XCTAssertLessThan(report.reconstruction[k], report.imputation[k], "reconstruction is easier than imputation")
             }

@@ -16,7 +16,8 @@ final class JointPriorTests: XCTestCase {
     ) throws -> (CrossCovariance, ParameterArena) {
         let config = try ExperimentConfig.parse(
             yaml: """
-                model: {type: jpvae, prior: {cross: \(cross.rawValue), alpha: \(alpha), learnAlpha: \(learnAlpha), negativeSigns: \(negativeSigns)}}
+                model: {type: jpvae, prior: {cross: \(cross.rawValue), alpha: \(alpha), learnAlpha: \(learnAlpha),
+                        negativeSigns: \(negativeSigns)}}
                 """
         ).model.jpvae.prior
         let arena = ParameterArena()
@@ -89,7 +90,8 @@ final class JointPriorTests: XCTestCase {
     func jpvae(_ cross: PriorConfig.Cross, n1: Int, n2: Int, seed: UInt64) throws -> JPVAE {
         let config = try ExperimentConfig.parse(
             yaml: """
-                model: {type: jpvae, latent: [\(n1), \(n2)], encoderHidden: [4], decoderHidden: [4], prior: {cross: \(cross.rawValue), alpha: 0.7}}
+                model: {type: jpvae, latent: [\(n1), \(n2)], encoderHidden: [4], decoderHidden: [4], prior: {cross: \(cross.rawValue),
+                        alpha: 0.7}}
                 """
         ).model
         let model = JPVAE(config: config, dimensions: [3, 3], seed: 1)

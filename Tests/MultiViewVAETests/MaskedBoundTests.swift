@@ -19,7 +19,8 @@ final class MaskedBoundTests: XCTestCase {
         let config = try ExperimentConfig.parse(
             yaml: """
                 model: {type: aggregated, aggregator: \(aggregator), bound: masked, latent: 2, encoderHidden: [], featureSize: 4,
-                        poolingSize: 3, aggregatorHidden: [3], activation: tanh, decoderHidden: [], likelihood: gaussian, fixedLogScale: \(logScale),
+                        poolingSize: 3, aggregatorHidden: [3], activation: tanh, decoderHidden: [], likelihood: gaussian,
+                        fixedLogScale: \(logScale),
                         privateLatent: \(privateLatent)}
                 data: {source: npy, views: [a.npy, b.npy, c.npy]}
                 """

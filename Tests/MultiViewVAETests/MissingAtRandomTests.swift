@@ -54,7 +54,8 @@ final class MissingAtRandomTests: XCTestCase {
         let config = try ExperimentConfig.parse(
             yaml: """
                 seed: 2
-                data: {source: fashion-mnist, imageViews: quadrants, missingRate: 0.3, validationSize: 500, trainLimit: 2000, testLimit: 1000}
+                data: {source: fashion-mnist, imageViews: quadrants, missingRate: 0.3, validationSize: 500, trainLimit: 2000,
+                       testLimit: 1000}
                 model: {type: aggregated, latent: 4}
                 """)
         let data = try ExperimentData(config: config.data, seed: config.seed)

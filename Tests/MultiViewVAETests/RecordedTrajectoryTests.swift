@@ -44,7 +44,8 @@ final class RecordedTrajectoryTests: XCTestCase {
             name: fixture-moe
             seed: 23
             data: {source: linear-gaussian, modalities: 3, latentDimension: 2, dimensions: [6, 5, 4], samples: 300, missingRate: 0.2}
-            model: {type: aggregated, aggregator: moe, bound: masked, mixtureSampling: everyComponent, latent: 2, encoderHidden: [16], featureSize: 8, decoderHidden: [], likelihood: gaussian}
+            model: {type: aggregated, aggregator: moe, bound: masked, mixtureSampling: everyComponent, latent: 2, encoderHidden: [16],
+                    featureSize: 8, decoderHidden: [], likelihood: gaussian}
             training: {epochs: 2, batchSize: 24, learningRate: 0.003, validate: false, logEvery: 1000}
             """
         ),
@@ -54,7 +55,9 @@ final class RecordedTrajectoryTests: XCTestCase {
             name: fixture-attention
             seed: 24
             data: {source: linear-gaussian, modalities: 3, latentDimension: 2, dimensions: [6, 5, 4], samples: 300}
-            model: {type: aggregated, aggregator: selfAttention, bound: mixture, mixtureComponents: 2, privateLatent: 1, latent: 2, encoderHidden: [8], featureSize: 8, poolingSize: 8, attentionHeads: 2, attentionBlocks: 1, aggregatorHidden: [8], decoderHidden: [8], likelihood: gaussian}
+            model: {type: aggregated, aggregator: selfAttention, bound: mixture, mixtureComponents: 2, privateLatent: 1, latent: 2,
+                    encoderHidden: [8], featureSize: 8, poolingSize: 8, attentionHeads: 2, attentionBlocks: 1, aggregatorHidden: [8],
+                    decoderHidden: [8], likelihood: gaussian}
             training: {epochs: 2, batchSize: 24, learningRate: 0.002, warmupSteps: 5, validate: false, logEvery: 1000}
             """
         ),

@@ -29,7 +29,7 @@ final class DivergentPeerCommunicator: Communicator {
 final class ReplicaCheckTests: XCTestCase {
     func testDivergedReplicasStopTheRunWithAClearError() throws {
         let run = try TinyRun(["training.epochs=1"], comm: DivergentPeerCommunicator())
-        run.trainer.checksumEvery = 3
+        run.trainer.exchangeSettings.replicaCheckEvery = 3
         XCTAssertThrowsError(try run.trainer.run()) { error in
             guard case let TrainingError.replicasDiverged(step, _) = error else { return XCTFail("\(error)") }
             XCTAssertEqual(step, 3, "caught at the first check")
@@ -39,7 +39,7 @@ final class ReplicaCheckTests: XCTestCase {
 
     func testAgreeingReplicasPass() throws {
         let run = try TinyRun(["training.epochs=1"])
-        run.trainer.checksumEvery = 1
+        run.trainer.exchangeSettings.replicaCheckEvery = 1
         XCTAssertEqual(try run.trainer.run(), .completed)
     }
 }

@@ -172,7 +172,8 @@ final class SelfAttentionTests: XCTestCase {
                 yaml: """
                     seed: 2
                     data: {source: npy, views: [a.npy, b.npy, c.npy]}
-                    model: {type: aggregated, aggregator: selfAttention, bound: \(bound), mixtureComponents: \(components), privateLatent: \(privateLatent), latent: 2,
+                    model: {type: aggregated, aggregator: selfAttention, bound: \(bound), mixtureComponents: \(components),
+                            privateLatent: \(privateLatent), latent: 2,
                             encoderHidden: [16], featureSize: 8, poolingSize: 8, attentionHeads: 2, attentionBlocks: 2,
                             aggregatorHidden: [8], decoderHidden: [16], likelihood: gaussian}
                     training: {epochs: 4, batchSize: 40, learningRate: 0.01, validate: false}

@@ -17,7 +17,8 @@ final class StagedTrainingTests: XCTestCase {
         seed: 9
         data: {source: fashion-mnist, imageViews: top-bottom, validationSize: 100, trainLimit: 240, testLimit: 50}
         model: {type: stagedProbe, latent: 4, encoderHidden: [16], decoderHidden: [16]}
-        training: {batchSize: 24, learningRate: 0.003, validate: false, logEvery: 1000, stages: {encoder: {epochs: 2}, head: {epochs: 2, learningRate: 0.01}}}
+        training: {batchSize: 24, learningRate: 0.003, validate: false, logEvery: 1000, stages: {encoder: {epochs: 2},
+                   head: {epochs: 2, learningRate: 0.01}}}
         """
 
     typealias Run = ModelRun<StagedProbe>

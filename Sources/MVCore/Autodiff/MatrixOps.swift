@@ -10,7 +10,8 @@ extension Tape {
         let n = transposeB ? nb.rows : nb.cols
         precondition(
             k == kb,
-            "matmul: inner dimensions differ (\(na.rows)x\(na.cols)\(transposeA ? "ᵀ" : "") · \(nb.rows)x\(nb.cols)\(transposeB ? "ᵀ" : ""))"
+            "matmul: inner dimensions differ (\(na.rows)x\(na.cols)\(transposeA ? "ᵀ" : "") · "
+                + "\(nb.rows)x\(nb.cols)\(transposeB ? "ᵀ" : ""))"
         )
         let out = record(
             .matmul(a.id, b.id, transA: transposeA, transB: transposeB), rows: m, cols: n,

@@ -7,34 +7,63 @@ extension Tape {
         return input(rows: n.rows, cols: n.cols) { $0.update(from: nodes[x.id].value, count: n.rows * n.cols) }
     }
 
-    // A loop over a mixture's components skips those absent from every row of the batch, so how many
-    // it records varies from step to step. The tape keeps one buffer per node position: a step whose
-    // later nodes moved would meet buffers of other sizes there and reallocate them (mallocs in steady
-    // state). These keep every such loop at one node count: each recorded component adds the same
-    // number of nodes, and empty nodes stand in for the skipped ones.
-
-    /// total = combine(total, next), or total = next for the first term with an empty node in place of
-    /// the combining one, so that the first component records as many nodes as the others.
-    package func accumulate(_ total: inout Var?, _ next: Var, by combine: (Var, Var) -> Var) {
-        if let sum = total {
-            total = combine(sum, next)
-        } else {
-            total = next
-            recordEmpty()
+    /// Runs `body`, a part of the step that records a varying number of nodes (a loop over a mixture's
+    /// components skipping those absent from every row), and pads it with empty nodes to the most it has
+    /// recorded before, so the nodes after it keep their positions from step to step.
+    ///
+    /// The tape keeps one buffer per node position: a step whose later nodes moved would meet buffers of
+    /// other sizes there and reallocate them. A region is known by its place in the step: the k-th region
+    /// entered directly inside a given region (or the step), so a loop's regions keep their identities
+    /// whichever number of them an earlier sibling entered.
+    public func withStableNodeCount(_ body: () -> Void) {
+        let parent = openRegion, start = count
+        let ordinal = regions[parent].entered
+        regions[parent].entered += 1
+        if ordinal == regions[parent].children.count {
+            regions.append(StableRegion())
+            regions[parent].children.append(regions.count - 1)
         }
+        let region = regions[parent].children[ordinal]
+        regions[region].entered = 0
+        if enteredRegions == regionEntries.count {
+            regionEntries.append(RegionEntry(parent: parent, start: start))
+        } else {
+            regionEntries[enteredRegions] = RegionEntry(parent: parent, start: start)
+        }
+        enteredRegions += 1
+        openRegion = region
+        body()
+        openRegion = parent
+        let recorded = count - start
+        regions[region].nodes = Swift.max(regions[region].nodes, recorded)
+        for _ in recorded..<regions[region].nodes { recordEmpty() }
     }
 
-    /// Empty nodes for the components a loop skipped: it started at node `start` and recorded
-    /// `recorded` of `components` components, as many nodes each.
-    package func padSkippedComponents(since start: Int, recorded: Int, of components: Int) {
-        guard recorded > 0, recorded < components else { return }
-        let perComponent = (count - start) / recorded
-        for _ in 0..<(components - recorded) * perComponent { recordEmpty() }
+    /// Forgets the regions entered at or after node `mark` (`rewind(to:)`), so they are entered again as themselves.
+    func forgetRegions(from mark: Int) {
+        while enteredRegions > 0 && regionEntries[enteredRegions - 1].start >= mark {
+            enteredRegions -= 1
+            regions[regionEntries[enteredRegions].parent].entered -= 1
+        }
     }
 
     /// A 0 × 0 leaf that views the last node's buffer instead of owning one: where a full step records a
     /// parameter (a view, with no tape buffer), a leaf of the tape's own would get a buffer allocated.
     private func recordEmpty() {
-        _ = externalConstant(nodes[count - 1].value, rows: 0, cols: 0)
+        _ = externalConstant(count > 0 ? nodes[count - 1].value : scratch, rows: 0, cols: 0)
     }
+}
+
+/// A `withStableNodeCount` region: the most nodes it has held, the regions entered directly inside it (by
+/// order of entry), and how many of those this entry has entered so far.
+struct StableRegion {
+    var nodes = 0
+    var children: ContiguousArray<Int> = []
+    var entered = 0
+}
+
+/// A region entered in this step: inside which region, and at which node.
+struct RegionEntry {
+    var parent: Int
+    var start: Int
 }

@@ -45,8 +45,17 @@ public final class Tape {
     @exclusivity(unchecked) public internal(set) var collectiveFailure: Error?
     /// Bytes the tape has allocated in total (grows only while a new graph shape is first seen).
     @exclusivity(unchecked) public private(set) var allocatedBytes = 0
+    /// `withStableNodeCount` regions, the step itself first; the one open now; the regions this step has
+    /// entered, in order (for `rewind`).
+    @exclusivity(unchecked) var regions: ContiguousArray<StableRegion> = [StableRegion()]
+    @exclusivity(unchecked) var openRegion = 0
+    @exclusivity(unchecked) var regionEntries: ContiguousArray<RegionEntry> = []
+    @exclusivity(unchecked) var enteredRegions = 0
+    /// The stores of `array(count:_:)`, one per element type.
+    @exclusivity(unchecked) @usableFromInline var arrayKeys: ContiguousArray<ObjectIdentifier> = []
+    @exclusivity(unchecked) @usableFromInline var arrayStores: ContiguousArray<StepArrayRestart> = []
     /// A dummy gradient target for nodes that need none.
-    private let scratch: UnsafeMutablePointer<Float>
+    let scratch: UnsafeMutablePointer<Float>
     /// Double-precision scratch shared by ops that factor small matrices (grows, never shrinks).
     @exclusivity(unchecked) private var doubles: UnsafeMutablePointer<Double>
     @exclusivity(unchecked) private var doublesCapacity = 0
@@ -72,6 +81,10 @@ public final class Tape {
     /// Rewinds the tape for the next step; buffers are kept for reuse.
     public func reset() {
         count = 0
+        regions[0].entered = 0
+        openRegion = 0
+        enteredRegions = 0
+        for store in arrayStores { store.restart() }
         collectiveFailure = nil
     }
 
@@ -80,6 +93,7 @@ public final class Tape {
     public func rewind(to mark: Int) {
         precondition(mark >= 0 && mark <= count, "rewind(to: \(mark)) outside 0…\(count)")
         count = mark
+        forgetRegions(from: mark)
     }
 
     // MARK: Recording

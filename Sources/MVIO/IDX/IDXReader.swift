@@ -71,7 +71,8 @@ public struct IDXFile: Sendable {
             throw DataError.idxBadHeader(
                 path: path, offset: bytes.count,
                 reason:
-                    "the file ends inside the dimension list (\(ndims) dimensions need \(headerSize) header bytes, the file has \(bytes.count))"
+                    "the file ends inside the dimension list (\(ndims) dimensions need \(headerSize) header bytes, the file has "
+                    + "\(bytes.count))"
             )
         }
         var dims = [Int]()

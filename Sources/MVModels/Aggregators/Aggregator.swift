@@ -6,24 +6,9 @@ import MVCore
 /// `features[s]` holds h_s = f_s(x_s) for every row (rows where s ∉ S hold anything); `mask` is
 /// rows × K with 1 where s ∈ S. The result must not depend on the order of the modalities in the
 /// set, must ignore masked-out features, and for an empty S must be the prior N(0, I).
-///
-/// `components` is emptied (keeping its capacity) and becomes the result's component list: a caller that
-/// passes the same array at every step (one per mixture alive at once) allocates none once the previous
-/// step's mixture is gone; the training step does (AggregatedVAE).
 public protocol Aggregator {
     var latent: Int { get }
-    func distribution(
-        features: [Var], mask: Var, tape: Tape, arena: ParameterArena,
-        reusing components: inout [GaussianPosterior]
-    ) -> PosteriorMixture
-}
-
-extension Aggregator {
-    /// q(z | x_S) in a component list of its own.
-    public func distribution(features: [Var], mask: Var, tape: Tape, arena: ParameterArena) -> PosteriorMixture {
-        var components: [GaussianPosterior] = []
-        return distribution(features: features, mask: mask, tape: tape, arena: arena, reusing: &components)
-    }
+    func distribution(features: [Var], mask: Var, tape: Tape, arena: ParameterArena) -> PosteriorMixture
 }
 
 /// An aggregator whose q(z | x_S) is a single diagonal Gaussian (PoE, SumPooling, SelfAttention).
@@ -32,11 +17,8 @@ public protocol GaussianAggregator: Aggregator {
 }
 
 extension GaussianAggregator {
-    public func distribution(
-        features: [Var], mask: Var, tape: Tape, arena: ParameterArena,
-        reusing components: inout [GaussianPosterior]
-    ) -> PosteriorMixture {
-        PosteriorMixture(posterior(features: features, mask: mask, tape: tape, arena: arena), reusing: &components)
+    public func distribution(features: [Var], mask: Var, tape: Tape, arena: ParameterArena) -> PosteriorMixture {
+        tape.mixture(of: posterior(features: features, mask: mask, tape: tape, arena: arena))
     }
 }
 

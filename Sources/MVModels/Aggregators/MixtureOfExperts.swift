@@ -17,20 +17,15 @@ public struct MixtureOfExperts: Aggregator {
         unimodal = ProductOfExperts(name, features: features, latent: latent, modalities: modalities, arena: arena)
     }
 
-    public func distribution(
-        features: [Var], mask: Var, tape: Tape, arena: ParameterArena,
-        reusing components: inout [GaussianPosterior]
-    ) -> PosteriorMixture {
-        components.removeAll(keepingCapacity: true)
-        unimodal.appendExperts(features: features, to: &components, tape: tape, arena: arena)
-        for s in components.indices {
+    public func distribution(features: [Var], mask: Var, tape: Tape, arena: ParameterArena) -> PosteriorMixture {
+        let rows = tape.rows(mask), k = unimodal.experts.count
+        let experts = unimodal.expertParameters(features: features, tape: tape, arena: arena)
+        let components = tape.array(count: k + 1) { s in
+            guard s < k else { return tape.standardNormal(rows: rows, latent: latent) }
             // log σ² = 8 tanh(raw / 8): an expert is not tempered by the prior as in a product, and its
             // log-density enters the Monte-Carlo KL, so its variance stays within e^{±8}.
-            let raw = components[s]
-            components[s] = GaussianPosterior(mean: raw.mean, logVar: tape.scale(tape.tanh(tape.scale(raw.logVar, 1.0 / 8)), 8))
+            return GaussianPosterior(mean: experts[s].mean, logVar: tape.scale(tape.tanh(tape.scale(experts[s].logVar, 1.0 / 8)), 8))
         }
-        let rows = tape.rows(mask), k = unimodal.experts.count
-        components.append(tape.standardNormal(rows: rows, latent: latent))
         let m = tape.valuePointer(mask)
         let weights = tape.input(rows: rows, cols: k + 1) { w in
             for r in 0..<rows {

@@ -16,17 +16,12 @@ public struct MixtureOfProductsOfExperts: Aggregator {
         product = ProductOfExperts(name, features: features, latent: latent, modalities: modalities, arena: arena)
     }
 
-    public func distribution(
-        features: [Var], mask: Var, tape: Tape, arena: ParameterArena,
-        reusing components: inout [GaussianPosterior]
-    ) -> PosteriorMixture {
-        components.removeAll(keepingCapacity: true)
+    public func distribution(features: [Var], mask: Var, tape: Tape, arena: ParameterArena) -> PosteriorMixture {
         let k = product.experts.count, subsets = 1 << k, rows = tape.rows(mask)
-        product.withExperts(features: features, tape: tape, arena: arena) { experts in
-            for t in 0..<subsets {
-                let members = tape.input(rows: 1, cols: k) { p in for s in 0..<k { p[s] = t & (1 << s) != 0 ? 1 : 0 } }
-                components.append(product.product(experts, mask: members, tape: tape))
-            }
+        let experts = product.expertParameters(features: features, tape: tape, arena: arena)
+        let components = tape.array(count: subsets) { t in
+            let members = tape.input(rows: 1, cols: k) { p in for s in 0..<k { p[s] = t & (1 << s) != 0 ? 1 : 0 } }
+            return product.product(experts, mask: members, tape: tape)
         }
         let m = tape.valuePointer(mask)
         let weights = tape.input(rows: rows, cols: subsets) { w in

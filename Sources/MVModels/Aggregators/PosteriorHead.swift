@@ -26,12 +26,8 @@ public struct PosteriorHead {
             latent: latent, components: components)
     }
 
-    /// `pooled` is rows × inputs; `mask` (rows × K) says which rows have an empty set. `parts` becomes the
-    /// result's component list (see `Aggregator`).
-    public func callAsFunction(
-        _ pooled: Var, mask: Var, tape: Tape, arena: ParameterArena,
-        reusing parts: inout [GaussianPosterior]
-    ) -> PosteriorMixture {
+    /// `pooled` is rows × inputs; `mask` (rows × K) says which rows have an empty set.
+    public func callAsFunction(_ pooled: Var, mask: Var, tape: Tape, arena: ParameterArena) -> PosteriorMixture {
         let out = network(pooled, tape: tape, arena: arena)
         let none = tape.emptySetIndicator(mask)
         let some = tape.addScalar(tape.neg(none), 1)
@@ -40,11 +36,11 @@ public struct PosteriorHead {
             let logVar = tape.scale(tape.tanh(tape.scale(tape.sliceColumns(out, start + latent, count: latent), 1.0 / 8)), 8)
             return GaussianPosterior(mean: tape.mul(mean, some), logVar: tape.mul(logVar, some))
         }
-        if components == 1 { return PosteriorMixture(gaussian(at: 0), reusing: &parts) }
-        parts.removeAll(keepingCapacity: true)
-        for c in 0..<components { parts.append(gaussian(at: c * 2 * latent)) }
+        if components == 1 { return tape.mixture(of: gaussian(at: 0)) }
         // Rows with S = ∅: every learnt component collapses to N(0, I) above; the prior component takes the weight.
-        parts.append(tape.standardNormal(rows: tape.rows(mask), latent: latent))
+        let parts = tape.array(count: components + 1) { c in
+            c < components ? gaussian(at: c * 2 * latent) : tape.standardNormal(rows: tape.rows(mask), latent: latent)
+        }
         let pi = tape.mul(tape.softmax(tape.sliceColumns(out, components * 2 * latent, count: components)), some)
         return PosteriorMixture(components: parts, weights: tape.concatColumns(pi, none))
     }

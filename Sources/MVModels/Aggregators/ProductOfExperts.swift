@@ -29,36 +29,15 @@ public struct ProductOfExperts: GaussianAggregator {
 
     /// The unimodal experts (μ_s, log σ_s²) for every modality.
     public func expertParameters(features: [Var], tape: Tape, arena: ParameterArena) -> [GaussianPosterior] {
-        var parameters: [GaussianPosterior] = []
-        parameters.reserveCapacity(experts.count)
-        appendExperts(features: features, to: &parameters, tape: tape, arena: arena)
-        return parameters
-    }
-
-    /// Appends every modality's expert to `list` (no array of its own: the training step's lists are reused).
-    func appendExperts(features: [Var], to list: inout [GaussianPosterior], tape: Tape, arena: ParameterArena) {
-        for s in experts.indices { list.append(expert(s, features: features[s], tape: tape, arena: arena)) }
-    }
-
-    /// Calls `body` with every modality's expert, held on the stack: an array here allocated at every step.
-    func withExperts<R>(features: [Var], tape: Tape, arena: ParameterArena, _ body: (UnsafeBufferPointer<GaussianPosterior>) -> R) -> R {
-        withUnsafeTemporaryAllocation(of: GaussianPosterior.self, capacity: experts.count) { buffer in
-            for s in experts.indices { buffer.initializeElement(at: s, to: expert(s, features: features[s], tape: tape, arena: arena)) }
-            return body(UnsafeBufferPointer(buffer))
-        }
+        tape.array(count: experts.count) { s in expert(s, features: features[s], tape: tape, arena: arena) }
     }
 
     public func posterior(features: [Var], mask: Var, tape: Tape, arena: ParameterArena) -> GaussianPosterior {
-        withExperts(features: features, tape: tape, arena: arena) { product($0, mask: mask, tape: tape) }
+        product(expertParameters(features: features, tape: tape, arena: arena), mask: mask, tape: tape)
     }
 
     /// The product of the prior with the experts selected by `mask`.
     public func product(_ experts: [GaussianPosterior], mask: Var, tape: Tape) -> GaussianPosterior {
-        experts.withUnsafeBufferPointer { product($0, mask: mask, tape: tape) }
-    }
-
-    /// The same product over experts held anywhere (on the stack, say).
-    public func product(_ experts: UnsafeBufferPointer<GaussianPosterior>, mask: Var, tape: Tape) -> GaussianPosterior {
         var precision = tape.scalar(1)  // the prior expert N(0, I)
         var weightedMean = tape.scalar(0)
         for (s, e) in experts.enumerated() {

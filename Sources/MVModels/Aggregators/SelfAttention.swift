@@ -48,10 +48,7 @@ public struct SelfAttention: Aggregator {
                 activation: activation, arena: arena))
     }
 
-    public func distribution(
-        features: [Var], mask: Var, tape: Tape, arena: ParameterArena,
-        reusing components: inout [GaussianPosterior]
-    ) -> PosteriorMixture {
+    public func distribution(features: [Var], mask: Var, tape: Tape, arena: ParameterArena) -> PosteriorMixture {
         let rows = tape.rows(mask), set = embeddings.count
         precondition(features.count == set && tape.cols(mask) == set, "SelfAttention: \(set) modalities, got \(features.count) features")
         // rows × (K·d), modality-major; zeroing absent embeddings keeps their rows finite and inert.
@@ -66,6 +63,6 @@ public struct SelfAttention: Aggregator {
         let perSample = tape.reshape(tape.mul(finalNorm(x, tape: tape, arena: arena), present), rows: rows, cols: set * width)
         var pooled = tape.sliceColumns(perSample, 0, count: width)
         for s in 1..<set { pooled = tape.add(pooled, tape.sliceColumns(perSample, s * width, count: width)) }
-        return head(pooled, mask: mask, tape: tape, arena: arena, reusing: &components)
+        return head(pooled, mask: mask, tape: tape, arena: arena)
     }
 }

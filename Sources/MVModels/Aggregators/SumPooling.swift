@@ -26,15 +26,12 @@ public struct SumPooling: Aggregator {
             activation: activation, arena: arena)
     }
 
-    public func distribution(
-        features: [Var], mask: Var, tape: Tape, arena: ParameterArena,
-        reusing components: inout [GaussianPosterior]
-    ) -> PosteriorMixture {
+    public func distribution(features: [Var], mask: Var, tape: Tape, arena: ParameterArena) -> PosteriorMixture {
         var pooled: Var?
         for (s, chi) in elements.enumerated() {
             let e = tape.mul(chi(features[s], tape: tape, arena: arena), tape.maskColumn(mask, s))
             pooled = pooled.map { tape.add($0, e) } ?? e
         }
-        return head(pooled!, mask: mask, tape: tape, arena: arena, reusing: &components)
+        return head(pooled!, mask: mask, tape: tape, arena: arena)
     }
 }

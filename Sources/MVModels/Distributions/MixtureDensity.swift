@@ -8,20 +8,10 @@ extension Tape {
     /// (Roeder et al. 2017) evaluates log q(z) this way so that only the path through z carries gradient,
     /// which drops the zero-mean score term from the KL gradient.
     public func detached(_ q: PosteriorMixture) -> PosteriorMixture {
-        var parts: [GaussianPosterior] = []
-        return detached(q, reusing: &parts)
-    }
-
-    /// `detached(_:)` with `parts` as the copy's component list, emptied first (keeping its capacity):
-    /// the training step passes the same array every time, so the copy allocates no array.
-    public func detached(_ q: PosteriorMixture, reusing parts: inout [GaussianPosterior]) -> PosteriorMixture {
-        parts.removeAll(keepingCapacity: true)
-        for c in q.components { parts.append(GaussianPosterior(mean: detached(c.mean), logVar: detached(c.logVar))) }
-        guard let w = q.weights else {
-            let gaussian = parts[0]
-            return PosteriorMixture(gaussian, reusing: &parts)
+        let parts = array(count: q.components.count) { c in
+            GaussianPosterior(mean: detached(q.components[c].mean), logVar: detached(q.components[c].logVar))
         }
-        return PosteriorMixture(components: parts, weights: detached(w))
+        return PosteriorMixture(components: parts, weights: q.weights.map { detached($0) })
     }
 
     /// log N(z; μ, diag e^{lv}) per row (rows × 1).
@@ -39,16 +29,21 @@ extension Tape {
     /// (`weightedLogSumExp`); a component absent from every row is not even evaluated.
     public func logDensity(_ z: Var, _ q: PosteriorMixture) -> Var {
         guard let w = q.weights else { return logDensity(z, q.components[0]) }
-        let start = count
-        var terms: Var?, present: Var?, recorded = 0
-        for (c, component) in q.components.enumerated() where hasWeight(q, c) {
+        var terms: Var?, present: Var?
+        forEachPresentComponent(of: q) { c, component in
             let t = logDensity(z, component), wc = sliceColumns(w, c, count: 1)
-            accumulate(&terms, t) { concatColumns($0, $1) }
-            accumulate(&present, wc) { concatColumns($0, $1) }
-            recorded += 1
+            terms = terms.map { concatColumns($0, t) } ?? t
+            present = present.map { concatColumns($0, wc) } ?? wc
         }
-        padSkippedComponents(since: start, recorded: recorded, of: q.components.count)
         return weightedLogSumExp(terms!, weights: present!)
+    }
+
+    /// `body(c, q_c)` for each component c with positive weight in some row, in order. Which components
+    /// a batch lacks varies from step to step; the loop is one `withStableNodeCount` region.
+    public func forEachPresentComponent(of q: PosteriorMixture, _ body: (Int, GaussianPosterior) -> Void) {
+        withStableNodeCount {
+            for (c, component) in q.components.enumerated() where hasWeight(q, c) { body(c, component) }
+        }
     }
 
     /// Whether component c has positive weight in any row (always true for a single Gaussian). With no

@@ -12,16 +12,9 @@ public struct PosteriorMixture {
         weights = nil
     }
 
-    /// `init(_:)` with `list` as the one-element component array, emptied first (keeping its capacity):
-    /// reused at every step, it spares the step the array `init(_:)` allocates.
-    public init(_ gaussian: GaussianPosterior, reusing list: inout [GaussianPosterior]) {
-        list.removeAll(keepingCapacity: true)
-        list.append(gaussian)
-        components = list
-        weights = nil
-    }
-
-    public init(components: [GaussianPosterior], weights: Var) {
+    /// A mixture of `components` with rows × C `weights`; with no weights, the one Gaussian `components` holds.
+    public init(components: [GaussianPosterior], weights: Var?) {
+        precondition(weights != nil || components.count == 1, "a PosteriorMixture without weights holds one Gaussian")
         self.components = components
         self.weights = weights
     }
@@ -32,5 +25,12 @@ public struct PosteriorMixture {
     public var gaussian: GaussianPosterior {
         precondition(isGaussian, "PosteriorMixture.gaussian on a mixture of \(components.count) components")
         return components[0]
+    }
+}
+
+extension Tape {
+    /// `gaussian` as a one-component mixture, its component list one of the step's arrays.
+    public func mixture(of gaussian: GaussianPosterior) -> PosteriorMixture {
+        PosteriorMixture(components: array(count: 1) { _ in gaussian }, weights: nil)
     }
 }

@@ -37,22 +37,6 @@ public final class AggregatedVAE: SingleStageModel {
     public let privateLatents: PrivateLatents?
     public let viewDimensions: [Int]
 
-    /// The arrays a step records into, refilled in place at every step: built afresh per step they were
-    /// its heap allocations. An array a step still holds when the next one starts is copied, not overwritten.
-    struct StepLists {
-        var inputs: [Var] = []
-        var features: [Var] = []
-        var privatePosteriors: [GaussianPosterior] = []
-        var privateSamples: [Var] = []
-        /// The private latents decoded in the mixture bound's term s.
-        var mixedPrivates: [Var] = []
-        /// Component lists, one per mixture alive at once: q(z | x_M), q(z | x_S) and a detached copy.
-        var jointComponents: [GaussianPosterior] = []
-        var subsetComponents: [GaussianPosterior] = []
-        var frozenComponents: [GaussianPosterior] = []
-    }
-    @exclusivity(unchecked) var lists = StepLists()
-
     public init(config: ModelConfig, dimensions: [Int], seed: UInt64) {
         let arena = ParameterArena()
         let k = dimensions.count
@@ -104,14 +88,7 @@ public final class AggregatedVAE: SingleStageModel {
 
     /// h_s = f_s(x_s) for every modality.
     public func features(_ x: [Var], tape: Tape) -> [Var] {
-        var h: [Var] = []
-        h.reserveCapacity(encoders.count)
-        appendFeatures(x, to: &h, tape: tape)
-        return h
-    }
-
-    func appendFeatures(_ x: [Var], to h: inout [Var], tape: Tape) {
-        for (s, f) in encoders.enumerated() { h.append(f(x[s], tape: tape, arena: arena)) }
+        tape.array(count: encoders.count) { s in encoders[s](x[s], tape: tape, arena: arena) }
     }
 
     /// −log p(x_s | z, z̃_s) per row (rows × 1); `privateSample` is z̃_s when the model has private latents.
@@ -135,35 +112,23 @@ public final class AggregatedVAE: SingleStageModel {
 
     public func loss(_ batch: Batch, tape: Tape, beta: Float, seed: UInt64) throws -> LossTerms {
         let b = batch.rows, k = viewDimensions.count
-        lists.inputs.removeAll(keepingCapacity: true)
-        for s in 0..<k {
-            lists.inputs.append(
-                tape.input(rows: b, cols: viewDimensions[s]) { $0.update(from: batch.views[s], count: b * viewDimensions[s]) })
+        let x = tape.array(count: k) { s in
+            tape.input(rows: b, cols: viewDimensions[s]) { $0.update(from: batch.views[s], count: b * viewDimensions[s]) }
         }
-        let x = lists.inputs
         let observed = tape.input(rows: b, cols: k) { p in
             for r in 0..<b { for s in 0..<k { p[r * k + s] = batch.observed(r, view: s) ? 1 : 0 } }
         }
-        lists.features.removeAll(keepingCapacity: true)
-        appendFeatures(x, to: &lists.features, tape: tape)
-        let h = lists.features
+        let h = features(x, tape: tape)
         // q(z | x_M) given every observed modality (the mixture bound uses unimodal posteriors only).
-        let qM =
-            bound == .mixture
-            ? nil
-            : aggregator.distribution(features: h, mask: observed, tape: tape, arena: arena, reusing: &lists.jointComponents)
+        let qM = bound == .mixture ? nil : aggregator.distribution(features: h, mask: observed, tape: tape, arena: arena)
         let draw = Draw(batch: batch, seed: seed)
         // Private latents: one draw per modality from q(z̃_s | x_s), and the private KL per modality.
         var privates: [Var]?, privateKL: Var?
         if let privateLatents {
-            lists.privatePosteriors.removeAll(keepingCapacity: true)
-            for s in 0..<k { lists.privatePosteriors.append(privateLatents.posterior(s, features: h[s], tape: tape, arena: arena)) }
-            let privateQ = lists.privatePosteriors
-            lists.privateSamples.removeAll(keepingCapacity: true)
-            for (s, q) in privateQ.enumerated() {
-                lists.privateSamples.append(sample(q, draw: PrivateLatents.posteriorStream(s), batch: batch, seed: seed, tape: tape))
+            let privateQ = tape.array(count: k) { s in privateLatents.posterior(s, features: h[s], tape: tape, arena: arena) }
+            privates = tape.array(count: k) { s in
+                sample(privateQ[s], draw: PrivateLatents.posteriorStream(s), batch: batch, seed: seed, tape: tape)
             }
-            privates = lists.privateSamples
             var kl = tape.standardNormalKL(privateQ[0])
             for q in privateQ.dropFirst() { kl = tape.concatColumns(kl, tape.standardNormalKL(q)) }
             privateKL = kl
@@ -224,10 +189,9 @@ public final class AggregatedVAE: SingleStageModel {
         if mixtureSampling == .onePerRow {
             return oneComponentPerRow(q, slot: slot, x: x, privates: privates, weights: weights, against: p, draw: draw, tape: tape)
         }
-        let frozen = tape.detached(q, reusing: &lists.frozenComponents)
-        let start = tape.count
-        var rec: Var?, div: Var?, recorded = 0
-        for (c, component) in q.components.enumerated() where tape.hasWeight(q, c) {
+        let frozen = tape.detached(q)
+        var rec: Var?, div: Var?
+        tape.forEachPresentComponent(of: q) { c, component in
             let z = sample(component, draw: draw.stream(slot: slot, component: c), batch: draw.batch, seed: draw.seed, tape: tape)
             var r = weightedNLL(z: z, x: x, privates: privates, weights: weights, tape: tape)
             var d = tape.sub(tape.logDensity(z, frozen), p.map { tape.logDensity(z, $0) } ?? tape.standardNormalLogDensity(z))
@@ -235,12 +199,9 @@ public final class AggregatedVAE: SingleStageModel {
                 r = tape.mul(r, w)
                 d = tape.mul(d, w)
             }
-            tape.accumulate(&rec, r) { tape.add($0, $1) }
-            tape.accumulate(&div, d) { tape.add($0, $1) }
-            recorded += 1
+            rec = rec.map { tape.add($0, r) } ?? r
+            div = div.map { tape.add($0, d) } ?? d
         }
-        // As many nodes whichever components this batch lacks (see `Tape.accumulate`).
-        tape.padSkippedComponents(since: start, recorded: recorded, of: q.components.count)
         return (rec!, div!)
     }
 

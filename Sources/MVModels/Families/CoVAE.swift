@@ -18,8 +18,9 @@ import MVData
 ///
 /// Recipe (Algorithm 1):
 /// 1. `pretrain`: deep CCA on the unimodal encoders' means (`DeepCCAObjective`), summed over the pairs of
-///    modalities (or their distance correlation, `pretraining: distanceCorrelation`). Its end measures the means' moments over the training split's rows with every
-///    modality (sums over every rank's rows). Two of equal size: it folds the canonical directions into the encoders'
+///    modalities (or their distance correlation, `pretraining: distanceCorrelation`). Its end measures the
+///    means' moments over the training split's rows with every modality (sums over every rank's rows).
+///    Two of equal size: it folds the canonical directions into the encoders'
 ///    last layers, so that on the training split μ₁, μ₂ have unit covariance and cross-covariance
 ///    diag(ρ): C = diag(ρ) exactly. Otherwise it folds each modality's whitening (μ_k ↦ L_k⁻¹(μ_k − m_k),
 ///    Cov(μ_k) = L_k L_kᵀ) into its encoder, and the prior becomes the whitened means' joint covariance —
@@ -366,7 +367,8 @@ public final class CoVAE: MultiViewModel {
             for cayley in [u, v] { out.append(ParameterAssignment(cayley.skew, [Float](repeating: 0, count: cayley.skew.count))) }
             return out
         }
-        // K > 2 or unequal sizes: A_k = L_k⁻ᵀ whitens modality k (A_kᵀ Cov(μ_k) A_k = I); the prior's block (i, j) is A_iᵀ Cov(μ_i, μ_j) A_j.
+        // K > 2 or unequal sizes: A_k = L_k⁻ᵀ whitens modality k (A_kᵀ Cov(μ_k) A_k = I); the prior's
+        // block (i, j) is A_iᵀ Cov(μ_i, μ_j) A_j.
         let whitening = try (0..<k).map { j -> DoubleMatrix in
             var c = block(j, j)
             let d = latents[j]

@@ -2,8 +2,9 @@ import MVCore
 import MVConfig
 import MVData
 
-/// JPVAE (Joint Prior VAE; the JPVAE paper, *Correlating Variational Autoencoders Natively For Multi-View Imputation*): one VAE per view, linked only through the joint
-/// prior z = (z₁, z₂) ~ N(0, Σ_C), Σ_C = [[I, Cᵀ], [C, I]] (Eq. 6), with C learnt under σ₁(C) < 1.
+/// JPVAE (Joint Prior VAE; the JPVAE paper, *Correlating Variational Autoencoders Natively For Multi-View
+/// Imputation*): one VAE per view, linked only through the joint prior z = (z₁, z₂) ~ N(0, Σ_C),
+/// Σ_C = [[I, Cᵀ], [C, I]] (Eq. 6), with C learnt under σ₁(C) < 1.
 ///
 /// Loss per row (negative ELBO, Eq. 2 with the KL of Eq. 9):
 ///   Σ_k −log p_k(x_k | z_k) + β · KL(q₁ q₂ ‖ p_C).

@@ -12,10 +12,12 @@ public enum TrainingError: Error, CustomStringConvertible {
         switch self {
         case let .nonFinite(step, loss):
             return
-                "the loss or its gradient became non-finite at step \(step) (loss \(loss)); nothing was applied. Lower training.learningRate or check the data for NaN/inf values"
+                "the loss or its gradient became non-finite at step \(step) (loss \(loss)); nothing was applied. Lower "
+                + "training.learningRate or check the data for NaN/inf values"
         case let .replicasDiverged(step, spread):
             return
-                "parameter replicas disagree across ranks at step \(step) (checksum spread \(spread)); the run is stopped — this points to non-deterministic data or a hardware fault"
+                "parameter replicas disagree across ranks at step \(step) (checksum spread \(spread)); the run is stopped — this "
+                + "points to non-deterministic data or a hardware fault"
         case .emptyTrainingSet:
             return "the training split has no rows; check data.validationSize / trainLimit"
         case let .checkpointMismatch(s):
@@ -24,7 +26,8 @@ public enum TrainingError: Error, CustomStringConvertible {
             return s
         case let .numericalBreakdown(step, what):
             return
-                "numerical breakdown at step \(step): \(what); nothing was applied and no checkpoint of this state is written (resume from the last one, with a lower training.learningRate or training.warmupSteps)"
+                "numerical breakdown at step \(step): \(what); nothing was applied and no checkpoint of this state is written "
+                + "(resume from the last one, with a lower training.learningRate or training.warmupSteps)"
         }
     }
 }

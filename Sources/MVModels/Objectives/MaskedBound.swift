@@ -13,8 +13,7 @@ extension AggregatedVAE {
     func maskedBound(_ inputs: BoundInputs, tape: Tape) -> (reconstruction: Var, kl: Var) {
         let batch = inputs.batch, k = viewDimensions.count
         let subset = tape.input(rows: batch.rows, cols: k) { MaskSampler.fill($0, batch: batch, seed: inputs.seed) }
-        let qS = aggregator.distribution(
-            features: inputs.features, mask: subset, tape: tape, arena: arena, reusing: &lists.subsetComponents)
+        let qS = aggregator.distribution(features: inputs.features, mask: subset, tape: tape, arena: arena)
         // L(x_S), noise slot 0.
         let given = term(
             qS, slot: 0, x: inputs.x, privates: inputs.privates, weights: subset, against: nil,

@@ -19,21 +19,16 @@ extension AggregatedVAE {
             let only = tape.input(rows: b, cols: k) { p in
                 for r in 0..<b { for t in 0..<k { p[r * k + t] = t == s && batch.observed(r, view: s) ? 1 : 0 } }
             }
-            let qs = aggregator.distribution(
-                features: inputs.features, mask: only, tape: tape, arena: arena, reusing: &lists.subsetComponents)
+            let qs = aggregator.distribution(features: inputs.features, mask: only, tape: tape, arena: arena)
             // Only modality s is encoded: the others' private latents come from their prior.
-            var mixed: [Var]?
-            if let inferred = inputs.privates {
-                lists.mixedPrivates.removeAll(keepingCapacity: true)
-                for t in 0..<k {
-                    lists.mixedPrivates.append(
-                        t == s
-                            ? inferred[t]
-                            : priorSample(
-                                width: privateLatents!.size, draw: PrivateLatents.priorStream(term: s, modality: t, modalities: k),
-                                batch: batch, seed: inputs.seed, tape: tape))
+            let mixed = inputs.privates.map { inferred in
+                tape.array(count: k) { t in
+                    t == s
+                        ? inferred[t]
+                        : priorSample(
+                            width: privateLatents!.size, draw: PrivateLatents.priorStream(term: s, modality: t, modalities: k),
+                            batch: batch, seed: inputs.seed, tape: tape)
                 }
-                mixed = lists.mixedPrivates
             }
             // E_{q(z|x_s)}[log p(x_M|z)] − β KL(q(z|x_s) ‖ p(z)), noise slot 2 + s.
             let one = term(

@@ -36,25 +36,21 @@ extension AggregatedVAE {
         }
         let chosen = tape.valuePointer(choice)
         // The chosen component's parameters and weight, row by row: Σ_c [c_r = c] (μ_c, log σ_c², w_c).
-        let start = tape.count
-        var mean: Var?, logVar: Var?, weight: Var?, recorded = 0
-        for (c, component) in q.components.enumerated() where tape.hasWeight(q, c) {
+        var mean: Var?, logVar: Var?, weight: Var?
+        tape.forEachPresentComponent(of: q) { c, component in
             let pick = tape.input(rows: b, cols: 1) { out in for r in 0..<b { out[r] = Int(chosen[2 * r]) == c ? 1 : 0 } }
             let m = tape.mul(component.mean, pick), v = tape.mul(component.logVar, pick),
                 u = tape.mul(tape.sliceColumns(w, c, count: 1), pick)
-            tape.accumulate(&mean, m) { tape.add($0, $1) }
-            tape.accumulate(&logVar, v) { tape.add($0, $1) }
-            tape.accumulate(&weight, u) { tape.add($0, $1) }
-            recorded += 1
+            mean = mean.map { tape.add($0, m) } ?? m
+            logVar = logVar.map { tape.add($0, v) } ?? v
+            weight = weight.map { tape.add($0, u) } ?? u
         }
-        // As many nodes whichever components this batch lacks (see `Tape.accumulate`).
-        tape.padSkippedComponents(since: start, recorded: recorded, of: count)
         let z = sample(GaussianPosterior(mean: mean!, logVar: logVar!), draw: slot, batch: batch, seed: draw.seed, tape: tape)
         let scale = tape.mul(weight!, tape.sliceColumns(choice, 1, count: 1))
         let reconstruction = tape.mul(weightedNLL(z: z, x: x, privates: privates, weights: weights, tape: tape), scale)
         let kl = tape.mul(
             tape.sub(
-                tape.logDensity(z, tape.detached(q, reusing: &lists.frozenComponents)),
+                tape.logDensity(z, tape.detached(q)),
                 p.map { tape.logDensity(z, $0) } ?? tape.standardNormalLogDensity(z)), scale)
         return (reconstruction, kl)
     }

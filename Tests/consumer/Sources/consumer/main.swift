@@ -24,5 +24,6 @@ let embedding = try embedder.embed([0: rows], seed: config.seed)
 let imputed = try imputer.imputer(config: config) { data.train }
     .impute(observed: [0: rows], samples: 4, seed: config.seed, truth: [:])
 print(
-    "consumer: loss \(losses[0]) → \(losses[1]); \(embedding.mean.rows)×\(embedding.mean.cols) latent means; view 2 imputed as \(imputed[0].mean.rows)×\(imputed[0].mean.cols)"
+    "consumer: loss \(losses[0]) → \(losses[1]); \(embedding.mean.rows)×\(embedding.mean.cols) latent means; view 2 imputed as "
+        + "\(imputed[0].mean.rows)×\(imputed[0].mean.cols)"
 )
