@@ -20,6 +20,8 @@ extension Tape {
             backwardSmallLinearAlgebra(i)
         case .linear, .bceRowSum, .reparameterize:
             backwardFused(i)
+        case .conv2d, .convTranspose2d:
+            backwardConvolution(i)
         case .maskedLinear:
             backwardMaskedLinear(i)
         case .weightedLogSumExp:

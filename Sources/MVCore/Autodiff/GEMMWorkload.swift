@@ -23,6 +23,10 @@ extension Tape {
                 if nodes[x].needsGrad { out.append(GEMMShape(m: m, n: k, k: n, transA: false, transB: true)) }
                 continue
             }
+            if let shapes = convolutionGEMMs(i) {
+                out.append(contentsOf: shapes)
+                continue
+            }
             guard case let .matmul(a, b, tA, tB) = nodes[i].op else { continue }
             let na = nodes[a], nb = nodes[b]
             let m = nodes[i].rows, n = nodes[i].cols, k = tA ? na.rows : na.cols
@@ -43,5 +47,28 @@ extension Tape {
             }
         }
         return out
+    }
+
+    /// A convolution's products (`backwardConvolution`'s shapes), or nil for another op.
+    private func convolutionGEMMs(_ i: Int) -> [GEMMShape]? {
+        let node = nodes[i]
+        switch node.op {
+        case let .conv2d(x, w, _, gi, _):
+            let g = convolutionGeometries[gi], pixels = node.rows * g.outHeight * g.outWidth
+            guard pixels > 0 else { return [] }
+            var shapes = [GEMMShape(m: pixels, n: g.outChannels, k: g.patch, transA: false, transB: false)]
+            if nodes[w].needsGrad { shapes.append(GEMMShape(m: g.patch, n: g.outChannels, k: pixels, transA: true, transB: false)) }
+            if nodes[x].needsGrad { shapes.append(GEMMShape(m: pixels, n: g.patch, k: g.outChannels, transA: false, transB: true)) }
+            return shapes
+        case let .convTranspose2d(x, w, _, gi, _):
+            let g = convolutionGeometries[gi], pixels = node.rows * g.outHeight * g.outWidth
+            guard pixels > 0 else { return [] }
+            var shapes = [GEMMShape(m: pixels, n: g.patch, k: g.outChannels, transA: false, transB: true)]
+            if nodes[w].needsGrad { shapes.append(GEMMShape(m: g.patch, n: g.outChannels, k: pixels, transA: true, transB: false)) }
+            if nodes[x].needsGrad { shapes.append(GEMMShape(m: pixels, n: g.outChannels, k: g.patch, transA: false, transB: false)) }
+            return shapes
+        default:
+            return nil
+        }
     }
 }

@@ -37,6 +37,9 @@ enum Op {
     case skewFromVector(Int)
     case lowerFromVector(Int, diagonal: Bool)
     case linear(Int, Int, Int, Activation)
+    /// x, weight, bias, the index of the step's `ConvolutionGeometry`, the activation.
+    case conv2d(Int, Int, Int, geometry: Int, Activation)
+    case convTranspose2d(Int, Int, Int, geometry: Int, Activation)
     case maskedLinear(Int, Int, Int, mask: Int, Activation)
     case bceRowSum(logits: Int, targets: Int)
     case reparameterize(mean: Int, logVar: Int, noise: Int)

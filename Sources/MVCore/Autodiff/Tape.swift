@@ -54,6 +54,8 @@ public final class Tape {
     /// The stores of `array(count:_:)`, one per element type.
     @exclusivity(unchecked) @usableFromInline var arrayKeys: ContiguousArray<ObjectIdentifier> = []
     @exclusivity(unchecked) @usableFromInline var arrayStores: ContiguousArray<StepArrayRestart> = []
+    /// The geometries of the step's convolutions (their ops hold an index; emptied by `reset`).
+    @exclusivity(unchecked) var convolutionGeometries: ContiguousArray<ConvolutionGeometry> = []
     /// A dummy gradient target for nodes that need none.
     let scratch: UnsafeMutablePointer<Float>
     /// Double-precision scratch shared by ops that factor small matrices (grows, never shrinks).
@@ -84,6 +86,7 @@ public final class Tape {
         regions[0].entered = 0
         openRegion = 0
         enteredRegions = 0
+        while !convolutionGeometries.isEmpty { convolutionGeometries.removeLast() }
         for store in arrayStores { store.restart() }
         collectiveFailure = nil
     }
