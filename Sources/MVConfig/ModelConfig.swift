@@ -17,6 +17,9 @@ public struct ModelConfig: Codable, Equatable {
     public var encoderHidden: [Int]
     public var decoderHidden: [Int]
     public var activation: Activation
+    /// Every view's encoder and decoder: dense layers only, or convolutions on the image side (`NetworkConfig`).
+    public var encoder: NetworkConfig
+    public var decoder: NetworkConfig
     /// Per view (one value applies to every view). Bernoulli takes logits for data in [0, 1].
     public var likelihood: [Likelihood]
     /// Gaussian/Laplace: a fixed log-scale for every feature; absent learns one per feature.
@@ -31,7 +34,7 @@ public struct ModelConfig: Codable, Equatable {
     public var jnf: JNFConfig
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case type, latent, encoderHidden, decoderHidden, activation, likelihood, fixedLogScale
+        case type, latent, encoderHidden, decoderHidden, activation, encoder, decoder, likelihood, fixedLogScale
     }
 
     /// The keys of each type's own section.
@@ -54,6 +57,8 @@ public struct ModelConfig: Codable, Equatable {
         encoderHidden = try c.value(.encoderHidden, default: [512, 512])
         decoderHidden = try c.value(.decoderHidden, default: [512, 512])
         activation = try c.value(.activation, default: .relu)
+        self.encoder = try c.value(.encoder, default: .mlp)
+        self.decoder = try c.value(.decoder, default: .mlp)
         likelihood = try c.decodeOneOrMany(Likelihood.self, .likelihood, default: [.bernoulli])
         fixedLogScale = try c.decodeIfPresent(Float.self, forKey: .fixedLogScale)
         if let s = fixedLogScale, !s.isFinite { throw c.invalid(.fixedLogScale, "must be a finite number, got \(s)") }
@@ -96,6 +101,9 @@ public struct ModelConfig: Codable, Equatable {
         try c.encode(encoderHidden, forKey: .encoderHidden)
         try c.encode(decoderHidden, forKey: .decoderHidden)
         try c.encode(activation, forKey: .activation)
+        // Written only when set, so that configs (and checkpoints) of dense networks read as before.
+        if self.encoder != .mlp { try c.encode(self.encoder, forKey: .encoder) }
+        if self.decoder != .mlp { try c.encode(self.decoder, forKey: .decoder) }
         try c.encode(likelihood, forKey: .likelihood)
         try c.encodeIfPresent(fixedLogScale, forKey: .fixedLogScale)
         switch type {

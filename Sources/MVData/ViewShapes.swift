@@ -2,14 +2,29 @@
 /// image views, their size and how they were cut from one image. Checkpoints record it, so `encode`
 /// and `impute` with `--input` need no data set, and PNG grids need no knowledge of where the data came from.
 public struct ViewShapes: Codable, Equatable, Sendable {
+    /// An image view's size; its values are stored row by row, each pixel's channels side by side.
     public struct ImageSize: Codable, Equatable, Sendable {
         public var height: Int
         public var width: Int
+        public var channels: Int
 
-        public init(height: Int, width: Int) {
+        public init(height: Int, width: Int, channels: Int = 1) {
             self.height = height
             self.width = width
+            self.channels = channels
         }
+
+        enum CodingKeys: String, CodingKey { case height, width, channels }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            height = try c.decode(Int.self, forKey: .height)
+            width = try c.decode(Int.self, forKey: .width)
+            // Checkpoints written before colour images hold grey ones.
+            channels = try c.decodeIfPresent(Int.self, forKey: .channels) ?? 1
+        }
+
+        public var values: Int { height * width * channels }
     }
 
     /// Views cut from one image (Fashion-MNIST halves or quadrants): the image's size and the cut.
@@ -50,8 +65,8 @@ public struct ViewShapes: Codable, Equatable, Sendable {
         if let bad = dimensions.first(where: { $0 < 1 }) { return "a view of \(bad) features" }
         if let images {
             guard images.count == dimensions.count else { return "\(images.count) image size(s) for \(dimensions.count) view(s)" }
-            for (i, s) in images.enumerated() where s.height < 1 || s.width < 1 || s.height * s.width != dimensions[i] {
-                return "view \(i + 1) is \(dimensions[i]) features, not an image of \(s.height)×\(s.width)"
+            for (i, s) in images.enumerated() where s.height < 1 || s.width < 1 || s.channels < 1 || s.values != dimensions[i] {
+                return "view \(i + 1) is \(dimensions[i]) features, not an image of \(s.height)×\(s.width)×\(s.channels)"
             }
         }
         if let cut {

@@ -59,10 +59,12 @@ public struct AggregatedLinearGaussianEvaluation {
     public func decoderModel(noise shared: Double? = nil) throws -> LinearGaussianModel {
         var loadings: [Matrix] = [], biases: [[Float]] = [], noise: [[Double]] = []
         for (s, decoder) in model.decoders.enumerated() {
-            guard decoder.layers.count == 1 else { throw Failure.notLinearGaussian("view \(s + 1)'s decoder has hidden layers") }
+            guard decoder.mlp.layers.count == 1, decoder.convolutions.isEmpty else {
+                throw Failure.notLinearGaussian("view \(s + 1)'s decoder has hidden layers")
+            }
             let likelihood = model.likelihoods[s]
             guard likelihood.kind == .gaussian else { throw Failure.notLinearGaussian("view \(s + 1) is \(likelihood.kind.rawValue)") }
-            let layer = decoder.layers[0]
+            let layer = decoder.mlp.layers[0]
             loadings.append(loading(model.arena.value(layer.weight).transposed, modality: s))
             biases.append(model.arena.value(layer.bias).storage)
             let d = layer.outputs

@@ -47,11 +47,11 @@ struct BenchCommand: ParsableCommand {
             overrides + ["training.batchSize=\(batch)", "training.validate=false", "training.epochs=1000", "data.validationSize=0"]
         var cfg = try ExperimentConfig.load(path: config, overrides: settings)
         let data = try ExperimentData(config: cfg.data, seed: cfg.seed)
-        var model = try makeModel(cfg, dimensions: data.dimensions)
+        var model = try makeModel(cfg, views: data.shapes)
         // Every stage long enough for the timed steps.
         let names = model.recipe.map(\.name)
         cfg = try ExperimentConfig.load(path: config, overrides: settings + names.map { "training.stages.\($0).epochs=1000" })
-        model = try makeModel(cfg, dimensions: data.dimensions)
+        model = try makeModel(cfg, views: data.shapes)
         let trainer = try Trainer(config: cfg, model: model, train: data.train, validation: nil, comm: comm)
         if let stage, !trainer.start(atStage: stage) {
             throw ValidationError("--stage \(stage): this model's stages are \(names.joined(separator: ", "))")

@@ -31,7 +31,7 @@ struct RunContext {
         } else {
             views = try ExperimentData(config: config.data, seed: config.seed).shapes
         }
-        model = try makeModel(config, dimensions: views.dimensions)
+        model = try makeModel(config, views: views)
         try Checkpoint.loadParameters(checkpoint, into: model.arena)
     }
 }

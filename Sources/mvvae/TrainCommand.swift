@@ -81,7 +81,7 @@ struct TrainCommand: ParsableCommand {
         try comm.barrier()
         let data = try ExperimentData(config: cfg.data, seed: cfg.seed)
         try data.checkValues(likelihoods: cfg.model.likelihood(view:))
-        let model = try makeModel(cfg, dimensions: data.dimensions)
+        let model = try makeModel(cfg, views: data.shapes)
         let trainer = try Trainer(config: cfg, model: model, train: data.train, validation: data.validation, comm: comm)
         if let resumption, let restored = try resumption.restore(into: trainer), root {
             try resumption.abandonLaterCheckpoints(after: restored)
@@ -161,7 +161,7 @@ struct TrainCommand: ParsableCommand {
     }
 }
 
-/// Builds the model a config names.
-func makeModel(_ cfg: ExperimentConfig, dimensions: [Int]) throws -> MultiViewModel {
-    try ModelRegistry.makeModel(cfg, dimensions: dimensions)
+/// Builds the model a config names, for views of `shapes`.
+func makeModel(_ cfg: ExperimentConfig, views shapes: ViewShapes) throws -> MultiViewModel {
+    try ModelRegistry.makeModel(cfg, dimensions: shapes.dimensions, images: shapes.images)
 }

@@ -73,6 +73,6 @@ final class AggregatedTrainingTests: XCTestCase {
         XCTAssertEqual(before[0], after[0])
         XCTAssertEqual(before[2], after[2])
         XCTAssertGreaterThan(before[1].maxAbsDifference(after[1]), 1e-3)
-        XCTAssertEqual(model.decoders[0].layers[0].inputs, 2 + 3, "decoder s reads [z, z̃_s]")
+        XCTAssertEqual(model.decoders[0].mlp.layers[0].inputs, 2 + 3, "decoder s reads [z, z̃_s]")
     }
 }

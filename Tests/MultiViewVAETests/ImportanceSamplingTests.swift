@@ -55,12 +55,12 @@ final class ImportanceSamplingTests: XCTestCase {
                 for c in 0..<l { decoder[c, i] = w[i, c] }
                 if p > 0 { decoder[l, i] = privateScale * v[i, 0] }
             }
-            arena.setValue(model.decoders[s].layers[0].weight, decoder)
-            arena.setValue(model.decoders[s].layers[0].bias, Matrix(rows: 1, cols: d, b))
+            arena.setValue(model.decoders[s].mlp.layers[0].weight, decoder)
+            arena.setValue(model.decoders[s].mlp.layers[0].bias, Matrix(rows: 1, cols: d, b))
             // h_s = W_sᵀ(x_s − b_s): row-vector form x·W_s − b_sᵀW_s.
-            arena.setValue(model.encoders[s].layers[0].weight, w)
+            arena.setValue(model.encoders[s].mlp.layers[0].weight, w)
             arena.setValue(
-                model.encoders[s].layers[0].bias,
+                model.encoders[s].mlp.layers[0].bias,
                 Matrix(
                     rows: 1, cols: l,
                     (0..<l).map { c in

@@ -60,7 +60,7 @@ final class MaskedBoundTests: XCTestCase {
     }
 
     func expectedNLL(_ m: AggregatedVAE, _ s: Int, x: Matrix, joint q: (mean: [Double], variance: [Double])) -> Double {
-        let layer = m.decoders[s].layers[0]
+        let layer = m.decoders[s].mlp.layers[0]
         let w = m.arena.value(layer.weight), b = m.arena.value(layer.bias)
         let sigma2 = exp(2 * Double(logScale))
         var total = 0.0

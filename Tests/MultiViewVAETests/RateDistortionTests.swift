@@ -37,7 +37,7 @@ final class RateDistortionTests: XCTestCase {
             return (tape.value(g.mean), v)
         }
         func expectedLogLikelihood(_ s: Int, _ row: Int, _ p: (mean: Matrix, variance: Matrix)) -> Double {
-            let layer = m.decoders[s].layers[0]
+            let layer = m.decoders[s].mlp.layers[0]
             let w = m.arena.value(layer.weight), b = m.arena.value(layer.bias), sigma2 = exp(2 * Double(logScale))
             var total = 0.0
             for i in 0..<dims[s] {

@@ -27,8 +27,8 @@ public final class AggregatedVAE: SingleStageModel {
     public typealias MixtureSampling = MixtureSamplingChoice
 
     public let arena: ParameterArena
-    public let encoders: [MLP]
-    public let decoders: [MLP]
+    public let encoders: [ViewNetwork]
+    public let decoders: [ViewNetwork]
     public let likelihoods: [Likelihood]
     public let aggregator: Aggregator
     public let bound: Bound
@@ -37,20 +37,22 @@ public final class AggregatedVAE: SingleStageModel {
     public let privateLatents: PrivateLatents?
     public let viewDimensions: [Int]
 
-    public init(config: ModelConfig, dimensions: [Int], seed: UInt64) {
+    /// `images`: each view's image size, for convolutional networks (`model.encoder`/`model.decoder`).
+    public init(config: ModelConfig, dimensions: [Int], images: [ViewShapes.ImageSize]? = nil, seed: UInt64) {
         let arena = ParameterArena()
         let k = dimensions.count
         let latent = config.latent(view: 0)
         let features = config.aggregated.featureSize
         encoders = (0..<k).map {
-            MLP(
-                "view\($0 + 1).encoder", sizes: [dimensions[$0]] + config.encoderHidden + [features],
-                activation: config.activation, outputActivation: config.activation, arena: arena)
+            ViewNetwork(
+                encoder: "view\($0 + 1).encoder", image: images?[$0], inputs: dimensions[$0], hidden: config.encoderHidden,
+                outputs: features, config: config.encoder, activation: config.activation, outputActivation: config.activation,
+                arena: arena)
         }
         decoders = (0..<k).map {
-            MLP(
-                "view\($0 + 1).decoder", sizes: [latent + config.aggregated.privateLatent] + config.decoderHidden + [dimensions[$0]],
-                activation: config.activation, arena: arena)
+            ViewNetwork(
+                decoder: "view\($0 + 1).decoder", inputs: latent + config.aggregated.privateLatent, hidden: config.decoderHidden,
+                image: images?[$0], outputs: dimensions[$0], config: config.decoder, activation: config.activation, arena: arena)
         }
         likelihoods = (0..<k).map {
             Likelihood(

@@ -1,4 +1,5 @@
 import MVConfig
+import MVData
 
 /// One place per model type: `model.type` → how many views it reads and how it is built. Adding a
 /// model touches Models/, Objectives/ and Config/ only: the trainer, checkpoints and the CLI go through
@@ -11,21 +12,27 @@ public enum ModelRegistry {
         /// The name a parameter had in checkpoints written before every family named its views alike
         /// (`view1`, `view2`, …), or nil where it has not changed (`FormerParameterNames`).
         public let formerName: (String) -> String?
-        let build: (ExperimentConfig, [Int]) throws -> MultiViewModel
+        /// Whether the family builds convolutional networks (`model.encoder`/`model.decoder` type conv).
+        public let convolutional: Bool
+        let build: (ExperimentConfig, [Int], [ViewShapes.ImageSize]?) throws -> MultiViewModel
     }
 
     public static let entries: [Entry] = [
-        Entry(type: .jpvae, views: 2...2, formerName: { _ in nil }) { JPVAE(config: $0.model, dimensions: $1, seed: $0.seed) },
-        Entry(type: .aggregated, views: 2...Int.max, formerName: FormerParameterNames.aggregated) {
-            AggregatedVAE(config: $0.model, dimensions: $1, seed: $0.seed)
+        Entry(type: .jpvae, views: 2...2, formerName: { _ in nil }, convolutional: false) { config, dimensions, _ in
+            JPVAE(config: config.model, dimensions: dimensions, seed: config.seed)
         },
-        Entry(type: .covae, views: 2...Int.max, formerName: FormerParameterNames.oneBased) {
-            try CoVAE(config: $0.model, dimensions: $1, seed: $0.seed)
+        Entry(type: .aggregated, views: 2...Int.max, formerName: FormerParameterNames.aggregated, convolutional: true) {
+            AggregatedVAE(config: $0.model, dimensions: $1, images: $2, seed: $0.seed)
         },
-        Entry(type: .jnf, views: 2...Int.max, formerName: FormerParameterNames.oneBased) {
-            try JNF(config: $0.model, dimensions: $1, seed: $0.seed)
+        Entry(type: .covae, views: 2...Int.max, formerName: FormerParameterNames.oneBased, convolutional: false) { config, dimensions, _ in
+            try CoVAE(config: config.model, dimensions: dimensions, seed: config.seed)
         },
-        Entry(type: .stagedProbe, views: 2...2, formerName: { _ in nil }) { StagedProbe(config: $0.model, dimensions: $1, seed: $0.seed) },
+        Entry(type: .jnf, views: 2...Int.max, formerName: FormerParameterNames.oneBased, convolutional: false) { config, dimensions, _ in
+            try JNF(config: config.model, dimensions: dimensions, seed: config.seed)
+        },
+        Entry(type: .stagedProbe, views: 2...2, formerName: { _ in nil }, convolutional: false) { config, dimensions, _ in
+            StagedProbe(config: config.model, dimensions: dimensions, seed: config.seed)
+        },
     ]
 
     public static func entry(_ type: ModelConfig.Kind) -> Entry {
@@ -33,8 +40,10 @@ public enum ModelRegistry {
         return e
     }
 
-    /// The model `config` names, for data with views of `dimensions`.
-    public static func makeModel(_ config: ExperimentConfig, dimensions: [Int]) throws -> MultiViewModel {
+    /// The model `config` names, for data with views of `dimensions` (images of `images`, when they are).
+    public static func makeModel(
+        _ config: ExperimentConfig, dimensions: [Int], images: [ViewShapes.ImageSize]? = nil
+    ) throws -> MultiViewModel {
         let e = entry(config.model.type)
         guard e.views.contains(dimensions.count) else {
             let wanted =
@@ -43,6 +52,16 @@ public enum ModelRegistry {
             throw ConfigError.invalidValue(
                 key: "model.type", message: "\(config.model.type.rawValue) needs \(wanted) views; the data has \(dimensions.count)")
         }
-        return try e.build(config, dimensions)
+        for (key, network, decoder) in [("model.encoder", config.model.encoder, false), ("model.decoder", config.model.decoder, true)] {
+            guard network.type == .conv else { continue }
+            guard e.convolutional else {
+                throw ConfigError.invalidValue(
+                    key: key, message: "type conv is not available for model.type \(config.model.type.rawValue) yet (aggregated has it)")
+            }
+            if let problem = ViewNetwork.problem(network, images: images, decoder: decoder) {
+                throw ConfigError.invalidValue(key: key, message: problem)
+            }
+        }
+        return try e.build(config, dimensions, images)
     }
 }

@@ -1,0 +1,113 @@
+import XCTest
+@testable import MVConfig
+@testable import MVCore
+@testable import MVData
+@testable import MVModels
+
+/// Convolutional view networks (`model.encoder`/`model.decoder` type conv): MultiVae's PolyMNIST sizes,
+/// dense networks unchanged, a conv PoE that learns, and configs that cannot work refused with a reason.
+final class ViewNetworkTests: XCTestCase {
+    let polyMNIST = ViewShapes.ImageSize(height: 28, width: 28, channels: 3)
+
+    func conv(_ channels: [Int], kernel: Int = 3, stride: Int = 2, padding: Int = 1) -> NetworkConfig {
+        NetworkConfig(type: .conv, channels: channels, kernel: kernel, stride: stride, padding: padding)
+    }
+
+    /// MultiVae's EncoderConvMMNIST / DecoderConvMMNIST: 3→32→64→128 channels, 28 → 14 → 7 → 4 pixels,
+    /// 2048 features; the decoder 2048 → 4×4×128 → 7×7×64 → 14×14×32 → 28×28×3; the same parameter counts.
+    func testPolyMNISTNetworksHaveMultiVaesSizes() {
+        let arena = ParameterArena()
+        let encoder = ViewNetwork(
+            encoder: "e", image: polyMNIST, inputs: 2352, hidden: [], outputs: 64, config: conv([32, 64, 128]), activation: .relu,
+            arena: arena)
+        XCTAssertEqual(encoder.convolutions.map(\.outputs), [14 * 14 * 32, 7 * 7 * 64, 4 * 4 * 128])
+        XCTAssertEqual(encoder.mlp.inputs, 2048)
+        let decoder = ViewNetwork(
+            decoder: "d", inputs: 64, hidden: [], image: polyMNIST, outputs: 2352, config: conv([128, 64, 32]), activation: .relu,
+            arena: arena)
+        XCTAssertEqual(decoder.mlp.outputs, 2048)
+        XCTAssertEqual(decoder.convolutions.map(\.outputs), [7 * 7 * 64, 14 * 14 * 32, 28 * 28 * 3])
+        XCTAssertEqual(decoder.outputs, 2352)
+        // PyTorch: Conv2d(3,32,3) 896, (32,64) 18 496, (64,128) 73 856, Linear(2048,64) 131 136;
+        // Linear(64,2048) 133 120, ConvT(128,64) 73 792, (64,32) 18 464, (32,3) 867.
+        arena.materialize(seed: 1)
+        XCTAssertEqual(arena.views.map(\.count).reduce(0, +), 896 + 18_496 + 73_856 + 131_136 + 133_120 + 73_792 + 18_464 + 867)
+        let tape = Tape()
+        let x = tape.constant(Matrix.randomUniform(rows: 2, cols: 2352, seed: 1, low: 0, high: 1))
+        let h = encoder(x, tape: tape, arena: arena)
+        XCTAssertEqual(tape.shape(h).cols, 64)
+        XCTAssertEqual(tape.shape(decoder(h, tape: tape, arena: arena)).cols, 2352)
+    }
+
+    func testDenseNetworksKeepTheirParameterNames() {
+        let arena = ParameterArena()
+        _ = ViewNetwork(
+            encoder: "view1.encoder", image: nil, inputs: 10, hidden: [6], outputs: 4, config: .mlp, activation: .relu, arena: arena)
+        XCTAssertEqual(
+            arena.views.map(\.name),
+            ["view1.encoder.layer0.weight", "view1.encoder.layer0.bias", "view1.encoder.layer1.weight", "view1.encoder.layer1.bias"])
+    }
+
+    func testConfigsThatCannotBuildAreRefusedWithAReason() throws {
+        func config(_ model: String, data: String = "{source: npy, views: [a.npy, b.npy]}") throws -> ExperimentConfig {
+            try ExperimentConfig.parse(yaml: "data: \(data)\nmodel: \(model)\ntraining: {epochs: 1, batchSize: 8}")
+        }
+        let images = [ViewShapes.ImageSize(height: 14, width: 28), ViewShapes.ImageSize(height: 14, width: 28)]
+        let cases: [(String, [ViewShapes.ImageSize]?, String)] = [
+            ("{type: aggregated, encoder: {type: conv}}", nil, "needs image views"),
+            ("{type: aggregated, decoder: {type: conv, channels: [4], kernel: 31, padding: 1}}", images, "larger than the 14×28 image"),
+            ("{type: jpvae, encoder: {type: conv}}", images, "not available for model.type jpvae"),
+        ]
+        for (model, shapes, words) in cases {
+            let cfg = try config(model)
+            XCTAssertThrowsError(try ModelRegistry.makeModel(cfg, dimensions: [392, 392], images: shapes), model) { error in
+                XCTAssertTrue("\(error)".contains(words), "\(error) should say \(words)")
+            }
+        }
+        XCTAssertThrowsError(try config("{type: aggregated, encoder: {type: conv, channels: []}}")) { error in
+            XCTAssertTrue("\(error)".contains("model.encoder.channels"), "\(error)")
+        }
+        XCTAssertThrowsError(try config("{type: aggregated, encoder: {type: conv, padding: 3}}")) { error in
+            XCTAssertTrue("\(error)".contains("padding"), "\(error)")
+        }
+        XCTAssertThrowsError(try config("{type: aggregated, encoder: {type: mlp, channels: [3]}}"))
+        XCTAssertThrowsError(try config("{type: aggregated, encoder: {type: conv, filters: [3]}}"))
+    }
+
+    /// A conv PoE on two 8×8 image views that share a latent pattern: the loss falls.
+    func testConvolutionalPoELearns() throws {
+        let cfg = try ExperimentConfig.parse(
+            yaml: """
+                seed: 4
+                data: {source: npy, views: [a.npy, b.npy]}
+                model: {type: aggregated, aggregator: poe, bound: masked, latent: 2, encoderHidden: [], featureSize: 8,
+                        decoderHidden: [], encoder: {type: conv, channels: [4, 8]}, decoder: {type: conv, channels: [8, 4]},
+                        likelihood: gaussian}
+                training: {epochs: 1, batchSize: 16}
+                """)
+        let image = ViewShapes.ImageSize(height: 8, width: 8, channels: 2)
+        let model = try XCTUnwrap(
+            try ModelRegistry.makeModel(cfg, dimensions: [128, 128], images: [image, image]) as? AggregatedVAE)
+        let batch = Batch(dimensions: [128, 128], capacity: 16, hasMask: false)
+        let adam = Adam(count: model.arena.count, learningRate: 0.01)
+        let tape = Tape()
+        var losses: [Float] = []
+        for step in 0..<120 {
+            var rng = RandomStream(seed: 9, stream: UInt64(step % 8), block: 0)
+            for r in 0..<16 {
+                batch.indices[r] = (step % 8) * 16 + r
+                let a = rng.nextUniform(), b = rng.nextUniform()
+                for v in 0..<2 { for i in 0..<128 { batch.views[v][r * 128 + i] = a * Float(i % 8) / 8 + b * Float(i / 16) / 8 } }
+            }
+            batch.setRows(16, epoch: step / 8)
+            tape.reset()
+            model.arena.zeroGradients()
+            let loss = tape.scale(try model.loss(batch, tape: tape, beta: 1, seed: 2).total, 1.0 / 16)
+            tape.backward(loss)
+            adam.update(model.arena)
+            losses.append(tape.item(loss))
+        }
+        let first = losses.prefix(10).reduce(0, +) / 10, last = losses.suffix(10).reduce(0, +) / 10
+        XCTAssertLessThan(last, first - 0.2 * abs(first), "conv PoE loss \(first) → \(last)")
+    }
+}
