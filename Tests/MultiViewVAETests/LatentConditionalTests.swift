@@ -49,7 +49,7 @@ final class ImputationConditionalTests: XCTestCase {
     func testCollapsedUnitKeepsTheRegressionBounded() throws {
         let run = try TinyRun()
         for view in run.model.views {
-            let last = view.encoder.layers.last!
+            let last = view.encoder.mlp.layers.last!
             var w = run.model.arena.value(last.weight), b = run.model.arena.value(last.bias)
             for r in 0..<w.rows { w[r, 0] *= 1e-3; w[r, view.latent] = 0 }  // μ₀ ≈ 0, log σ₀² = 0
             b[0, 0] = 0

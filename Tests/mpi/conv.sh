@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Convolutional networks keep the multi-process properties: one epoch of a conv PoE at world sizes 1, 2
 # and 3 ends with the same parameters (to float summation order), a resume mid-epoch at -np 2 is
-# bit-exact, and a resume of that checkpoint at -np 3 (elastic) continues to the same parameters.
+# bit-exact, and a resume of that checkpoint at -np 3 (elastic) continues to the same parameters; a conv
+# JPVAE agrees at -np 1 and 2.
 source "$(dirname "$0")/lib.bash"
 cfg="$here/tiny-conv.yaml"
 for np in 1 2 3; do
@@ -24,4 +25,10 @@ mpi -np 3 "$bin" train --config "$cfg" --run "$work/conv-elastic" --resume auto 
 }
 echo -n "conv resumed at step 6 on 3 ranks (saved by 2): "
 compare "$(newest "$work/conv-np2")" "$(newest "$work/conv-elastic")" --rtol 1e-4 || fail "conv: elastic resume drifts"
+for np in 1 2; do
+  run="$work/conv-jpvae-np$np"
+  mpi -np "$np" "$bin" train --config "$here/tiny-conv-jpvae.yaml" --run "$run" > "$run.log" 2>&1 || { cat "$run.log"; fail "conv jpvae at -np $np"; }
+done
+echo -n "conv jpvae np1 vs np2: "
+compare "$(newest "$work/conv-jpvae-np1")" "$(newest "$work/conv-jpvae-np2")" --rtol 1e-4 || fail "conv jpvae: world size 2 drifts"
 echo "conv networks across world sizes: ok"

@@ -16,14 +16,15 @@ public final class JPVAE: SingleStageModel {
     public let prior: CrossCovariance
     public var viewDimensions: [Int] { views.map(\.inputs) }
 
-    public init(config: ModelConfig, dimensions: [Int], seed: UInt64) {
+    /// `images`: each view's image size, for convolutional networks (`model.encoder`/`model.decoder`).
+    public init(config: ModelConfig, dimensions: [Int], images: [ViewShapes.ImageSize]? = nil, seed: UInt64) {
         precondition(dimensions.count == 2, "JPVAE links exactly two views")
         let arena = ParameterArena()
         views = (0..<2).map { k in
             ViewVAE(
-                "view\(k + 1)", inputs: dimensions[k], latent: config.latent(view: k),
-                encoderHidden: config.encoderHidden, decoderHidden: config.decoderHidden,
-                activation: config.activation, likelihood: config.likelihood(view: k),
+                "view\(k + 1)", inputs: dimensions[k], image: images?[k], latent: config.latent(view: k),
+                encoderHidden: config.encoderHidden, decoderHidden: config.decoderHidden, encoder: config.encoder,
+                decoder: config.decoder, activation: config.activation, likelihood: config.likelihood(view: k),
                 fixedLogScale: config.fixedLogScale, arena: arena)
         }
         prior = CrossCovariance(config: config.jpvae.prior, n1: views[0].latent, n2: views[1].latent, arena: arena)

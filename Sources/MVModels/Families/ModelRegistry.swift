@@ -18,8 +18,8 @@ public enum ModelRegistry {
     }
 
     public static let entries: [Entry] = [
-        Entry(type: .jpvae, views: 2...2, formerName: { _ in nil }, convolutional: false) { config, dimensions, _ in
-            JPVAE(config: config.model, dimensions: dimensions, seed: config.seed)
+        Entry(type: .jpvae, views: 2...2, formerName: { _ in nil }, convolutional: true) { config, dimensions, images in
+            JPVAE(config: config.model, dimensions: dimensions, images: images, seed: config.seed)
         },
         Entry(type: .aggregated, views: 2...Int.max, formerName: FormerParameterNames.aggregated, convolutional: true) {
             AggregatedVAE(config: $0.model, dimensions: $1, images: $2, seed: $0.seed)
@@ -56,7 +56,8 @@ public enum ModelRegistry {
             guard network.type == .conv else { continue }
             guard e.convolutional else {
                 throw ConfigError.invalidValue(
-                    key: key, message: "type conv is not available for model.type \(config.model.type.rawValue) yet (aggregated has it)")
+                    key: key,
+                    message: "type conv is not available for model.type \(config.model.type.rawValue) yet (aggregated and jpvae have it)")
             }
             if let problem = ViewNetwork.problem(network, images: images, decoder: decoder) {
                 throw ConfigError.invalidValue(key: key, message: problem)

@@ -1,5 +1,6 @@
 import MVCore
 import MVConfig
+import MVData
 
 /// One view's encoder, decoder and observation model: q(z|x) = N(μ(x), diag e^{logVar(x)}),
 /// p(x|z) from `likelihood` applied to the decoder's output.
@@ -8,20 +9,25 @@ public struct ViewVAE {
     public let inputs: Int
     public let latent: Int
     /// x → [μ, log σ²] (2·latent outputs).
-    public let encoder: MLP
+    public let encoder: ViewNetwork
     /// z → likelihood parameters (logits or means), `inputs` outputs.
-    public let decoder: MLP
+    public let decoder: ViewNetwork
     public let likelihood: Likelihood
 
     public init(
-        _ name: String, inputs: Int, latent: Int, encoderHidden: [Int], decoderHidden: [Int],
-        activation: Activation, likelihood kind: ModelConfig.Likelihood, fixedLogScale: Float?, arena: ParameterArena
+        _ name: String, inputs: Int, image: ViewShapes.ImageSize? = nil, latent: Int, encoderHidden: [Int], decoderHidden: [Int],
+        encoder encoderConfig: NetworkConfig = .mlp, decoder decoderConfig: NetworkConfig = .mlp, activation: Activation,
+        likelihood kind: ModelConfig.Likelihood, fixedLogScale: Float?, arena: ParameterArena
     ) {
         self.name = name
         self.inputs = inputs
         self.latent = latent
-        encoder = MLP("\(name).encoder", sizes: [inputs] + encoderHidden + [2 * latent], activation: activation, arena: arena)
-        decoder = MLP("\(name).decoder", sizes: [latent] + decoderHidden + [inputs], activation: activation, arena: arena)
+        encoder = ViewNetwork(
+            encoder: "\(name).encoder", image: image, inputs: inputs, hidden: encoderHidden, outputs: 2 * latent, config: encoderConfig,
+            activation: activation, arena: arena)
+        decoder = ViewNetwork(
+            decoder: "\(name).decoder", inputs: latent, hidden: decoderHidden, image: image, outputs: inputs, config: decoderConfig,
+            activation: activation, arena: arena)
         likelihood = Likelihood("\(name).likelihood", kind: kind, features: inputs, fixedLogScale: fixedLogScale, arena: arena)
     }
 
