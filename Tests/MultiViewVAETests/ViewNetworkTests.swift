@@ -56,7 +56,8 @@ final class ViewNetworkTests: XCTestCase {
         let cases: [(String, [ViewShapes.ImageSize]?, String)] = [
             ("{type: aggregated, encoder: {type: conv}}", nil, "needs image views"),
             ("{type: aggregated, decoder: {type: conv, channels: [4], kernel: 31, padding: 1}}", images, "larger than the 14×28 image"),
-            ("{type: covae, encoder: {type: conv}}", images, "not available for model.type covae"),
+            ("{type: stagedProbe, encoder: {type: conv}}", images, "not available for model.type stagedProbe"),
+            ("{type: jnf, encoderHidden: [], encoder: {type: conv}}", images, "model.encoderHidden"),
         ]
         for (model, shapes, words) in cases {
             let cfg = try config(model)

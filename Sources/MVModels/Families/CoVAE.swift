@@ -46,9 +46,9 @@ public final class CoVAE: MultiViewModel {
     public let prior: CrossCovariance?
     /// Otherwise: Σ_prior itself.
     public let blockPrior: BlockCorrelation?
-    public let encoders: [MLP]
+    public let encoders: [ViewNetwork]
     public let jointEncoder: MLP
-    public let decoders: [MLP]
+    public let decoders: [ViewNetwork]
     public let likelihoods: [Likelihood]
 
     /// K.
@@ -67,7 +67,9 @@ public final class CoVAE: MultiViewModel {
         ]
     }
 
-    public init(config: ModelConfig, dimensions: [Int], seed: UInt64) throws {
+    /// `images`: each view's image size, for convolutional networks (`model.encoder`/`model.decoder`; the
+    /// joint encoder stays dense, on the views side by side).
+    public init(config: ModelConfig, dimensions: [Int], images: [ViewShapes.ImageSize]? = nil, seed: UInt64) throws {
         let k = dimensions.count
         guard k >= 2 else {
             throw ConfigError.invalidValue(key: "model.type", message: "covae needs at least two modalities; the data has \(k)")
@@ -95,9 +97,9 @@ public final class CoVAE: MultiViewModel {
         }
         arena.beginGroup("unimodal")
         encoders = (0..<k).map { j in
-            MLP(
-                "view\(j + 1).encoder", sizes: [dimensions[j]] + config.encoderHidden + [2 * latents[j]], activation: config.activation,
-                arena: arena)
+            ViewNetwork(
+                encoder: "view\(j + 1).encoder", image: images?[j], inputs: dimensions[j], hidden: config.encoderHidden,
+                outputs: 2 * latents[j], config: config.encoder, activation: config.activation, arena: arena)
         }
         arena.beginGroup("joint")
         let n = latents.reduce(0, +)
@@ -105,9 +107,9 @@ public final class CoVAE: MultiViewModel {
             "joint.encoder", sizes: [dimensions.reduce(0, +)] + settings.jointHidden + [2 * n + n * (n - 1) / 2],
             activation: config.activation, arena: arena)
         decoders = (0..<k).map { j in
-            MLP(
-                "view\(j + 1).decoder", sizes: [latents[j]] + config.decoderHidden + [dimensions[j]], activation: config.activation,
-                arena: arena)
+            ViewNetwork(
+                decoder: "view\(j + 1).decoder", inputs: latents[j], hidden: config.decoderHidden, image: images?[j],
+                outputs: dimensions[j], config: config.decoder, activation: config.activation, arena: arena)
         }
         likelihoods = (0..<k).map { j in
             Likelihood(
@@ -135,10 +137,8 @@ public final class CoVAE: MultiViewModel {
     /// shift, so that bias's gradient would be rounding noise, which Adam's first steps turn into full
     /// steps of either sign (and a different sign at another world size). Left out, it stays put.
     func shiftFreeMean(_ k: Int, _ x: Var, tape: Tape) -> Var {
-        let layers = encoders[k].layers
-        var h = x
-        for layer in layers.dropLast() { h = layer(h, tape: tape, arena: arena, activation: encoders[k].activation) }
-        let w = tape.parameter(layers.last!.weight, in: arena)
+        let h = encoders[k].featuresBeforeLastLayer(x, tape: tape, arena: arena)
+        let w = tape.parameter(encoders[k].mlp.layers.last!.weight, in: arena)
         return tape.sliceColumns(tape.matmul(h, w), 0, count: latents[k])
     }
 
@@ -393,7 +393,7 @@ public final class CoVAE: MultiViewModel {
 
     /// Encoder k's mean outputs μ ↦ (μ − m) A: the last layer's mean columns W ↦ W A, b ↦ (b − m) A.
     func foldDirections(_ k: Int, projection a: DoubleMatrix, mean m: [Double]) -> [ParameterAssignment] {
-        let d = latents[k], last = encoders[k].layers.last!
+        let d = latents[k], last = encoders[k].mlp.layers.last!
         let w = arena.value(last.weight), bias = arena.value(last.bias)
         var newW = w, newB = bias
         for r in 0..<w.rows {

@@ -28,14 +28,14 @@ public final class JNF: MultiViewModel {
     public let latent: Int
     public let settings: JNFConfig
     /// The joint encoder's per-modality networks (nil: the raw input is the feature) and its head.
-    public let features: [MLP?]
+    public let features: [ViewNetwork?]
     public let jointHead: MLP
-    public let decoders: [MLP]
+    public let decoders: [ViewNetwork]
     public let likelihoods: [Likelihood]
     /// JNF-Shared: g_j.
-    public let projectors: [MLP]
+    public let projectors: [ViewNetwork]
     /// q_j's base: input (x_j or g_j(x_j)) → (μ_j, log σ_j²).
-    public let unimodalEncoders: [MLP]
+    public let unimodalEncoders: [ViewNetwork]
     public let flows: [MaskedAutoregressiveFlow]
 
     public var modalities: Int { viewDimensions.count }
@@ -50,7 +50,9 @@ public final class JNF: MultiViewModel {
         stages.map { StageDefinition(name: $0.rawValue, groups: [$0.rawValue], restartsOptimizer: $0 != .joint) }
     }
 
-    public init(config: ModelConfig, dimensions: [Int], seed: UInt64) throws {
+    /// `images`: each view's image size, for convolutional networks (`model.encoder`/`model.decoder`: the
+    /// joint encoder's feature networks, the projectors and the plain variant's unimodal encoders read images).
+    public init(config: ModelConfig, dimensions: [Int], images: [ViewShapes.ImageSize]? = nil, seed: UInt64) throws {
         let k = dimensions.count
         guard k >= 2 else {
             throw ConfigError.invalidValue(key: "model.type", message: "jnf needs at least two modalities; the data has \(k)")
@@ -65,16 +67,24 @@ public final class JNF: MultiViewModel {
         self.arena = arena
         let act = config.activation
         arena.beginGroup("joint")
+        if config.encoder.type == .conv && config.encoderHidden.isEmpty {
+            throw ConfigError.invalidValue(
+                key: "model.encoderHidden",
+                message: "jnf with conv encoders needs the feature width after the convolutions: give one size at least")
+        }
         features = dimensions.enumerated().map { j, d in
             config.encoderHidden.isEmpty
                 ? nil
-                : MLP(
-                    "joint.view\(j + 1).features", sizes: [d] + config.encoderHidden, activation: act, outputActivation: act, arena: arena)
+                : ViewNetwork(
+                    encoder: "joint.view\(j + 1).features", image: images?[j], inputs: d, hidden: Array(config.encoderHidden.dropLast()),
+                    outputs: config.encoderHidden.last!, config: config.encoder, activation: act, outputActivation: act, arena: arena)
         }
         let width = zip(features, dimensions).map { $0?.outputs ?? $1 }.reduce(0, +)
         jointHead = MLP("joint.encoder", sizes: [width] + settings.jointHidden + [2 * latent], activation: act, arena: arena)
         decoders = dimensions.enumerated().map { j, d in
-            MLP("joint.view\(j + 1).decoder", sizes: [latent] + config.decoderHidden + [d], activation: act, arena: arena)
+            ViewNetwork(
+                decoder: "joint.view\(j + 1).decoder", inputs: latent, hidden: config.decoderHidden, image: images?[j], outputs: d,
+                config: config.decoder, activation: act, arena: arena)
         }
         likelihoods = dimensions.enumerated().map { j, d in
             Likelihood(
@@ -85,15 +95,18 @@ public final class JNF: MultiViewModel {
         if settings.variant == .shared {
             arena.beginGroup("projectors")
             projectors = dimensions.enumerated().map { j, d in
-                MLP("projectors.view\(j + 1)", sizes: [d] + config.encoderHidden + [projected], activation: act, arena: arena)
+                ViewNetwork(
+                    encoder: "projectors.view\(j + 1)", image: images?[j], inputs: d, hidden: config.encoderHidden, outputs: projected,
+                    config: config.encoder, activation: act, arena: arena)
             }
         } else {
             projectors = []
         }
         arena.beginGroup("unimodal")
         unimodalEncoders = dimensions.enumerated().map { j, d in
-            MLP(
-                "unimodal.view\(j + 1).encoder", sizes: [settings.variant == .shared ? projected : d] + config.encoderHidden + [2 * latent],
+            ViewNetwork(
+                encoder: "unimodal.view\(j + 1).encoder", image: images?[j], inputs: settings.variant == .shared ? projected : d,
+                hidden: config.encoderHidden, outputs: 2 * latent, config: settings.variant == .shared ? .mlp : config.encoder,
                 activation: act, arena: arena)
         }
         flows = (0..<k).map { j in
@@ -129,10 +142,8 @@ public final class JNF: MultiViewModel {
     /// g_j(x_j) without the last layer's bias: correlations ignore shifts, so that bias would only ever
     /// get rounding noise as its gradient (see `CoVAE.shiftFreeMean`).
     public func project(_ j: Int, _ x: Var, tape: Tape) -> Var {
-        let net = projectors[j]
-        var h = x
-        for layer in net.layers.dropLast() { h = layer(h, tape: tape, arena: arena, activation: net.activation) }
-        return tape.matmul(h, tape.parameter(net.layers.last!.weight, in: arena))
+        let h = projectors[j].featuresBeforeLastLayer(x, tape: tape, arena: arena)
+        return tape.matmul(h, tape.parameter(projectors[j].mlp.layers.last!.weight, in: arena))
     }
 
     /// q_j's Gaussian base: (μ_j, log σ_j²) from x_j (through g_j for JNF-Shared).

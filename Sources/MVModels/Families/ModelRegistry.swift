@@ -24,11 +24,13 @@ public enum ModelRegistry {
         Entry(type: .aggregated, views: 2...Int.max, formerName: FormerParameterNames.aggregated, convolutional: true) {
             AggregatedVAE(config: $0.model, dimensions: $1, images: $2, seed: $0.seed)
         },
-        Entry(type: .covae, views: 2...Int.max, formerName: FormerParameterNames.oneBased, convolutional: false) { config, dimensions, _ in
-            try CoVAE(config: config.model, dimensions: dimensions, seed: config.seed)
+        Entry(type: .covae, views: 2...Int.max, formerName: FormerParameterNames.oneBased, convolutional: true) {
+            config, dimensions, images in
+            try CoVAE(config: config.model, dimensions: dimensions, images: images, seed: config.seed)
         },
-        Entry(type: .jnf, views: 2...Int.max, formerName: FormerParameterNames.oneBased, convolutional: false) { config, dimensions, _ in
-            try JNF(config: config.model, dimensions: dimensions, seed: config.seed)
+        Entry(type: .jnf, views: 2...Int.max, formerName: FormerParameterNames.oneBased, convolutional: true) {
+            config, dimensions, images in
+            try JNF(config: config.model, dimensions: dimensions, images: images, seed: config.seed)
         },
         Entry(type: .stagedProbe, views: 2...2, formerName: { _ in nil }, convolutional: false) { config, dimensions, _ in
             StagedProbe(config: config.model, dimensions: dimensions, seed: config.seed)
@@ -57,7 +59,9 @@ public enum ModelRegistry {
             guard e.convolutional else {
                 throw ConfigError.invalidValue(
                     key: key,
-                    message: "type conv is not available for model.type \(config.model.type.rawValue) yet (aggregated and jpvae have it)")
+                    message:
+                        "type conv is not available for model.type \(config.model.type.rawValue) yet (jpvae, aggregated, covae and jnf have it)"
+                )
             }
             if let problem = ViewNetwork.problem(network, images: images, decoder: decoder) {
                 throw ConfigError.invalidValue(key: key, message: problem)

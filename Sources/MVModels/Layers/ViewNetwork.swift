@@ -58,6 +58,16 @@ public struct ViewNetwork {
         return h
     }
 
+    /// An encoder's features before its last dense layer: convolutions and the hidden dense layers (for the
+    /// objectives that read the last layer's product alone, such as CoVAE's deep CCA, and for folding maps into it).
+    public func featuresBeforeLastLayer(_ x: Var, tape: Tape, arena: ParameterArena) -> Var {
+        precondition(!isDecoder, "featuresBeforeLastLayer of a decoder")
+        var h = x
+        for c in convolutions { h = c(h, tape: tape, arena: arena, activation: activation) }
+        for layer in mlp.layers.dropLast() { h = layer(h, tape: tape, arena: arena, activation: mlp.activation) }
+        return h
+    }
+
     /// The encoder's convolutions: channels[i − 1] (the image's for i = 0) → channels[i], each on the map the last gave.
     static func encoderGeometries(_ image: ViewShapes.ImageSize, _ config: NetworkConfig) -> [ConvolutionGeometry] {
         var out: [ConvolutionGeometry] = []
