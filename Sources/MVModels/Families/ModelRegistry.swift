@@ -60,7 +60,7 @@ public enum ModelRegistry {
                 throw ConfigError.invalidValue(
                     key: key,
                     message:
-                        "type conv is not available for model.type \(config.model.type.rawValue) yet (jpvae, aggregated, covae and jnf have it)"
+                        "type conv is not available for model.type \(config.model.type.rawValue) (the papers' families have it)"
                 )
             }
             if let problem = ViewNetwork.problem(network, images: images, decoder: decoder) {
