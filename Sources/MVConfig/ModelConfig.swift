@@ -9,7 +9,7 @@ import MVCore
 public struct ModelConfig: Codable, Equatable {
     /// `stagedProbe`: a two-stage test model of the trainer's recipes (see `StagedProbe`).
     public enum Kind: String, ConfigChoice, Equatable { case jpvae, aggregated, covae, jnf, stagedProbe }
-    public enum Likelihood: String, ConfigChoice, Equatable { case bernoulli, gaussian, laplace }
+    public enum Likelihood: String, ConfigChoice, Equatable { case bernoulli, gaussian, laplace, categorical }
 
     public var type: Kind
     /// Latent size per view (one value applies to every view).
@@ -24,6 +24,9 @@ public struct ModelConfig: Codable, Equatable {
     public var likelihood: [Likelihood]
     /// Gaussian/Laplace: a fixed log-scale for every feature; absent learns one per feature.
     public var fixedLogScale: Float?
+    /// Categorical views: classes per token, the view one-hot blocks of this width (a label: one block; a
+    /// text of T tokens: T blocks); 0 reads the whole view as one block.
+    public var categories: Int
     /// jpvae's keys (defaults for other types).
     public var jpvae: JPVAEConfig
     /// aggregated's keys (defaults for other types).
@@ -34,7 +37,7 @@ public struct ModelConfig: Codable, Equatable {
     public var jnf: JNFConfig
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case type, latent, encoderHidden, decoderHidden, activation, encoder, decoder, likelihood, fixedLogScale
+        case type, latent, encoderHidden, decoderHidden, activation, encoder, decoder, likelihood, fixedLogScale, categories
     }
 
     /// The keys of each type's own section.
@@ -62,6 +65,11 @@ public struct ModelConfig: Codable, Equatable {
         likelihood = try c.decodeOneOrMany(Likelihood.self, .likelihood, default: [.bernoulli])
         fixedLogScale = try c.decodeIfPresent(Float.self, forKey: .fixedLogScale)
         if let s = fixedLogScale, !s.isFinite { throw c.invalid(.fixedLogScale, "must be a finite number, got \(s)") }
+        categories = try c.value(.categories, default: 0)
+        if categories < 0 || categories == 1 { throw c.invalid(.categories, "classes per token must be 0 (the whole view) or ≥ 2") }
+        if categories > 0 && !likelihood.contains(.categorical) {
+            throw c.invalid(.categories, "applies to views with model.likelihood categorical; none has it")
+        }
         if latent.isEmpty || latent.contains(where: { $0 < 1 }) { throw c.invalid(.latent, "latent sizes must be ≥ 1") }
         if encoderHidden.contains(where: { $0 < 1 }) { throw c.invalid(.encoderHidden, "layer sizes must be ≥ 1") }
         if decoderHidden.contains(where: { $0 < 1 }) { throw c.invalid(.decoderHidden, "layer sizes must be ≥ 1") }
@@ -106,6 +114,7 @@ public struct ModelConfig: Codable, Equatable {
         if self.decoder != .mlp { try c.encode(self.decoder, forKey: .decoder) }
         try c.encode(likelihood, forKey: .likelihood)
         try c.encodeIfPresent(fixedLogScale, forKey: .fixedLogScale)
+        if categories > 0 { try c.encode(categories, forKey: .categories) }
         switch type {
         case .jpvae: try jpvae.encode(to: encoder)
         case .aggregated: try aggregated.encode(to: encoder)

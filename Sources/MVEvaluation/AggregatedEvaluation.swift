@@ -167,7 +167,8 @@ public struct AggregatedEvaluation {
             let others = (0..<k).filter { $0 != s }
             let ridge = try RidgeBaseline(x: .sideBySide(others.map { trainViews[$0] }), y: trainViews[s])
             let x = Matrix.sideBySide(others.map { testViews[$0] })
-            let nll = ridge.negativeLogLikelihood(x, truth: testViews[s], kind: model.likelihoods[s].kind)
+            let nll = ridge.negativeLogLikelihood(
+                x, truth: testViews[s], kind: model.likelihoods[s].kind, classes: model.likelihoods[s].classes)
             return Reconstruction(
                 modality: te.dataset.names[s], rows: te.count,
                 mse: ridge.meanSquaredError(x, truth: testViews[s]), nll: nll.reduce(0, +) / Double(te.count))

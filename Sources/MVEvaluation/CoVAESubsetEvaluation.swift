@@ -85,10 +85,15 @@ public struct CoVAESubsetEvaluation {
             let ridge = try? RidgeBaseline(x: .sideBySide(others.map { trainViews[$0] }), y: trainViews[m])
             return Held(
                 modality: m + 1, standardDeviation: spread[m] / Double(n * model.viewDimensions[m]), predictiveNLL: nll[m] / Double(n),
-                predictiveNLLTrainingMean: trainingMeanBaseline(kind: model.likelihoods[m].kind, train: trainViews[m], truth: x[m]).reduce(
+                predictiveNLLTrainingMean: trainingMeanBaseline(
+                    kind: model.likelihoods[m].kind, classes: model.likelihoods[m].classes, train: trainViews[m], truth: x[m]
+                ).reduce(
                     0, +) / Double(n),
                 predictiveNLLRidge: ridge.map {
-                    $0.negativeLogLikelihood(.sideBySide(others.map { x[$0] }), truth: x[m], kind: model.likelihoods[m].kind).reduce(0, +)
+                    $0.negativeLogLikelihood(
+                        .sideBySide(others.map { x[$0] }), truth: x[m], kind: model.likelihoods[m].kind,
+                        classes: model.likelihoods[m].classes
+                    ).reduce(0, +)
                         / Double(n)
                 })
         }

@@ -117,15 +117,19 @@ public struct GenerationStatistics {
         let baseline = (0..<2).map { k -> Double in
             let target = 1 - k
             let scores = trainingMeanBaseline(
-                kind: model.likelihoods[target].kind, train: train.matrix(view: target), truth: target == 0 ? x.0 : x.1)
+                kind: model.likelihoods[target].kind, classes: model.likelihoods[target].classes, train: train.matrix(view: target),
+                truth: target == 0 ? x.0 : x.1)
             return scores.reduce(0, +) / Double(n)
         }
         let trainX = (train.matrix(view: 0), train.matrix(view: 1))
         let ridge: [Double]? = try? (0..<2).map { k -> Double in  // nil with under 2 training rows
             let target = 1 - k
             let fit = try RidgeBaseline(x: k == 0 ? trainX.0 : trainX.1, y: target == 0 ? trainX.0 : trainX.1)
-            return fit.negativeLogLikelihood(k == 0 ? x.0 : x.1, truth: target == 0 ? x.0 : x.1, kind: model.likelihoods[target].kind)
-                .reduce(0, +) / Double(n)
+            return fit.negativeLogLikelihood(
+                k == 0 ? x.0 : x.1, truth: target == 0 ? x.0 : x.1, kind: model.likelihoods[target].kind,
+                classes: model.likelihoods[target].classes
+            )
+            .reduce(0, +) / Double(n)
         }
         return Report(
             testRows: n, samples: samples, priorCorrelations: try model.priorCorrelations() ?? [],

@@ -94,7 +94,8 @@ public struct JPVAEEvaluation {
 
     /// The same score for the baseline that imputes the training split's mean (`trainingMeanBaseline`).
     func trainingMeanScore(target: Int, train: Matrix, truth: Matrix) -> [Double] {
-        trainingMeanBaseline(kind: inference.model.views[target].likelihood.kind, train: train, truth: truth)
+        let likelihood = inference.model.views[target].likelihood
+        return trainingMeanBaseline(kind: likelihood.kind, classes: likelihood.classes, train: train, truth: truth)
     }
 
     /// The conditional used for imputation: Eq. 12 fitted on the training split, or the learnt prior's.
@@ -154,10 +155,11 @@ public struct JPVAEEvaluation {
             if let sd = imputed.spread { spread.append(Double(sd.storage.reduce(0, +)) / Double(Swift.max(sd.count, 1))) }
             imputedTest.append(imputed.mean)
             baseline.append(mean(trainingMeanScore(target: target, train: trainX[target], truth: testX[target])))
-            let kind = inference.model.views[target].likelihood.kind
+            let likelihood = inference.model.views[target].likelihood
             ridge.append(
                 try? mean(
-                    RidgeBaseline(x: trainX[given], y: trainX[target]).negativeLogLikelihood(testX[given], truth: testX[target], kind: kind)
+                    RidgeBaseline(x: trainX[given], y: trainX[target]).negativeLogLikelihood(
+                        testX[given], truth: testX[target], kind: likelihood.kind, classes: likelihood.classes)
                 ))
             // The predictive score: the truth under the mixture of `samples` decoded draws of the conditional.
             let draws = try JPVAEImputer(model: inference.model, conditional: cond)
@@ -259,8 +261,14 @@ func crossCorrelation(_ a: Matrix, _ b: Matrix) -> [[Double]] {
 /// −log p(truth) per row under the baseline that imputes the training split's mean: Bernoulli
 /// cross-entropy of the per-feature training means, or, for real-valued views, a Gaussian with the
 /// per-feature training mean and variance.
-func trainingMeanBaseline(kind: ModelConfig.Likelihood, train: Matrix, truth: Matrix) -> [Double] {
+func trainingMeanBaseline(kind: ModelConfig.Likelihood, classes: Int = 0, train: Matrix, truth: Matrix) -> [Double] {
     let m = columnMeans(train)
+    if kind == .categorical {
+        // The training split's class frequencies, per token.
+        var p = Matrix(rows: truth.rows, cols: truth.cols)
+        for r in 0..<p.rows { for c in 0..<p.cols { p[r, c] = m[c] } }
+        return JPVAEInference.categoricalCrossEntropy(probabilities: p, data: truth, classes: classes)
+    }
     if kind == .bernoulli {
         var p = Matrix(rows: truth.rows, cols: truth.cols)
         for r in 0..<p.rows { for c in 0..<p.cols { p[r, c] = m[c] } }

@@ -73,6 +73,23 @@ public struct JPVAEInference {
     }
 
     /// Cross-entropy of data x against predicted probabilities p (both in [0, 1]), per row.
+    /// −Σ_tokens Σ_c x_c log p_c per row: `classes` columns per token (0: the whole row is one token), each
+    /// token's probabilities clipped at 10⁻⁷ and renormalised (a baseline's need not sum to 1).
+    public static func categoricalCrossEntropy(probabilities p: Matrix, data x: Matrix, classes: Int) -> [Double] {
+        let width = classes > 0 ? classes : x.cols
+        return (0..<x.rows).map { r in
+            var s = 0.0
+            for start in stride(from: 0, to: x.cols, by: width) {
+                var total = 0.0
+                for j in start..<(start + width) { total += Swift.max(Double(p[r, j]), 1e-7) }
+                for j in start..<(start + width) where x[r, j] != 0 {
+                    s -= Double(x[r, j]) * Foundation.log(Swift.max(Double(p[r, j]), 1e-7) / total)
+                }
+            }
+            return s
+        }
+    }
+
     public static func crossEntropy(probabilities p: Matrix, data x: Matrix) -> [Double] {
         (0..<x.rows).map { r in
             var s = 0.0

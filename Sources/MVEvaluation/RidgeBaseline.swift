@@ -84,8 +84,15 @@ public struct RidgeBaseline {
     }
 
     /// −log p(truth | x) per row under the baseline's own likelihood (see the type).
-    public func negativeLogLikelihood(_ x: Matrix, truth: Matrix, kind: ModelConfig.Likelihood) -> [Double] {
+    /// `classes`: a categorical view's classes per token (0: the whole view is one token).
+    public func negativeLogLikelihood(_ x: Matrix, truth: Matrix, kind: ModelConfig.Likelihood, classes: Int = 0) -> [Double] {
         let p = predict(x)
+        if kind == .categorical {
+            // A linear map's scores clipped to [10⁻³, 1] and renormalised per token.
+            var clipped = p
+            for i in clipped.storage.indices { clipped.storage[i] = Swift.min(Swift.max(clipped.storage[i], 1e-3), 1) }
+            return JPVAEInference.categoricalCrossEntropy(probabilities: clipped, data: truth, classes: classes)
+        }
         if kind == .bernoulli {
             // A linear map overshoots [0, 1]; clipped at 10⁻³ so one overshoot does not cost 16 nats.
             var clipped = p

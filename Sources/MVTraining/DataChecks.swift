@@ -4,23 +4,31 @@ import MVConfig
 import MVIO
 
 /// Checks of the values a model will read, done once before training or evaluating: every observed
-/// value finite, and in [0, 1] for views scored with the Bernoulli likelihood. One pass over each data
-/// set (rows of missing views are never read, as in training).
+/// value finite, in [0, 1] for views scored with the Bernoulli likelihood, and one-hot (each block of
+/// `categories` values in [0, 1], summing to 1) for categorical views. One pass over each data set (rows of
+/// missing views are never read, as in training).
 extension ExperimentData {
-    public func checkValues(likelihoods: (Int) -> ModelConfig.Likelihood) throws {
+    public func checkValues(likelihoods: (Int) -> ModelConfig.Likelihood, categories: Int = 0) throws {
         var seen: [ObjectIdentifier] = []
         for subset in [train, validation, test] {
             let dataset = subset.dataset
             guard !seen.contains(ObjectIdentifier(dataset)) else { continue }
             seen.append(ObjectIdentifier(dataset))
-            try Self.check(dataset, likelihoods: likelihoods)
+            try Self.check(dataset, likelihoods: likelihoods, categories: categories)
         }
     }
 
-    static func check(_ dataset: MultiViewDataset, likelihoods: (Int) -> ModelConfig.Likelihood) throws {
+    static func check(_ dataset: MultiViewDataset, likelihoods: (Int) -> ModelConfig.Likelihood, categories: Int = 0) throws {
         let chunk = 4096
         for k in 0..<dataset.viewCount {
-            let cols = dataset.views[k].cols, bernoulli = likelihoods(k) == .bernoulli
+            let cols = dataset.views[k].cols, categorical = likelihoods(k) == .categorical
+            let bernoulli = likelihoods(k) == .bernoulli || categorical
+            let classes = categories > 0 ? categories : cols
+            if categorical && cols % classes != 0 {
+                throw DataError.badValue(
+                    view: dataset.names[k], source: dataset.views[k].origin, row: 0, column: cols - 1, value: Float(cols),
+                    reason: "the view's \(cols) columns are not whole tokens of model.categories \(classes) classes")
+            }
             var buffer = [Float](repeating: 0, count: chunk * cols)
             var start = 0
             while start < dataset.count {
@@ -46,8 +54,30 @@ extension ExperimentData {
                             )
                         }
                     }
+                    if categorical {
+                        try Self.checkOneHot(out.baseAddress!, rows: n, cols: cols, classes: classes, firstRow: start, k, dataset)
+                    }
                 }
                 start += n
+            }
+        }
+    }
+
+    /// Each token's `classes` values of a categorical view sum to 1 (a one-hot row, or class probabilities).
+    static func checkOneHot(
+        _ x: UnsafeMutablePointer<Float>, rows: Int, cols: Int, classes: Int, firstRow: Int, _ k: Int, _ dataset: MultiViewDataset
+    ) throws {
+        for r in 0..<rows {
+            for start in stride(from: 0, to: cols, by: classes) {
+                var total: Float = 0
+                for j in start..<(start + classes) { total += x[r * cols + j] }
+                if abs(total - 1) > 1e-3 {
+                    throw DataError.badValue(
+                        view: dataset.names[k], source: dataset.views[k].origin, row: firstRow + r, column: start, value: total,
+                        reason:
+                            "a categorical token's \(classes) values (columns \(start)…\(start + classes - 1)) sum to \(total), not 1: "
+                            + "give one-hot rows (or class probabilities), or set model.categories to the classes per token")
+                }
             }
         }
     }

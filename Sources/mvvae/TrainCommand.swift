@@ -80,7 +80,7 @@ struct TrainCommand: ParsableCommand {
         }
         try comm.barrier()
         let data = try ExperimentData(config: cfg.data, seed: cfg.seed)
-        try data.checkValues(likelihoods: cfg.model.likelihood(view:))
+        try data.checkValues(likelihoods: cfg.model.likelihood(view:), categories: cfg.model.categories)
         let model = try makeModel(cfg, views: data.shapes)
         let trainer = try Trainer(config: cfg, model: model, train: data.train, validation: data.validation, comm: comm)
         if let resumption, let restored = try resumption.restore(into: trainer), root {

@@ -7,11 +7,19 @@ public struct Likelihood {
     /// Gaussian/Laplace: learnt log-scale per feature (nil when fixed or Bernoulli).
     public let logScale: ParameterView?
     public let fixedLogScale: Float
+    /// Categorical: classes per token (the view is features / classes one-hot blocks).
+    public let classes: Int
 
-    public init(_ name: String, kind: ModelConfig.Likelihood, features: Int, fixedLogScale: Float?, arena: ParameterArena) {
+    /// `categories`: a categorical view's classes per token (0: the whole view is one block).
+    public init(
+        _ name: String, kind: ModelConfig.Likelihood, features: Int, fixedLogScale: Float?, categories: Int = 0,
+        arena: ParameterArena
+    ) {
         self.kind = kind
         self.fixedLogScale = fixedLogScale ?? 0
-        if kind != .bernoulli && fixedLogScale == nil {
+        classes = kind == .categorical && categories > 0 ? categories : features
+        precondition(features % classes == 0, "\(name): \(features) features are not blocks of \(classes) classes")
+        if (kind == .gaussian || kind == .laplace) && fixedLogScale == nil {
             logScale = arena.register("\(name).logScale", rows: 1, cols: features, initializer: .zeros)
         } else {
             logScale = nil
@@ -29,6 +37,12 @@ public struct Likelihood {
             return tape.neg(tape.sum(tape.gaussianLogDensity(target, mean: output, logVar: logVar), axis: .cols))
         case .laplace:
             return tape.neg(tape.sum(tape.laplaceLogDensity(target, location: output, logScale: scaleVar(tape, arena)), axis: .cols))
+        case .categorical:
+            // Per token, −log softmax(o)_c = logsumexp(o) − o_c for the one-hot class c: Σ_tokens logsumexp − Σ x ⊙ o.
+            let (rows, features) = tape.shape(output), tokens = features / classes
+            var normalizers = tape.logsumexp(tokens == 1 ? output : tape.reshape(output, rows: rows * tokens, cols: classes))
+            if tokens > 1 { normalizers = tape.sum(tape.reshape(normalizers, rows: rows, cols: tokens), axis: .cols) }
+            return tape.sub(normalizers, tape.sum(tape.mul(target, output), axis: .cols))
         }
     }
 
@@ -37,8 +51,17 @@ public struct Likelihood {
         return tape.scalar(fixedLogScale)
     }
 
-    /// The expected value of x given a decoder output (probabilities for Bernoulli).
+    /// The expected value of x given a decoder output (probabilities for Bernoulli, each token's class
+    /// probabilities for categorical).
     public func mean(output: Var, tape: Tape) -> Var {
-        kind == .bernoulli ? tape.sigmoid(output) : output
+        switch kind {
+        case .bernoulli: return tape.sigmoid(output)
+        case .categorical:
+            let (rows, features) = tape.shape(output)
+            if features == classes { return tape.softmax(output) }
+            return tape.reshape(
+                tape.softmax(tape.reshape(output, rows: rows * features / classes, cols: classes)), rows: rows, cols: features)
+        case .gaussian, .laplace: return output
+        }
     }
 }

@@ -57,7 +57,7 @@ public final class AggregatedVAE: SingleStageModel {
         likelihoods = (0..<k).map {
             Likelihood(
                 "view\($0 + 1).likelihood", kind: config.likelihood(view: $0), features: dimensions[$0],
-                fixedLogScale: config.fixedLogScale, arena: arena)
+                fixedLogScale: config.fixedLogScale, categories: config.categories, arena: arena)
         }
         switch config.aggregated.aggregator {
         case .poe:

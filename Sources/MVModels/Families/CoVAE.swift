@@ -114,7 +114,7 @@ public final class CoVAE: MultiViewModel {
         likelihoods = (0..<k).map { j in
             Likelihood(
                 "view\(j + 1).likelihood", kind: config.likelihood(view: j), features: dimensions[j],
-                fixedLogScale: config.fixedLogScale, arena: arena)
+                fixedLogScale: config.fixedLogScale, categories: config.categories, arena: arena)
         }
         arena.materialize(seed: seed)
     }

@@ -89,7 +89,7 @@ public final class JNF: MultiViewModel {
         likelihoods = dimensions.enumerated().map { j, d in
             Likelihood(
                 "joint.view\(j + 1).likelihood", kind: config.likelihood(view: j), features: d, fixedLogScale: config.fixedLogScale,
-                arena: arena)
+                categories: config.categories, arena: arena)
         }
         let projected = settings.projectorSize > 0 ? settings.projectorSize : latent
         if settings.variant == .shared {

@@ -25,7 +25,7 @@ public final class JPVAE: SingleStageModel {
                 "view\(k + 1)", inputs: dimensions[k], image: images?[k], latent: config.latent(view: k),
                 encoderHidden: config.encoderHidden, decoderHidden: config.decoderHidden, encoder: config.encoder,
                 decoder: config.decoder, activation: config.activation, likelihood: config.likelihood(view: k),
-                fixedLogScale: config.fixedLogScale, arena: arena)
+                fixedLogScale: config.fixedLogScale, categories: config.categories, arena: arena)
         }
         prior = CrossCovariance(config: config.jpvae.prior, n1: views[0].latent, n2: views[1].latent, arena: arena)
         arena.materialize(seed: seed)

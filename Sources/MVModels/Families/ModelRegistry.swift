@@ -54,6 +54,14 @@ public enum ModelRegistry {
             throw ConfigError.invalidValue(
                 key: "model.type", message: "\(config.model.type.rawValue) needs \(wanted) views; the data has \(dimensions.count)")
         }
+        let categories = config.model.categories
+        for k in dimensions.indices where config.model.likelihood(view: k) == .categorical && categories > 0 {
+            guard dimensions[k] % categories == 0 else {
+                throw ConfigError.invalidValue(
+                    key: "model.categories",
+                    message: "view \(k + 1) has \(dimensions[k]) features, not whole tokens of \(categories) classes")
+            }
+        }
         for (key, network, decoder) in [("model.encoder", config.model.encoder, false), ("model.decoder", config.model.decoder, true)] {
             guard network.type == .conv else { continue }
             guard e.convolutional else {

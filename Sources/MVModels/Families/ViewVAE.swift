@@ -17,7 +17,7 @@ public struct ViewVAE {
     public init(
         _ name: String, inputs: Int, image: ViewShapes.ImageSize? = nil, latent: Int, encoderHidden: [Int], decoderHidden: [Int],
         encoder encoderConfig: NetworkConfig = .mlp, decoder decoderConfig: NetworkConfig = .mlp, activation: Activation,
-        likelihood kind: ModelConfig.Likelihood, fixedLogScale: Float?, arena: ParameterArena
+        likelihood kind: ModelConfig.Likelihood, fixedLogScale: Float?, categories: Int = 0, arena: ParameterArena
     ) {
         self.name = name
         self.inputs = inputs
@@ -28,7 +28,9 @@ public struct ViewVAE {
         decoder = ViewNetwork(
             decoder: "\(name).decoder", inputs: latent, hidden: decoderHidden, image: image, outputs: inputs, config: decoderConfig,
             activation: activation, arena: arena)
-        likelihood = Likelihood("\(name).likelihood", kind: kind, features: inputs, fixedLogScale: fixedLogScale, arena: arena)
+        likelihood = Likelihood(
+            "\(name).likelihood", kind: kind, features: inputs, fixedLogScale: fixedLogScale, categories: categories,
+            arena: arena)
     }
 
     /// (μ, log σ²), each rows × latent.
