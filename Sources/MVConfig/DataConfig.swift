@@ -2,6 +2,8 @@
 public struct DataConfig: Codable, Equatable {
     public enum Source: String, ConfigChoice, Equatable {
         case fashionMNIST = "fashion-mnist", npy, linearGaussian = "linear-gaussian", correlated
+        /// PolyMNIST's construction on Fashion-MNIST: `modalities` colour images of one class (`PolyFashion`).
+        case polyFashion = "polyfashion"
     }
     /// How a 28×28 image becomes views.
     public enum ImageViews: String, ConfigChoice, Equatable {
@@ -93,6 +95,9 @@ public struct DataConfig: Codable, Equatable {
             if latentDimension < 1 { throw c.invalid(.latentDimension, "must be ≥ 1") }
             if samples < 10 { throw c.invalid(.samples, "must be ≥ 10") }
         }
+        if source == .polyFashion && !(2...16).contains(modalities) {
+            throw c.invalid(.modalities, "polyfashion makes 2 to 16 modalities, got \(modalities)")
+        }
         if source == .linearGaussian {
             if modalities < 2 { throw c.invalid(.modalities, "needs at least 2") }
             if latentDimension < 1 { throw c.invalid(.latentDimension, "must be ≥ 1") }
@@ -128,7 +133,7 @@ public struct DataConfig: Codable, Equatable {
         switch source {
         case .fashionMNIST: return imageViews.count
         case .npy: return views.count
-        case .linearGaussian: return modalities
+        case .linearGaussian, .polyFashion: return modalities
         case .correlated: return 2
         }
     }

@@ -1,15 +1,17 @@
 import MVCore
 import MVIO
 
-/// Where one view's `rows × cols` Float data lives: in memory, or in a memory-mapped .npy file.
+/// Where one view's `rows × cols` Float data lives: in memory, in a memory-mapped .npy file, or computed.
 public enum ViewSource: Sendable {
     case matrix(Matrix)
     case npy(NPYFile)
+    case generated(GeneratedView)
 
     public var rows: Int {
         switch self {
         case .matrix(let m): return m.rows
         case .npy(let f): return f.rows
+        case .generated(let g): return g.rows
         }
     }
 
@@ -17,6 +19,7 @@ public enum ViewSource: Sendable {
         switch self {
         case .matrix(let m): return m.cols
         case .npy(let f): return f.cols
+        case .generated(let g): return g.cols
         }
     }
 
@@ -25,6 +28,7 @@ public enum ViewSource: Sendable {
         switch self {
         case .matrix(let m): return "in-memory \(m.rows)x\(m.cols) matrix"
         case .npy(let f): return f.path
+        case .generated(let g): return g.origin
         }
     }
 
@@ -62,6 +66,25 @@ public enum ViewSource: Sendable {
                     (out + i * d).update(repeating: 0, count: d)
                 }
             }
+        case .generated(let g):
+            for i in 0..<count {
+                let r = row(i)
+                precondition(r >= 0 && r < n, "row \(r) out of range 0..<\(n)")
+                if observed(i) { g.fill(r, out + i * d) } else { (out + i * d).update(repeating: 0, count: d) }
+            }
         }
+    }
+}
+
+/// A view computed row by row when a batch asks for it (a data set too large to hold, built from a
+/// smaller one: `PolyFashion`). `fill(r, out)` writes row r's `cols` values.
+public struct GeneratedView: Sendable {
+    public let rows: Int
+    public let cols: Int
+    public let origin: String
+    public let fill: @Sendable (Int, UnsafeMutablePointer<Float>) -> Void
+
+    public init(rows: Int, cols: Int, origin: String, fill: @escaping @Sendable (Int, UnsafeMutablePointer<Float>) -> Void) {
+        (self.rows, self.cols, self.origin, self.fill) = (rows, cols, origin, fill)
     }
 }

@@ -21,6 +21,9 @@ extension ExperimentData {
     static func check(_ dataset: MultiViewDataset, likelihoods: (Int) -> ModelConfig.Likelihood, categories: Int = 0) throws {
         let chunk = 4096
         for k in 0..<dataset.viewCount {
+            // Computed views (PolyFashion) are finite and in [0, 1] by construction: reading all of them
+            // would cost as much as computing the whole data set.
+            if case .generated = dataset.views[k] { continue }
             let cols = dataset.views[k].cols, categorical = likelihoods(k) == .categorical
             let bernoulli = likelihoods(k) == .bernoulli || categorical
             let classes = categories > 0 ? categories : cols

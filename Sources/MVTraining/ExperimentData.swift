@@ -45,6 +45,26 @@ public struct ExperimentData {
             unmaskedTest = config.missingRate > 0 ? DataSubset(dataset: fullTest, indices: splits.test.indices) : nil
             simulation = nil
             pairs = nil
+        case .polyFashion:
+            let train = try PolyFashion.dataset(
+                FashionMNIST.load(.train, directory: config.directory), modalities: config.modalities, seed: config.dataSeed, part: 0)
+            let test = try PolyFashion.dataset(
+                FashionMNIST.load(.test, directory: config.directory), modalities: config.modalities, seed: config.dataSeed, part: 1)
+            let (droppedTrain, droppedTest) = (
+                try Self.dropViews(train, config: config, seed: seed, part: 0),
+                try Self.dropViews(test, config: config, seed: seed, part: 1)
+            )
+            let splits = try DataSplits(train: droppedTrain, test: droppedTest, validation: .count(config.validationSize), seed: seed)
+                .limited(train: config.trainLimit, test: config.testLimit)
+            self.splits = splits
+            viewNames = train.names
+            imageSizes = Array(
+                repeating: ViewShapes.ImageSize(height: FashionMNIST.height, width: FashionMNIST.width, channels: 3),
+                count: config.modalities)
+            imageCut = nil
+            unmaskedTest = config.missingRate > 0 ? DataSubset(dataset: test, indices: splits.test.indices) : nil
+            simulation = nil
+            pairs = nil
         case .npy:
             let full = try MultiViewDataset(npyViews: config.views, labelsPath: config.labels, maskPath: config.mask)
             (splits, unmaskedTest) = try Self.fractionSplits(full, config: config, seed: seed)

@@ -235,6 +235,10 @@ struct ImputeCommand: ParsableCommand {
             }
             (h, w) = (p[0], p[1])
         } else if let images = views.images, let size = images.first, images.allSatisfy({ $0 == size }) {
+            guard size.channels == 1 else {
+                throw ValidationError(
+                    "--png draws grey images; these views are \(size.height)×\(size.width) with \(size.channels) channels")
+            }
             (h, w, vertical) = (size.height, size.width, false)
         } else {
             throw ValidationError("--png needs --image-shape HxW for this data")

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Convolutional networks keep the multi-process properties: one epoch of a conv PoE at world sizes 1, 2
+# Convolutional networks keep the multi-process properties: one epoch of a conv PoE on PolyFashion (colour
+# images computed as batches read them) at world sizes 1, 2
 # and 3 ends with the same parameters (to float summation order), a resume mid-epoch at -np 2 is
 # bit-exact, and a resume of that checkpoint at -np 3 (elastic) continues to the same parameters; a conv
 # JPVAE, a conv CoVAE through both stages (deep CCA folded into the conv encoders' last layers) and a conv
