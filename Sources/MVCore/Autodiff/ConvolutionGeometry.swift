@@ -57,46 +57,37 @@ public struct ConvolutionGeometry: Equatable, Sendable {
 enum Patches {
     /// Copies the patches of `rows` images `x` into `col`.
     static func gather(_ x: UnsafePointer<Float>, rows: Int, _ g: ConvolutionGeometry, into col: UnsafeMutablePointer<Float>) {
-        let c = g.inChannels, oh = g.outHeight, ow = g.outWidth, k = g.patch
-        for b in 0..<rows {
-            let image = x + b * g.inputSize
-            for oy in 0..<oh {
-                for ox in 0..<ow {
-                    var dst = col + ((b * oh + oy) * ow + ox) * k
-                    for ky in 0..<g.kernelHeight {
-                        let iy = oy * g.stride - g.padding + ky
-                        for kx in 0..<g.kernelWidth {
-                            let ix = ox * g.stride - g.padding + kx
-                            if iy >= 0 && iy < g.height && ix >= 0 && ix < g.width {
-                                dst.update(from: image + (iy * g.width + ix) * c, count: c)
-                            } else {
-                                dst.update(repeating: 0, count: c)
-                            }
-                            dst += c
-                        }
-                    }
-                }
-            }
+        let c = g.inChannels
+        visit(rows: rows, g) { patch, pixel in
+            if let pixel { (col + patch).update(from: x + pixel, count: c) } else { (col + patch).update(repeating: 0, count: c) }
         }
     }
 
     /// Adds every patch row of `col` back onto the pixels it came from in `rows` images `x` (the adjoint of `gather`).
     static func scatterAdd(_ col: UnsafePointer<Float>, rows: Int, _ g: ConvolutionGeometry, into x: UnsafeMutablePointer<Float>) {
+        let c = g.inChannels
+        visit(rows: rows, g) { patch, pixel in
+            guard let pixel else { return }
+            for j in 0..<c { x[pixel + j] += col[patch + j] }
+        }
+    }
+
+    /// Calls `body(patch, pixel)` for every kernel position of every output pixel, in `col`'s order: where
+    /// its `inChannels` values start in the patch matrix, and in the images (nil outside the image).
+    @inline(__always)
+    private static func visit(rows: Int, _ g: ConvolutionGeometry, _ body: (Int, Int?) -> Void) {
         let c = g.inChannels, oh = g.outHeight, ow = g.outWidth, k = g.patch
         for b in 0..<rows {
-            let image = x + b * g.inputSize
+            let image = b * g.inputSize
             for oy in 0..<oh {
                 for ox in 0..<ow {
-                    var src = col + ((b * oh + oy) * ow + ox) * k
+                    var patch = ((b * oh + oy) * ow + ox) * k
                     for ky in 0..<g.kernelHeight {
                         let iy = oy * g.stride - g.padding + ky
                         for kx in 0..<g.kernelWidth {
                             let ix = ox * g.stride - g.padding + kx
-                            if iy >= 0 && iy < g.height && ix >= 0 && ix < g.width {
-                                let pixel = image + (iy * g.width + ix) * c
-                                for j in 0..<c { pixel[j] += src[j] }
-                            }
-                            src += c
+                            body(patch, iy >= 0 && iy < g.height && ix >= 0 && ix < g.width ? image + (iy * g.width + ix) * c : nil)
+                            patch += c
                         }
                     }
                 }
