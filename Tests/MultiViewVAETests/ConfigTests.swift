@@ -73,7 +73,8 @@ final class ConfigTests: XCTestCase {
         XCTAssertThrowsError(try ExperimentConfig.parse(yaml: minimal + "data: {source: hdf5}")) {
             XCTAssertEqual(
                 $0 as? ConfigError,
-                .invalidValue(key: "data.source", message: "'hdf5' is not one of: fashion-mnist, npy, linear-gaussian, correlated"))
+                .invalidValue(
+                    key: "data.source", message: "'hdf5' is not one of: fashion-mnist, npy, linear-gaussian, correlated, polyfashion"))
         }
         XCTAssertThrowsError(try ExperimentConfig.parse(yaml: "seed: 1\n")) {
             XCTAssertEqual($0 as? ConfigError, .missingKey(key: "model"))

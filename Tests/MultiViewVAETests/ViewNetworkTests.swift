@@ -39,6 +39,41 @@ final class ViewNetworkTests: XCTestCase {
         XCTAssertEqual(tape.shape(decoder(h, tape: tape, arena: arena)).cols, 2352)
     }
 
+    /// pythae's Encoder_ResNet_VAE_MNIST / Decoder_ResNet_AE_MNIST (CoVAE's App. D), latent 16: the
+    /// same map sizes and parameter counts (encoder 427 680 with both heads, decoder 339 009).
+    func testResNetNetworksHavePythaesSizes() {
+        let mnist = ViewShapes.ImageSize(height: 28, width: 28, channels: 1)
+        let encoderArena = ParameterArena(), decoderArena = ParameterArena()
+        let encoder = ViewNetwork(
+            encoder: "e", image: mnist, inputs: 784, hidden: [], outputs: 32,
+            config: NetworkConfig(type: .resnet, channels: [64, 128, 128], kernels: [4, 4, 3], stride: 2, padding: 1),
+            activation: .relu, arena: encoderArena)
+        XCTAssertEqual(encoder.convolutions.map(\.outputs), [14 * 14 * 64, 7 * 7 * 128, 4 * 4 * 128])
+        XCTAssertEqual(encoder.blocks.count, 2)
+        let decoder = ViewNetwork(
+            decoder: "d", inputs: 16, hidden: [], image: mnist, outputs: 784,
+            config: NetworkConfig(type: .resnet, channels: [128, 128, 64], kernel: 3, stride: 2, padding: 1), activation: .relu,
+            arena: decoderArena)
+        XCTAssertEqual(decoder.convolutions.map(\.outputs), [7 * 7 * 128, 14 * 14 * 64, 28 * 28])
+        XCTAssertEqual(encoderArena.views.map(\.count).reduce(0, +), 427_680)
+        XCTAssertEqual(decoderArena.views.map(\.count).reduce(0, +), 339_009)
+        encoderArena.materialize(seed: 1)
+        decoderArena.materialize(seed: 2)
+        let tape = Tape()
+        let x = tape.constant(Matrix.randomUniform(rows: 3, cols: 784, seed: 1, low: 0, high: 1))
+        XCTAssertEqual(tape.shape(encoder(x, tape: tape, arena: encoderArena)).cols, 32)
+        let z = tape.constant(Matrix.randomNormal(rows: 3, cols: 16, seed: 2))
+        XCTAssertEqual(tape.shape(decoder(z, tape: tape, arena: decoderArena)).cols, 784)
+    }
+
+    /// A residual block is x + conv1×1(relu(conv3×3(relu(x)))): its gradient through every path.
+    func testResidualBlockGradients() {
+        let arena = ParameterArena()
+        let block = ResidualBlock("b", height: 4, width: 3, channels: 2, inner: 3, arena: arena)
+        arena.materialize(seed: 5)
+        GradientCheck([awayFromZero(2, 24, seed: 8)]).run("residual block") { t, v in block(v[0], tape: t, arena: arena) }
+    }
+
     func testDenseNetworksKeepTheirParameterNames() {
         let arena = ParameterArena()
         _ = ViewNetwork(

@@ -3,7 +3,7 @@
 # images computed as batches read them) at world sizes 1, 2
 # and 3 ends with the same parameters (to float summation order), a resume mid-epoch at -np 2 is
 # bit-exact, and a resume of that checkpoint at -np 3 (elastic) continues to the same parameters; a conv
-# JPVAE, a conv CoVAE through both stages (deep CCA folded into the conv encoders' last layers) and a conv
+# JPVAE, a CoVAE with ResNet networks through both stages (deep CCA folded into the encoders' last layers) and a conv
 # JNF-Shared through its three stages (conv projectors) agree at -np 1 and 2.
 source "$(dirname "$0")/lib.bash"
 cfg="$here/tiny-conv.yaml"
@@ -33,16 +33,19 @@ for np in 1 2; do
 done
 echo -n "conv jpvae np1 vs np2: "
 compare "$(newest "$work/conv-jpvae-np1")" "$(newest "$work/conv-jpvae-np2")" --rtol 1e-4 || fail "conv jpvae: world size 2 drifts"
-covae=(--set model.encoder.type=conv --set "model.encoder.channels=[4, 8]" --set model.decoder.type=conv --set "model.decoder.channels=[8, 4]")
+# CoVAE with the ResNet networks of its App. D (residual blocks on the smallest maps).
+resnet=(--set model.encoder.type=resnet --set "model.encoder.channels=[4, 8]" --set model.encoder.residualChannels=2
+  --set model.decoder.type=resnet --set "model.decoder.channels=[8, 4]" --set model.decoder.residualChannels=2)
 for np in 1 2; do
   run="$work/conv-covae-np$np"
-  mpi -np "$np" "$bin" train --config "$here/tiny-covae.yaml" --run "$run" "${covae[@]}" > "$run.log" 2>&1 || { cat "$run.log"; fail "conv covae at -np $np"; }
+  mpi -np "$np" "$bin" train --config "$here/tiny-covae.yaml" --run "$run" "${resnet[@]}" > "$run.log" 2>&1 || { cat "$run.log"; fail "resnet covae at -np $np"; }
 done
-echo -n "conv covae np1 vs np2: "
+echo -n "resnet covae np1 vs np2: "
 compare "$(newest "$work/conv-covae-np1")" "$(newest "$work/conv-covae-np2")" --rtol 1e-4 || fail "conv covae: world size 2 drifts"
 for np in 1 2; do
   run="$work/conv-jnf-np$np"
-  mpi -np "$np" "$bin" train --config "$here/tiny-jnf.yaml" --run "$run" "${covae[@]}" --set model.variant=shared \
+  conv=(--set model.encoder.type=conv --set "model.encoder.channels=[4, 8]" --set model.decoder.type=conv --set "model.decoder.channels=[8, 4]")
+  mpi -np "$np" "$bin" train --config "$here/tiny-jnf.yaml" --run "$run" "${conv[@]}" --set model.variant=shared \
     --set training.stages.projectors.epochs=1 > "$run.log" 2>&1 || { cat "$run.log"; fail "conv jnf at -np $np"; }
 done
 echo -n "conv jnf-shared np1 vs np2: "

@@ -67,7 +67,7 @@ public final class JNF: MultiViewModel {
         self.arena = arena
         let act = config.activation
         arena.beginGroup("joint")
-        if config.encoder.type == .conv && config.encoderHidden.isEmpty {
+        if config.encoder.type != .mlp && config.encoderHidden.isEmpty {
             throw ConfigError.invalidValue(
                 key: "model.encoderHidden",
                 message: "jnf with conv encoders needs the feature width after the convolutions: give one size at least")

@@ -63,7 +63,7 @@ public enum ModelRegistry {
             }
         }
         for (key, network, decoder) in [("model.encoder", config.model.encoder, false), ("model.decoder", config.model.decoder, true)] {
-            guard network.type == .conv else { continue }
+            guard network.type != .mlp else { continue }
             guard e.convolutional else {
                 throw ConfigError.invalidValue(
                     key: key,
