@@ -227,7 +227,7 @@ struct ImputeCommand: ParsableCommand {
     /// Two views that are images of their own: each row's pair side by side, or with --image-shape
     /// (views that are not recorded as images) one above the other.
     func writeGrid(_ path: String, observed: Matrix, imputed: Matrix, truth: Matrix?, views: ViewShapes) throws {
-        var h = 0, w = 0, vertical = true
+        var h = 0, w = 0, channels = 1, vertical = true
         if let s = imageShape {
             let p = s.split(separator: "x").compactMap { Int($0) }
             guard p.count == 2, p[0] >= 1, p[1] >= 1, p[0] * p[1] == observed.cols else {
@@ -235,29 +235,19 @@ struct ImputeCommand: ParsableCommand {
             }
             (h, w) = (p[0], p[1])
         } else if let images = views.images, let size = images.first, images.allSatisfy({ $0 == size }) {
-            guard size.channels == 1 else {
-                throw ValidationError(
-                    "--png draws grey images; these views are \(size.height)×\(size.width) with \(size.channels) channels")
-            }
-            (h, w, vertical) = (size.height, size.width, false)
+            (h, w, channels, vertical) = (size.height, size.width, size.channels, false)
         } else {
             throw ValidationError("--png needs --image-shape HxW for this data")
         }
         let first = givenViews == [1]
         var grid = ImageGrid(cellWidth: vertical ? w : 2 * w, cellHeight: vertical ? 2 * h : h, columns: columns * (truth == nil ? 1 : 2))
         grid.scale = scale
+        grid.channels = channels
+        func pair(_ a: [Float], _ b: [Float]) -> [Float] { joinHalves(a, b, height: h, width: w, vertical: vertical, channels: channels) }
         for r in 0..<observed.rows {
             let o = observed.row(r), i = imputed.row(r)
-            if let truth {
-                let t = truth.row(r)
-                grid.append(
-                    first
-                        ? joinHalves(o, t, height: h, width: w, vertical: vertical)
-                        : joinHalves(t, o, height: h, width: w, vertical: vertical))
-            }
-            grid.append(
-                first
-                    ? joinHalves(o, i, height: h, width: w, vertical: vertical) : joinHalves(i, o, height: h, width: w, vertical: vertical))
+            if let truth { grid.append(first ? pair(o, truth.row(r)) : pair(truth.row(r), o)) }
+            grid.append(first ? pair(o, i) : pair(i, o))
         }
         try grid.write(to: path)
         print("wrote grid of \(observed.rows) examples to \(path)")

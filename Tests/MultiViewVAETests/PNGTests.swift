@@ -35,6 +35,35 @@ final class PNGTests: XCTestCase {
         XCTAssertEqual(bytes[25], 0, "greyscale")
     }
 
+    /// RGB cells (PolyFashion's views): each pixel's three values move together, and the file says RGB.
+    func testColourGridKeepsEachPixelsChannelsAndWritesAnRGBPNG() throws {
+        var grid = ImageGrid(cellWidth: 2, cellHeight: 1, columns: 2)
+        grid.channels = 3
+        grid.gap = 1
+        grid.append([1, 0, 0, 0, 1, 0])  // red, green
+        grid.append([0, 0, 1, 0.5, 0.5, 0.5])  // blue, grey
+        let r = grid.render()
+        XCTAssertEqual(r.width, 2 * 2 + 3)
+        XCTAssertEqual(r.height, 1 + 2)
+        XCTAssertEqual(r.pixels.count, r.width * r.height * 3)
+        func pixel(_ x: Int, _ y: Int) -> [Float] { Array(r.pixels[((y * r.width + x) * 3)..<((y * r.width + x) * 3 + 3)]) }
+        XCTAssertEqual(pixel(1, 1), [1, 0, 0])
+        XCTAssertEqual(pixel(2, 1), [0, 1, 0])
+        XCTAssertEqual(pixel(4, 1), [0, 0, 1])
+        XCTAssertEqual(pixel(5, 1), [0.5, 0.5, 0.5])
+        XCTAssertEqual(pixel(0, 0), [1, 1, 1], "gaps are white")
+        let path = try temporaryFolder(self) + "/rgb.png"
+        try grid.write(to: path)
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        XCTAssertEqual(bytes[25], 2, "colour type RGB")
+        // Side by side, the halves' rows keep their channels together.
+        XCTAssertEqual(
+            joinHalves([1, 2, 3], [4, 5, 6], height: 1, width: 1, vertical: false, channels: 3), [1, 2, 3, 4, 5, 6])
+        XCTAssertEqual(
+            joinHalves([1, 1, 1, 2, 2, 2], [3, 3, 3, 4, 4, 4], height: 2, width: 1, vertical: false, channels: 3),
+            [1, 1, 1, 3, 3, 3, 2, 2, 2, 4, 4, 4])
+    }
+
     func testUnwritablePathIsAClearError() {
         XCTAssertThrowsError(try PNGWriter.writeGray([0], width: 1, height: 1, to: "/nonexistent-dir/x.png")) { error in
             XCTAssertTrue("\(error)".contains("/nonexistent-dir/x.png"), "\(error)")
