@@ -263,16 +263,13 @@ func crossCorrelation(_ a: Matrix, _ b: Matrix) -> [[Double]] {
 /// per-feature training mean and variance.
 func trainingMeanBaseline(kind: ModelConfig.Likelihood, classes: Int = 0, train: Matrix, truth: Matrix) -> [Double] {
     let m = columnMeans(train)
-    if kind == .categorical {
-        // The training split's class frequencies, per token.
+    if kind == .bernoulli || kind == .categorical {
+        // The training split's per-feature means (a categorical view's class frequencies) for every row.
         var p = Matrix(rows: truth.rows, cols: truth.cols)
         for r in 0..<p.rows { for c in 0..<p.cols { p[r, c] = m[c] } }
-        return JPVAEInference.categoricalCrossEntropy(probabilities: p, data: truth, classes: classes)
-    }
-    if kind == .bernoulli {
-        var p = Matrix(rows: truth.rows, cols: truth.cols)
-        for r in 0..<p.rows { for c in 0..<p.cols { p[r, c] = m[c] } }
-        return JPVAEInference.crossEntropy(probabilities: p, data: truth)
+        return kind == .bernoulli
+            ? JPVAEInference.crossEntropy(probabilities: p, data: truth)
+            : JPVAEInference.categoricalCrossEntropy(probabilities: p, data: truth, classes: classes)
     }
     let v = columnVariances(train).map { Double(Swift.max($0, 1e-12)) }
     return (0..<truth.rows).map { r in

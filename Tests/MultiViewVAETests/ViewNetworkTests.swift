@@ -107,6 +107,16 @@ final class ViewNetworkTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("padding"), "\(error)")
         }
         XCTAssertThrowsError(try config("{type: aggregated, encoder: {type: mlp, channels: [3]}}"))
+        XCTAssertThrowsError(try config("{type: aggregated, encoder: {type: conv, channels: [4, 8], kernel: [3, 3, 3]}}")) { error in
+            XCTAssertTrue("\(error)".contains("one per convolution (2)"), "\(error)")
+        }
+        XCTAssertThrowsError(try config("{type: aggregated, encoder: {type: conv, residualBlocks: 1}}")) { error in
+            XCTAssertTrue("\(error)".contains("applies to type resnet"), "\(error)")
+        }
+        XCTAssertThrowsError(try config("{type: aggregated, encoder: {type: resnet, residualChannels: 0}}"))
+        XCTAssertThrowsError(try config("{type: aggregated}", data: "{source: polyfashion, modalities: 1}")) { error in
+            XCTAssertTrue("\(error)".contains("data.modalities"), "\(error)")
+        }
         XCTAssertThrowsError(try config("{type: aggregated, encoder: {type: conv, filters: [3]}}"))
     }
 
