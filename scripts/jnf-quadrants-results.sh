@@ -22,7 +22,7 @@ for model in ${4:-mopoe moe poe jnf jnf-shared}; do
     esac
   done
 done | run_all "${2:-2}"
-python3 scripts/summarize_jnf_quadrants.py runs/*-fashion-quadrants-*-e"$EPOCHS"-s*/evaluation.json
+python3 scripts/summarize_coherence.py runs/*-fashion-quadrants-*-e"$EPOCHS"-s*/evaluation.json
 # README's grids: test images completed from 1, 2 and 3 observed quadrants by the seed-1 JNF run.
 jnf="runs/jnf-fashion-quadrants-plain-e$EPOCHS-s1"
 if [[ -f "$jnf/evaluation.json" ]]; then

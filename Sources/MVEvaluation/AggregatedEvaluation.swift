@@ -140,7 +140,11 @@ public struct AggregatedEvaluation {
             },
             fullReconstruction: (0..<k).map { full[$0].reconstruction(names[$0]) },
             missingImputation: unmaskedTest == nil ? nil : (0..<k).map { missing[$0].reconstruction(names[$0]) })
-        report.ridgeCrossReconstruction = ridgeCrossReconstruction(train: train, test: test)
+        if config.ridge {
+            let widest = model.viewDimensions.reduce(0, +) - (model.viewDimensions.min() ?? 0)
+            progress("ridge yardstick: \(k) regressions on up to \(widest) predictors (evaluation.ridge: false skips it)")
+            report.ridgeCrossReconstruction = ridgeCrossReconstruction(train: train, test: test)
+        }
         if classify, let trainLabels = train.labels, let testLabels = test.labels, train.count > 0 {
             progress("linear classifier on posterior means of \(train.count) training rows")
             let result = classification(train: train, trainLabels: trainLabels, test: test, testLabels: testLabels, tape: tape)

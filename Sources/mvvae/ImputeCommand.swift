@@ -17,7 +17,8 @@ struct ImputeCommand: ParsableCommand {
             mixture of the N decoded distributions is printed. With more than two views, every view
             outside --given (e.g. --given 1,3; one --input per given view, in that order) is imputed,
             writing <output>-view<M>.npy, -view<M>-std.npy and -view<M>-draws.npy for each missing view M.
-            For image views, --png writes a grid: each pair of cells is (true image, observed half + imputed half).
+            For image views, --png writes a grid: each pair of cells is (true image, observed half + imputed half); with more than
+            two views that are images of one size, one test row per grid row (its true views, then the completed ones).
             """)
 
     @Option(name: .customLong("run"), help: "Run folder.")
@@ -119,9 +120,10 @@ struct ImputeCommand: ParsableCommand {
             throw ValidationError(
                 "the observed view \(v + 1) has \(m.cols) features; view \(v + 1) of this model has \(ctx.model.viewDimensions[v])")
         }
-        if png != nil, k != 2, ctx.views.cut == nil {
+        if png != nil, k != 2, ctx.views.cut == nil, Self.commonImageSize(ctx.views) == nil {
             throw ValidationError(
-                "--png draws two-view grids and views cut from one image (Fashion-MNIST quadrants); with \(k) views give --output")
+                "--png draws two-view grids, views cut from one image (Fashion-MNIST quadrants) and views that are images of one "
+                    + "size (PolyFashion); these \(k) views are none of these: give --output")
         }
         let imputer = try makeImputer(ctx, data: &data)
         let results = try imputer.impute(observed: observed, samples: samples, seed: ctx.config.seed, truth: truths)
@@ -161,6 +163,9 @@ struct ImputeCommand: ParsableCommand {
         if let cut = ctx.views.cut {
             try writeWholeImages(png, cut: cut, observed: observed, imputed: imputed, truth: truth)
             try writeWholeImages(pngStem + "-std.png", cut: cut, observed: observed, imputed: scaled, truth: truth)
+        } else if k > 2, let size = Self.commonImageSize(ctx.views) {
+            try writeViewRows(png, size: size, observed: observed, imputed: imputed, truth: truth)
+            try writeViewRows(pngStem + "-std.png", size: size, observed: observed, imputed: scaled, truth: truth)
         } else if let result = results.first {
             let observedView = observed[views[0]]!, trueOther = truths[result.modality]
             try writeGrid(png, observed: observedView, imputed: result.mean, truth: trueOther, views: ctx.views)
@@ -222,6 +227,37 @@ struct ImputeCommand: ParsableCommand {
         }
         try grid.write(to: path)
         print("wrote grid of \(rows) examples to \(path)")
+    }
+
+    /// The size shared by every view when each is an image of its own (PolyFashion's modalities).
+    static func commonImageSize(_ views: ViewShapes) -> ViewShapes.ImageSize? {
+        guard let images = views.images, let size = images.first, images.allSatisfy({ $0 == size }) else { return nil }
+        return size
+    }
+
+    /// Views that are images of one size (more than two): one test row per grid row, its views side by
+    /// side — the true views, then the observed views as given beside the imputed ones.
+    func writeViewRows(_ path: String, size: ViewShapes.ImageSize, observed: [Int: Matrix], imputed: [Int: Matrix], truth: [Int: Matrix]?)
+        throws
+    {
+        let k = observed.count + imputed.count
+        var grid = ImageGrid(cellWidth: size.width, cellHeight: size.height, columns: k * (truth == nil ? 1 : 2))
+        grid.scale = scale
+        grid.channels = size.channels
+        let completed = observed.merging(imputed) { a, _ in a }
+        let rows = observed.values.first!.rows
+        for r in 0..<rows {
+            if let truth {
+                let all = observed.merging(truth) { a, _ in a }
+                for v in 0..<k { grid.append(all[v]!.row(r)) }
+            }
+            for v in 0..<k { grid.append(completed[v]!.row(r)) }
+        }
+        try grid.write(to: path)
+        print(
+            "wrote grid of \(rows) examples to \(path) (one per row: \(truth == nil ? "" : "the \(k) true views, then ")"
+                + "the observed views as given and the others imputed)"
+        )
     }
 
     /// Two views that are images of their own: each row's pair side by side, or with --image-shape

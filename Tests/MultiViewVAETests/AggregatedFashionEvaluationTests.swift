@@ -50,6 +50,14 @@ final class AggregatedFashionEvaluationTests: XCTestCase {
         let complete = data.test.indices.filter { r in (0..<4).allSatisfy { data.test.dataset.isObserved(row: r, view: $0) } }.count
         XCTAssertEqual(ridge.map(\.rows), [Int](repeating: complete, count: 4))
         for b in ridge { XCTAssertTrue(try XCTUnwrap(b.mse) > 0 && XCTUnwrap(b.nll).isFinite, "\(b)") }
+        // evaluation.ridge: false leaves the yardstick out and every other number as it was.
+        var noRidge = config.evaluation
+        noRidge.ridge = false
+        let without = try AggregatedEvaluation(model: model, config: noRidge, seed: config.seed)
+            .run(train: data.train, test: data.test, unmaskedTest: data.unmaskedTest, classify: false)
+        XCTAssertNil(without.ridgeCrossReconstruction)
+        XCTAssertEqual(without.logLikelihood, report.logLikelihood)
+        XCTAssertEqual(without.conditional.map(\.logLikelihood), report.conditional.map(\.logLikelihood))
         let fit = try XCTUnwrap(report.classifierFit)
         XCTAssertLessThanOrEqual(fit.bestEpoch, fit.epochs)
         XCTAssertGreaterThan(fit.validationRows, 0)

@@ -128,4 +128,44 @@ PY
 "$bin" encode --run "$work/jnf" --given 1,3 --split test --output "$work/jnf/emb" > /dev/null || fail "jnf: encode quadrants 1 and 3"
 "$bin" evaluate --run "$work/jnf" --no-classifiers > "$work/jnf/eval.log" 2>&1 || { cat "$work/jnf/eval.log"; fail "jnf: evaluate"; }
 grep -q "log p(x), every modality" "$work/jnf/eval.log" || { cat "$work/jnf/eval.log"; fail "jnf: no log-likelihood table"; }
-echo "encode and impute: JPVAE, PoE and MoE runs encode any subset of views with rows aligned and impute with draws, spread and a predictive score; JNF imputes quadrants by HMC, encodes and evaluates; bad input named: ok"
+# Three PolyFashion colour modalities (images of one size): --png draws one test row per grid row, the
+# true views then the completed ones (view 1 as given), in RGB.
+cat > "$work/poly.yaml" <<YAML
+name: encode-poly
+seed: 2
+data: {source: polyfashion, modalities: 3, trainLimit: 60, validationSize: 20, testLimit: 10}
+model: {type: aggregated, aggregator: poe, latent: 3, encoderHidden: [], featureSize: 8, decoderHidden: [],
+        encoder: {type: conv, channels: [4]}, decoder: {type: conv, channels: [4]}, likelihood: gaussian, fixedLogScale: -1}
+training: {epochs: 1, batchSize: 20, validate: false, logEvery: 100}
+YAML
+"$bin" train --config "$work/poly.yaml" --run "$work/poly" --progress lines > "$work/poly.train.log" 2>&1 || { cat "$work/poly.train.log"; fail "polyfashion: train"; }
+"$bin" impute --run "$work/poly" --given 1 --test 4 --samples 2 --png "$work/poly/grid.png" --scale 1 > "$work/poly/impute.log" 2>&1 \
+  || { cat "$work/poly/impute.log"; fail "polyfashion: impute views 2 and 3 from view 1"; }
+grep -q "wrote grid of 4 examples" "$work/poly/impute.log" || { cat "$work/poly/impute.log"; fail "polyfashion: no grid"; }
+python3 - "$work/poly" <<'PY' || fail "polyfashion: the grid's size, colour type and view 1 as given"
+import struct, sys, zlib
+raw = open(f"{sys.argv[1]}/grid.png", "rb").read()
+width, height, depth, colour = struct.unpack(">IIBB", raw[16:26])
+# 6 cells of 28 per grid row (3 true views, 3 completed), 4 grid rows, 2-pixel gaps; 8-bit RGB.
+assert (width, height, depth, colour) == (6 * 28 + 7 * 2, 4 * 28 + 5 * 2, 8, 2), (width, height, depth, colour)
+# View 1 as given: its true cell and its completed cell hold the same pixels (rows unfiltered as PNG says).
+chunks, at = [], 8
+while at < len(raw):
+    length, kind = struct.unpack(">I4s", raw[at:at + 8])
+    chunks += [raw[at + 8:at + 8 + length]] if kind == b"IDAT" else []
+    at += 12 + length
+data, stride, rows, prior = zlib.decompress(b"".join(chunks)), 3 * width, [], None
+for y in range(height):
+    kind, line, out = data[y * (stride + 1)], data[y * (stride + 1) + 1:(y + 1) * (stride + 1)], bytearray()
+    up = prior or bytes(stride)
+    for i, v in enumerate(line):
+        a, b, c = (out[i - 3] if i >= 3 else 0), up[i], (up[i - 3] if i >= 3 else 0)
+        p = a + b - c
+        paeth = a if abs(p - a) <= abs(p - b) and abs(p - a) <= abs(p - c) else (b if abs(p - b) <= abs(p - c) else c)
+        out.append((v + [0, a, b, (a + b) // 2, paeth][kind]) & 255)
+    rows.append(bytes(out))
+    prior = rows[-1]
+for y in range(2, 30):
+    assert rows[y][3 * 2:3 * 30] == rows[y][3 * (2 + 3 * 30):3 * (30 + 3 * 30)], y
+PY
+echo "encode and impute: JPVAE, PoE and MoE runs encode any subset of views with rows aligned and impute with draws, spread and a predictive score; JNF imputes quadrants by HMC, encodes and evaluates; PolyFashion grids in colour; bad input named: ok"

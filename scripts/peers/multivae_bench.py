@@ -3,15 +3,17 @@
 Times what MultiVae's trainer does per batch -- model(batch, epoch=…), loss.backward(), optimizer.step(),
 zero_grad() -- for --warmup untimed then --steps timed steps on the same Fashion-MNIST batches
 `mvvae bench` reads (the 60 000 training images, cut into the same views, binarised at 0.5 where the
-config says so), one thread. Prints one line: `samples/s <value>`.
+config says so), one thread. Prints one line: `samples/s <value>`. The conv families read PolyFashion-shaped
+data built here instead (see conv-poe below).
 
-  python multivae_bench.py --family jnf|poe|mopoe|jpvae|covae [--stage …] [--batch 128 --steps 300 --warmup 30]
+  python multivae_bench.py --family jnf|poe|mopoe|jpvae|covae|conv-poe|conv-mopoe [--stage …] [--batch 128 --steps 300 --warmup 30]
   … --count        also prints `parameters <trained> of <total>` to stderr (trained: those the step gives a gradient)
   … --check 400    instead of timing: the loss every 50 of 400 steps, and whether it is finite and falls
   … --init mvvae   our layers initialised as mvvae's (Kaiming-normal before a ReLU, else Xavier-uniform, zero
                    biases) instead of torch's default; for comparing losses, not speed
 
-Families (the sizes of ours; encoders and decoders are custom BaseEncoder/BaseDecoder modules):
+Families (the sizes of ours; encoders and decoders are custom BaseEncoder/BaseDecoder modules but in the
+conv families, which use MultiVae's own):
   jnf    MultiVae's JNF against configs/jnf-fashion-quadrants.yaml (4 quadrants of 196, binarised,
          latent 16): per-quadrant features 196→256 (ReLU), concatenated, 1024→256→(16, 16); decoders
          16→256→196 with Bernoulli logits; unimodal bases 196→256→(16, 16); MultiVae's default flows
@@ -29,7 +31,30 @@ Families (the sizes of ours; encoders and decoders are custom BaseEncoder/BaseDe
          decoders 10→512→512→392 with Bernoulli logits; torch's fused Adam. Stage `train` (default): Eq. 3 +
          Eq. 4 with the prior frozen (as ours enters it in `mvvae bench --stage train`: C = 0); stage
          `pretrain`: deep CCA on the unimodal encoders' means (only they train).
+  conv-poe    MultiVae's MVAE without subsampling (use_subsampling=False, k=0, warmup=0, beta=1: the ELBO of
+              all 5 modalities) against configs/polyfashion-conv-poe.yaml run with --set model.bound=elbo:
+              5 modalities of 28×28×3, latent 64, MultiVae's own PolyMNIST networks
+              (multivae.models.nn.mmnist) and its PolyMNIST likelihood, Laplace of scale 0.75.
+              EncoderConvMMNIST: conv 3→32→64→128 (3×3, stride 2, padding 1, ReLU after each; 28→14→7→4),
+              flatten 2048, Linear 2048→64 + ReLU (our "features"), then two Linear 64→64 WITHOUT bias for
+              μ and log σ² where ours has one expert Dense 64→128 WITH bias: 128 parameters fewer per
+              modality, 640 of 2 294 735 in all (0.03 %), the same work. DecoderConvMMNIST: Linear
+              64→2048 + ReLU, 4×4×128, transposed convs 128→64→32→3 (3×3, stride 2, padding 1; output
+              padding 0, 1, 1: 4→7→14→28), ReLU between, none at the end -- the same as ours.
+              Data: mvvae's PolyFashion generator is Swift, so same-shaped data is built here from the
+              Fashion-MNIST files (the first 6 000 training images, to keep memory modest): per row 5 views,
+              each a different image of the row's class (view 1 the row's own) inverting a coloured
+              background of its modality (two sinusoidal gratings repeating every 64 pixels, seen through a
+              28×28 window at a random offset), values in [0, 1], channels first (N, 3, 28, 28). The values
+              are not mvvae's, but the shapes, batch and work are, and the speed does not depend on them.
+  conv-mopoe  MultiVae's MoPoE (beta=1, all 31 non-empty subsets) against configs/polyfashion-conv-mopoe.yaml
+              run with --set model.bound=elbo, the same networks and data. The estimators differ as for
+              mopoe (configs/aggregated-fashion-halves-mopoe.yaml): MultiVae gives each subset component a
+              block of rows and bounds KL(mixture ‖ prior) by Σ_T w_T KL(q_T ‖ prior), ours decodes one
+              component's draw per row with a Monte Carlo KL; MultiVae's products add the prior expert only
+              to the full subset, ours to every subset.
 --stage: jnf joint (default) or unimodal; covae train (default) or pretrain; the other families have one.
+--init mvvae does not apply to the conv families (MultiVae's own networks keep torch's initialisation).
 MultiVae's losses are batch means where ours are sums: the same gradient direction, and Adam's steps
 agree but for its ε.
 
@@ -76,6 +101,49 @@ def load_images(directory, binarize):
     count = int.from_bytes(raw[4:8], "big")
     images = np.frombuffer(raw, dtype=np.uint8, offset=16).reshape(count, 28, 28).astype(np.float32) / 255.0
     return (images > 0.5).astype(np.float32) if binarize else images
+
+
+def load_labels(directory):
+    """The training images' classes."""
+    with gzip.open(f"{directory}/train-labels-idx1-ubyte.gz", "rb") as f:
+        raw = f.read()
+    import numpy as np
+
+    return np.frombuffer(raw, dtype=np.uint8, offset=8).astype(np.int64)
+
+
+def polyfashion(images, labels, modalities=5, rows=6000, seed=0, period=64):
+    """PolyFashion-shaped views (README "PolyFashion", Sources/MVData/PolyFashion.swift; not its values):
+    for the first `rows` images, `modalities` views of (rows, 3, 28, 28) in [0, 1]. View m of row r shows
+    image r (m = 0) or another of the same class, inverting modality m's background b where the garment is,
+    (1 − g)·b + g·(1 − b) for grey level g; b is two coloured sinusoidal gratings repeating every `period`
+    pixels, seen through a 28×28 window at an offset drawn per row."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    images, labels = images[:rows], labels[:rows]
+    by_class = {c: np.flatnonzero(labels == c) for c in np.unique(labels)}
+    y, x = np.mgrid[0:period, 0:period].astype(np.float32)
+    views = []
+    for m in range(modalities):
+        texture = np.broadcast_to(rng.uniform(0.3, 0.7, size=(3, 1, 1)), (3, period, period)).astype(np.float32)
+        for _ in range(2):
+            cycles, angle = 1 + rng.integers(0, 4), rng.uniform(0, math.pi)
+            kx, ky = round(cycles * math.cos(angle)), round(cycles * math.sin(angle))
+            ky = 1 if kx == 0 and ky == 0 else ky
+            wave = np.sin(2 * math.pi * (kx * x + ky * y) / period + rng.uniform(0, 2 * math.pi))
+            texture = texture + rng.uniform(-0.25, 0.25, size=(3, 1, 1)).astype(np.float32) * wave
+        texture = np.clip(texture, 0, 1)
+        tiled = np.tile(texture, (1, 2, 2))   # a window may wrap around the period
+        partner = np.arange(rows) if m == 0 else np.array([rng.choice(by_class[c]) for c in labels])
+        oy, ox = rng.integers(0, period, size=rows), rng.integers(0, period, size=rows)
+        out = np.empty((rows, 3, 28, 28), dtype=np.float32)
+        for r in range(rows):
+            b = tiled[:, oy[r]:oy[r] + 28, ox[r]:ox[r] + 28]
+            g = images[partner[r]]
+            out[r] = (1 - g) * b + g * (1 - b)
+        views.append(out)
+    return views
 
 
 def quadrants(images):
@@ -197,6 +265,25 @@ def halves_model(family):
     return model, mods
 
 
+def conv_model(family):
+    """MultiVae's MVAE (no subsampling) or MoPoE on 5 modalities of 28×28×3 with its own PolyMNIST
+    networks (EncoderConvMMNIST, DecoderConvMMNIST), latent 64, Laplace likelihood of scale 0.75."""
+    from multivae.models import MVAE, MVAEConfig, MoPoE, MoPoEConfig
+    from multivae.models.nn.mmnist import DecoderConvMMNIST, EncoderConvMMNIST
+
+    mods = [f"m{i}" for i in range(5)]
+    common = dict(n_modalities=len(mods), latent_dim=64, input_dims={m: (3, 28, 28) for m in mods},
+                  decoders_dist={m: "laplace" for m in mods},
+                  decoder_dist_params={m: {"scale": 0.75} for m in mods})
+    if family == "conv-poe":
+        config, cls = MVAEConfig(**common, use_subsampling=False, k=0, warmup=0, beta=1.0), MVAE
+    else:
+        config, cls = MoPoEConfig(**common, beta=1.0), MoPoE
+    model = cls(config, encoders={m: EncoderConvMMNIST(config) for m in mods},
+                decoders={m: DecoderConvMMNIST(config) for m in mods})
+    return model, mods
+
+
 def fused_adam(parameters):
     """The issue's "fused Adam"; foreach where this torch has no fused CPU kernel."""
     import torch
@@ -242,6 +329,10 @@ def build(family, stage, init):
         if stage == "unimodal":
             model._set_torch_no_grad_on_joint_vae()   # what MultiVae's forward does after `warmup`
         views = ("quadrants", True, mods)
+    elif family.startswith("conv-"):
+        model, mods = conv_model(family)
+        epoch = 1
+        views = ("polyfashion", False, mods)
     else:
         model, mods = halves_model(family)
         epoch = 1
@@ -257,7 +348,8 @@ def build(family, stage, init):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--family", choices=["jnf", "poe", "mopoe", "jpvae", "covae"], required=True)
+    parser.add_argument("--family", choices=["jnf", "poe", "mopoe", "jpvae", "covae", "conv-poe", "conv-mopoe"],
+                        required=True)
     parser.add_argument("--stage", choices=sorted({s for stages in STAGES.values() for s in stages}),
                         help="jnf: joint (default) or unimodal; covae: train (default) or pretrain")
     parser.add_argument("--batch", type=int, default=128)
@@ -277,6 +369,8 @@ def main():
     elif args.stage not in stages:
         parser.error(f"--stage {args.stage}: family {args.family} has "
                      + (f"stages {', '.join(stages)}" if stages else "one stage (no --stage)"))
+    if args.family.startswith("conv-") and args.init == "mvvae":
+        parser.error(f"--init mvvae: family {args.family} uses MultiVae's own networks, with torch's initialisation")
 
     stub_torchvision()
     import torch
@@ -288,7 +382,11 @@ def main():
 
     model, loss_of, (layout, binarize, mods), optimizer = build(args.family, args.stage, args.init)
     images = load_images(args.data, binarize)
-    views = [torch.from_numpy(v.copy()) for v in (quadrants if layout == "quadrants" else halves)(images)]
+    if layout == "polyfashion":
+        views = [torch.from_numpy(v) for v in polyfashion(images, load_labels(args.data), len(mods), seed=args.seed)]
+        del images
+    else:
+        views = [torch.from_numpy(v.copy()) for v in (quadrants if layout == "quadrants" else halves)(images)]
 
     rows = views[0].shape[0]
     generator = torch.Generator().manual_seed(args.seed)

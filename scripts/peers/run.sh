@@ -8,18 +8,23 @@
 #   jpvae  scripts/peers/jpvae_torch.py (fused Adam)      configs/jpvae-fashion-orthogonal.yaml
 #   covae  scripts/peers/covae_torch.py (fused Adam),     configs/covae-fashion.yaml
 #          stages train and pretrain
+#   conv-poe    MultiVae's MVAE without subsampling, its   configs/polyfashion-conv-poe.yaml
+#               PolyMNIST conv networks, 5 colour views     (ours with --set model.bound=elbo)
+#   conv-mopoe  MultiVae's MoPoE, the same networks         configs/polyfashion-conv-mopoe.yaml
+#                                                           (ours with --set model.bound=elbo)
 # Prints a Markdown table with both samples/s and their ratio per round, then the medians, then both
 # sides' parameter counts (trained of total; from round 1's `mvvae bench --header` and `--count`).
 #   scripts/peers/run.sh [REPEATS] [FAMILY…]      (default 3 rounds, every family)
 #   e.g. scripts/peers/run.sh 5; scripts/peers/run.sh 3 poe mopoe
 # Environment: MVVAE_PEERS_VENV (default /tmp/mvvae-peers-venv), MVVAE_PEERS_STEPS (timed steps, default
-# 300, after 30 untimed), MVVAE_PEERS_BATCH (default 128), MVVAE_PEERS_BUILD=0 to use the release binary
-# as it is instead of running `swift build -c release` first.
+# 300, after 30 untimed), MVVAE_PEERS_CONV_STEPS (the conv families' timed steps, default 40, after 5
+# untimed: about a second a step), MVVAE_PEERS_BATCH (default 128), MVVAE_PEERS_BUILD=0 to use the release
+# binary as it is instead of running `swift build -c release` first.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repeats="${1:-3}"
 shift || true
-all=(jnf poe mopoe jpvae covae)
+all=(jnf poe mopoe jpvae covae conv-poe conv-mopoe)
 families=("$@")
 ((${#families[@]})) || families=("${all[@]}")
 for family in "${families[@]}"; do
@@ -30,6 +35,7 @@ venv=$(scripts/peers/setup.sh "${MVVAE_PEERS_VENV:-/tmp/mvvae-peers-venv}")
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 bin=.build/release/mvvae
 steps="${MVVAE_PEERS_STEPS:-300}"
+conv_steps="${MVVAE_PEERS_CONV_STEPS:-40}"
 batch="${MVVAE_PEERS_BATCH:-128}"
 
 # family | stage (`-`: the model's only stage) | mvvae config | optional `--set` for mvvae only (a
@@ -43,11 +49,13 @@ specs=(
   "jpvae|-|configs/jpvae-fashion-orthogonal.yaml|"
   "covae|train|configs/covae-fashion.yaml|"
   "covae|pretrain|configs/covae-fashion.yaml|"
+  "conv-poe|-|configs/polyfashion-conv-poe.yaml|model.bound=elbo"
+  "conv-mopoe|-|configs/polyfashion-conv-mopoe.yaml|model.bound=elbo"
 )
 
 results=$(mktemp) counts=$(mktemp) errors=$(mktemp)
 trap 'rm -f "$results" "$counts" "$errors"' EXIT
-echo "measured $(date -u '+%Y-%m-%d %H:%M UTC'), batch $batch, $steps timed steps after 30, torch $("$venv/bin/python" -c 'import torch; print(torch.__version__)')"
+echo "measured $(date -u '+%Y-%m-%d %H:%M UTC'), batch $batch, $steps timed steps after 30 (conv families $conv_steps after 5), torch $("$venv/bin/python" -c 'import torch; print(torch.__version__)')"
 echo
 echo "| round | family | stage | mvvae samples/s | PyTorch samples/s | ratio |"
 echo "|---|---|---|---|---|---|"
@@ -55,10 +63,12 @@ for ((round = 1; round <= repeats; round++)); do
   for spec in "${specs[@]}"; do
     IFS='|' read -r family stage config set <<< "$spec"
     [[ " ${families[*]} " == *" $family "* ]] || continue
-    ours_args=(--config "$config" --batch "$batch" --steps "$steps")
+    timing=(--steps "$steps" --warmup 30)
+    [[ "$family" != conv-* ]] || timing=(--steps "$conv_steps" --warmup 5)
+    ours_args=(--config "$config" --batch "$batch" "${timing[@]}")
     [[ -z "$set" ]] || ours_args+=(--set "$set")
     label="$stage${set:+ ($set)}"
-    theirs_args=(--family "$family" --batch "$batch" --steps "$steps")
+    theirs_args=(--family "$family" --batch "$batch" "${timing[@]}")
     if [[ "$stage" != - ]]; then ours_args+=(--stage "$stage"); theirs_args+=(--stage "$stage"); fi
     if ((round == 1)); then ours_args+=(--header); theirs_args+=(--count); fi
     out=$("$bin" bench "${ours_args[@]}")
