@@ -28,13 +28,14 @@ let package = Package(
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         // The step's elementwise kernels (AVX-512 where the CPU has it, chosen at run time).
         .target(name: "CKernels"),
         // Tensors, BLAS/LAPACK, random streams, the tape and its ops, the parameter arena, Adam, the
         // Communicator protocol.
         .target(name: "MVCore", dependencies: ["CLinearAlgebra", "CKernels"]),
-        // Files: POSIX I/O, safetensors, .npy, IDX + gzip, PNG, TensorBoard event files.
-        .target(name: "MVIO", dependencies: ["MVCore", "CZlib", "CPNG"]),
+        // Files: POSIX I/O, safetensors, .npy, IDX + gzip, PNG, TensorBoard event files, HDF5 (AnnData).
+        .target(name: "MVIO", dependencies: ["MVCore", "CZlib", "CPNG", "CHDF5"]),
         // The strict YAML configuration.
         .target(name: "MVConfig", dependencies: ["MVCore", .product(name: "Yams", package: "Yams")]),
         // MPI and the gradient exchanges.

@@ -1,0 +1,50 @@
+"""Writes the AnnData files HDF5ReaderTests reads, and the values it must find, with the reference
+libraries (anndata, h5py; Python only in tests).
+
+  python3 anndata_files.py FOLDER      writes FOLDER/current.h5ad, FOLDER/old.h5ad and the
+                                      expected arrays as FOLDER/<name>.npy
+Exit 3 when anndata or h5py is missing (run launch/setup)."""
+import sys
+
+try:
+    import anndata
+    import h5py
+    import numpy as np
+    import pandas as pd
+    import scipy.sparse as sp
+except ImportError as error:
+    print(error, file=sys.stderr)
+    sys.exit(3)
+
+folder = sys.argv[1]
+rng = np.random.default_rng(7)
+n, genes, proteins = 23, 11, 4
+counts = rng.poisson(0.6, size=(n, genes)).astype(np.int64)          # mostly zeros, as counts are
+normalised = np.log1p(counts / np.maximum(counts.sum(1, keepdims=True), 1) * 1e4).astype(np.float32)
+protein = rng.integers(0, 500, size=(n, proteins)).astype(np.int64)
+latent = rng.normal(size=(n, 3)).astype(np.float64)
+kinds = np.array(["B", "T", "NK"])[rng.integers(0, 3, size=n)]
+
+# anndata ≥ 0.8: X a CSR float32 array, a CSR count layer (int64 data), a CSC layer, dense obsm arrays,
+# a categorical obs column.
+a = anndata.AnnData(X=sp.csr_matrix(normalised), obs=pd.DataFrame({"cell_type": pd.Categorical(kinds), "batch": rng.integers(0, 2, size=n)},
+                                                                  index=[f"c{i}" for i in range(n)]))
+a.layers["counts"] = sp.csr_matrix(counts)
+a.layers["counts_csc"] = sp.csc_matrix(counts.astype(np.float32))
+a.layers["dense"] = normalised
+a.obsm["protein_expression"] = protein
+a.obsm["X_latent"] = latent
+a.write_h5ad(f"{folder}/current.h5ad")
+
+# anndata 0.7's layout, written with h5py: a dense X, an h5sparse CSR layer, no encoding attributes.
+with h5py.File(f"{folder}/old.h5ad", "w") as f:
+    f["X"] = normalised
+    g = f.create_group("layers/counts")
+    s = sp.csr_matrix(counts)
+    g["data"], g["indices"], g["indptr"] = s.data, s.indices, s.indptr
+    g.attrs["h5sparse_format"] = "csr"
+    g.attrs["h5sparse_shape"] = np.array(s.shape)
+    f["obs/cell_type"] = np.array([0, 1] * (n // 2) + [0], dtype=np.int8)
+
+for name, values in {"counts": counts, "normalised": normalised, "protein": protein, "latent": latent}.items():
+    np.save(f"{folder}/{name}.npy", values.astype(np.float32))
