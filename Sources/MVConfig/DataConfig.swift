@@ -4,6 +4,8 @@ public struct DataConfig: Codable, Equatable {
         case fashionMNIST = "fashion-mnist", npy, linearGaussian = "linear-gaussian", correlated
         /// PolyMNIST's construction on Fashion-MNIST: `modalities` colour images of one class (`PolyFashion`).
         case polyFashion = "polyfashion"
+        /// An AnnData file (`.h5ad`): `views` are 2-D arrays in it (`X`, `layers/<name>`, `obsm/<name>`).
+        case anndata
     }
     /// How a 28×28 image becomes views.
     public enum ImageViews: String, ConfigChoice, Equatable {
@@ -18,10 +20,12 @@ public struct DataConfig: Codable, Equatable {
     public var imageViews: ImageViews
     /// Pixels above this value (after scaling to [0, 1]) become 1, the rest 0; absent keeps grey levels.
     public var binarize: Float?
-    /// npy: one file per view, rows aligned.
+    /// npy: one file per view, rows aligned; anndata: the arrays in `file` (`X`, `layers/counts`, `obsm/…`).
     public var views: [String]
-    /// npy: optional integer labels, one per row.
+    /// npy: optional integer labels, one per row; anndata: an `obs` column (`obs/cell_type`).
     public var labels: String?
+    /// anndata: the `.h5ad` file.
+    public var file: String?
     /// npy: optional rows × views mask, 1 where the view is observed.
     public var mask: String?
     /// Rows held out of training for validation (Fashion-MNIST: from the 60 000 training images).
@@ -53,7 +57,7 @@ public struct DataConfig: Codable, Equatable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case source, directory, imageViews, binarize, views, labels, mask, validationSize, validationFraction
         case testFraction, missingRate, trainLimit, testLimit, modalities, latentDimension, samples, noiseVariance, dimensions, dataSeed
-        case correlation, generator
+        case correlation, generator, file
     }
 
     public static let fashionDirectory = "/usr/share/datasets/fashion-mnist"
@@ -86,6 +90,7 @@ public struct DataConfig: Codable, Equatable {
         dataSeed = try c.value(.dataSeed, default: 0)
         correlation = try c.value(.correlation, default: 0.6)
         generator = try c.decodeIfPresent(String.self, forKey: .generator)
+        file = try c.decodeIfPresent(String.self, forKey: .file)
         if correlated {
             if generator == nil {
                 throw c.invalid(
@@ -109,6 +114,14 @@ public struct DataConfig: Codable, Equatable {
         }
         if let b = binarize, !(b >= 0 && b < 1) { throw c.invalid(.binarize, "threshold must be in [0, 1), got \(b)") }
         if source == .npy && views.count < 2 { throw c.invalid(.views, "npy data needs at least two view files, got \(views.count)") }
+        if source == .anndata {
+            if file == nil { throw c.invalid(.file, "anndata data needs the .h5ad file, e.g. data.file: pbmc.h5ad") }
+            if views.count < 2 {
+                throw c.invalid(.views, "anndata data needs at least two arrays of the file as views, e.g. [X, obsm/protein_expression]")
+            }
+            if mask != nil { throw c.invalid(.mask, "applies to npy data") }
+        }
+        if file != nil && source != .anndata { throw c.invalid(.file, "applies to data.source anndata") }
         if validationSize < 0 { throw c.invalid(.validationSize, "must be ≥ 0") }
         if !(validationFraction >= 0 && validationFraction < 1) { throw c.invalid(.validationFraction, "must be in [0, 1)") }
         if !(testFraction >= 0 && testFraction < 1) || validationFraction + testFraction >= 1 {
@@ -132,7 +145,7 @@ public struct DataConfig: Codable, Equatable {
     public var viewCount: Int? {
         switch source {
         case .fashionMNIST: return imageViews.count
-        case .npy: return views.count
+        case .npy, .anndata: return views.count
         case .linearGaussian, .polyFashion: return modalities
         case .correlated: return 2
         }

@@ -6,12 +6,14 @@ public enum ViewSource: Sendable {
     case matrix(Matrix)
     case npy(NPYFile)
     case generated(GeneratedView)
+    case sparse(SparseRows)
 
     public var rows: Int {
         switch self {
         case .matrix(let m): return m.rows
         case .npy(let f): return f.rows
         case .generated(let g): return g.rows
+        case .sparse(let s): return s.rows
         }
     }
 
@@ -20,6 +22,7 @@ public enum ViewSource: Sendable {
         case .matrix(let m): return m.cols
         case .npy(let f): return f.cols
         case .generated(let g): return g.cols
+        case .sparse(let s): return s.cols
         }
     }
 
@@ -29,6 +32,7 @@ public enum ViewSource: Sendable {
         case .matrix(let m): return "in-memory \(m.rows)x\(m.cols) matrix"
         case .npy(let f): return f.path
         case .generated(let g): return g.origin
+        case .sparse(let s): return s.origin
         }
     }
 
@@ -71,6 +75,12 @@ public enum ViewSource: Sendable {
                 let r = row(i)
                 precondition(r >= 0 && r < n, "row \(r) out of range 0..<\(n)")
                 if observed(i) { g.fill(r, out + i * d) } else { (out + i * d).update(repeating: 0, count: d) }
+            }
+        case .sparse(let s):
+            for i in 0..<count {
+                let r = row(i)
+                precondition(r >= 0 && r < n, "row \(r) out of range 0..<\(n)")
+                if observed(i) { s.fill(r, out + i * d) } else { (out + i * d).update(repeating: 0, count: d) }
             }
         }
     }

@@ -43,6 +43,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
     case maskBadValue(source: String, row: Int, view: Int, value: Double)
     case maskEmptyRow(source: String, row: Int)
     case maskViewNeverObserved(source: String, view: String, column: Int)
+    /// A sparse array whose structure is inconsistent.
+    case badSparse(source: String, reason: String)
     /// A value a model cannot read (not finite, or outside what the view's likelihood takes).
     case badValue(view: String, source: String, row: Int, column: Int, value: Float, reason: String)
 
@@ -143,6 +145,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
             return
                 "View mask (\(source)) has shape (\(rows), \(cols)) but (\(expectedRows), \(expectedCols)) was expected: one row "
                 + "per sample, one column per view, 1 = observed, 0 = missing."
+        case let .badSparse(source, reason):
+            return "Sparse array \(source): \(reason). Rewrite it with anndata (e.g. adata.X = adata.X.tocsr()) and retry."
         case let .maskEmptyRow(source, row):
             return
                 "View mask (\(source)): row \(row) observes no view (all 0). A sample needs at least one observed view; drop the "

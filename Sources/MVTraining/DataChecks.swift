@@ -19,13 +19,19 @@ extension ExperimentData {
     }
 
     static func check(_ dataset: MultiViewDataset, likelihoods: (Int) -> ModelConfig.Likelihood, categories: Int = 0) throws {
-        let chunk = 4096
         for k in 0..<dataset.viewCount {
             // Computed views (PolyFashion) are finite and in [0, 1] by construction: reading all of them
             // would cost as much as computing the whole data set.
             if case .generated = dataset.views[k] { continue }
             let cols = dataset.views[k].cols, categorical = likelihoods(k) == .categorical
             let bernoulli = likelihoods(k) == .bernoulli || categorical
+            // Sparse views: the stored values are all there is to check (the rest are zeros).
+            if case .sparse(let sparse) = dataset.views[k], !categorical {
+                try check(sparse, bernoulli: bernoulli, name: dataset.names[k])
+                continue
+            }
+            // Chunks of at most 16 M values: wide views (30 000 genes) would otherwise need GBs.
+            let chunk = Swift.max(1, Swift.min(4096, (1 << 24) / Swift.max(cols, 1)))
             let classes = categories > 0 ? categories : cols
             if categorical && cols % classes != 0 {
                 throw DataError.badValue(
@@ -64,6 +70,17 @@ extension ExperimentData {
                 start += n
             }
         }
+    }
+
+    static func check(_ s: SparseRows, bernoulli: Bool, name: String) throws {
+        let bad = s.values.withUnsafeBufferPointer { mvvae_first_bad_value($0.baseAddress, $0.count, bernoulli ? 1 : 0) }
+        guard bad >= 0 else { return }
+        let v = s.values[bad], row = s.indptr.lastIndex { $0 <= bad } ?? 0
+        throw DataError.badValue(
+            view: name, source: s.origin, row: row, column: Int(s.indices[bad]), value: v,
+            reason: v.isFinite
+                ? "outside [0, 1], which the Bernoulli likelihood needs: choose model.likelihood gaussian (or a count likelihood)"
+                : "not finite")
     }
 
     /// Each token's `classes` values of a categorical view sum to 1 (a one-hot row, or class probabilities).

@@ -73,6 +73,14 @@ public struct ExperimentData {
             imageCut = nil
             simulation = nil
             pairs = nil
+        case .anndata:
+            let full = try MultiViewDataset(annData: config.file ?? "", views: config.views, labels: config.labels)
+            (splits, unmaskedTest) = try Self.fractionSplits(full, config: config, seed: seed)
+            viewNames = full.names
+            imageSizes = nil
+            imageCut = nil
+            simulation = nil
+            pairs = nil
         case .linearGaussian:
             let sim = try LinearGaussianData(
                 .init(

@@ -74,7 +74,8 @@ final class ConfigTests: XCTestCase {
             XCTAssertEqual(
                 $0 as? ConfigError,
                 .invalidValue(
-                    key: "data.source", message: "'hdf5' is not one of: fashion-mnist, npy, linear-gaussian, correlated, polyfashion"))
+                    key: "data.source",
+                    message: "'hdf5' is not one of: fashion-mnist, npy, linear-gaussian, correlated, polyfashion, anndata"))
         }
         XCTAssertThrowsError(try ExperimentConfig.parse(yaml: "seed: 1\n")) {
             XCTAssertEqual($0 as? ConfigError, .missingKey(key: "model"))

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import MVCore
+@testable import MVData
 @testable import MVIO
 
 /// AnnData files as users keep them, written by the reference `anndata` and `h5py` packages
@@ -78,6 +79,36 @@ final class HDF5ReaderTests: XCTestCase {
         XCTAssertEqual(try file.strings("obs/_index").prefix(3), ["c0", "c1", "c2"])
         let codes = try file.integers("obs/cell_type/codes", 0..<23)
         XCTAssertTrue(codes.allSatisfy { (0..<3).contains($0) })
+    }
+
+    /// `data.source: anndata`: a CSR, a CSC and a dense array of one file as views, rows as NumPy's (a batch
+    /// gathers arbitrary rows), the categorical obs column as labels, the sparse views held by their non-zeros.
+    func testAnAnnDataFileIsADataSet() throws {
+        let folder = try files()
+        let data = try MultiViewDataset(
+            annData: folder + "/current.h5ad", views: ["layers/counts", "layers/counts_csc", "obsm/protein_expression"],
+            labels: "obs/cell_type")
+        XCTAssertEqual(data.names, ["counts", "counts_csc", "protein_expression"])
+        XCTAssertEqual(data.count, 23)
+        guard case .sparse(let counts) = data.views[0], case .sparse = data.views[1], case .matrix = data.views[2] else {
+            return XCTFail("sparse arrays are held sparse, dense ones dense: \(data.views)")
+        }
+        XCTAssertEqual(counts.values.count, try expected("counts").storage.filter { $0 != 0 }.count)
+        let rows = [22, 0, 5, 5, 13]
+        for (k, name) in [(0, "counts"), (1, "counts"), (2, "protein")] {
+            var out = [Float](repeating: 0, count: rows.count * data.views[k].cols)
+            out.withUnsafeMutableBufferPointer { data.gather(view: k, rows: rows, into: $0.baseAddress!) }
+            let truth = try expected(name)
+            XCTAssertEqual(out, rows.flatMap { truth.row($0) }, data.names[k])
+        }
+        let file = try HDF5File(path: folder + "/current.h5ad")
+        let categories = try file.strings("obs/cell_type/categories"), codes = try file.integers("obs/cell_type/codes", 0..<23)
+        XCTAssertEqual(data.labels, codes.map { Int32($0) })
+        XCTAssertEqual(categories, ["B", "NK", "T"])
+        XCTAssertEqual(try AnnDataColumn.classes(file: file, element: "obs/batch").codes.count, 23)
+        XCTAssertThrowsError(try MultiViewDataset(annData: folder + "/current.h5ad", views: ["X", "obs"], labels: nil)) {
+            XCTAssertTrue("\($0)".contains("'obs': is a group of encoding 'dataframe'"), "\($0)")
+        }
     }
 
     func testBadFilesAndElementsAreNamed() throws {

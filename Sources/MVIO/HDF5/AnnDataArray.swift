@@ -94,6 +94,24 @@ public final class AnnDataArray {
         }
     }
 
+    /// A sparse array's entries by rows (CSR as stored; CSC regrouped), read whole: for holding a view in
+    /// memory at the size of its non-zeros.
+    public func compressedRows() throws -> (indptr: [Int], indices: [Int32], values: [Float]) {
+        switch storage {
+        case .dense:
+            throw file.failure(element, "is dense, not sparse")
+        case .csc:
+            return try cscByRows()
+        case .csr:
+            let indptr = try file.integers(element + "/indptr", 0..<(rows + 1)).map { Int($0) }
+            let entries = try file.shape(of: element + "/data")[0]
+            guard indptr.first == 0, zip(indptr, indptr.dropFirst()).allSatisfy({ $0 <= $1 }), let last = indptr.last, last <= entries
+            else { throw file.failure(element, "a CSR indptr that does not rise from 0 to at most the \(entries) stored values") }
+            let indices = try file.integers(element + "/indices", 0..<last).map { Int32(clamping: $0) }
+            return (indptr, indices, try file.floatRows(element + "/data", 0..<last).storage)
+        }
+    }
+
     /// The CSC array's entries regrouped by row (a counting sort over row indices), read once.
     private func cscByRows() throws -> (indptr: [Int], indices: [Int32], values: [Float]) {
         if let byRows { return byRows }
