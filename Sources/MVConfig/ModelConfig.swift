@@ -9,7 +9,12 @@ import MVCore
 public struct ModelConfig: Codable, Equatable {
     /// `stagedProbe`: a two-stage test model of the trainer's recipes (see `StagedProbe`).
     public enum Kind: String, ConfigChoice, Equatable { case jpvae, aggregated, covae, jnf, stagedProbe }
-    public enum Likelihood: String, ConfigChoice, Equatable { case bernoulli, gaussian, laplace, categorical }
+    public enum Likelihood: String, ConfigChoice, Equatable {
+        case bernoulli, gaussian, laplace, categorical
+        /// Counts with mean ℓ·softmax(decoder output), ℓ the row's observed total (scVI's parameterisation).
+        case poisson, negativeBinomial
+        public var isCount: Bool { self == .poisson || self == .negativeBinomial }
+    }
 
     public var type: Kind
     /// Latent size per view (one value applies to every view).

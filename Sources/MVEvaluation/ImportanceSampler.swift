@@ -98,7 +98,8 @@ public struct ImportanceSampler {
                 let nll = tape.value(
                     model.likelihoods[s].negativeLogLikelihood(
                         output: output, target: tape.constant(target), tape: tape, arena: model.arena))
-                let mean = tape.value(model.likelihoods[s].mean(output: output, tape: tape))
+                let mean = model.likelihoods[s].expectedCounts(
+                    tape.value(model.likelihoods[s].mean(output: output, tape: tape)), given: target)
                 let d = target.cols
                 for i in 0..<(g * rows) {
                     let r = i % rows

@@ -260,9 +260,10 @@ func crossCorrelation(_ a: Matrix, _ b: Matrix) -> [[Double]] {
 
 /// −log p(truth) per row under the baseline that imputes the training split's mean: Bernoulli
 /// cross-entropy of the per-feature training means, or, for real-valued views, a Gaussian with the
-/// per-feature training mean and variance.
+/// per-feature training mean and variance; count views, a Poisson with the training split's proportions.
 func trainingMeanBaseline(kind: ModelConfig.Likelihood, classes: Int = 0, train: Matrix, truth: Matrix) -> [Double] {
     let m = columnMeans(train)
+    if kind.isCount { return poissonNegativeLogLikelihood(shares: Matrix(rows: 1, cols: m.count, m), truth: truth) }
     if kind == .bernoulli || kind == .categorical {
         // The training split's per-feature means (a categorical view's class frequencies) for every row.
         var p = Matrix(rows: truth.rows, cols: truth.cols)

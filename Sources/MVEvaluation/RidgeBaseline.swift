@@ -93,6 +93,7 @@ public struct RidgeBaseline {
             for i in clipped.storage.indices { clipped.storage[i] = Swift.min(Swift.max(clipped.storage[i], 1e-3), 1) }
             return JPVAEInference.categoricalCrossEntropy(probabilities: clipped, data: truth, classes: classes)
         }
+        if kind.isCount { return poissonNegativeLogLikelihood(shares: p, truth: truth) }
         if kind == .bernoulli {
             // A linear map overshoots [0, 1]; clipped at 10⁻³ so one overshoot does not cost 16 nats.
             var clipped = p

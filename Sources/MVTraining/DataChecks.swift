@@ -26,8 +26,14 @@ extension ExperimentData {
             let cols = dataset.views[k].cols, categorical = likelihoods(k) == .categorical
             let bernoulli = likelihoods(k) == .bernoulli || categorical
             // Sparse views: the stored values are all there is to check (the rest are zeros).
+            let counts = likelihoods(k).isCount ? likelihoods(k) : nil
             if case .sparse(let sparse) = dataset.views[k], !categorical {
                 try check(sparse, bernoulli: bernoulli, name: dataset.names[k])
+                if let counts {
+                    try checkCounts(sparse.values, kind: counts, name: dataset.names[k], origin: sparse.origin) { q in
+                        (sparse.indptr.lastIndex { $0 <= q } ?? 0, Int(sparse.indices[q]))
+                    }
+                }
                 continue
             }
             // Chunks of at most 16 M values: wide views (30 000 genes) would otherwise need GBs.
@@ -63,6 +69,12 @@ extension ExperimentData {
                             )
                         }
                     }
+                    if let counts {
+                        try Self.checkCounts(
+                            UnsafeBufferPointer(start: out.baseAddress, count: n * cols), kind: counts, name: dataset.names[k],
+                            origin: dataset.views[k].origin
+                        ) { q in (start + q / cols, q % cols) }
+                    }
                     if categorical {
                         try Self.checkOneHot(out.baseAddress!, rows: n, cols: cols, classes: classes, firstRow: start, k, dataset)
                     }
@@ -70,6 +82,19 @@ extension ExperimentData {
                 start += n
             }
         }
+    }
+
+    /// Count likelihoods take non-negative integers; `place(q)` gives the row and column of value q.
+    static func checkCounts<C: Collection>(
+        _ values: C, kind: ModelConfig.Likelihood, name: String, origin: String, place: (Int) -> (Int, Int)
+    ) throws where C.Element == Float, C.Index == Int {
+        guard let q = values.firstIndex(where: { !($0 >= 0 && $0 == $0.rounded()) }) else { return }
+        let (row, column) = place(q - values.startIndex)
+        throw DataError.badValue(
+            view: name, source: origin, row: row, column: column, value: values[q],
+            reason:
+                "not a count (a non-negative integer), which the \(kind.rawValue) likelihood needs: give the raw counts (a layer such as "
+                + "layers/counts), or choose model.likelihood gaussian for normalised values")
     }
 
     static func check(_ s: SparseRows, bernoulli: Bool, name: String) throws {

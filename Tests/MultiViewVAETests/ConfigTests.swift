@@ -56,7 +56,7 @@ final class ConfigTests: XCTestCase {
         expectInvalid(minimal + "training: {batchSize: 0}", "training.batchSize")
         expectInvalid(minimal + "training: {epochs: many}", "training.epochs")
         expectInvalid("model: {type: jpvae, latent: [4, 0]}", "model.latent")
-        expectInvalid("model: {type: jpvae, likelihood: poisson}", "model.likelihood")
+        expectInvalid("model: {type: jpvae, likelihood: binomial}", "model.likelihood")
         expectInvalid("model: {type: jpvae, latent: [2, 3, 4]}", "model.latent")
         expectInvalid(minimal + "data: {source: npy, views: [a.npy]}", "data.views")
         expectInvalid("model: {type: aggregated, privateLatent: -1}", "model.privateLatent")

@@ -34,6 +34,17 @@ grep -q "log p(x_M) per row" "$work/eval.log" || { cat "$work/eval.log"; fail "n
 python3 -c "import numpy as np, sys; m = np.load(sys.argv[1]); assert m.shape[1] == 2 and m.shape[0] >= 3, m.shape" "$work/emb-mean.npy" \
   || fail "encode: the embedding's shape"
 
+# Counts: the CSR count layer with a negative binomial (mean ℓ·softmax, learnt dispersion), beside the dense
+# obsm array; the loss falls and the evaluation scores the counts.
+"$bin" train --config "$work/run.yaml" --run "$work/nb" --set 'data.views=[layers/counts, obsm/X_latent]' \
+  --set 'model.likelihood=[negativeBinomial, gaussian]' --progress lines > "$work/nb.log" 2>&1 || { cat "$work/nb.log"; fail "train nb"; }
+python3 - "$work/nb/metrics.jsonl" <<'PY' || fail "the negative binomial's training loss did not fall"
+import json, sys
+losses = [json.loads(l)["trainLoss"] for l in open(sys.argv[1])]
+assert len(losses) == 20 and sum(losses[-3:]) < sum(losses[:3]), losses
+PY
+"$bin" evaluate --run "$work/nb" > "$work/nb-eval.log" 2>&1 || { cat "$work/nb-eval.log"; fail "evaluate nb"; }
+
 expect_error() {
   local want="$1"; shift
   if "$@" > "$work/out" 2>&1; then cat "$work/out"; fail "accepted: $*"; fi
@@ -45,5 +56,7 @@ expect_error "'obs/nothing': not in the file" "$bin" train --config "$work/run.y
 expect_error "$work/none.h5ad: file not found" "$bin" train --config "$work/run.yaml" --run "$work/bad" --set data.file="$work/none.h5ad"
 expect_error "not an HDF5 file" "$bin" train --config "$work/run.yaml" --run "$work/bad" --set data.file="$work/counts.npy"
 expect_error "anndata data needs the .h5ad file" "$bin" train --config "$work/run.yaml" --run "$work/bad" --set data.file=null
+expect_error "not a count (a non-negative integer), which the poisson likelihood needs" \
+  "$bin" train --config "$work/run.yaml" --run "$work/bad" --set 'model.likelihood=[poisson, gaussian]'
 [[ ! -e "$work/bad/checkpoints" ]] || fail "a refused run wrote checkpoints"
-echo "anndata: the CSR X and a dense obsm array of one .h5ad train, evaluate and encode; bad elements and columns named: ok"
+echo "anndata: the CSR X and a dense obsm array of one .h5ad train, evaluate and encode; counts train with a negative binomial; bad elements, columns and counts named: ok"

@@ -16,6 +16,8 @@ extension Tape {
             backwardMatrixOp(i)
         case .bceWithLogits, .gaussianLogDensity, .laplaceLogDensity:
             backwardLogDensity(i)
+        case .countNegativeLogLikelihood:
+            backwardCountNegativeLogLikelihood(i)
         case .inverse, .solve, .cholesky, .logDet, .skewFromVector, .lowerFromVector:
             backwardSmallLinearAlgebra(i)
         case .linear, .bceRowSum, .reparameterize:

@@ -6,6 +6,8 @@ public struct Likelihood {
     public let kind: ModelConfig.Likelihood
     /// Gaussian/Laplace: learnt log-scale per feature (nil when fixed or Bernoulli).
     public let logScale: ParameterView?
+    /// Negative binomial: learnt log θ per feature (variance μ + μ²/θ).
+    public let logDispersion: ParameterView?
     public let fixedLogScale: Float
     /// Categorical: classes per token (the view is features / classes one-hot blocks).
     public let classes: Int
@@ -24,10 +26,13 @@ public struct Likelihood {
         } else {
             logScale = nil
         }
+        logDispersion =
+            kind == .negativeBinomial ? arena.register("\(name).logDispersion", rows: 1, cols: features, initializer: .zeros) : nil
     }
 
     /// −log p(x | decoder output), summed over features: a rows×1 column.
     /// Bernoulli: output = logits. Gaussian: output = mean, variance e^{2·logScale}. Laplace: output = location.
+    /// Poisson, negative binomial: output = logits of each feature's share of the row's total count.
     public func negativeLogLikelihood(output: Var, target: Var, tape: Tape, arena: ParameterArena) -> Var {
         switch kind {
         case .bernoulli:
@@ -43,6 +48,9 @@ public struct Likelihood {
             var normalizers = tape.logsumexp(tokens == 1 ? output : tape.reshape(output, rows: rows * tokens, cols: classes))
             if tokens > 1 { normalizers = tape.sum(tape.reshape(normalizers, rows: rows, cols: tokens), axis: .cols) }
             return tape.sub(normalizers, tape.sum(tape.mul(target, output), axis: .cols))
+        case .poisson, .negativeBinomial:
+            return tape.countNegativeLogLikelihood(
+                target, logits: output, logDispersion: logDispersion.map { tape.parameter($0, in: arena) })
         }
     }
 
@@ -51,11 +59,25 @@ public struct Likelihood {
         return tape.scalar(fixedLogScale)
     }
 
+    /// Count views' expected counts given the observed row totals: `shares` (from `mean`) times each row's
+    /// total in `target`, which is how the likelihood scores them; other views' means as they are.
+    public func expectedCounts(_ shares: Matrix, given target: Matrix) -> Matrix {
+        guard kind.isCount else { return shares }
+        var out = shares
+        for r in 0..<out.rows {
+            let total = (0..<target.cols).reduce(Float(0)) { $0 + target[r, $1] }
+            for c in 0..<out.cols { out[r, c] *= total }
+        }
+        return out
+    }
+
     /// The expected value of x given a decoder output (probabilities for Bernoulli, each token's class
-    /// probabilities for categorical).
+    /// probabilities for categorical, each feature's expected share of the row's total for counts: the
+    /// library size of a view not observed is unknown, so its expected counts are these times a size).
     public func mean(output: Var, tape: Tape) -> Var {
         switch kind {
         case .bernoulli: return tape.sigmoid(output)
+        case .poisson, .negativeBinomial: return tape.softmax(output)
         case .categorical:
             let (rows, features) = tape.shape(output)
             if features == classes { return tape.softmax(output) }

@@ -1,0 +1,111 @@
+import Foundation
+
+// Count likelihoods as scVI scores them: the decoder gives each feature's share of the row, softmax(logits),
+// and the mean is that share times the row's observed library size ℓ = Σ_j x_j, μ_j = ℓ·softmax(o)_j.
+//   Poisson:            −log p = Σ_j μ_j − x_j log μ_j + log Γ(x_j + 1)
+//   negative binomial:  −log p = Σ_j −log Γ(x_j + θ_j) + log Γ(θ_j) + log Γ(x_j + 1) − θ_j log θ_j
+//                                    + (θ_j + x_j) log(θ_j + μ_j) − x_j log μ_j,   θ_j = e^{logDispersion_j}
+// (mean μ, variance μ + μ²/θ). One op per row sum: its VJP goes through the softmax in closed form,
+// ∂/∂o_j = a_j − softmax(o)_j · Σ_k a_k with a_j = ∂(−log p)/∂ log μ_j. A row of zeros (ℓ = 0) scores 0.
+
+extension Tape {
+    /// −log p(x | ℓ·softmax(logits)[, θ]) summed over each row: rows × 1. `x` holds non-negative counts,
+    /// `logDispersion` (nil: Poisson) is 1 × features.
+    public func countNegativeLogLikelihood(_ x: Var, logits: Var, logDispersion: Var?) -> Var {
+        let nx = nodes[x.id], no = nodes[logits.id]
+        precondition(
+            nx.rows == no.rows && nx.cols == no.cols, "countNegativeLogLikelihood: x \(nx.rows)x\(nx.cols) vs logits \(no.rows)x\(no.cols)")
+        if let d = logDispersion {
+            precondition(
+                nodes[d.id].rows == 1 && nodes[d.id].cols == nx.cols, "countNegativeLogLikelihood: dispersion must be 1x\(nx.cols)")
+        }
+        let out = record(
+            .countNegativeLogLikelihood(x: x.id, logits: logits.id, logDispersion: logDispersion?.id ?? -1), rows: nx.rows, cols: 1,
+            needsGrad: nx.needsGrad || no.needsGrad || (logDispersion.map { nodes[$0.id].needsGrad } ?? false))
+        precondition(!nx.needsGrad, "countNegativeLogLikelihood: the counts must be data")
+        let rows = nx.rows, cols = nx.cols, y = nodes[out.id].value
+        // Per row: ℓ and log Σ_j e^{o_j}, kept for the VJP.
+        let kept = aux(out, count: 2 * rows)
+        let theta = logDispersion.map { nodes[$0.id].value }
+        for r in 0..<rows {
+            let xr = nx.value + r * cols, orow = no.value + r * cols
+            var library = 0.0, top = -Double.infinity
+            for j in 0..<cols {
+                library += Double(xr[j])
+                top = Swift.max(top, Double(orow[j]))
+            }
+            var total = 0.0
+            for j in 0..<cols { total += Foundation.exp(Double(orow[j]) - top) }
+            let lse = top + Foundation.log(total)
+            kept[2 * r] = Float(library)
+            kept[2 * r + 1] = Float(lse)
+            guard library > 0 else {
+                y[r] = 0
+                continue
+            }
+            let logLibrary = Foundation.log(library)
+            var nll = 0.0
+            for j in 0..<cols {
+                let xj = Double(xr[j]), logMu = logLibrary + Double(orow[j]) - lse, mu = Foundation.exp(logMu)
+                if let theta {
+                    let t = Foundation.exp(Double(theta[j]))
+                    nll +=
+                        -lgamma(xj + t) + lgamma(t) + lgamma(xj + 1) - t * Foundation.log(t) + (t + xj) * Foundation.log(t + mu) - xj
+                        * logMu
+                } else {
+                    nll += mu - xj * logMu + lgamma(xj + 1)
+                }
+            }
+            y[r] = Float(nll)
+        }
+        return out
+    }
+
+    func backwardCountNegativeLogLikelihood(_ i: Int) {
+        guard case let .countNegativeLogLikelihood(x, o, d) = nodes[i].op else { preconditionFailure("not a count likelihood") }
+        let node = nodes[i], nx = nodes[x], no = nodes[o], rows = node.rows, cols = nx.cols
+        let kept = slots[i].aux!, nd: Node? = d >= 0 ? nodes[d] : nil
+        for r in 0..<rows {
+            let library = Double(kept[2 * r]), g = Double(node.grad[r])
+            guard library > 0, g != 0 else { continue }
+            let lse = Double(kept[2 * r + 1])
+            let xr = nx.value + r * cols, orow = no.value + r * cols
+            // a_j = ∂(−log p)/∂ log μ_j; Poisson μ − x, NB (θ + x)·μ/(θ + μ) − x.
+            var sumA = 0.0
+            for pass in 0..<2 {
+                for j in 0..<cols {
+                    let xj = Double(xr[j]), share = Foundation.exp(Double(orow[j]) - lse), mu = library * share
+                    var a = mu - xj
+                    if let nd {
+                        let t = Foundation.exp(Double(nd.value[j]))
+                        a = (t + xj) * mu / (t + mu) - xj
+                        if pass == 1 && nd.needsGrad {
+                            // ∂/∂ log θ = θ·[−ψ(x + θ) + ψ(θ) − log θ − 1 + log(θ + μ) + (θ + x)/(θ + μ)]
+                            let dTheta =
+                                -digamma(xj + t) + digamma(t) - Foundation.log(t) - 1 + Foundation.log(t + mu) + (t + xj) / (t + mu)
+                            nd.grad[j] += Float(g * t * dTheta)
+                        }
+                    }
+                    if pass == 0 {
+                        sumA += a
+                    } else if no.needsGrad {
+                        no.grad[r * cols + j] += Float(g * (a - share * sumA))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// ψ(x) = d/dx log Γ(x) for x > 0: the recurrence ψ(x) = ψ(x + 1) − 1/x up to x ≥ 10, then the asymptotic
+/// series (its first omitted term is below 1e-14 there).
+public func digamma(_ x: Double) -> Double {
+    var x = x, result = 0.0
+    while x < 10 {
+        result -= 1 / x
+        x += 1
+    }
+    let f = 1 / (x * x)
+    let tail = f * (1.0 / 12 - f * (1.0 / 120 - f * (1.0 / 252 - f * (1.0 / 240 - f * (1.0 / 132)))))
+    return result + Foundation.log(x) - 0.5 / x - tail
+}
