@@ -38,6 +38,11 @@ public struct ExperimentConfig: Codable, Equatable {
                 key: "model.likelihood",
                 message: "give one likelihood for all views or one per view (\(n) views), got \(model.likelihood.count)")
         }
+        if let n = viewCount, model.encoder.input.count != 1 && model.encoder.input.count != n {
+            throw ConfigError.invalidValue(
+                key: "model.encoder.input",
+                message: "give one input transform for all views or one per view (\(n) views), got \(model.encoder.input.count)")
+        }
         if model.type == .jpvae, let n = viewCount, n != 2 {
             throw ConfigError.invalidValue(key: "model.type", message: "jpvae links exactly two views; the data has \(n)")
         }

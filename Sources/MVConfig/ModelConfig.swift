@@ -67,6 +67,7 @@ public struct ModelConfig: Codable, Equatable {
         activation = try c.value(.activation, default: .relu)
         self.encoder = try c.value(.encoder, default: .mlp)
         self.decoder = try c.value(.decoder, default: .mlp)
+        if self.decoder.input != [.none] { throw c.invalid(.decoder, "input applies to model.encoder (what the encoders read)") }
         likelihood = try c.decodeOneOrMany(Likelihood.self, .likelihood, default: [.bernoulli])
         fixedLogScale = try c.decodeIfPresent(Float.self, forKey: .fixedLogScale)
         if let s = fixedLogScale, !s.isFinite { throw c.invalid(.fixedLogScale, "must be a finite number, got \(s)") }

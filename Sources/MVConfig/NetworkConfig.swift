@@ -15,8 +15,17 @@ import MVCore
 /// `residualBlocks` blocks x + conv1×1(relu(conv3×3(relu(x)))) of `residualChannels` inner channels; the
 /// decoder's first transposed convolution, the blocks, an activation, then the rest (activated but the last).
 /// pythae's MNIST pair: encoder channels [64, 128, 128], kernel [4, 4, 3]; decoder [128, 128, 64], kernel 3.
+///
+/// `input` (encoders only), one for every view or one per view: `log1p` feeds log(1 + x) to the view's
+/// encoders instead of x (counts, whose likelihood still scores the raw values); `none` by default.
 public struct NetworkConfig: Codable, Equatable, Sendable {
     public enum Kind: String, ConfigChoice, Equatable, Sendable { case mlp, conv, resnet }
+    public enum InputTransform: String, ConfigChoice, Equatable, Sendable {
+        case none, log1p
+
+        /// x as an encoder reads it (two tape nodes for log1p, no allocation in a step).
+        public func apply(_ x: Var, tape: Tape) -> Var { self == .log1p ? tape.log(tape.addScalar(x, 1)) : x }
+    }
 
     public var type: Kind
     public var channels: [Int]
@@ -25,6 +34,8 @@ public struct NetworkConfig: Codable, Equatable, Sendable {
     public var padding: Int
     public var residualBlocks: Int
     public var residualChannels: Int
+    /// One transform for every view, or one per view (`forView` picks a view's).
+    public var input: [InputTransform] = [.none]
 
     public static let mlp = NetworkConfig(type: .mlp, channels: [], kernels: [3], stride: 2, padding: 1)
 
@@ -43,10 +54,19 @@ public struct NetworkConfig: Codable, Equatable, Sendable {
         (self.residualBlocks, self.residualChannels) = (residualBlocks, residualChannels)
     }
 
+    /// View k's network: its own input transform.
+    public func forView(_ k: Int) -> NetworkConfig {
+        var one = self
+        one.input = [input.count == 1 ? input[0] : input[k]]
+        return one
+    }
+
     /// The kernel size of convolution i.
     public func kernel(_ i: Int) -> Int { kernels.count == 1 ? kernels[0] : kernels[i] }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case type, channels, kernel, stride, padding, residualBlocks, residualChannels }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case type, channels, kernel, stride, padding, residualBlocks, residualChannels, input
+    }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -58,6 +78,7 @@ public struct NetworkConfig: Codable, Equatable, Sendable {
         padding = try c.value(.padding, default: 1)
         residualBlocks = try c.value(.residualBlocks, default: 2)
         residualChannels = try c.value(.residualChannels, default: 32)
+        input = try c.decodeOneOrMany(InputTransform.self, .input, default: [.none])
         if type == .mlp && c.contains(.channels) && !channels.isEmpty {
             throw c.invalid(.channels, "applies to types conv and resnet; this network is an mlp")
         }
@@ -91,5 +112,9 @@ public struct NetworkConfig: Codable, Equatable, Sendable {
             try c.encode(residualBlocks, forKey: .residualBlocks)
             try c.encode(residualChannels, forKey: .residualChannels)
         }
+        if input != [.none] {
+            if input.count == 1 { try c.encode(input[0], forKey: .input) } else { try c.encode(input, forKey: .input) }
+        }
     }
+
 }

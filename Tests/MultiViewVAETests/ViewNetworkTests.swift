@@ -74,6 +74,41 @@ final class ViewNetworkTests: XCTestCase {
         GradientCheck([awayFromZero(2, 24, seed: 8)]).run("residual block") { t, v in block(v[0], tape: t, arena: arena) }
     }
 
+    /// `model.encoder.input: log1p`: an encoder reads log(1 + x) — the same outputs as the plain network on
+    /// log1p(x) — and the setting survives a config round trip; a decoder refuses it.
+    func testLog1pInputTransform() throws {
+        var config = NetworkConfig.mlp
+        config.input = [.log1p]
+        // Two arenas initialised alike: the same weights, one network reading log1p.
+        let arena = ParameterArena(), plainArena = ParameterArena()
+        let transformed = ViewNetwork(
+            encoder: "t", image: nil, inputs: 3, hidden: [4], outputs: 2, config: config, activation: .relu, arena: arena)
+        let plain = ViewNetwork(
+            encoder: "t", image: nil, inputs: 3, hidden: [4], outputs: 2, config: .mlp, activation: .relu, arena: plainArena)
+        arena.materialize(seed: 3)
+        plainArena.materialize(seed: 3)
+        XCTAssertEqual(
+            Array(UnsafeBufferPointer(start: arena.values, count: arena.count)),
+            Array(UnsafeBufferPointer(start: plainArena.values, count: plainArena.count)))
+        let counts = Matrix(rows: 2, cols: 3, [0, 4, 17, 250, 1, 0])
+        var logged = counts
+        for i in logged.storage.indices { logged.storage[i] = Foundation.log1p(logged.storage[i]) }
+        let tape = Tape()
+        let a = tape.value(transformed(tape.constant(counts), tape: tape, arena: arena))
+        let b = tape.value(plain(tape.constant(logged), tape: tape, arena: plainArena))
+        for (x, y) in zip(a.storage, b.storage) { XCTAssertEqual(x, y, accuracy: 1e-5) }
+        let parsed = try ExperimentConfig.parse(yaml: "model: {type: aggregated, encoder: {input: log1p}}")
+        XCTAssertEqual(parsed.model.encoder.input, [.log1p])
+        let perView = try ExperimentConfig.parse(yaml: "model: {type: aggregated, encoder: {input: [log1p, none]}}")
+        XCTAssertEqual(perView.model.encoder.forView(1).input, [.none])
+        XCTAssertEqual(perView.model.encoder.forView(0).input, [.log1p])
+        let again = try ExperimentConfig.parse(yaml: try parsed.yaml())
+        XCTAssertEqual(again.model.encoder, parsed.model.encoder)
+        XCTAssertThrowsError(try ExperimentConfig.parse(yaml: "model: {type: aggregated, decoder: {input: log1p}}")) {
+            XCTAssertTrue("\($0)".contains("input applies to model.encoder"), "\($0)")
+        }
+    }
+
     func testDenseNetworksKeepTheirParameterNames() {
         let arena = ParameterArena()
         _ = ViewNetwork(

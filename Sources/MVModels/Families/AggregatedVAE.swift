@@ -46,7 +46,7 @@ public final class AggregatedVAE: SingleStageModel {
         encoders = (0..<k).map {
             ViewNetwork(
                 encoder: "view\($0 + 1).encoder", image: images?[$0], inputs: dimensions[$0], hidden: config.encoderHidden,
-                outputs: features, config: config.encoder, activation: config.activation, outputActivation: config.activation,
+                outputs: features, config: config.encoder.forView($0), activation: config.activation, outputActivation: config.activation,
                 arena: arena)
         }
         decoders = (0..<k).map {

@@ -99,7 +99,7 @@ public final class CoVAE: MultiViewModel {
         encoders = (0..<k).map { j in
             ViewNetwork(
                 encoder: "view\(j + 1).encoder", image: images?[j], inputs: dimensions[j], hidden: config.encoderHidden,
-                outputs: 2 * latents[j], config: config.encoder, activation: config.activation, arena: arena)
+                outputs: 2 * latents[j], config: config.encoder.forView(j), activation: config.activation, arena: arena)
         }
         arena.beginGroup("joint")
         let n = latents.reduce(0, +)
@@ -145,7 +145,18 @@ public final class CoVAE: MultiViewModel {
     /// q(z | x₁ … x_K) = N(μ, L Lᵀ + εI) over z ∈ R^D, from the modalities' inputs side by side.
     public func encodeJoint(concatenated x: Var, tape: Tape) -> FullCovarianceGaussian {
         let n = jointLatent
-        let h = jointEncoder(x, tape: tape, arena: arena)
+        // The joint encoder reads the views as the unimodal encoders do (`model.encoder.input`).
+        var input = x
+        if encoders.contains(where: { $0.input != .none }) {
+            var start = 0, joined: Var?
+            for e in encoders {
+                let part = e.input.apply(tape.sliceColumns(x, start, count: e.inputs), tape: tape)
+                joined = joined.map { tape.concatColumns($0, part) } ?? part
+                start += e.inputs
+            }
+            input = joined!
+        }
+        let h = jointEncoder(input, tape: tape, arena: arena)
         let factor = FullCovarianceGaussian.factor(
             diagonal: tape.sliceColumns(h, n, count: n),
             strictlyLower: tape.sliceColumns(h, 2 * n, count: n * (n - 1) / 2), tape: tape)

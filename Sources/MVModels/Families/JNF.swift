@@ -77,7 +77,8 @@ public final class JNF: MultiViewModel {
                 ? nil
                 : ViewNetwork(
                     encoder: "joint.view\(j + 1).features", image: images?[j], inputs: d, hidden: Array(config.encoderHidden.dropLast()),
-                    outputs: config.encoderHidden.last!, config: config.encoder, activation: act, outputActivation: act, arena: arena)
+                    outputs: config.encoderHidden.last!, config: config.encoder.forView(j), activation: act, outputActivation: act,
+                    arena: arena)
         }
         let width = zip(features, dimensions).map { $0?.outputs ?? $1 }.reduce(0, +)
         jointHead = MLP("joint.encoder", sizes: [width] + settings.jointHidden + [2 * latent], activation: act, arena: arena)
@@ -97,7 +98,7 @@ public final class JNF: MultiViewModel {
             projectors = dimensions.enumerated().map { j, d in
                 ViewNetwork(
                     encoder: "projectors.view\(j + 1)", image: images?[j], inputs: d, hidden: config.encoderHidden, outputs: projected,
-                    config: config.encoder, activation: act, arena: arena)
+                    config: config.encoder.forView(j), activation: act, arena: arena)
             }
         } else {
             projectors = []
@@ -106,7 +107,7 @@ public final class JNF: MultiViewModel {
         unimodalEncoders = dimensions.enumerated().map { j, d in
             ViewNetwork(
                 encoder: "unimodal.view\(j + 1).encoder", image: images?[j], inputs: settings.variant == .shared ? projected : d,
-                hidden: config.encoderHidden, outputs: 2 * latent, config: settings.variant == .shared ? .mlp : config.encoder,
+                hidden: config.encoderHidden, outputs: 2 * latent, config: settings.variant == .shared ? .mlp : config.encoder.forView(j),
                 activation: act, arena: arena)
         }
         flows = (0..<k).map { j in

@@ -23,7 +23,7 @@ public final class JPVAE: SingleStageModel {
         views = (0..<2).map { k in
             ViewVAE(
                 "view\(k + 1)", inputs: dimensions[k], image: images?[k], latent: config.latent(view: k),
-                encoderHidden: config.encoderHidden, decoderHidden: config.decoderHidden, encoder: config.encoder,
+                encoderHidden: config.encoderHidden, decoderHidden: config.decoderHidden, encoder: config.encoder.forView(k),
                 decoder: config.decoder, activation: config.activation, likelihood: config.likelihood(view: k),
                 fixedLogScale: config.fixedLogScale, categories: config.categories, arena: arena)
         }

@@ -19,6 +19,8 @@ public struct ViewNetwork {
     public let isResidual: Bool
     /// After every convolution but a decoder's last (which gives the likelihood's parameters).
     public let activation: Activation
+    /// An encoder's input transform (`NetworkConfig.input`).
+    public let input: NetworkConfig.InputTransform
 
     /// x (rows × inputs) → rows × outputs; a conv encoder's first convolution reads `image`.
     public init(
@@ -36,6 +38,8 @@ public struct ViewNetwork {
         mlp = MLP(name, sizes: [flat] + hidden + [outputs], activation: activation, outputActivation: outputActivation, arena: arena)
         isDecoder = false
         self.activation = activation
+        precondition(config.input.count == 1, "\(name): a view's network takes one input transform (NetworkConfig.forView)")
+        input = config.input[0]
     }
 
     /// z (rows × inputs) → rows × outputs (a conv decoder's last transposed convolution writes `image`).
@@ -58,6 +62,7 @@ public struct ViewNetwork {
             } ?? []
         isDecoder = true
         self.activation = activation
+        input = .none
     }
 
     public var inputs: Int { isDecoder || convolutions.isEmpty ? mlp.inputs : convolutions[0].inputs }
@@ -82,7 +87,7 @@ public struct ViewNetwork {
 
     /// An encoder's convolutions (and residual blocks), before its dense layers.
     private func convolutionalFeatures(_ x: Var, tape: Tape, arena: ParameterArena) -> Var {
-        var h = x
+        var h = input.apply(x, tape: tape)
         for c in convolutions { h = c(h, tape: tape, arena: arena, activation: isResidual ? .identity : activation) }
         for block in blocks { h = block(h, tape: tape, arena: arena) }
         return h
