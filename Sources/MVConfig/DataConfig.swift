@@ -6,6 +6,8 @@ public struct DataConfig: Codable, Equatable {
         case polyFashion = "polyfashion"
         /// An AnnData file (`.h5ad`): `views` are 2-D arrays in it (`X`, `layers/<name>`, `obsm/<name>`).
         case anndata
+        /// A MuData file (`.h5mu`): `views` are modalities (`rna`) or their arrays (`rna/layers/counts`).
+        case mudata
     }
     /// How a 28×28 image becomes views.
     public enum ImageViews: String, ConfigChoice, Equatable {
@@ -114,14 +116,20 @@ public struct DataConfig: Codable, Equatable {
         }
         if let b = binarize, !(b >= 0 && b < 1) { throw c.invalid(.binarize, "threshold must be in [0, 1), got \(b)") }
         if source == .npy && views.count < 2 { throw c.invalid(.views, "npy data needs at least two view files, got \(views.count)") }
-        if source == .anndata {
-            if file == nil { throw c.invalid(.file, "anndata data needs the .h5ad file, e.g. data.file: pbmc.h5ad") }
+        if source == .anndata || source == .mudata {
+            let kind =
+                source == .anndata ? "anndata data needs the .h5ad file, e.g. data.file: pbmc.h5ad" : "mudata data needs the .h5mu file"
+            if file == nil { throw c.invalid(.file, kind) }
             if views.count < 2 {
-                throw c.invalid(.views, "anndata data needs at least two arrays of the file as views, e.g. [X, obsm/protein_expression]")
+                throw c.invalid(
+                    .views,
+                    source == .anndata
+                        ? "anndata data needs at least two arrays of the file as views, e.g. [X, obsm/protein_expression]"
+                        : "mudata data needs at least two views, e.g. [rna, atac] or [rna/layers/counts, prot]")
             }
             if mask != nil { throw c.invalid(.mask, "applies to npy data") }
         }
-        if file != nil && source != .anndata { throw c.invalid(.file, "applies to data.source anndata") }
+        if file != nil && source != .anndata && source != .mudata { throw c.invalid(.file, "applies to data.source anndata and mudata") }
         if validationSize < 0 { throw c.invalid(.validationSize, "must be ≥ 0") }
         if !(validationFraction >= 0 && validationFraction < 1) { throw c.invalid(.validationFraction, "must be in [0, 1)") }
         if !(testFraction >= 0 && testFraction < 1) || validationFraction + testFraction >= 1 {
@@ -145,7 +153,7 @@ public struct DataConfig: Codable, Equatable {
     public var viewCount: Int? {
         switch source {
         case .fashionMNIST: return imageViews.count
-        case .npy, .anndata: return views.count
+        case .npy, .anndata, .mudata: return views.count
         case .linearGaussian, .polyFashion: return modalities
         case .correlated: return 2
         }

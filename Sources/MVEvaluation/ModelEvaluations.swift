@@ -56,8 +56,16 @@ extension AggregatedVAE: EvaluableModel, ImputableModel {
         }
         var file = AggregatedEvaluationFile(general: report)
         if viewDimensions.count == 2, privateLatents == nil {
-            request.log("generation statistics (decoder-input correlations, spreads, conditional and joint −log p)")
-            file.generation = try GenerationStatistics.report(self, request)
+            // An extra section: with too few rows observing both views (partially paired data, a small test
+            // split) it is left out with a note, and the rest of the evaluation stands.
+            let paired = (data.test.completeRows().count, train.completeRows().count)
+            if paired.0 >= 2 && paired.1 >= 1 {
+                request.log("generation statistics (decoder-input correlations, spreads, conditional and joint −log p)")
+                file.generation = try GenerationStatistics.report(self, request)
+            } else {
+                request.log(
+                    "generation statistics skipped: \(paired.0) test and \(paired.1) training rows observe both views (2 and 1 needed)")
+            }
         }
         if request.classifiers, data.train.labels != nil {
             request.log("coherence (a classifier per modality, conditional from every subset, joint from the prior)")

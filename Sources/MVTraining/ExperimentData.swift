@@ -73,8 +73,11 @@ public struct ExperimentData {
             imageCut = nil
             simulation = nil
             pairs = nil
-        case .anndata:
-            let full = try MultiViewDataset(annData: config.file ?? "", views: config.views, labels: config.labels)
+        case .anndata, .mudata:
+            let full =
+                config.source == .anndata
+                ? try MultiViewDataset(annData: config.file ?? "", views: config.views, labels: config.labels)
+                : try MultiViewDataset(muData: config.file ?? "", views: config.views, labels: config.labels)
             (splits, unmaskedTest) = try Self.fractionSplits(full, config: config, seed: seed)
             viewNames = full.names
             imageSizes = nil

@@ -75,7 +75,7 @@ final class ConfigTests: XCTestCase {
                 $0 as? ConfigError,
                 .invalidValue(
                     key: "data.source",
-                    message: "'hdf5' is not one of: fashion-mnist, npy, linear-gaussian, correlated, polyfashion, anndata"))
+                    message: "'hdf5' is not one of: fashion-mnist, npy, linear-gaussian, correlated, polyfashion, anndata, mudata"))
         }
         XCTAssertThrowsError(try ExperimentConfig.parse(yaml: "seed: 1\n")) {
             XCTAssertEqual($0 as? ConfigError, .missingKey(key: "model"))

@@ -111,6 +111,37 @@ final class HDF5ReaderTests: XCTestCase {
         }
     }
 
+    /// `data.source: mudata`, partially paired: RNA for cells 0–19, proteins for every third cell, ATAC (not
+    /// chosen) for the last three. The rows are the global cells with RNA or proteins, in the file's order; a
+    /// view a cell lacks is missing in the mask; observed rows equal NumPy's; labels follow the kept rows.
+    func testAMuDataFileIsAPartiallyPairedDataSet() throws {
+        let folder = try files()
+        let data = try MultiViewDataset(muData: folder + "/paired.h5mu", views: ["rna", "prot"], labels: "obs/cell_type")
+        XCTAssertEqual(data.names, ["rna", "prot"])
+        let order = try expected("paired_order").storage.map { Int($0) }
+        let kept = order.filter { $0 < 20 || $0 % 3 == 0 }
+        XCTAssertEqual(data.count, kept.count)
+        let counts = try expected("counts"), protein = try expected("protein")
+        let mask = try XCTUnwrap(data.mask)
+        for (r, cell) in kept.enumerated() {
+            XCTAssertEqual(mask.isObserved(row: r, view: 0), cell < 20, "cell \(cell) RNA")
+            XCTAssertEqual(mask.isObserved(row: r, view: 1), cell % 3 == 0, "cell \(cell) proteins")
+            for (k, truth) in [(0, counts), (1, protein)] where mask.isObserved(row: r, view: k) {
+                var out = [Float](repeating: 0, count: truth.cols)
+                out.withUnsafeMutableBufferPointer { data.gather(view: k, rows: [r], into: $0.baseAddress!) }
+                XCTAssertEqual(out, truth.row(cell), "cell \(cell) view \(k)")
+            }
+        }
+        guard case .sparse = data.views[0], case .matrix = data.views[1] else { return XCTFail("\(data.views)") }
+        let file = try HDF5File(path: folder + "/paired.h5mu")
+        let codes = try file.integers("obs/cell_type/codes", 0..<order.count)
+        let keptGlobal = order.indices.filter { order[$0] < 20 || order[$0] % 3 == 0 }
+        XCTAssertEqual(data.labels, keptGlobal.map { Int32(codes[$0]) })
+        XCTAssertThrowsError(try MultiViewDataset(muData: folder + "/paired.h5mu", views: ["rna", "dna"], labels: nil)) {
+            XCTAssertTrue("\($0)".contains("'obsmap/dna': not in the file"), "\($0)")
+        }
+    }
+
     func testBadFilesAndElementsAreNamed() throws {
         let folder = try files()
         func message(_ body: () throws -> Any) -> String {

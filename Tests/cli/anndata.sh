@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A user's AnnData file end to end: views are arrays of one .h5ad (the CSR X, a dense obsm array),
+# A user's AnnData and MuData files end to end: views are arrays of one .h5ad (the CSR X, a dense obsm array),
 # labels an obs column; train, evaluate and encode work, and every bad element or column is named before
 # training. The file is written by the reference anndata package (Tests/python/anndata_files.py).
 set -euo pipefail
@@ -55,6 +55,24 @@ training: {batchSize: 5, learningRate: 0.01, validate: false, logEvery: 1000, st
 YAML
 "$bin" train --config "$work/covae.yaml" --run "$work/covae" --progress lines > "$work/covae.log" 2>&1 || { cat "$work/covae.log"; fail "train covae"; }
 grep -q "^done:" "$work/covae.log" || { cat "$work/covae.log"; fail "covae did not finish"; }
+# MuData, partially paired (RNA for 20 of 23 cells, proteins for every third): a view a cell lacks is
+# missing; PoE's masked bound trains on what each row has, with negative binomials on both count views.
+cat > "$work/mudata.yaml" <<YAML
+name: mudata-poe
+seed: 5
+data: {source: mudata, file: $work/paired.h5mu, views: [rna, prot], labels: obs/cell_type, validationFraction: 0, testFraction: 0.2}
+model: {type: aggregated, aggregator: poe, bound: masked, latent: 2, encoderHidden: [8], featureSize: 8, decoderHidden: [8],
+        likelihood: negativeBinomial, encoder: {input: log1p}}
+training: {epochs: 20, batchSize: 4, learningRate: 0.01, validate: false, logEvery: 1000}
+evaluation: {importanceSamples: 4, classifierEpochs: 20}
+YAML
+"$bin" train --config "$work/mudata.yaml" --run "$work/mu" --progress lines > "$work/mu.log" 2>&1 || { cat "$work/mu.log"; fail "train mudata"; }
+python3 - "$work/mu/metrics.jsonl" <<'PY' || fail "the MuData run's training loss did not fall"
+import json, sys
+losses = [json.loads(l)["trainLoss"] for l in open(sys.argv[1])]
+assert len(losses) == 20 and sum(losses[-3:]) < sum(losses[:3]), losses
+PY
+"$bin" evaluate --run "$work/mu" > "$work/mu-eval.log" 2>&1 || { cat "$work/mu-eval.log"; fail "evaluate mudata"; }
 
 expect_error() {
   local want="$1"; shift
@@ -69,5 +87,6 @@ expect_error "not an HDF5 file" "$bin" train --config "$work/run.yaml" --run "$w
 expect_error "anndata data needs the .h5ad file" "$bin" train --config "$work/run.yaml" --run "$work/bad" --set data.file=null
 expect_error "not a count (a non-negative integer), which the poisson likelihood needs" \
   "$bin" train --config "$work/run.yaml" --run "$work/bad" --set 'model.likelihood=[poisson, gaussian]'
+expect_error "'obsmap/dna': not in the file" "$bin" train --config "$work/mudata.yaml" --run "$work/bad" --set 'data.views=[rna, dna]'
 [[ ! -e "$work/bad/checkpoints" ]] || fail "a refused run wrote checkpoints"
-echo "anndata: the CSR X and a dense obsm array of one .h5ad train, evaluate and encode; counts train with a negative binomial (PoE) and a Poisson (CoVAE) through log1p encoders; bad elements, columns and counts named: ok"
+echo "anndata: the CSR X and a dense obsm array of one .h5ad train, evaluate and encode; counts train with a negative binomial (PoE) and a Poisson (CoVAE) through log1p encoders; a partially paired .h5mu trains with missing views; bad elements, columns and counts named: ok"

@@ -1,14 +1,15 @@
 """Writes the AnnData files HDF5ReaderTests reads, and the values it must find, with the reference
 libraries (anndata, h5py; Python only in tests).
 
-  python3 anndata_files.py FOLDER      writes FOLDER/current.h5ad, FOLDER/old.h5ad and the
-                                      expected arrays as FOLDER/<name>.npy
-Exit 3 when anndata or h5py is missing (run launch/setup)."""
+  python3 anndata_files.py FOLDER      writes FOLDER/current.h5ad, FOLDER/old.h5ad, FOLDER/paired.h5mu and
+                                      the expected arrays as FOLDER/<name>.npy
+Exit 3 when anndata, h5py or mudata is missing (run launch/setup)."""
 import sys
 
 try:
     import anndata
     import h5py
+    import mudata
     import numpy as np
     import pandas as pd
     import scipy.sparse as sp
@@ -48,3 +49,19 @@ with h5py.File(f"{folder}/old.h5ad", "w") as f:
 
 for name, values in {"counts": counts, "normalised": normalised, "protein": protein, "latent": latent}.items():
     np.save(f"{folder}/{name}.npy", values.astype(np.float32))
+
+# MuData, partially paired: RNA counts (CSR) for cells 0-19, proteins (dense) for every third cell, ATAC
+# only for cells 20-22 (so with views [rna, prot] those three cells observe nothing and are left out).
+# Global cell order c0…c22; a categorical label in the global obs.
+import warnings
+warnings.filterwarnings("ignore")
+names = [f"c{i}" for i in range(n)]
+prot_cells = list(range(0, n, 3))
+rna = anndata.AnnData(X=sp.csr_matrix(counts[:20].astype(np.float32)), obs=pd.DataFrame(index=names[:20]))
+prot = anndata.AnnData(X=protein[prot_cells].astype(np.float32), obs=pd.DataFrame(index=[names[i] for i in prot_cells]))
+atac = anndata.AnnData(X=np.ones((3, 2), dtype=np.float32), obs=pd.DataFrame(index=names[20:]))
+m = mudata.MuData({"rna": rna, "prot": prot, "atac": atac})
+m = m[names].copy() if list(m.obs_names) != names else m
+m.obs["cell_type"] = pd.Categorical(kinds[[int(c[1:]) for c in m.obs_names]])
+m.write(f"{folder}/paired.h5mu")
+np.save(f"{folder}/paired_order.npy", np.array([int(c[1:]) for c in m.obs_names], dtype=np.float32))

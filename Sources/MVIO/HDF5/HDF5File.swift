@@ -31,7 +31,8 @@ public final class HDF5File {
 
     deinit { H5Fclose(file) }
 
-    func failure(_ element: String, _ reason: String) -> Failure { Failure(path: path, element: element, reason: reason) }
+    /// An error naming this file and `element`.
+    public func failure(_ element: String, _ reason: String) -> Failure { Failure(path: path, element: element, reason: reason) }
 
     /// Whether `element` (a path such as "layers/counts") exists, each component checked in turn (HDF5
     /// refuses to look up a link under a missing group).
