@@ -137,6 +137,15 @@ struct TrainCommand: ParsableCommand {
     /// The run folder, agreed on by all ranks (rank 0 picks the default name and broadcasts it).
     func resolveRunFolder(_ cfg: ExperimentConfig, comm: Communicator) throws -> String {
         var dir = runFolder ?? ""
+        // The default folder is checkpoints/<name>-<time>: a name with a path separator or "..", or longer than a
+        // file name may be, would put it elsewhere or fail with the file system's raw error. Checked on every rank
+        // (they read the same config), so none waits in the broadcast below.
+        let safe = cfg.name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }
+        if runFolder == nil, cfg.name.isEmpty || cfg.name.count > 100 || cfg.name.hasPrefix(".") || !safe {
+            throw ValidationError(
+                "config key 'name': names the default run folder checkpoints/<name>-<time>: use 1 to 100 letters, digits, "
+                    + "'-', '_' or '.', not starting with '.', got '\(cfg.name.prefix(120))' (or give --run FOLDER)")
+        }
         if runFolder == nil, comm.rank == 0 {
             let f = DateFormatter()
             f.dateFormat = "yyyyMMdd-HHmmss"

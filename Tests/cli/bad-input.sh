@@ -154,6 +154,8 @@ expect_error "'training.epochs': expected a whole number, got 'abc'" "$bin" trai
 expect_error "'training.epochs': expected a whole number, got '2.5'" "$bin" train --config "$config" --run "$work/t1" --set training.epochs=2.5
 expect_error "'training.validate': expected true or false, got 'maybe'" "$bin" train --config "$config" --run "$work/t1" --set training.validate=maybe
 expect_error "'seed': expected a whole number ≥ 0, got '-1'" "$bin" train --config "$config" --run "$work/t1" --set seed=-1
+expect_error "'name': names the default run folder checkpoints/<name>-<time>" "$bin" train --config "$config" --set name=../escape
+! compgen -G "escape-*" > /dev/null || { echo "FAIL: a refused name made a folder outside checkpoints/" >&2; exit 1; }
 expect_error "from: bernoulli, gaussian, laplace, categorical, poisson, negativeBinomial" "$bin" train --config "$config" --run "$work/t1" --set model.likelihood=binomial
 for kv in training.beta=.nan training.weightDecay=.nan model.fixedLogScale=.nan training.learningRate=.inf; do
   expect_error "'${kv%%=*}': must be a finite number" "$bin" train --config "$config" --run "$work/t1" --set "$kv"
