@@ -120,124 +120,109 @@ public final class HDF5File {
 
     /// A dataset's dimensions.
     public func shape(of dataset: String) throws -> [Int] {
-        let (d, space) = try open(dataset)
-        defer {
-            H5Sclose(space)
-            H5Dclose(d)
+        try withDataset(dataset) { d, space in
+            return try dimensions(space, dataset)
         }
-        return try dimensions(space, dataset)
     }
 
     /// Whether a dataset holds strings (a string array: obs names, categories).
     public func holdsStrings(_ dataset: String) throws -> Bool {
-        let (d, space) = try open(dataset)
-        defer {
-            H5Sclose(space)
-            H5Dclose(d)
+        try withDataset(dataset) { d, space in
+            let type = H5Dget_type(d)
+            defer { H5Tclose(type) }
+            return H5Tget_class(type) == H5T_STRING
         }
-        let type = H5Dget_type(d)
-        defer { H5Tclose(type) }
-        return H5Tget_class(type) == H5T_STRING
     }
 
     /// Rows `rows` of a 1-D or 2-D numeric dataset as Float (rows × columns; a 1-D dataset is one column).
     public func floatRows(_ dataset: String, _ rows: Range<Int>) throws -> Matrix {
-        let (d, space) = try open(dataset)
-        defer {
-            H5Sclose(space)
-            H5Dclose(d)
+        try withDataset(dataset) { d, space in
+            let dims = try dimensions(space, dataset)
+            guard dims.count == 1 || dims.count == 2 else { throw failure(dataset, "has \(dims.count) dimensions; a view needs 1 or 2") }
+            guard rows.lowerBound >= 0, rows.upperBound <= dims[0] else {
+                throw failure(dataset, "rows \(rows.lowerBound)..<\(rows.upperBound) asked of \(dims[0])")
+            }
+            let cols = dims.count == 2 ? dims[1] : 1
+            var out = Matrix(rows: rows.count, cols: cols)
+            guard rows.count > 0, cols > 0 else { return out }
+            try select(space, rows, dims, dataset)
+            let counts: [hsize_t] = dims.count == 2 ? [hsize_t(rows.count), hsize_t(cols)] : [hsize_t(rows.count)]
+            let memory = H5Screate_simple(Int32(counts.count), counts, nil)
+            defer { H5Sclose(memory) }
+            let status = out.storage.withUnsafeMutableBufferPointer {
+                H5Dread(d, mvvae_h5_float(), memory, space, mvvae_h5_default(), $0.baseAddress)
+            }
+            guard status >= 0 else { throw failure(dataset, "cannot be read as numbers (\(typeName(d)))") }
+            return out
         }
-        let dims = try dimensions(space, dataset)
-        guard dims.count == 1 || dims.count == 2 else { throw failure(dataset, "has \(dims.count) dimensions; a view needs 1 or 2") }
-        guard rows.lowerBound >= 0, rows.upperBound <= dims[0] else {
-            throw failure(dataset, "rows \(rows.lowerBound)..<\(rows.upperBound) asked of \(dims[0])")
-        }
-        let cols = dims.count == 2 ? dims[1] : 1
-        var out = Matrix(rows: rows.count, cols: cols)
-        guard rows.count > 0, cols > 0 else { return out }
-        try select(space, rows, dims, dataset)
-        let counts: [hsize_t] = dims.count == 2 ? [hsize_t(rows.count), hsize_t(cols)] : [hsize_t(rows.count)]
-        let memory = H5Screate_simple(Int32(counts.count), counts, nil)
-        defer { H5Sclose(memory) }
-        let status = out.storage.withUnsafeMutableBufferPointer {
-            H5Dread(d, mvvae_h5_float(), memory, space, mvvae_h5_default(), $0.baseAddress)
-        }
-        guard status >= 0 else { throw failure(dataset, "cannot be read as numbers (\(typeName(d)))") }
-        return out
     }
 
     /// Entries `range` of a 1-D integer dataset (a sparse array's `indptr` or `indices`, category codes).
     public func integers(_ dataset: String, _ range: Range<Int>) throws -> [Int64] {
-        let (d, space) = try open(dataset)
-        defer {
-            H5Sclose(space)
-            H5Dclose(d)
+        try withDataset(dataset) { d, space in
+            let dims = try dimensions(space, dataset)
+            guard dims.count == 1 else { throw failure(dataset, "has \(dims.count) dimensions; expected a 1-D array") }
+            guard range.lowerBound >= 0, range.upperBound <= dims[0] else {
+                throw failure(dataset, "entries \(range.lowerBound)..<\(range.upperBound) asked of \(dims[0])")
+            }
+            var out = [Int64](repeating: 0, count: range.count)
+            guard !range.isEmpty else { return out }
+            try select(space, range, dims, dataset)
+            var count = hsize_t(range.count)
+            let memory = H5Screate_simple(1, &count, nil)
+            defer { H5Sclose(memory) }
+            let status = out.withUnsafeMutableBufferPointer {
+                H5Dread(d, mvvae_h5_int64(), memory, space, mvvae_h5_default(), $0.baseAddress)
+            }
+            guard status >= 0 else { throw failure(dataset, "cannot be read as integers (\(typeName(d)))") }
+            return out
         }
-        let dims = try dimensions(space, dataset)
-        guard dims.count == 1 else { throw failure(dataset, "has \(dims.count) dimensions; expected a 1-D array") }
-        guard range.lowerBound >= 0, range.upperBound <= dims[0] else {
-            throw failure(dataset, "entries \(range.lowerBound)..<\(range.upperBound) asked of \(dims[0])")
-        }
-        var out = [Int64](repeating: 0, count: range.count)
-        guard !range.isEmpty else { return out }
-        try select(space, range, dims, dataset)
-        var count = hsize_t(range.count)
-        let memory = H5Screate_simple(1, &count, nil)
-        defer { H5Sclose(memory) }
-        let status = out.withUnsafeMutableBufferPointer {
-            H5Dread(d, mvvae_h5_int64(), memory, space, mvvae_h5_default(), $0.baseAddress)
-        }
-        guard status >= 0 else { throw failure(dataset, "cannot be read as integers (\(typeName(d)))") }
-        return out
     }
 
     /// Every entry of a 1-D string dataset (variable or fixed length).
     public func strings(_ dataset: String) throws -> [String] {
-        let (d, space) = try open(dataset)
-        defer {
-            H5Sclose(space)
-            H5Dclose(d)
-        }
-        let dims = try dimensions(space, dataset)
-        guard dims.count == 1 else { throw failure(dataset, "has \(dims.count) dimensions; expected a 1-D string array") }
-        let type = H5Dget_type(d)
-        defer { H5Tclose(type) }
-        guard H5Tget_class(type) == H5T_STRING else { throw failure(dataset, "holds \(typeName(d)), not strings") }
-        let n = dims[0]
-        if H5Tis_variable_str(type) > 0 {
-            let memory = H5Tcopy(mvvae_h5_c_string())
-            defer { H5Tclose(memory) }
-            H5Tset_size(memory, mvvae_h5_variable())
-            H5Tset_cset(memory, H5Tget_cset(type))
-            var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: n)
-            guard H5Dread(d, memory, mvvae_h5_all(), mvvae_h5_all(), mvvae_h5_default(), &pointers) >= 0 else {
+        try withDataset(dataset) { d, space in
+            let dims = try dimensions(space, dataset)
+            guard dims.count == 1 else { throw failure(dataset, "has \(dims.count) dimensions; expected a 1-D string array") }
+            let type = H5Dget_type(d)
+            defer { H5Tclose(type) }
+            guard H5Tget_class(type) == H5T_STRING else { throw failure(dataset, "holds \(typeName(d)), not strings") }
+            let n = dims[0]
+            if H5Tis_variable_str(type) > 0 {
+                let memory = H5Tcopy(mvvae_h5_c_string())
+                defer { H5Tclose(memory) }
+                H5Tset_size(memory, mvvae_h5_variable())
+                H5Tset_cset(memory, H5Tget_cset(type))
+                var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: n)
+                guard H5Dread(d, memory, mvvae_h5_all(), mvvae_h5_all(), mvvae_h5_default(), &pointers) >= 0 else {
+                    throw failure(dataset, "cannot be read as strings")
+                }
+                defer { H5Dvlen_reclaim(memory, space, mvvae_h5_default(), &pointers) }
+                return pointers.map { $0.map { String(cString: $0) } ?? "" }
+            }
+            let size = H5Tget_size(type)
+            var buffer = [CChar](repeating: 0, count: n * size + 1)
+            guard H5Dread(d, type, mvvae_h5_all(), mvvae_h5_all(), mvvae_h5_default(), &buffer) >= 0 else {
                 throw failure(dataset, "cannot be read as strings")
             }
-            defer { H5Dvlen_reclaim(memory, space, mvvae_h5_default(), &pointers) }
-            return pointers.map { $0.map { String(cString: $0) } ?? "" }
-        }
-        let size = H5Tget_size(type)
-        var buffer = [CChar](repeating: 0, count: n * size + 1)
-        guard H5Dread(d, type, mvvae_h5_all(), mvvae_h5_all(), mvvae_h5_default(), &buffer) >= 0 else {
-            throw failure(dataset, "cannot be read as strings")
-        }
-        return (0..<n).map { i in
-            let bytes = buffer[(i * size)..<((i + 1) * size)].prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
-            return String(decoding: bytes, as: UTF8.self)
+            return (0..<n).map { i in
+                let bytes = buffer[(i * size)..<((i + 1) * size)].prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+                return String(decoding: bytes, as: UTF8.self)
+            }
         }
     }
 
-    private func open(_ dataset: String) throws -> (hid_t, hid_t) {
+    /// Runs `body` on the dataset and its dataspace, both closed after.
+    private func withDataset<T>(_ dataset: String, _ body: (hid_t, hid_t) throws -> T) throws -> T {
         guard let k = kind(of: dataset) else { throw failure(dataset, "not in the file") }
         guard k == .dataset else { throw failure(dataset, "is a group, not an array") }
         let d = H5Dopen2(file, dataset, mvvae_h5_default())
         guard d >= 0 else { throw failure(dataset, "cannot be opened") }
+        defer { H5Dclose(d) }
         let space = H5Dget_space(d)
-        guard space >= 0 else {
-            H5Dclose(d)
-            throw failure(dataset, "has no dataspace")
-        }
-        return (d, space)
+        guard space >= 0 else { throw failure(dataset, "has no dataspace") }
+        defer { H5Sclose(space) }
+        return try body(d, space)
     }
 
     private func dimensions(_ space: hid_t, _ dataset: String) throws -> [Int] {
