@@ -12,3 +12,6 @@ static inline size_t mvvae_h5_variable(void) { return H5T_VARIABLE; }
 /// Errors are returned and reported by the caller with the file and element named; HDF5's own
 /// printing of its error stack to stderr is turned off.
 static inline void mvvae_h5_silence(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+static inline unsigned mvvae_h5_truncate(void) { return H5F_ACC_TRUNC; }
+static inline hid_t mvvae_h5_int32(void) { return H5T_NATIVE_INT32; }
+static inline hid_t mvvae_h5_int8(void) { return H5T_NATIVE_INT8; }

@@ -9,26 +9,8 @@ extension MultiViewDataset {
     /// cells with none of the chosen views are left out. Labels from a column of the global `obs`.
     public convenience init(muData path: String, views specs: [String], labels column: String?) throws {
         let file = try HDF5File(path: path)
-        let elements = specs.map { spec -> (modality: String, element: String) in
-            let parts = spec.split(separator: "/").map(String.init)
-            let parts2 = parts.first == "mod" ? Array(parts.dropFirst()) : parts
-            let modality = parts2.first ?? spec
-            return (modality, "mod/" + ([modality] + (parts2.count > 1 ? Array(parts2.dropFirst()) : ["X"])).joined(separator: "/"))
-        }
-        guard let first = elements.first else { throw DataError.noViews }
-        let maps = try elements.map { e -> [Int] in
-            let map = "obsmap/\(e.modality)"
-            guard file.kind(of: map) == .dataset else {
-                throw file.failure(map, "not in the file (a MuData file maps its global cells to each modality's rows there)")
-            }
-            return try file.integers(map, 0..<(try file.shape(of: map)[0])).map { Int($0) }
-        }
+        let (elements, maps, kept) = try Self.muDataCells(file, views: specs)
         let total = maps[0].count
-        for (e, map) in zip(elements, maps) where map.count != total {
-            throw file.failure("obsmap/\(e.modality)", "maps \(map.count) cells; obsmap/\(first.modality) maps \(total)")
-        }
-        // The global rows observing at least one chosen view, in file order.
-        let kept = (0..<total).filter { g in maps.contains { $0[g] > 0 } }
         var sources: [ViewSource] = []
         for (e, map) in zip(elements, maps) {
             let array = try AnnDataArray(file: file, element: e.element)
@@ -51,6 +33,42 @@ extension MultiViewDataset {
         try self.init(
             views: sources, names: names, labels: labels, labelsOrigin: column.map { "\(path):\($0)" } ?? "",
             mask: try ViewMask(rows: kept.count, views: elements.count, values: mask, origin: "\(path):obsmap"))
+    }
+
+    /// The global cells (rows of the file's `obs`) that observe at least one of the chosen views, in file
+    /// order: the rows of the data set `init(muData:)` makes.
+    public static func muDataCells(path: String, views specs: [String]) throws -> [Int] {
+        try muDataCells(HDF5File(path: path), views: specs).kept
+    }
+
+    /// A view's modality and the array's path in the file: `rna` → `mod/rna/X`, `rna/layers/counts` →
+    /// `mod/rna/layers/counts` (a leading `mod/` may be given).
+    public static func muDataElement(_ spec: String) -> (modality: String, element: String) {
+        let parts = spec.split(separator: "/").map(String.init)
+        let rest = parts.first == "mod" ? Array(parts.dropFirst()) : parts
+        let modality = rest.first ?? spec
+        return (modality, "mod/" + ([modality] + (rest.count > 1 ? Array(rest.dropFirst()) : ["X"])).joined(separator: "/"))
+    }
+
+    /// Each view's modality and array, its `obsmap` (global cell → 1-based modality row, 0: absent), and the
+    /// kept cells.
+    static func muDataCells(_ file: HDF5File, views specs: [String]) throws -> (
+        elements: [(modality: String, element: String)], maps: [[Int]], kept: [Int]
+    ) {
+        let elements = specs.map(muDataElement)
+        guard let first = elements.first else { throw DataError.noViews }
+        let maps = try elements.map { e -> [Int] in
+            let map = "obsmap/\(e.modality)"
+            guard file.kind(of: map) == .dataset else {
+                throw file.failure(map, "not in the file (a MuData file maps its global cells to each modality's rows there)")
+            }
+            return try file.integers(map, 0..<(try file.shape(of: map)[0])).map { Int($0) }
+        }
+        let total = maps[0].count
+        for (e, map) in zip(elements, maps) where map.count != total {
+            throw file.failure("obsmap/\(e.modality)", "maps \(map.count) cells; obsmap/\(first.modality) maps \(total)")
+        }
+        return (elements, maps, (0..<total).filter { g in maps.contains { $0[g] > 0 } })
     }
 
     /// A modality's array on the kept global rows (a missing cell's row is empty: it is never read).

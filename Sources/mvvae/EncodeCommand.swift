@@ -7,13 +7,17 @@ struct EncodeCommand: ParsableCommand {
         commandName: "encode",
         abstract: "Write the latent posterior of every row (embeddings) from any subset of a trained run's views.",
         discussion: """
-            Input: one .npy per --given view (rows × features, in --given order), or --split train|validation|test
-            for a split of the run's own data. Output, rows aligned with the input:
+            Input: one .npy per --given view (rows × features, in --given order), or --split train|validation|test|all
+            for a split of the run's own data (all: every row, in file order). Output, rows aligned with the input:
               PREFIX-mean.npy      posterior means (rows × latent coordinates)
               PREFIX-logvar.npy    their log-variances (Gaussian posteriors: JPVAE, CoVAE, PoE, sum pooling, attention)
               PREFIX-draw.npy      one draw per row (mixture posteriors: MoE, MoPoE), in place of -logvar
               PREFIX-columns.txt   the name of each latent coordinate, one per line
               PREFIX-labels.npy    with --split on labelled data: each row's label (float32, one column)
+            or, when --output ends in .h5ad, one AnnData file (anndata, scanpy and muon open it): obsm['X_mvvae']
+            the means, obsm['X_mvvae_var'] their variances (or obsm['X_mvvae_draw']), uns['mvvae_columns'] the
+            coordinates' names, uns['mvvae_views'] the views encoded from, no variables; obs the cells' names
+            and columns from the run's .h5ad/.h5mu file with --split (the row numbers and labels otherwise).
             What the latent is per model: JPVAE, the latents of the given views side by side; the aggregated
             VAE, the shared z (then each given view's private latent); CoVAE, all of z, the missing views'
             part from the prior conditional.
@@ -31,10 +35,10 @@ struct EncodeCommand: ParsableCommand {
     @Option(help: ".npy of a given view (one per --given view, in order).")
     var input: [String] = []
 
-    @Option(help: "Encode a split of the run's data instead: train, validation or test.")
+    @Option(help: "Encode a split of the run's data instead: train, validation, test or all.")
     var split: String?
 
-    @Option(help: "Path prefix of the output files.")
+    @Option(help: "Path prefix of the output files, or an .h5ad file.")
     var output: String
 
     @Option(name: .customLong("set"), help: "Override a config value (data paths, e.g. --set data.views=[a.npy,b.npy]).")
@@ -42,10 +46,10 @@ struct EncodeCommand: ParsableCommand {
 
     func validate() throws {
         guard input.isEmpty != (split == nil) else {
-            throw ValidationError("give either --input FILE.npy (one per --given view) or --split train|validation|test")
+            throw ValidationError("give either --input FILE.npy (one per --given view) or --split train|validation|test|all")
         }
-        if let split, !["train", "validation", "test"].contains(split) {
-            throw ValidationError("--split takes train, validation or test, got '\(split)'")
+        if let split, !["train", "validation", "test", "all"].contains(split) {
+            throw ValidationError("--split takes train, validation, test or all, got '\(split)'")
         }
         if let given {
             guard let views = ViewArguments.parse(given), !views.isEmpty, Set(views).count == views.count else {
@@ -84,27 +88,22 @@ struct EncodeCommand: ParsableCommand {
         }
         var observed: [Int: Matrix] = [:]
         var labels: [Int32]?
+        var subset: DataSubset?
         if let split {
             let data = try ExperimentData(config: ctx.config.data, seed: ctx.config.seed)
-            let rows = split == "train" ? data.train : split == "validation" ? data.validation : data.test
+            let all = DataSubset(dataset: data.train.dataset, indices: Array(0..<data.train.dataset.count))
+            let rows = ["train": data.train, "validation": data.validation, "test": data.test][split] ?? all
+            subset = rows
             guard rows.count > 0 else { throw ValidationError("the run's \(split) split has no rows") }
-            if let mask = rows.dataset.mask {
-                for k in views {
-                    let missing = rows.indices.filter { !mask.isObserved(row: $0, view: k) }.count
-                    if missing > 0 {
-                        throw ValidationError(
-                            "view \(k + 1) is missing (data.mask) in \(missing) of the \(split) split's \(rows.count) rows; "
-                                + "encode those from the views they have with --input"
-                        )
-                    }
-                }
-            }
+            try ViewArguments.requireObserved(rows, views: views, names: ctx.views.names, what: "the \(split) split")
             for k in views { observed[k] = rows.matrix(view: k) }
             labels = rows.labels
         } else {
             for (k, path) in zip(views, input) { observed[k] = try ViewArguments.readFinite(path) }
         }
         let embedding = try model.embed(observed, seed: ctx.config.seed)
+        let viewNames = views.map { ctx.views.names[$0] }
+        if output.hasSuffix(".h5ad") { return try writeAnnData(embedding, rows: subset, viewNames: viewNames, ctx) }
         let dir = (output as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         var written = ["\(output)-mean.npy"]
@@ -121,5 +120,28 @@ struct EncodeCommand: ParsableCommand {
             "encoded \(embedding.mean.rows) rows from view(s) \(views.map { String($0 + 1) }.joined(separator: ",")) into "
                 + "\(embedding.columns.count) latent coordinates: \(written.joined(separator: ", "))"
         )
+    }
+
+    /// The embedding as an AnnData file: the cells' obs, the posterior in obsm, no variables.
+    func writeAnnData(_ embedding: Embedding, rows: DataSubset?, viewNames: [String], _ ctx: RunContext) throws {
+        let n = embedding.mean.rows
+        var (obs, skipped) = (AnnDataFrame(index: (0..<n).map(String.init)), [String]())
+        if let rows { (obs, skipped) = try CellAnnotations.obs(config: ctx.config.data, dataset: rows.dataset, rows: rows.indices) }
+        var file = AnnDataWriter(obs: obs, variables: AnnDataFrame(index: []))
+        file.obsm["X_mvvae"] = embedding.mean
+        if var v = embedding.logVariance {
+            for i in v.storage.indices { v.storage[i] = Foundation.exp(v.storage[i]) }
+            file.obsm["X_mvvae_var"] = v
+        }
+        if let d = embedding.draw { file.obsm["X_mvvae_draw"] = d }
+        file.uns["mvvae_columns"] = embedding.columns
+        file.uns["mvvae_views"] = viewNames
+        let dir = (output as NSString).deletingLastPathComponent
+        if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        try file.write(to: output)
+        if !skipped.isEmpty { print("obs columns not carried over (kinds this tool does not write): \(skipped.joined(separator: ", "))") }
+        print(
+            "encoded \(n) rows from \(viewNames.joined(separator: ", ")) into \(embedding.columns.count) latent coordinates: "
+                + "\(output) (obsm['X_mvvae'], \(embedding.draw == nil ? "obsm['X_mvvae_var']" : "obsm['X_mvvae_draw']"))")
     }
 }

@@ -17,6 +17,10 @@ struct ImputeCommand: ParsableCommand {
             mixture of the N decoded distributions is printed. With more than two views, every view
             outside --given (e.g. --given 1,3; one --input per given view, in that order) is imputed,
             writing <output>-view<M>.npy, -view<M>-std.npy and -view<M>-draws.npy for each missing view M.
+            An --output ending in .h5ad writes an AnnData file instead (per missing view: <stem>-view<M>.h5ad): X the
+            predictive mean, layers['std'] the spread of the draws, var the view's variables from the run's
+            .h5ad/.h5mu file, obs the cells with --test. The spread is that of the decoded means (the latent's
+            uncertainty), not of new observations.
             For image views, --png writes a grid: each pair of cells is (true image, observed half + imputed half); with more than
             two views that are images of one size, one test row per grid row (its true views, then the completed ones).
             """)
@@ -39,7 +43,7 @@ struct ImputeCommand: ParsableCommand {
     @Option(help: ".npy of the true missing view (for the grid and the cross-entropy), optional.")
     var truth: String?
 
-    @Option(help: "Where to write the imputed view (.npy).")
+    @Option(help: "Where to write the imputed view (.npy, or .h5ad for an AnnData file).")
     var output: String?
 
     @Option(help: "Where to write a PNG grid (image views only).")
@@ -101,11 +105,25 @@ struct ImputeCommand: ParsableCommand {
         let missing = (0..<k).filter { !views.contains($0) }
         var observed: [Int: Matrix] = [:], truths: [Int: Matrix] = [:]
         var data: ExperimentData?
+        var subset: DataSubset?
         if let n = test {
             let d = try ExperimentData(config: ctx.config.data, seed: ctx.config.seed)
             let rows = DataSubset(dataset: d.test.dataset, indices: Array(d.test.indices.prefix(n)))
+            subset = rows
+            try ViewArguments.requireObserved(rows, views: views, names: ctx.views.names, what: "--test \(n)")
             for v in views { observed[v] = rows.matrix(view: v) }
-            for m in missing { truths[m] = rows.matrix(view: m) }
+            // The truth of a view the data lack in some rows (a MuData modality) is not there to score; with
+            // simulated missingness (data.missingRate) it is, in the unmasked copy.
+            let truthRows = d.unmaskedTest.map { DataSubset(dataset: $0.dataset, indices: rows.indices) } ?? rows
+            for m in missing {
+                let lacking = truthRows.dataset.mask.map { mask in rows.indices.filter { !mask.isObserved(row: $0, view: m) }.count } ?? 0
+                if lacking == 0 {
+                    truths[m] = truthRows.matrix(view: m)
+                } else {
+                    print(
+                        "view \(m + 1) is missing in \(lacking) of these \(rows.count) rows: its imputation is not scored against a truth")
+                }
+            }
             data = d
         } else {
             for (v, path) in zip(views, input) { observed[v] = try ViewArguments.readFinite(path) }
@@ -128,13 +146,16 @@ struct ImputeCommand: ParsableCommand {
         let imputer = try makeImputer(ctx, data: &data)
         let results = try imputer.impute(observed: observed, samples: samples, seed: ctx.config.seed, truth: truths)
         if let report = imputer.report { print(report) }
-        let stem = output.map { $0.hasSuffix(".npy") ? String($0.dropLast(4)) : $0 }
+        let annData = output?.hasSuffix(".h5ad") == true
+        let stem = output.map { $0.hasSuffix(".npy") ? String($0.dropLast(4)) : annData ? String($0.dropLast(5)) : $0 }
         for path in [output, png].compactMap({ $0 }) {
             let dir = (path as NSString).deletingLastPathComponent
             if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         }
         for r in results {
-            if let stem {
+            if let stem, annData {
+                try writeAnnData(r, to: results.count == 1 ? output! : "\(stem)-view\(r.modality + 1).h5ad", rows: subset, ctx)
+            } else if let stem {
                 if results.count == 1 {
                     try writeDraws(r.mean, r.deviation, r.draws, view: r.modality, stem: stem, meanPath: output)
                 } else {
@@ -201,6 +222,23 @@ struct ImputeCommand: ParsableCommand {
         print(
             "view \(view + 1): the mean of \(draws.count) imputations (\(mean.rows)×\(mean.cols)) to \(meanPath), "
                 + "their standard deviation to \(stem)-std.npy (mean \(String(format: "%.4f", spread))), the draws to \(stem)-draws.npy")
+    }
+
+    /// An imputed view as an AnnData file: X the mean of the draws, layers['std'] their spread, obs the rows'
+    /// cells (with --test on AnnData or MuData data), var the view's variables.
+    func writeAnnData(_ r: ViewImputation, to path: String, rows: DataSubset?, _ ctx: RunContext) throws {
+        var obs = AnnDataFrame(index: (0..<r.mean.rows).map(String.init))
+        if let rows { obs = try CellAnnotations.obs(config: ctx.config.data, dataset: rows.dataset, rows: rows.indices).frame }
+        let variables = try CellAnnotations.variables(config: ctx.config.data, view: r.modality, count: r.mean.cols)
+        var file = AnnDataWriter(obs: obs, variables: variables, x: r.mean)
+        file.layers["std"] = r.deviation
+        file.uns["mvvae_imputed_view"] = [ctx.views.names[r.modality]]
+        file.uns["mvvae_given_views"] = givenViews!.map { ctx.views.names[$0 - 1] }
+        try file.write(to: path)
+        let spread = r.deviation.storage.reduce(0.0) { $0 + Double($1) } / Double(max(r.deviation.count, 1))
+        print(
+            "view \(r.modality + 1): the mean of \(r.draws.count) imputations (\(r.mean.rows)×\(r.mean.cols)) to \(path) as X, their "
+                + "standard deviation as layers['std'] (mean \(String(format: "%.4f", spread)))")
     }
 
     /// Views cut from one image: each row as the whole image, the observed views as given and the

@@ -122,7 +122,15 @@ struct TrainCommand: ParsableCommand {
         }
         if root { print("run folder: \(runDir)") }
         let limit = maxSteps ?? Int.max
-        let outcome = try trainer.run(shouldStop: { StopSignals.stopRequested || trainer.state.step + 1 >= limit })
+        let outcome: TrainingOutcome
+        do {
+            outcome = try trainer.run(shouldStop: { StopSignals.stopRequested || trainer.state.step + 1 >= limit })
+        } catch let error as TrainingError {
+            // In the first epoch, say which unscaled view is the likely cause.
+            guard case .nonFinite(let step, _) = error, step < trainer.batchesPerEpoch else { throw error }
+            let large = data.largeInputs(cfg.model.encoder)
+            throw large.isEmpty ? error : InputScaleError(cause: error, large: large)
+        }
         if root {
             // The curves to look at without installing anything; a run with no finished epoch has none.
             if let path = try? PlotCommand.draw(run: runDir) { print("loss curves: \(path)") }

@@ -19,4 +19,18 @@ enum ViewArguments {
         }
         return x
     }
+
+    /// Refuses rows of `rows` whose `views` (0-based) are missing (data.mask, data.missingRate, a MuData
+    /// modality a cell lacks): their values are placeholders, not data.
+    static func requireObserved(_ rows: DataSubset, views: [Int], names: [String], what: String) throws {
+        guard let mask = rows.dataset.mask else { return }
+        for k in views {
+            let missing = rows.indices.filter { !mask.isObserved(row: $0, view: k) }.count
+            if missing > 0 {
+                throw ValidationError(
+                    "view \(k + 1) ('\(names[k])') is missing in \(missing) of the \(rows.count) rows (\(what)); give only views every "
+                        + "row has (--given), or those rows' views with --input")
+            }
+        }
+    }
 }

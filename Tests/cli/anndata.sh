@@ -34,6 +34,27 @@ grep -q "log p(x_M) per row" "$work/eval.log" || { cat "$work/eval.log"; fail "n
 python3 -c "import numpy as np, sys; m = np.load(sys.argv[1]); assert m.shape[1] == 2 and m.shape[0] >= 3, m.shape" "$work/emb-mean.npy" \
   || fail "encode: the embedding's shape"
 
+# Embeddings back as AnnData: every cell (--split all) and the test split, obs carried over (names, the
+# categorical and integer columns), obsm equal to the .npy outputs; anndata reads them.
+"$bin" encode --run "$work/run" --split test --output "$work/emb.h5ad" > /dev/null || fail "encode --output .h5ad"
+"$bin" encode --run "$work/run" --split all --output "$work/all.h5ad" > /dev/null || fail "encode --split all --output .h5ad"
+"$bin" encode --run "$work/run" --split all --output "$work/all" > /dev/null || fail "encode --split all"
+python3 - "$work" <<'PY' || fail "encode --output .h5ad: not the embedding and the cells' obs"
+import sys, anndata, numpy as np, pandas as pd
+w = sys.argv[1]
+source = anndata.read_h5ad(f"{w}/current.h5ad")
+a, t = anndata.read_h5ad(f"{w}/all.h5ad"), anndata.read_h5ad(f"{w}/emb.h5ad")
+assert a.shape == (23, 0) and list(a.obs_names) == list(source.obs_names), (a.shape, list(a.obs_names))
+assert isinstance(a.obs["cell_type"].dtype, pd.CategoricalDtype) and (a.obs["cell_type"] == source.obs["cell_type"]).all()
+assert (a.obs["batch"] == source.obs["batch"]).all()
+assert np.array_equal(a.obsm["X_mvvae"], np.load(f"{w}/all-mean.npy")), "obsm['X_mvvae'] differs from -mean.npy"
+assert np.allclose(np.log(a.obsm["X_mvvae_var"]), np.load(f"{w}/all-logvar.npy"), atol=1e-5), "obsm['X_mvvae_var']"
+assert list(a.uns["mvvae_columns"]) == ["z1", "z2"] and list(a.uns["mvvae_views"]) == ["X", "X_latent"], a.uns
+assert np.array_equal(t.obsm["X_mvvae"], np.load(f"{w}/emb-mean.npy")) and set(t.obs_names) <= set(source.obs_names)
+rows = [list(source.obs_names).index(c) for c in t.obs_names]
+assert np.array_equal(t.obsm["X_mvvae"], a.obsm["X_mvvae"][rows]), "the test split's cells are not the rows encoded"
+PY
+
 # Counts: the CSR count layer with a negative binomial (mean ℓ·softmax, learnt dispersion), its encoder
 # reading log(1 + x), beside the dense obsm array; the loss falls and the evaluation scores the counts.
 "$bin" train --config "$work/run.yaml" --run "$work/nb" --set 'data.views=[layers/counts, obsm/X_latent]' \
@@ -44,6 +65,19 @@ losses = [json.loads(l)["trainLoss"] for l in open(sys.argv[1])]
 assert len(losses) == 20 and sum(losses[-3:]) < sum(losses[:3]), losses
 PY
 "$bin" evaluate --run "$work/nb" > "$work/nb-eval.log" 2>&1 || { cat "$work/nb-eval.log"; fail "evaluate nb"; }
+# The count layer imputed from proteins, back as AnnData: X the mean, layers['std'], the file's var (gene names and
+# columns), the test cells' obs; equal to the .npy outputs.
+"$bin" impute --run "$work/nb" --given 2 --test 3 --output "$work/imputed.h5ad" > /dev/null || fail "impute --output .h5ad"
+"$bin" impute --run "$work/nb" --given 2 --test 3 --output "$work/imputed.npy" > /dev/null || fail "impute --output .npy"
+python3 - "$work" <<'PY' || fail "impute --output .h5ad: not the imputed view with the file's var"
+import sys, anndata, numpy as np
+w = sys.argv[1]
+a = anndata.read_h5ad(f"{w}/imputed.h5ad")
+assert a.shape == (3, 11) and list(a.var_names) == [f"g{j}" for j in range(11)], (a.shape, list(a.var_names))
+assert a.var.columns.tolist() == ["mean"] and np.array_equal(a.var["mean"], np.arange(11) / 2.0), a.var  # booleans are not carried
+assert np.array_equal(a.X, np.load(f"{w}/imputed.npy")) and np.array_equal(a.layers["std"], np.load(f"{w}/imputed-std.npy"))
+assert set(a.obs_names) <= {f"c{i}" for i in range(23)} and "cell_type" in a.obs
+PY
 # CoVAE's joint encoder reads the views side by side: each through its own input transform.
 cat > "$work/covae.yaml" <<YAML
 name: anndata-covae
@@ -73,6 +107,12 @@ losses = [json.loads(l)["trainLoss"] for l in open(sys.argv[1])]
 assert len(losses) == 20 and sum(losses[-3:]) < sum(losses[:3]), losses
 PY
 "$bin" evaluate --run "$work/mu" > "$work/mu-eval.log" 2>&1 || { cat "$work/mu-eval.log"; fail "evaluate mudata"; }
+# Every kept cell encoded from the view all of them have is refused when some lack it, naming the view; proteins
+# imputed from RNA come back with the global obs names, and are not scored where the cells lack proteins.
+"$bin" impute --run "$work/mu" --given 1 --test 4 --output "$work/mu-imputed.h5ad" > "$work/mu-impute.log" || fail "impute mudata"
+python3 -c "
+import anndata, sys; a = anndata.read_h5ad(sys.argv[1]); assert a.shape[1] == 4 and all(c.startswith('c') for c in a.obs_names), a
+" "$work/mu-imputed.h5ad" || fail "impute mudata --output .h5ad"
 
 expect_error() {
   local want="$1"; shift
@@ -88,5 +128,9 @@ expect_error "anndata data needs the .h5ad file" "$bin" train --config "$work/ru
 expect_error "not a count (a non-negative integer), which the poisson likelihood needs" \
   "$bin" train --config "$work/run.yaml" --run "$work/bad" --set 'model.likelihood=[poisson, gaussian]'
 expect_error "'obsmap/dna': not in the file" "$bin" train --config "$work/mudata.yaml" --run "$work/bad" --set 'data.views=[rna, dna]'
+# Raw protein counts (up to ~500) into an encoder without log1p overflow at the first step: the error names the view.
+expect_error "likely cause: view(s) 'prot' (values up to" "$bin" train --config "$work/mudata.yaml" --run "$work/bad" --set 'model.encoder={input: none}'
+expect_error "view 1 ('rna') is missing in" "$bin" encode --run "$work/mu" --split all --given 1 --output "$work/mu.h5ad"
+[[ ! -e "$work/mu.h5ad" ]] || fail "a refused encode wrote its output"
 [[ ! -e "$work/bad/checkpoints" ]] || fail "a refused run wrote checkpoints"
-echo "anndata: the CSR X and a dense obsm array of one .h5ad train, evaluate and encode; counts train with a negative binomial (PoE) and a Poisson (CoVAE) through log1p encoders; a partially paired .h5mu trains with missing views; bad elements, columns and counts named: ok"
+echo "anndata: the CSR X and a dense obsm array of one .h5ad train, evaluate and encode; counts train with a negative binomial (PoE) and a Poisson (CoVAE) through log1p encoders; a partially paired .h5mu trains with missing views; embeddings and imputations back as .h5ad; bad elements, columns and counts named: ok"

@@ -95,7 +95,7 @@ expect_error "row 5, column 2 is nan" "$bin" encode --run "$r" --given 1 --input
 expect_error "row 5, column 2 is nan" "$bin" impute --run "$r" --given 1 --input "$work/a-nan.npy" --output "$work/x.npy"
 expect_error "row 5, column 2 is nan" "$bin" impute --run "$r" --given 2 --input "$work/b-first20.npy" --truth "$work/a-nan.npy" --output "$work/x.npy"
 expect_error "give either --input" "$bin" encode --run "$r" --output "$work/x"
-expect_error "--split takes train, validation or test, got 'dev'" "$bin" encode --run "$r" --split dev --output "$work/x"
+expect_error "--split takes train, validation, test or all, got 'dev'" "$bin" encode --run "$r" --split dev --output "$work/x"
 expect_error "one --input per --given view" "$bin" encode --run "$r" --given 1,2 --input "$work/moved/a.npy" --output "$work/x"
 expect_error "no valid checkpoint" "$bin" encode --run "$work/nothing" --split test --output "$work/x"
 # JPVAE's default imputation is fitted on the training split: without it, a clear way out.

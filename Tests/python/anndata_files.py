@@ -29,7 +29,9 @@ kinds = np.array(["B", "T", "NK"])[rng.integers(0, 3, size=n)]
 # anndata ≥ 0.8: X a CSR float32 array, a CSR count layer (int64 data), a CSC layer, dense obsm arrays,
 # a categorical obs column.
 a = anndata.AnnData(X=sp.csr_matrix(normalised), obs=pd.DataFrame({"cell_type": pd.Categorical(kinds), "batch": rng.integers(0, 2, size=n)},
-                                                                  index=[f"c{i}" for i in range(n)]))
+                                                                  index=[f"c{i}" for i in range(n)]),
+                  var=pd.DataFrame({"highly_variable": np.arange(genes) % 2 == 0, "mean": np.arange(genes) / 2.0},
+                                   index=[f"g{j}" for j in range(genes)]))
 a.layers["counts"] = sp.csr_matrix(counts)
 a.layers["counts_csc"] = sp.csc_matrix(counts.astype(np.float32))
 a.layers["dense"] = normalised

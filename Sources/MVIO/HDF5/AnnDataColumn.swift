@@ -27,6 +27,21 @@ public enum AnnDataColumn {
         }
     }
 
+    /// A categorical column's codes as stored (−1: no category) and its categories.
+    public static func categorical(file: HDF5File, element: String) throws -> (codes: [Int32], categories: [String]) {
+        guard file.kind(of: element + "/codes") == .dataset, file.kind(of: element + "/categories") == .dataset else {
+            throw file.failure(element, "a group that is not a categorical column (no codes and categories)")
+        }
+        let categories = try file.strings(element + "/categories"), codes = element + "/codes"
+        let shape = try file.shape(of: codes)
+        guard shape.count == 1 else { throw file.failure(codes, "has \(shape.count) dimensions; a column has 1") }
+        let values = try file.integers(codes, 0..<shape[0])
+        if let bad = values.firstIndex(where: { $0 < -1 || $0 >= Int64(categories.count) }) {
+            throw file.failure(element, "row \(bad) has code \(values[bad]), outside the \(categories.count) categories")
+        }
+        return (values.map { Int32($0) }, categories)
+    }
+
     private static func codes(_ file: HDF5File, _ dataset: String, classes: Int?, column: String) throws -> [Int32] {
         let shape = try file.shape(of: dataset)
         guard shape.count == 1 else { throw file.failure(dataset, "has \(shape.count) dimensions; a column has 1") }

@@ -99,6 +99,39 @@ public final class HDF5File {
         return String(cString: buffer)
     }
 
+    /// A 1-D string-array attribute (a dataframe's `column-order`); an empty attribute of any type gives
+    /// []; nil when absent or not strings.
+    public func stringArrayAttribute(_ name: String, of element: String) throws -> [String]? {
+        guard exists(element), H5Aexists_by_name(file, element, name, mvvae_h5_default()) > 0 else { return nil }
+        let attribute = H5Aopen_by_name(file, element, name, mvvae_h5_default(), mvvae_h5_default())
+        guard attribute >= 0 else { return nil }
+        defer { H5Aclose(attribute) }
+        let type = H5Aget_type(attribute), space = H5Aget_space(attribute)
+        defer {
+            H5Tclose(type)
+            H5Sclose(space)
+        }
+        let count = Int(H5Sget_simple_extent_npoints(space))
+        if count == 0 { return [] }
+        guard count > 0, H5Tget_class(type) == H5T_STRING else { return nil }
+        if H5Tis_variable_str(type) > 0 {
+            let memory = H5Tcopy(mvvae_h5_c_string())
+            defer { H5Tclose(memory) }
+            H5Tset_size(memory, mvvae_h5_variable())
+            H5Tset_cset(memory, H5Tget_cset(type))
+            var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
+            guard H5Aread(attribute, memory, &pointers) >= 0 else { throw failure(element, "cannot read the attribute '\(name)'") }
+            defer { for case let p? in pointers { H5free_memory(p) } }
+            return pointers.map { $0.map { String(cString: $0) } ?? "" }
+        }
+        let size = H5Tget_size(type)
+        var buffer = [CChar](repeating: 0, count: count * size + 1)
+        guard H5Aread(attribute, type, &buffer) >= 0 else { throw failure(element, "cannot read the attribute '\(name)'") }
+        return (0..<count).map { i in
+            String(decoding: buffer[(i * size)..<((i + 1) * size)].prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+    }
+
     /// An integer attribute's values (e.g. a sparse array's `shape`); nil when absent or not numeric.
     public func integerAttribute(_ name: String, of element: String) -> [Int]? {
         guard exists(element), H5Aexists_by_name(file, element, name, mvvae_h5_default()) > 0 else { return nil }
@@ -125,14 +158,24 @@ public final class HDF5File {
         }
     }
 
-    /// Whether a dataset holds strings (a string array: obs names, categories).
-    public func holdsStrings(_ dataset: String) throws -> Bool {
+    /// What a dataset's values are.
+    public enum Values: Equatable { case integers, floats, strings, other(String) }
+
+    public func values(of dataset: String) throws -> Values {
         try withDataset(dataset) { d, space in
             let type = H5Dget_type(d)
             defer { H5Tclose(type) }
-            return H5Tget_class(type) == H5T_STRING
+            switch H5Tget_class(type) {
+            case H5T_INTEGER: return .integers
+            case H5T_FLOAT: return .floats
+            case H5T_STRING: return .strings
+            default: return .other(typeName(d))
+            }
         }
     }
+
+    /// Whether a dataset holds strings (a string array: obs names, categories).
+    public func holdsStrings(_ dataset: String) throws -> Bool { try values(of: dataset) == .strings }
 
     /// Rows `rows` of a 1-D or 2-D numeric dataset as Float (rows × columns; a 1-D dataset is one column).
     public func floatRows(_ dataset: String, _ rows: Range<Int>) throws -> Matrix {
