@@ -12,8 +12,10 @@ public struct ModelConfig: Codable, Equatable {
     public enum Likelihood: String, ConfigChoice, Equatable {
         case bernoulli, gaussian, laplace, categorical
         /// Counts with mean ℓ·softmax(decoder output), ℓ the row's observed total (scVI's parameterisation).
-        case poisson, negativeBinomial
-        public var isCount: Bool { self == .poisson || self == .negativeBinomial }
+        case poisson, negativeBinomial, zeroInflatedNegativeBinomial
+        public var isCount: Bool { self == .poisson || self == .negativeBinomial || self == .zeroInflatedNegativeBinomial }
+        /// Learns a dispersion θ per feature.
+        public var hasDispersion: Bool { self == .negativeBinomial || self == .zeroInflatedNegativeBinomial }
     }
 
     public var type: Kind

@@ -65,6 +65,15 @@ losses = [json.loads(l)["trainLoss"] for l in open(sys.argv[1])]
 assert len(losses) == 20 and sum(losses[-3:]) < sum(losses[:3]), losses
 PY
 "$bin" evaluate --run "$work/nb" > "$work/nb-eval.log" 2>&1 || { cat "$work/nb-eval.log"; fail "evaluate nb"; }
+# The zero-inflated negative binomial (a learnt chance of an extra zero per gene) trains and evaluates the same way.
+"$bin" train --config "$work/run.yaml" --run "$work/zinb" --set 'data.views=[layers/counts, obsm/X_latent]' \
+  --set 'model.likelihood=[zeroInflatedNegativeBinomial, gaussian]' --set 'model.encoder={input: [log1p, none]}' --progress lines > "$work/zinb.log" 2>&1 || { cat "$work/zinb.log"; fail "train zinb"; }
+python3 - "$work/zinb/metrics.jsonl" <<'PY' || fail "the zero-inflated negative binomial's training loss did not fall"
+import json, sys
+losses = [json.loads(l)["trainLoss"] for l in open(sys.argv[1])]
+assert len(losses) == 20 and sum(losses[-3:]) < sum(losses[:3]), losses
+PY
+"$bin" evaluate --run "$work/zinb" > "$work/zinb-eval.log" 2>&1 || { cat "$work/zinb-eval.log"; fail "evaluate zinb"; }
 # The count layer imputed from proteins, back as AnnData: X the mean, layers['std'], the file's var (gene names and
 # columns), the test cells' obs; equal to the .npy outputs.
 "$bin" impute --run "$work/nb" --given 2 --test 3 --output "$work/imputed.h5ad" > /dev/null || fail "impute --output .h5ad"
@@ -133,4 +142,4 @@ expect_error "likely cause: view(s) 'prot' (values up to" "$bin" train --config 
 expect_error "view 1 ('rna') is missing in" "$bin" encode --run "$work/mu" --split all --given 1 --output "$work/mu.h5ad"
 [[ ! -e "$work/mu.h5ad" ]] || fail "a refused encode wrote its output"
 [[ ! -e "$work/bad/checkpoints" ]] || fail "a refused run wrote checkpoints"
-echo "anndata: the CSR X and a dense obsm array of one .h5ad train, evaluate and encode; counts train with a negative binomial (PoE) and a Poisson (CoVAE) through log1p encoders; a partially paired .h5mu trains with missing views; embeddings and imputations back as .h5ad; bad elements, columns and counts named: ok"
+echo "anndata: the CSR X and a dense obsm array of one .h5ad train, evaluate and encode; counts train with a negative binomial and its zero-inflated form (PoE) and a Poisson (CoVAE) through log1p encoders; a partially paired .h5mu trains with missing views; embeddings and imputations back as .h5ad; bad elements, columns and counts named: ok"

@@ -5,13 +5,17 @@ import Foundation
 //   Poisson:            −log p = Σ_j μ_j − x_j log μ_j + log Γ(x_j + 1)
 //   negative binomial:  −log p = Σ_j −log Γ(x_j + θ_j) + log Γ(θ_j) + log Γ(x_j + 1) − θ_j log θ_j
 //                                    + (θ_j + x_j) log(θ_j + μ_j) − x_j log μ_j,   θ_j = e^{logDispersion_j}
-// (mean μ, variance μ + μ²/θ). One op per row sum: its VJP goes through the softmax in closed form,
-// ∂/∂o_j = a_j − softmax(o)_j · Σ_k a_k with a_j = ∂(−log p)/∂ log μ_j. A row of zeros (ℓ = 0) scores 0.
+// (mean μ, variance μ + μ²/θ).
+//   zero-inflated NB:   a zero drawn with probability π_j = σ(ρ_j) before the NB (ρ_j a learnt logit):
+//                       −log p = −log(π_j + (1 − π_j)·NB(0)) for x_j = 0, −log(1 − π_j) + NB's otherwise.
+// One op per row sum: its VJP goes through the softmax in closed form, ∂/∂o_j = a_j − softmax(o)_j · Σ_k a_k
+// with a_j = ∂(−log p)/∂ log μ_j. A row of zeros (ℓ = 0) scores 0.
 
 extension Tape {
-    /// −log p(x | ℓ·softmax(logits)[, θ]) summed over each row: rows × 1. `x` holds non-negative counts,
-    /// `logDispersion` (nil: Poisson) is 1 × features.
-    public func countNegativeLogLikelihood(_ x: Var, logits: Var, logDispersion: Var?) -> Var {
+    /// −log p(x | ℓ·softmax(logits)[, θ][, π]) summed over each row: rows × 1. `x` holds non-negative counts,
+    /// `logDispersion` (nil: Poisson) and `zeroLogits` (ρ, π = σ(ρ); nil: no zero inflation; needs θ) are
+    /// 1 × features.
+    public func countNegativeLogLikelihood(_ x: Var, logits: Var, logDispersion: Var?, zeroLogits: Var? = nil) -> Var {
         let nx = nodes[x.id], no = nodes[logits.id]
         precondition(
             nx.rows == no.rows && nx.cols == no.cols, "countNegativeLogLikelihood: x \(nx.rows)x\(nx.cols) vs logits \(no.rows)x\(no.cols)")
@@ -19,14 +23,22 @@ extension Tape {
             precondition(
                 nodes[d.id].rows == 1 && nodes[d.id].cols == nx.cols, "countNegativeLogLikelihood: dispersion must be 1x\(nx.cols)")
         }
+        if let z = zeroLogits {
+            precondition(logDispersion != nil, "countNegativeLogLikelihood: zero inflation needs a dispersion")
+            precondition(
+                nodes[z.id].rows == 1 && nodes[z.id].cols == nx.cols, "countNegativeLogLikelihood: zero logits must be 1x\(nx.cols)")
+        }
         let out = record(
-            .countNegativeLogLikelihood(x: x.id, logits: logits.id, logDispersion: logDispersion?.id ?? -1), rows: nx.rows, cols: 1,
-            needsGrad: nx.needsGrad || no.needsGrad || (logDispersion.map { nodes[$0.id].needsGrad } ?? false))
+            .countNegativeLogLikelihood(
+                x: x.id, logits: logits.id, logDispersion: logDispersion?.id ?? -1, zeroLogits: zeroLogits?.id ?? -1),
+            rows: nx.rows, cols: 1,
+            needsGrad: nx.needsGrad || no.needsGrad || (logDispersion.map { nodes[$0.id].needsGrad } ?? false)
+                || (zeroLogits.map { nodes[$0.id].needsGrad } ?? false))
         precondition(!nx.needsGrad, "countNegativeLogLikelihood: the counts must be data")
         let rows = nx.rows, cols = nx.cols, y = nodes[out.id].value
         // Per row: ℓ and log Σ_j e^{o_j}, kept for the VJP.
         let kept = aux(out, count: 2 * rows)
-        let theta = logDispersion.map { nodes[$0.id].value }
+        let theta = logDispersion.map { nodes[$0.id].value }, rho = zeroLogits.map { nodes[$0.id].value }
         for r in 0..<rows {
             let xr = nx.value + r * cols, orow = no.value + r * cols
             var library = 0.0, top = -Double.infinity
@@ -49,6 +61,14 @@ extension Tape {
                 let xj = Double(xr[j]), logMu = logLibrary + Double(orow[j]) - lse, mu = Foundation.exp(logMu)
                 if let theta {
                     let t = Foundation.exp(Double(theta[j]))
+                    if let rho {
+                        let zero = ZeroInflation(rho: Double(rho[j]), theta: t, mu: mu)
+                        if xj == 0 {
+                            nll -= zero.logZero
+                            continue
+                        }
+                        nll -= zero.logNotInflated
+                    }
                     nll +=
                         -lgamma(xj + t) + lgamma(t) + lgamma(xj + 1) - t * Foundation.log(t) + (t + xj) * Foundation.log(t + mu) - xj
                         * logMu
@@ -62,9 +82,9 @@ extension Tape {
     }
 
     func backwardCountNegativeLogLikelihood(_ i: Int) {
-        guard case let .countNegativeLogLikelihood(x, o, d) = nodes[i].op else { preconditionFailure("not a count likelihood") }
+        guard case let .countNegativeLogLikelihood(x, o, d, z) = nodes[i].op else { preconditionFailure("not a count likelihood") }
         let node = nodes[i], nx = nodes[x], no = nodes[o], rows = node.rows, cols = nx.cols
-        let kept = slots[i].aux!, nd: Node? = d >= 0 ? nodes[d] : nil
+        let kept = slots[i].aux!, nd: Node? = d >= 0 ? nodes[d] : nil, nz: Node? = z >= 0 ? nodes[z] : nil
         for r in 0..<rows {
             let library = Double(kept[2 * r]), g = Double(node.grad[r])
             guard library > 0, g != 0 else { continue }
@@ -78,12 +98,20 @@ extension Tape {
                     var a = mu - xj
                     if let nd {
                         let t = Foundation.exp(Double(nd.value[j]))
-                        a = (t + xj) * mu / (t + mu) - xj
+                        // A zero's NB terms weigh by w, the posterior chance it came from the NB; others by 1.
+                        var weight = 1.0
+                        if let nz {
+                            let zero = ZeroInflation(rho: Double(nz.value[j]), theta: t, mu: mu)
+                            if xj == 0 { weight = zero.fromNegativeBinomial }
+                            // ∂/∂ρ: π − 1 + w for a zero, π otherwise.
+                            if pass == 1 && nz.needsGrad { nz.grad[j] += Float(g * (zero.pi - (xj == 0 ? 1 - weight : 0))) }
+                        }
+                        a = weight * ((t + xj) * mu / (t + mu) - xj)
                         if pass == 1 && nd.needsGrad {
                             // ∂/∂ log θ = θ·[−ψ(x + θ) + ψ(θ) − log θ − 1 + log(θ + μ) + (θ + x)/(θ + μ)]
                             let dTheta =
                                 -digamma(xj + t) + digamma(t) - Foundation.log(t) - 1 + Foundation.log(t + mu) + (t + xj) / (t + mu)
-                            nd.grad[j] += Float(g * t * dTheta)
+                            nd.grad[j] += Float(g * weight * t * dTheta)
                         }
                     }
                     if pass == 0 {
@@ -94,6 +122,27 @@ extension Tape {
                 }
             }
         }
+    }
+}
+
+/// A zero-inflated NB's terms for one feature: π = σ(ρ), the log-probability of a zero
+/// log(π + (1 − π)·(θ/(θ + μ))^θ), log(1 − π), and w, the share of a zero's probability that is the NB's.
+struct ZeroInflation {
+    let pi: Double
+    let logZero: Double
+    let logNotInflated: Double
+    let fromNegativeBinomial: Double
+
+    init(rho: Double, theta: Double, mu: Double) {
+        // log π = −softplus(−ρ), log(1 − π) = −softplus(ρ), computed without overflow for any ρ.
+        func softplus(_ v: Double) -> Double { v > 0 ? v + Foundation.log1p(Foundation.exp(-v)) : Foundation.log1p(Foundation.exp(v)) }
+        let logPi = -softplus(-rho)
+        logNotInflated = -softplus(rho)
+        pi = Foundation.exp(logPi)
+        let nbZero = logNotInflated + theta * (Foundation.log(theta) - Foundation.log(theta + mu))
+        let top = Swift.max(logPi, nbZero)
+        logZero = top + Foundation.log(Foundation.exp(logPi - top) + Foundation.exp(nbZero - top))
+        fromNegativeBinomial = Foundation.exp(nbZero - logZero)
     }
 }
 

@@ -30,8 +30,9 @@ enum Op {
     case bceWithLogits(logits: Int, targets: Int)
     case gaussianLogDensity(x: Int, mean: Int, logVar: Int)
     case laplaceLogDensity(x: Int, loc: Int, logScale: Int)
-    /// Counts x with mean ℓ·softmax(logits) (ℓ = the row's total); logDispersion −1: Poisson, else NB.
-    case countNegativeLogLikelihood(x: Int, logits: Int, logDispersion: Int)
+    /// Counts x with mean ℓ·softmax(logits) (ℓ = the row's total); logDispersion −1: Poisson, else NB;
+    /// zeroLogits ≥ 0: zero-inflated NB.
+    case countNegativeLogLikelihood(x: Int, logits: Int, logDispersion: Int, zeroLogits: Int)
     case inverse(Int)
     case solve(Int, Int)
     case cholesky(Int)

@@ -6,8 +6,12 @@ public struct Likelihood {
     public let kind: ModelConfig.Likelihood
     /// Gaussian/Laplace: learnt log-scale per feature (nil when fixed or Bernoulli).
     public let logScale: ParameterView?
-    /// Negative binomial: learnt log θ per feature (variance μ + μ²/θ).
+    /// Negative binomial (zero-inflated too): learnt log θ per feature (variance μ + μ²/θ).
     public let logDispersion: ParameterView?
+    /// Zero-inflated negative binomial: learnt logit ρ per feature of the chance π = σ(ρ) of an extra zero.
+    public let zeroLogit: ParameterView?
+    /// The arena of the learnt parameters (a zero-inflated view's mean reads π).
+    private let arena: ParameterArena
     public let fixedLogScale: Float
     /// Categorical: classes per token (the view is features / classes one-hot blocks).
     public let classes: Int
@@ -26,13 +30,16 @@ public struct Likelihood {
         } else {
             logScale = nil
         }
-        logDispersion =
-            kind == .negativeBinomial ? arena.register("\(name).logDispersion", rows: 1, cols: features, initializer: .zeros) : nil
+        logDispersion = kind.hasDispersion ? arena.register("\(name).logDispersion", rows: 1, cols: features, initializer: .zeros) : nil
+        zeroLogit =
+            kind == .zeroInflatedNegativeBinomial
+            ? arena.register("\(name).zeroLogit", rows: 1, cols: features, initializer: .zeros) : nil
+        self.arena = arena
     }
 
     /// −log p(x | decoder output), summed over features: a rows×1 column.
     /// Bernoulli: output = logits. Gaussian: output = mean, variance e^{2·logScale}. Laplace: output = location.
-    /// Poisson, negative binomial: output = logits of each feature's share of the row's total count.
+    /// Poisson, negative binomial (zero-inflated too): output = logits of each feature's share of the row's total count.
     public func negativeLogLikelihood(output: Var, target: Var, tape: Tape, arena: ParameterArena) -> Var {
         switch kind {
         case .bernoulli:
@@ -48,9 +55,10 @@ public struct Likelihood {
             var normalizers = tape.logsumexp(tokens == 1 ? output : tape.reshape(output, rows: rows * tokens, cols: classes))
             if tokens > 1 { normalizers = tape.sum(tape.reshape(normalizers, rows: rows, cols: tokens), axis: .cols) }
             return tape.sub(normalizers, tape.sum(tape.mul(target, output), axis: .cols))
-        case .poisson, .negativeBinomial:
+        case .poisson, .negativeBinomial, .zeroInflatedNegativeBinomial:
             return tape.countNegativeLogLikelihood(
-                target, logits: output, logDispersion: logDispersion.map { tape.parameter($0, in: arena) })
+                target, logits: output, logDispersion: logDispersion.map { tape.parameter($0, in: arena) },
+                zeroLogits: zeroLogit.map { tape.parameter($0, in: arena) })
         }
     }
 
@@ -72,12 +80,16 @@ public struct Likelihood {
     }
 
     /// The expected value of x given a decoder output (probabilities for Bernoulli, each token's class
-    /// probabilities for categorical, each feature's expected share of the row's total for counts: the
+    /// probabilities for categorical, each feature's expected share of the row's total for counts (times 1 − π
+    /// when zero-inflated): the
     /// library size of a view not observed is unknown, so its expected counts are these times a size).
     public func mean(output: Var, tape: Tape) -> Var {
         switch kind {
         case .bernoulli: return tape.sigmoid(output)
         case .poisson, .negativeBinomial: return tape.softmax(output)
+        case .zeroInflatedNegativeBinomial:
+            // (1 − π)·share: the extra zeros lower the mean.
+            return tape.mul(tape.softmax(output), tape.sigmoid(tape.neg(tape.parameter(zeroLogit!, in: arena))))
         case .categorical:
             let (rows, features) = tape.shape(output)
             if features == classes { return tape.softmax(output) }
