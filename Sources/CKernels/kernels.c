@@ -28,6 +28,8 @@ static int portableOnly = 0;
 
 void mvvae_kernels_force_portable(int on) { portableOnly = on; }
 
+int mvvae_kernels_portable(void) { return portableOnly; }
+
 static int wide(void) {
 #ifdef HAVE_W16
     static int known = -1;

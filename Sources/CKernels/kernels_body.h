@@ -276,3 +276,4 @@ static TARGET long SUFFIX(adam)(float *params, float *const *grads, int sources,
 
 #undef VF
 #undef VI
+

@@ -28,10 +28,13 @@ public struct TrainingConfig: Codable, Equatable {
     /// The loss-spike guard: stop when a step's loss per row exceeds the running mean of the previous
     /// steps' by more than this many times (|mean| + 1); 0 = off. Armed after 50 steps of a stage.
     public var spikeGuard: Double
+    /// A view's first layer multiplies a batch over its non-zeros alone when they are at most this share of it
+    /// (sparse counts); 0: always the dense GEMMs. The choice is made per batch; it moves results by rounding only.
+    public var sparseInput: Float
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case epochs, batchSize, learningRate, warmupSteps, optimizer, weightDecay, beta, annealing, logEvery, validate
-        case checkpointEveryEpochs, keepCheckpoints, stages, spikeGuard
+        case checkpointEveryEpochs, keepCheckpoints, stages, spikeGuard, sparseInput
     }
 
     static func defaults() throws -> TrainingConfig { try decodeDefaults(TrainingConfig.self) }
@@ -53,6 +56,8 @@ public struct TrainingConfig: Codable, Equatable {
         keepCheckpoints = try c.value(.keepCheckpoints, default: 3)
         stages = try c.value(.stages, default: [:])
         spikeGuard = try c.value(.spikeGuard, default: 0)
+        sparseInput = try c.value(.sparseInput, default: 0.15)
+        if !(0...1).contains(sparseInput) { throw c.invalid(.sparseInput, "must be a share in [0, 1] (0: never), got \(sparseInput)") }
         if !(spikeGuard >= 0 && spikeGuard.isFinite) { throw c.invalid(.spikeGuard, "must be 0 (off) or a finite factor > 0, e.g. 10") }
         if epochs < 1 { throw c.invalid(.epochs, "must be ≥ 1") }
         if batchSize < 1 { throw c.invalid(.batchSize, "must be ≥ 1") }

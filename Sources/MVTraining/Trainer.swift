@@ -78,6 +78,7 @@ public final class Trainer {
         batch = Batch(dimensions: model.viewDimensions, capacity: capacity, hasMask: train.dataset.mask != nil)
         positions = .allocate(capacity: capacity)
         tape.communicator = comm
+        tape.sparseInputLimit = t.sparseInput
         optimizerShard = rankSlice(count: model.arena.count, rank: comm.rank, size: comm.size)
         // Every rank starts from rank 0's parameters.
         try comm.broadcast(model.arena.values, count: model.arena.count, root: 0)

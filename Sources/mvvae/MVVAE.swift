@@ -23,7 +23,7 @@ struct MVVAE: ParsableCommand {
             """,
         subcommands: [
             TrainCommand.self, EvaluateCommand.self, EncodeCommand.self, ImputeCommand.self, PlotCommand.self, BenchCommand.self,
-            BenchAllreduceCommand.self, BenchGEMMCommand.self, CheckMPICommand.self,
+            BenchAllreduceCommand.self, BenchGEMMCommand.self, BenchSparseCommand.self, CheckMPICommand.self,
         ])
 }
 

@@ -36,6 +36,20 @@ void mvvae_bias_activation(float *y, const float *bias, long rows, long cols, in
 /// NULL, biasGrad[j] += Σ_r dz[r,j] in the same pass (rows added four at a time). dz may be g itself.
 void mvvae_relu_backward(const float *y, const float *g, float *dz, long rows, long cols, float *biasGrad);
 
+/// x (m×k, row-major) by columns: colptr (k + 1), rowidx and values (rows ascending within a column) of its
+/// non-zeros. Returns their count, or −1 (the arrays then unspecified) when there are more than `capacity`.
+/// Scratch: scratchColumns and scratchValues of `capacity`, rowEnds of m.
+long mvvae_compress_columns(const float *x, long m, long k, long capacity, int *colptr, int *rowidx, float *values,
+                            int *scratchColumns, float *scratchValues, int *rowEnds);
+
+/// y (m×n, zero on entry) += x·w for x held by columns (`mvvae_compress_columns`) and w k×n row-major.
+void mvvae_sparse_columns_product(const int *colptr, const int *rowidx, const float *values, long k, long n, const float *w,
+                                  float *y);
+
+/// gw (k×n) += xᵀ·dz for x held by columns and dz m×n row-major.
+void mvvae_sparse_columns_weight_gradient(const int *colptr, const int *rowidx, const float *values, long k, long n,
+                                          const float *dz, float *gw);
+
 /// biasGrad[j] += Σ_r g[r,j].
 void mvvae_column_sums_add(const float *g, long rows, long cols, float *biasGrad);
 
@@ -65,6 +79,9 @@ int mvvae_kernel_lanes(void);
 
 /// Tests: on != 0 makes every kernel take the portable path (so both paths are checked on one CPU).
 void mvvae_kernels_force_portable(int on);
+
+/// Whether mvvae_kernels_force_portable(1) is in effect.
+int mvvae_kernels_portable(void);
 
 #ifdef __cplusplus
 }

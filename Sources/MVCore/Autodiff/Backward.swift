@@ -20,7 +20,7 @@ extension Tape {
             backwardCountNegativeLogLikelihood(i)
         case .inverse, .solve, .cholesky, .logDet, .skewFromVector, .lowerFromVector:
             backwardSmallLinearAlgebra(i)
-        case .linear, .bceRowSum, .reparameterize:
+        case .linear, .sparseLinear, .bceRowSum, .reparameterize:
             backwardFused(i)
         case .conv2d, .convTranspose2d:
             backwardConvolution(i)

@@ -38,7 +38,17 @@ extension Tape {
         let rows = nx.rows, cols = nx.cols, y = nodes[out.id].value
         // Per row: ℓ and log Σ_j e^{o_j}, kept for the VJP.
         let kept = aux(out, count: 2 * rows)
-        let theta = logDispersion.map { nodes[$0.id].value }, rho = zeroLogits.map { nodes[$0.id].value }
+        let rho = zeroLogits.map { nodes[$0.id].value }
+        // Per feature, once: θ, log θ, log Γ(θ). A zero count then costs no log Γ at all (its log Γ terms
+        // cancel), which is most of a sparse count view.
+        let feature = logDispersion.map { d -> UnsafeMutablePointer<Double> in
+            let f = doubleWorkspace(count: 3 * cols), logTheta = nodes[d.id].value
+            for j in 0..<cols {
+                let t = Foundation.exp(Double(logTheta[j]))
+                (f[j], f[cols + j], f[2 * cols + j]) = (t, Foundation.log(t), lgamma(t))
+            }
+            return f
+        }
         for r in 0..<rows {
             let xr = nx.value + r * cols, orow = no.value + r * cols
             var library = 0.0, top = -Double.infinity
@@ -59,8 +69,8 @@ extension Tape {
             var nll = 0.0
             for j in 0..<cols {
                 let xj = Double(xr[j]), logMu = logLibrary + Double(orow[j]) - lse, mu = Foundation.exp(logMu)
-                if let theta {
-                    let t = Foundation.exp(Double(theta[j]))
+                if let f = feature {
+                    let t = f[j], logT = f[cols + j]
                     if let rho {
                         let zero = ZeroInflation(rho: Double(rho[j]), theta: t, mu: mu)
                         if xj == 0 {
@@ -69,11 +79,13 @@ extension Tape {
                         }
                         nll -= zero.logNotInflated
                     }
-                    nll +=
-                        -lgamma(xj + t) + lgamma(t) + lgamma(xj + 1) - t * Foundation.log(t) + (t + xj) * Foundation.log(t + mu) - xj
-                        * logMu
+                    if xj == 0 {
+                        nll += t * (Foundation.log(t + mu) - logT)
+                    } else {
+                        nll += -lgamma(xj + t) + f[2 * cols + j] + lgamma(xj + 1) - t * logT + (t + xj) * Foundation.log(t + mu) - xj * logMu
+                    }
                 } else {
-                    nll += mu - xj * logMu + lgamma(xj + 1)
+                    nll += xj == 0 ? mu : mu - xj * logMu + lgamma(xj + 1)
                 }
             }
             y[r] = Float(nll)
@@ -85,6 +97,15 @@ extension Tape {
         guard case let .countNegativeLogLikelihood(x, o, d, z) = nodes[i].op else { preconditionFailure("not a count likelihood") }
         let node = nodes[i], nx = nodes[x], no = nodes[o], rows = node.rows, cols = nx.cols
         let kept = slots[i].aux!, nd: Node? = d >= 0 ? nodes[d] : nil, nz: Node? = z >= 0 ? nodes[z] : nil
+        // Per feature, once: θ, log θ, ψ(θ) (a zero count's ψ terms cancel).
+        let feature = nd.map { nd -> UnsafeMutablePointer<Double> in
+            let f = doubleWorkspace(count: 3 * cols)
+            for j in 0..<cols {
+                let t = Foundation.exp(Double(nd.value[j]))
+                (f[j], f[cols + j], f[2 * cols + j]) = (t, Foundation.log(t), digamma(t))
+            }
+            return f
+        }
         for r in 0..<rows {
             let library = Double(kept[2 * r]), g = Double(node.grad[r])
             guard library > 0, g != 0 else { continue }
@@ -96,8 +117,8 @@ extension Tape {
                 for j in 0..<cols {
                     let xj = Double(xr[j]), share = Foundation.exp(Double(orow[j]) - lse), mu = library * share
                     var a = mu - xj
-                    if let nd {
-                        let t = Foundation.exp(Double(nd.value[j]))
+                    if let nd, let f = feature {
+                        let t = f[j], logT = f[cols + j]
                         // A zero's NB terms weigh by w, the posterior chance it came from the NB; others by 1.
                         var weight = 1.0
                         if let nz {
@@ -109,8 +130,8 @@ extension Tape {
                         a = weight * ((t + xj) * mu / (t + mu) - xj)
                         if pass == 1 && nd.needsGrad {
                             // ∂/∂ log θ = θ·[−ψ(x + θ) + ψ(θ) − log θ − 1 + log(θ + μ) + (θ + x)/(θ + μ)]
-                            let dTheta =
-                                -digamma(xj + t) + digamma(t) - Foundation.log(t) - 1 + Foundation.log(t + mu) + (t + xj) / (t + mu)
+                            let digammas = xj == 0 ? 0 : -digamma(xj + t) + f[2 * cols + j]
+                            let dTheta = digammas - logT - 1 + Foundation.log(t + mu) + (t + xj) / (t + mu)
                             nd.grad[j] += Float(g * weight * t * dTheta)
                         }
                     }

@@ -40,7 +40,11 @@ extension Tape {
         let out = record(
             .linear(x.id, w.id, b.id, activation), rows: m, cols: n,
             needsGrad: nx.needsGrad || nw.needsGrad || nb.needsGrad)
-        affine(x: nx.value, weight: nw.value, bias: nb.value, into: nodes[out.id].value, m: m, n: n, k: k, activation: activation)
+        if sparseAffine(out, x: nx, weight: nw.value, bias: nb.value, activation: activation) {
+            nodes[out.id].op = .sparseLinear(x.id, w.id, b.id, activation)
+        } else {
+            affine(x: nx.value, weight: nw.value, bias: nb.value, into: nodes[out.id].value, m: m, n: n, k: k, activation: activation)
+        }
         return out
     }
 
@@ -131,6 +135,10 @@ extension Tape {
             guard m > 0, n > 0, k > 0 else { return }
             if nw.needsGrad { sgemm(transA: true, transB: false, m: k, n: n, k: m, alpha: 1, a: nx.value, b: dz, beta: 1, c: nw.grad) }
             if nx.needsGrad { sgemm(transA: false, transB: true, m: m, n: k, k: n, alpha: 1, a: dz, b: nw.value, beta: 1, c: nx.grad) }
+        case let .sparseLinear(_, w, b, activation):
+            let nw = nodes[w], nb = nodes[b]
+            let dz = affineOutputGradient(i, activation: activation, biasGradient: nb.needsGrad ? nb.grad : nil)
+            if nw.needsGrad { sparseWeightGradient(i, dz: dz, into: nw.grad) }
         case let .bceRowSum(l, t):
             let nl = nodes[l], nt = nodes[t], c = nl.cols
             let sigma = slots[i].aux!

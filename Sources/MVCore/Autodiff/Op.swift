@@ -40,6 +40,8 @@ enum Op {
     case skewFromVector(Int)
     case lowerFromVector(Int, diagonal: Bool)
     case linear(Int, Int, Int, Activation)
+    /// `linear` whose data input was multiplied over its non-zeros only (`SparseInput.swift`).
+    case sparseLinear(Int, Int, Int, Activation)
     /// x, weight, bias, the index of the step's `ConvolutionGeometry`, the activation.
     case conv2d(Int, Int, Int, geometry: Int, Activation)
     case convTranspose2d(Int, Int, Int, geometry: Int, Activation)

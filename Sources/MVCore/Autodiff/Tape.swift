@@ -56,6 +56,9 @@ public final class Tape {
     @exclusivity(unchecked) @usableFromInline var arrayStores: ContiguousArray<StepArrayRestart> = []
     /// The geometries of the step's convolutions (their ops hold an index; emptied by `reset`).
     @exclusivity(unchecked) var convolutionGeometries: ContiguousArray<ConvolutionGeometry> = []
+    /// `linear` multiplies a data input (one taking no gradient) of at least `sparseInputMinimumColumns` columns
+    /// over its non-zeros alone when they are at most this share of the batch (`SparseInput.swift`); 0: never.
+    @exclusivity(unchecked) public var sparseInputLimit: Float = 0.15
     /// A dummy gradient target for nodes that need none.
     let scratch: UnsafeMutablePointer<Float>
     /// Double-precision scratch shared by ops that factor small matrices (grows, never shrinks).
