@@ -87,7 +87,8 @@ final class SparseInputTests: XCTestCase {
         for m in [32, 5] {
             tape.reset()
             let wv = tape.variable(w)
-            let y = tape.linear(tape.constant(counts(rows: m, cols: 300, density: 0.05, seed: UInt64(m))), weight: wv, bias: tape.variable(b))
+            let y = tape.linear(
+                tape.constant(counts(rows: m, cols: 300, density: 0.05, seed: UInt64(m))), weight: wv, bias: tape.variable(b))
             tape.backward(tape.sum(y))
             last = tape.gradient(wv)
         }

@@ -36,19 +36,23 @@ extension Tape {
                 || (zeroLogits.map { nodes[$0.id].needsGrad } ?? false))
         precondition(!nx.needsGrad, "countNegativeLogLikelihood: the counts must be data")
         let rows = nx.rows, cols = nx.cols, y = nodes[out.id].value
-        // Per row: ℓ and log Σ_j e^{o_j}, kept for the VJP.
-        let kept = aux(out, count: 2 * rows)
+        // Kept for the VJP, so it needs no exp or log: per row ℓ and log Σ_j e^{o_j}; per entry the share
+        // softmax(o)_j and, with a dispersion, log(θ_j + μ_j).
+        let kept = aux(out, count: 2 * rows + (logDispersion == nil ? 1 : 2) * rows * cols)
+        let keptShares = kept + 2 * rows, keptLogs = keptShares + rows * cols
         let rho = zeroLogits.map { nodes[$0.id].value }
         // Per feature, once: θ, log θ, log Γ(θ). A zero count then costs no log Γ at all (its log Γ terms
         // cancel), which is most of a sparse count view.
         let feature = logDispersion.map { d -> UnsafeMutablePointer<Double> in
-            let f = doubleWorkspace(count: 3 * cols), logTheta = nodes[d.id].value
+            let f = doubleWorkspace(count: 4 * cols), logTheta = nodes[d.id].value
             for j in 0..<cols {
                 let t = Foundation.exp(Double(logTheta[j]))
                 (f[j], f[cols + j], f[2 * cols + j]) = (t, Foundation.log(t), lgamma(t))
             }
             return f
         }
+        // e^{o_j − max}: one exp per entry, for the normaliser and then the mean.
+        let exps = feature.map { $0 + 3 * cols } ?? doubleWorkspace(count: cols)
         for r in 0..<rows {
             let xr = nx.value + r * cols, orow = no.value + r * cols
             var library = 0.0, top = -Double.infinity
@@ -57,8 +61,12 @@ extension Tape {
                 top = Swift.max(top, Double(orow[j]))
             }
             var total = 0.0
-            for j in 0..<cols { total += Foundation.exp(Double(orow[j]) - top) }
+            for j in 0..<cols {
+                exps[j] = Foundation.exp(Double(orow[j]) - top)
+                total += exps[j]
+            }
             let lse = top + Foundation.log(total)
+            for j in 0..<cols { keptShares[r * cols + j] = Float(exps[j] / total) }
             kept[2 * r] = Float(library)
             kept[2 * r + 1] = Float(lse)
             guard library > 0 else {
@@ -68,9 +76,10 @@ extension Tape {
             let logLibrary = Foundation.log(library)
             var nll = 0.0
             for j in 0..<cols {
-                let xj = Double(xr[j]), logMu = logLibrary + Double(orow[j]) - lse, mu = Foundation.exp(logMu)
+                let xj = Double(xr[j]), logMu = logLibrary + Double(orow[j]) - lse, mu = library * exps[j] / total
                 if let f = feature {
-                    let t = f[j], logT = f[cols + j]
+                    let t = f[j], logT = f[cols + j], logTMu = Foundation.log(t + mu)
+                    keptLogs[r * cols + j] = Float(logTMu)
                     if let rho {
                         let zero = ZeroInflation(rho: Double(rho[j]), theta: t, mu: mu)
                         if xj == 0 {
@@ -80,9 +89,9 @@ extension Tape {
                         nll -= zero.logNotInflated
                     }
                     if xj == 0 {
-                        nll += t * (Foundation.log(t + mu) - logT)
+                        nll += t * (logTMu - logT)
                     } else {
-                        nll += -lgamma(xj + t) + f[2 * cols + j] + lgamma(xj + 1) - t * logT + (t + xj) * Foundation.log(t + mu) - xj * logMu
+                        nll += -lgamma(xj + t) + f[2 * cols + j] + lgamma(xj + 1) - t * logT + (t + xj) * logTMu - xj * logMu
                     }
                 } else {
                     nll += xj == 0 ? mu : mu - xj * logMu + lgamma(xj + 1)
@@ -109,13 +118,12 @@ extension Tape {
         for r in 0..<rows {
             let library = Double(kept[2 * r]), g = Double(node.grad[r])
             guard library > 0, g != 0 else { continue }
-            let lse = Double(kept[2 * r + 1])
-            let xr = nx.value + r * cols, orow = no.value + r * cols
+            let xr = nx.value + r * cols, shares = kept + 2 * rows + r * cols, logs = kept + 2 * rows + rows * cols + r * cols
             // a_j = ∂(−log p)/∂ log μ_j; Poisson μ − x, NB (θ + x)·μ/(θ + μ) − x.
             var sumA = 0.0
             for pass in 0..<2 {
                 for j in 0..<cols {
-                    let xj = Double(xr[j]), share = Foundation.exp(Double(orow[j]) - lse), mu = library * share
+                    let xj = Double(xr[j]), share = Double(shares[j]), mu = library * share
                     var a = mu - xj
                     if let nd, let f = feature {
                         let t = f[j], logT = f[cols + j]
@@ -131,7 +139,7 @@ extension Tape {
                         if pass == 1 && nd.needsGrad {
                             // ∂/∂ log θ = θ·[−ψ(x + θ) + ψ(θ) − log θ − 1 + log(θ + μ) + (θ + x)/(θ + μ)]
                             let digammas = xj == 0 ? 0 : -digamma(xj + t) + f[2 * cols + j]
-                            let dTheta = digammas - logT - 1 + Foundation.log(t + mu) + (t + xj) / (t + mu)
+                            let dTheta = digammas - logT - 1 + Double(logs[j]) + (t + xj) / (t + mu)
                             nd.grad[j] += Float(g * weight * t * dTheta)
                         }
                     }

@@ -43,7 +43,9 @@ extension Tape {
 
     /// gw += xᵀ dz for the `sparseLinear` node `i`, over the batch compressed in its forward pass.
     func sparseWeightGradient(_ i: Int, dz: UnsafePointer<Float>, into gw: UnsafeMutablePointer<Float>) {
-        guard case let .sparseLinear(x, _, _, _) = nodes[i].op, let ints = slots[i].pivots else { preconditionFailure("not a sparse linear node") }
+        guard case let .sparseLinear(x, _, _, _) = nodes[i].op, let ints = slots[i].pivots else {
+            preconditionFailure("not a sparse linear node")
+        }
         let k = nodes[x].cols, n = nodes[i].cols, count = Int(ints[0])
         let capacity = Int(ints[1])
         precondition(count >= 0 && count <= capacity, "sparseLinear: the compressed batch is gone")
