@@ -3,8 +3,8 @@ import XCTest
 @testable import MVCore
 
 /// `linear` over a sparse data input's non-zeros (`SparseInput.swift`): the same values and weight and bias
-/// gradients as the GEMM path for every activation, the same bits at every vector width, finite differences pass, the GEMMs are kept for inputs that
-/// are dense, narrow or need a gradient, and a replay allocates nothing.
+/// gradients as the GEMM path for every activation, the same bits at every vector width, finite differences pass,
+/// the GEMMs are kept for inputs that are dense, narrow or need a gradient, and a replay allocates nothing.
 final class SparseInputTests: XCTestCase {
     /// m × k counts with about `density` non-zeros (a few rows empty).
     func counts(rows m: Int, cols k: Int, density: Float, seed: UInt64) -> Matrix {
