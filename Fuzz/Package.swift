@@ -4,7 +4,7 @@
 // scripts/fuzz.sh, which instruments everything (this package and MultiViewVAE) for libFuzzer and ASan.
 import PackageDescription
 
-let readers = ["npy", "idx", "safetensors", "state", "yaml"]
+let readers = ["npy", "idx", "safetensors", "state", "yaml", "hdf5"]
 
 let package = Package(
     name: "MultiViewVAEFuzz",

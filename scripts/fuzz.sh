@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing (libFuzzer + AddressSanitizer) of the readers of files users give:
-# .npy, IDX/gzip, safetensors, a checkpoint's state.json and the YAML config with --set overrides.
-#   scripts/fuzz.sh [RUNS (default 1000000)] [READER ...]   (readers: npy idx safetensors state yaml)
+# .npy, IDX/gzip, safetensors, a checkpoint's state.json, the YAML config with --set overrides, and AnnData/MuData
+# files through the HDF5 C library.
+#   scripts/fuzz.sh [RUNS (default 1000000)] [READER ...]   (readers: npy idx safetensors state yaml hdf5)
 # Each reader starts from its committed seeds (Fuzz/corpus/READER) and grows a working corpus in
 # SCRATCH/corpus/READER; a finding (crash, sanitizer report, leak, hang, runaway memory) is saved in
 # SCRATCH/findings/ and fails the script. Thrown errors are correct refusals, not findings.
@@ -12,6 +13,10 @@ cd "$(dirname "$0")/../Fuzz"
 runs="${1:-1000000}"
 shift || true
 readers=("$@")
+# hdf5 runs only when named: its first 1 000 mutations found a hang inside Debian's HDF5 1.10.8 (H5Aread of a
+# string attribute on a corrupted global heap loops in H5C_protect), which no code of ours can interrupt, so it
+# would stop the smoke run in launch/test at once. Its crashes and sanitizer reports in our code are looked for
+# with `scripts/fuzz.sh RUNS hdf5`; its hangs are the library's.
 ((${#readers[@]})) || readers=(npy idx safetensors state yaml)
 
 # -sanitize=fuzzer would link libFuzzer's main over SwiftPM's entry point, so instrument for coverage
@@ -31,16 +36,20 @@ bin=$(swift build --scratch-path "$scratch" --show-bin-path)
 mkdir -p "$scratch/findings"
 export SWIFT_BACKTRACE=enable=no   # let libFuzzer catch a trap and save the input (the backtracer would hang)
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
+# (HDF5's own blocks: see Fuzz/lsan-hdf5.supp.)
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$PWD/lsan-hdf5.supp}"
 status=0
 for reader in "${readers[@]}"; do
-  [[ -d "corpus/$reader" ]] || { echo "scripts/fuzz.sh: no reader '$reader' (readers: npy idx safetensors state yaml)" >&2; exit 2; }
+  [[ -d "corpus/$reader" ]] || { echo "scripts/fuzz.sh: no reader '$reader' (readers: npy idx safetensors state yaml hdf5)" >&2; exit 2; }
   work="$scratch/corpus/$reader" seeds="$PWD/corpus/$reader"
   mkdir -p "$work"
   log="$scratch/findings/$reader.log"
   echo "== fuzz-$reader: $runs executions"
   start=$(date +%s)
   jobs="${MVVAE_FUZZ_JOBS:-1}"
-  flags=(-max_len=16384 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$scratch/findings/$reader-")
+  # (HDF5 files start at a few KB of superblock and headers: the AnnData seeds are up to 54 KB.)
+  flags=(-max_len=$([[ $reader == hdf5 ]] && echo 65536 || echo 16384) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+         -artifact_prefix="$scratch/findings/$reader-")
   if ((jobs > 1)); then
     rm -f "$scratch"/findings/fuzz-*.log
     flags+=(-runs=$((runs / jobs)) -jobs="$jobs" -workers="$jobs")

@@ -22,7 +22,7 @@ public struct DataConfig: Codable, Equatable {
     public var imageViews: ImageViews
     /// Pixels above this value (after scaling to [0, 1]) become 1, the rest 0; absent keeps grey levels.
     public var binarize: Float?
-    /// npy: one file per view, rows aligned; anndata: the arrays in `file` (`X`, `layers/counts`, `obsm/…`).
+    /// npy: one file per view (.npy, or a .csv/.tsv table), rows aligned; anndata: the arrays in `file` (`X`, `layers/counts`, `obsm/…`).
     public var views: [String]
     /// npy: optional integer labels, one per row; anndata: an `obs` column (`obs/cell_type`).
     public var labels: String?

@@ -78,7 +78,12 @@ public final class MultiViewDataset: Sendable {
         npyViews paths: [String], names: [String]? = nil,
         labelsPath: String? = nil, maskPath: String? = nil
     ) throws {
-        let sources = try paths.map { ViewSource.npy(try NPYFile(path: $0)) }
+        // A .csv or .tsv view is read whole into memory (DelimitedTable); a .npy is memory-mapped.
+        let sources = try paths.map { path -> ViewSource in
+            let lower = path.lowercased()
+            if lower.hasSuffix(".csv") || lower.hasSuffix(".tsv") { return .table(try DelimitedTable(path: path).values, origin: path) }
+            return .npy(try NPYFile(path: path))
+        }
         let labels = try labelsPath.map(Self.loadLabels)
         let mask = try maskPath.map(ViewMask.load)
         try self.init(
@@ -189,6 +194,7 @@ public final class MultiViewDataset: Sendable {
 
     private static func stem(_ path: String) -> String {
         let file = path.split(separator: "/").last.map(String.init) ?? path
-        return file.hasSuffix(".npy") ? String(file.dropLast(4)) : file
+        for suffix in [".npy", ".csv", ".tsv"] where file.lowercased().hasSuffix(suffix) { return String(file.dropLast(4)) }
+        return file
     }
 }

@@ -7,10 +7,12 @@ public enum ViewSource: Sendable {
     case npy(NPYFile)
     case generated(GeneratedView)
     case sparse(SparseRows)
+    /// A .csv/.tsv table read into memory, with its path for messages.
+    case table(Matrix, origin: String)
 
     public var rows: Int {
         switch self {
-        case .matrix(let m): return m.rows
+        case .matrix(let m), .table(let m, _): return m.rows
         case .npy(let f): return f.rows
         case .generated(let g): return g.rows
         case .sparse(let s): return s.rows
@@ -19,7 +21,7 @@ public enum ViewSource: Sendable {
 
     public var cols: Int {
         switch self {
-        case .matrix(let m): return m.cols
+        case .matrix(let m), .table(let m, _): return m.cols
         case .npy(let f): return f.cols
         case .generated(let g): return g.cols
         case .sparse(let s): return s.cols
@@ -30,6 +32,7 @@ public enum ViewSource: Sendable {
     public var origin: String {
         switch self {
         case .matrix(let m): return "in-memory \(m.rows)x\(m.cols) matrix"
+        case .table(_, let origin): return origin
         case .npy(let f): return f.path
         case .generated(let g): return g.origin
         case .sparse(let s): return s.origin
@@ -48,7 +51,7 @@ public enum ViewSource: Sendable {
         let n = rows
         guard d > 0 else { return }  // nothing to copy (and an empty matrix has no base address)
         switch self {
-        case .matrix(let m):
+        case .matrix(let m), .table(let m, _):
             m.storage.withUnsafeBufferPointer { src in
                 for i in 0..<count {
                     let r = row(i)

@@ -45,6 +45,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
     case maskViewNeverObserved(source: String, view: String, column: Int)
     /// A sparse array whose structure is inconsistent.
     case badSparse(source: String, reason: String)
+    /// A .csv/.tsv view; line is 1-based (as an editor shows it).
+    case badTable(path: String, line: Int, reason: String)
     /// A value a model cannot read (not finite, or outside what the view's likelihood takes).
     case badValue(view: String, source: String, row: Int, column: Int, value: Float, reason: String)
 
@@ -147,6 +149,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
                 + "per sample, one column per view, 1 = observed, 0 = missing."
         case let .badSparse(source, reason):
             return "Sparse array \(source): \(reason). Rewrite it with anndata (e.g. adata.X = adata.X.tocsr()) and retry."
+        case let .badTable(path, line, reason):
+            return line > 0 ? "\(path), line \(line): \(reason)" : "\(path): \(reason)"
         case let .maskEmptyRow(source, row):
             return
                 "View mask (\(source)): row \(row) observes no view (all 0). A sample needs at least one observed view; drop the "

@@ -123,11 +123,36 @@ python3 -c "
 import anndata, sys; a = anndata.read_h5ad(sys.argv[1]); assert a.shape[1] == 4 and all(c.startswith('c') for c in a.obs_names), a
 " "$work/mu-imputed.h5ad" || fail "impute mudata --output .h5ad"
 
+# Tables as pandas writes them (an index column, named or default column names, .csv and .tsv) train like .npy views.
+python3 - "$work" <<'PY' || fail "writing the tables"
+import sys, numpy as np, pandas as pd
+w = sys.argv[1]
+latent = np.load(f"{w}/latent.npy")
+pd.DataFrame(np.load(f"{w}/normalised.npy"), index=[f"c{i}" for i in range(23)], columns=[f"g{j}" for j in range(11)]).to_csv(f"{w}/rna.csv")
+pd.DataFrame(latent).to_csv(f"{w}/latent.tsv", sep="\t", index=False)
+PY
+cat > "$work/tables.yaml" <<YAML
+name: tables
+seed: 3
+data: {source: npy, views: [$work/rna.csv, $work/latent.tsv], validationFraction: 0.2, testFraction: 0.2}
+model: {type: aggregated, aggregator: poe, latent: 2, encoderHidden: [8], featureSize: 8, decoderHidden: [8], likelihood: gaussian}
+training: {epochs: 20, batchSize: 5, learningRate: 0.01, validate: false, logEvery: 1000}
+YAML
+"$bin" train --config "$work/tables.yaml" --run "$work/tables" --progress lines > "$work/tables.log" 2>&1 || { cat "$work/tables.log"; fail "train on .csv/.tsv views"; }
+python3 - "$work/tables/metrics.jsonl" <<'PY' || fail "the loss on .csv/.tsv views did not fall"
+import json, sys
+losses = [json.loads(l)["trainLoss"] for l in open(sys.argv[1])]
+assert len(losses) == 20 and sum(losses[-3:]) < sum(losses[:3]), losses
+PY
+printf ',a,b\nc0,1,NA\n' > "$work/holes.csv"
+
 expect_error() {
   local want="$1"; shift
   if "$@" > "$work/out" 2>&1; then cat "$work/out"; fail "accepted: $*"; fi
   grep -qF -- "$want" "$work/out" || { cat "$work/out"; fail "expected '$want' from: $*"; }
 }
+expect_error "holes.csv, line 2: column 3 ('b') holds 'NA', not a finite number" \
+  "$bin" train --config "$work/tables.yaml" --run "$work/bad" --set "data.views=[$work/holes.csv, $work/latent.tsv]"
 expect_error "'layers/missing': not in the file" "$bin" train --config "$work/run.yaml" --run "$work/bad" --set 'data.views=[X, layers/missing]'
 expect_error "'obs': is a group of encoding 'dataframe', not a 2-D array" "$bin" train --config "$work/run.yaml" --run "$work/bad" --set 'data.views=[X, obs]'
 expect_error "'obs/nothing': not in the file" "$bin" train --config "$work/run.yaml" --run "$work/bad" --set data.labels=obs/nothing
@@ -142,4 +167,4 @@ expect_error "likely cause: view(s) 'prot' (values up to" "$bin" train --config 
 expect_error "view 1 ('rna') is missing in" "$bin" encode --run "$work/mu" --split all --given 1 --output "$work/mu.h5ad"
 [[ ! -e "$work/mu.h5ad" ]] || fail "a refused encode wrote its output"
 [[ ! -e "$work/bad/checkpoints" ]] || fail "a refused run wrote checkpoints"
-echo "anndata: the CSR X and a dense obsm array of one .h5ad train, evaluate and encode; counts train with a negative binomial and its zero-inflated form (PoE) and a Poisson (CoVAE) through log1p encoders; a partially paired .h5mu trains with missing views; embeddings and imputations back as .h5ad; bad elements, columns and counts named: ok"
+echo "anndata: the CSR X and a dense obsm array of one .h5ad train, evaluate and encode; counts train with a negative binomial and its zero-inflated form (PoE) and a Poisson (CoVAE) through log1p encoders; a partially paired .h5mu trains with missing views; .csv/.tsv tables train; embeddings and imputations back as .h5ad; bad elements, columns and counts named: ok"
