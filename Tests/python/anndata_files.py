@@ -1,8 +1,8 @@
 """Writes the AnnData files HDF5ReaderTests reads, and the values it must find, with the reference
 libraries (anndata, h5py; Python only in tests).
 
-  python3 anndata_files.py FOLDER      writes FOLDER/current.h5ad, FOLDER/old.h5ad, FOLDER/paired.h5mu and
-                                      the expected arrays as FOLDER/<name>.npy
+  python3 anndata_files.py FOLDER      writes FOLDER/current.h5ad, FOLDER/old.h5ad, FOLDER/paired.h5mu,
+                                      FOLDER/wide.h5mu and the expected arrays as FOLDER/<name>.npy
 Exit 3 when anndata, h5py or mudata is missing (run launch/setup)."""
 import sys
 
@@ -67,3 +67,12 @@ m = m[names].copy() if list(m.obs_names) != names else m
 m.obs["cell_type"] = pd.Categorical(kinds[[int(c[1:]) for c in m.obs_names]])
 m.write(f"{folder}/paired.h5mu")
 np.save(f"{folder}/paired_order.npy", np.array([int(c[1:]) for c in m.obs_names], dtype=np.float32))
+
+# wide.h5mu: the same pairing with 300 genes at about 5 % non-zeros, wide and sparse enough for the first
+# layer's sparse path (Tests/mpi/counts.sh).
+wide = sp.random(20, 300, density=0.05, format="csr", random_state=np.random.default_rng(8),
+                 data_rvs=lambda k: np.random.default_rng(9).integers(1, 6, size=k)).astype(np.float32)
+rna_wide = anndata.AnnData(X=wide, obs=pd.DataFrame(index=names[:20]))
+w = mudata.MuData({"rna": rna_wide, "prot": prot.copy(), "atac": atac.copy()})
+w = w[names].copy() if list(w.obs_names) != names else w
+w.write(f"{folder}/wide.h5mu")
