@@ -72,7 +72,8 @@ struct TrainCommand: ParsableCommand {
         // First: a signal while the data loads still stops the run cleanly (after its first step).
         StopSignals.install()
         var cfg = try ExperimentConfig.load(path: config, overrides: overrides)
-        let runDir = try resolveRunFolder(cfg, comm: comm)
+        let (runDir, lock) = try resolveRunFolder(cfg, comm: comm)
+        defer { withExtendedLifetime(lock) {} }
         let resumption = try resume.map { try Resumption(.init($0), run: runDir, log: root ? { print($0) } : { _ in }) }
         if let resumption { cfg = try resumption.config(cfg, overrides: overrides) }
         if root {
@@ -142,8 +143,9 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
-    /// The run folder, agreed on by all ranks (rank 0 picks the default name and broadcasts it).
-    func resolveRunFolder(_ cfg: ExperimentConfig, comm: Communicator) throws -> String {
+    /// The run folder, agreed on by all ranks (rank 0 picks the default name and broadcasts it), and rank 0's
+    /// lock on it (`RunFolderLock`), held by the caller for the run.
+    func resolveRunFolder(_ cfg: ExperimentConfig, comm: Communicator) throws -> (String, RunFolderLock?) {
         var dir = runFolder ?? ""
         // The default folder is checkpoints/<name>-<time>: a name with a path separator or "..", or longer than a
         // file name may be, would put it elsewhere or fail with the file system's raw error. Checked on every rank
@@ -154,27 +156,41 @@ struct TrainCommand: ParsableCommand {
                 "config key 'name': names the default run folder checkpoints/<name>-<time>: use 1 to 100 letters, digits, "
                     + "'-', '_' or '.', not starting with '.', got '\(cfg.name.prefix(120))' (or give --run FOLDER)")
         }
-        if runFolder == nil, comm.rank == 0 {
-            let f = DateFormatter()
-            f.dateFormat = "yyyyMMdd-HHmmss"
-            dir = "checkpoints/\(cfg.name)-\(f.string(from: Date()))"
-        }
+        if runFolder == nil, comm.rank == 0 { dir = try Self.newDefaultFolder(cfg.name) }
         dir = String(decoding: try comm.broadcast(bytes: Array(dir.utf8)), as: UTF8.self)
+        var lock: RunFolderLock?
         if comm.rank == 0 {
             let fm = FileManager.default
             var folder: ObjCBool = false
             if fm.fileExists(atPath: dir, isDirectory: &folder), !folder.boolValue {
                 throw ValidationError("--run \(dir) is a file; the run needs a folder (it is created if missing)")
             }
+            try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            // Before anything is checked or cleaned: a run holding the folder may be mid-save.
+            do { lock = try RunFolderLock(run: dir) } catch let busy as RunFolderLock.Busy { throw ValidationError(busy.description) }
             if resume == nil, !Checkpoint.list(run: dir).isEmpty {
                 throw ValidationError(
                     "run folder \(dir) already holds checkpoints; pass --resume auto to continue it or choose another --run")
             }
-            try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
             for path in Checkpoint.removeLeftovers(run: dir) { print("removed \(path), left by an interrupted run") }
         }
         try comm.barrier()
-        return dir
+        return (dir, lock)
+    }
+
+    /// checkpoints/<name>-<time>, made here so two runs started in the same second (a sweep started in parallel)
+    /// get folders of their own: the second takes <name>-<time>-2, and so on.
+    static func newDefaultFolder(_ name: String) throws -> String {
+        let f = DateFormatter()
+        f.dateFormat = "yyyyMMdd-HHmmss"
+        let base = "checkpoints/\(name)-\(f.string(from: Date()))"
+        try FileManager.default.createDirectory(atPath: "checkpoints", withIntermediateDirectories: true)
+        for n in 1...1000 {
+            let dir = n == 1 ? base : "\(base)-\(n)"
+            if mkdir(dir, 0o755) == 0 { return dir }
+            guard errno == EEXIST else { throw ValidationError("cannot create the run folder \(dir): \(String(cString: strerror(errno)))") }
+        }
+        throw ValidationError("a thousand run folders \(base)-… exist already; give --run FOLDER")
     }
 }
 
