@@ -6,7 +6,8 @@ import MVModels
 /// The one place that decides what a run resumes from (`mvvae train --resume`):
 /// - `auto`: the newest checkpoint of the run folder that validates and fits the model, falling back
 ///   past damaged ones (a failed CRC, an unreadable state) and ones that do not fit (a tensor renamed
-///   or reshaped, an impossible training position), each named; none: the run starts from scratch;
+///   or reshaped, an impossible training position), each named; none that validates: the run starts from
+///   scratch; valid ones of which none fits: refused, nothing changed (a fresh start would save over them);
 /// - a path: that checkpoint, or an error; when it is an older checkpoint of the same run, the later
 ///   ones are moved aside as an abandoned trajectory, once it has been restored (a resume that fails
 ///   leaves the checkpoints as they were).
@@ -45,38 +46,54 @@ public struct Resumption {
 
     /// The config the resumed run trains with: the checkpoint's, with `overrides` applied, which may
     /// change only training.epochs, training.stages.<name>.epochs, logEvery, keepCheckpoints,
-    /// checkpointEveryEpochs and validate (repeating the run's own values is fine). Without a checkpoint:
-    /// `fresh`, the config given on the command line.
-    public func config(_ fresh: ExperimentConfig, overrides: [String]) throws -> ExperimentConfig {
+    /// checkpointEveryEpochs and validate (repeating the run's own values is fine). `fresh` (--config with the
+    /// overrides) must describe the same run up to those, its name and its evaluation settings: another
+    /// config's model would otherwise be continued silently. Without a checkpoint: `fresh`.
+    public func config(_ fresh: ExperimentConfig, overrides: [String], configPath: String = "--config") throws -> ExperimentConfig {
         guard let first else { return fresh }
         let source = "\(first.path)/state.json"
         let saved = try ExperimentConfig.parse(yaml: first.state.config, source: source)
         let resumed = try ExperimentConfig.parse(yaml: first.state.config, source: source, overrides: overrides)
-        var comparable = resumed
-        comparable.training.epochs = saved.training.epochs
-        comparable.training.logEvery = saved.training.logEvery
-        comparable.training.keepCheckpoints = saved.training.keepCheckpoints
-        comparable.training.checkpointEveryEpochs = saved.training.checkpointEveryEpochs
-        comparable.training.validate = saved.training.validate
-        // Stage lengths may change too (`restore` refuses a finished stage's or a shortened one).
-        func withoutLengths(_ stages: [String: StageConfig]) -> [String: StageConfig] {
-            stages.compactMapValues { stage in
-                var s = stage
-                s.epochs = nil
-                return s.learningRate == nil ? nil : s
-            }
-        }
-        var reference = saved
-        reference.training.stages = withoutLengths(saved.training.stages)
-        comparable.training.stages = withoutLengths(comparable.training.stages)
-        guard comparable == reference else {
+        guard Self.trajectory(resumed, like: saved) == Self.trajectory(saved, like: saved) else {
             throw ResumeError(
                 """
                 --set \(overrides.joined(separator: " ")) would change the resumed run's configuration; on resume only \
-                training.epochs, training.stages.<name>.epochs, logEvery, keepCheckpoints, checkpointEveryEpochs and validate may change
+                training.epochs, training.stages.<name>.epochs, logEvery, keepCheckpoints, checkpointEveryEpochs, validate, the name and \
+                evaluation settings may change
                 """)
         }
+        let given = Self.trajectory(fresh, like: saved), kept = Self.trajectory(saved, like: saved)
+        guard given == kept else {
+            let parts = [
+                ("seed", given.seed != kept.seed), ("data", given.data != kept.data), ("model", given.model != kept.model),
+                ("training", given.training != kept.training),
+            ].filter(\.1).map(\.0)
+            throw ResumeError(
+                "\(configPath) is not the configuration \(run) was trained with (its \(parts.joined(separator: ", ")) differ); nothing "
+                    + "was changed. Resume with the run's own \((run as NSString).appendingPathComponent("config.yaml")), or train this "
+                    + "config with another --run")
+        }
         return resumed
+    }
+
+    /// `config` with what a resume may change (lengths, logging, checkpointing, validation, the name, the
+    /// evaluation settings) set to `reference`'s: what is left decides the trajectory.
+    static func trajectory(_ config: ExperimentConfig, like reference: ExperimentConfig) -> ExperimentConfig {
+        var c = config
+        c.name = reference.name
+        c.evaluation = reference.evaluation
+        c.training.epochs = reference.training.epochs
+        c.training.logEvery = reference.training.logEvery
+        c.training.keepCheckpoints = reference.training.keepCheckpoints
+        c.training.checkpointEveryEpochs = reference.training.checkpointEveryEpochs
+        c.training.validate = reference.training.validate
+        // Stage lengths may change too (`restore` refuses a finished stage's or a shortened one).
+        c.training.stages = c.training.stages.compactMapValues { stage in
+            var s = stage
+            s.epochs = nil
+            return s.learningRate == nil ? nil : s
+        }
+        return c
     }
 
     /// Restores the first candidate that fits `trainer` (`auto`: falling back to older checkpoints of the
@@ -104,8 +121,9 @@ public struct Resumption {
             }
         }
         guard let restored else {
-            log("resume: no checkpoint of \(run) fits; starting from scratch")
-            return nil
+            throw ResumeError(
+                "no checkpoint of \(run) fits this model (each named above: the data or the model changed?); nothing was changed. "
+                    + "To start afresh and keep them, train with another --run (or move \(Checkpoint.folder(run: run)) aside)")
         }
         log("resume: from \(restored.path) (step \(trainer.state.step), saved by \(restored.state.worldSize) rank(s))")
         return restored

@@ -75,7 +75,7 @@ struct TrainCommand: ParsableCommand {
         let (runDir, lock) = try resolveRunFolder(cfg, comm: comm)
         defer { withExtendedLifetime(lock) {} }
         let resumption = try resume.map { try Resumption(.init($0), run: runDir, log: root ? { print($0) } : { _ in }) }
-        if let resumption { cfg = try resumption.config(cfg, overrides: overrides) }
+        if let resumption { cfg = try resumption.config(cfg, overrides: overrides, configPath: config) }
         if root {
             try cfg.yaml().write(toFile: (runDir as NSString).appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)
         }

@@ -189,6 +189,25 @@ expect_error "model.safetensors" "$bin" train --config "$config" --run "$work/ru
 "$bin" train --config "$config" --run "$work/run" --resume auto --max-steps 2 > "$work/auto.out"
 grep -q "skipping $ck" "$work/auto.out" || { echo "FAIL: --resume auto did not name the corrupt checkpoint" >&2; exit 1; }
 expect_error "would change the resumed run" "$bin" train --config "$config" --run "$work/run" --resume auto --set training.batchSize=8
+# A resume never destroys (issue 29): another config on the run is refused naming what differs; a run whose data
+# changed shape, so that no checkpoint fits, is refused instead of started afresh over its checkpoints.
+sed 's/latent: \[4, 5\]/latent: [3, 5]/' "$config" > "$work/other.yaml"
+expect_error "is not the configuration $work/run was trained with (its model differ)" \
+  "$bin" train --config "$work/other.yaml" --run "$work/run" --resume auto
+python3 -c "
+import numpy as np, sys; w = sys.argv[1]
+np.save(f'{w}/left.npy', np.random.rand(60, 5).astype(np.float32)); np.save(f'{w}/right.npy', np.random.rand(60, 4).astype(np.float32))" "$work"
+cat > "$work/npy.yaml" <<YAML
+name: shapes
+data: {source: npy, views: [$work/left.npy, $work/right.npy]}
+model: {type: aggregated, aggregator: poe, latent: 2, encoderHidden: [4], featureSize: 4, decoderHidden: [4], likelihood: gaussian}
+training: {epochs: 2, batchSize: 10, validate: false}
+YAML
+"$bin" train --config "$work/npy.yaml" --run "$work/shapes" > /dev/null
+before=$(ls -R "$work/shapes/checkpoints" | md5sum)
+python3 -c "import numpy as np, sys; np.save(sys.argv[1], np.random.rand(60, 7).astype(np.float32))" "$work/right.npy"
+expect_error "no checkpoint of $work/shapes fits this model" "$bin" train --config "$work/npy.yaml" --run "$work/shapes" --resume auto --set training.epochs=4
+[[ "$(ls -R "$work/shapes/checkpoints" | md5sum)" == "$before" ]] || { echo "FAIL: a refused resume changed the checkpoints" >&2; exit 1; }
 expect_error "no features" "$bin" train --config "$work/empty-view.yaml" --run "$work/r1"
 expect_error "evaluation.classifierHidden" "$bin" train --config "$config" --set 'evaluation.classifierHidden=[0]'
 expect_error "no valid checkpoint" "$bin" evaluate --run "$work/empty"
