@@ -69,7 +69,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func train(comm: Communicator, root: Bool) throws {
-        // First: a signal while the data loads still stops the run cleanly (after its first step).
+        // First: a signal while the config and data load ends the process at once (nothing to save yet).
         StopSignals.install()
         var cfg = try ExperimentConfig.load(path: config, overrides: overrides)
         let (runDir, lock) = try resolveRunFolder(cfg, comm: comm)
@@ -124,6 +124,7 @@ struct TrainCommand: ParsableCommand {
         if root { print("run folder: \(runDir)") }
         let limit = maxSteps ?? Int.max
         let outcome: TrainingOutcome
+        StopSignals.trainingStarts()
         do {
             outcome = try trainer.run(shouldStop: { StopSignals.stopRequested || trainer.state.step + 1 >= limit })
         } catch let error as TrainingError {
