@@ -9,6 +9,9 @@ enum ConfigOverride {
         guard !path.isEmpty, path.allSatisfy({ !$0.isEmpty }) else { throw ConfigError.badOverride(text, reason: "empty key") }
         let raw = String(text[text.index(after: eq)...])
         let value: Any
+        do { try YAMLBounds.check(raw, source: text) } catch let ConfigError.syntax(_, message) {
+            throw ConfigError.badOverride(String(text.prefix(80)), reason: "its value \(message)")
+        }
         do {
             // The same key checks as a config file's (Yams traps on a list used as a key).
             if let node = try Yams.compose(yaml: raw) {

@@ -51,6 +51,7 @@ public struct ExperimentConfig: Codable, Equatable {
     /// Parses YAML text, applying `overrides` ("training.epochs=5") before decoding.
     public static func parse(yaml: String, source: String = "<config>", overrides: [String] = []) throws -> ExperimentConfig {
         var tree: Any
+        try YAMLBounds.check(yaml, source: source)
         do {
             if let node = try Yams.compose(yaml: yaml) { try checkKeys(node, path: "", source: source) }
             tree = try Yams.load(yaml: yaml) ?? [String: Any]()
@@ -148,6 +149,10 @@ public struct ExperimentConfig: Codable, Equatable {
 
     /// Reads and parses a YAML file.
     public static func load(path: String, overrides: [String] = []) throws -> ExperimentConfig {
+        // Refused by size before it is read (YAMLBounds would refuse it after).
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > YAMLBounds.maximumBytes {
+            throw ConfigError.syntax(path: path, message: "is \(size) bytes; a config may be at most \(YAMLBounds.maximumBytes) (1 MiB)")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             var folder: ObjCBool = false
             let exists = FileManager.default.fileExists(atPath: path, isDirectory: &folder)

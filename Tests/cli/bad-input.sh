@@ -21,6 +21,21 @@ expect_error() {
 }
 
 expect_error "no such file" "$bin" train --config "$work/missing.yaml"
+# Configs past the YAML bounds (issue 29) are refused before the parser sees them, quickly and in little memory:
+# an alias bomb (10⁷ expansions), nesting 5 000 deep (a stack overflow in Yams), through --set too, and 2 MB.
+python3 - "$work" <<'PY'
+import sys
+w = sys.argv[1]
+bomb = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"] + [f"a{i}: &a{i} [" + ", ".join([f"*a{i-1}"] * 10) + "]" for i in range(1, 8)]
+open(f"{w}/bomb.yaml", "w").write("\n".join(bomb) + "\nmodel: {type: jpvae}\n")
+open(f"{w}/deep.yaml", "w").write("model: " + "[" * 5000 + "]" * 5000 + "\n")
+open(f"{w}/huge.yaml", "w").write("name: x\nevaluation: {classifierHidden: [" + ", ".join(["8"] * 700000) + "]}\n")
+PY
+bounded() { (ulimit -v 2000000; exec timeout -s KILL 20 "$@"); }
+expect_error "uses 70 aliases (*name); a config may use at most 64" bounded "$bin" train --config "$work/bomb.yaml"
+expect_error "nests 5001 levels deep; a config may nest at most 64" bounded "$bin" train --config "$work/deep.yaml"
+expect_error "bytes; a config may be at most 1048576 (1 MiB)" bounded "$bin" train --config "$work/huge.yaml"
+expect_error "its value nests 3001 levels deep" bounded "$bin" train --config "$config" --set "model.latent=$(printf '[%.0s' $(seq 1 3000))"
 printf 'model: {type: jpvae, latnet: 3}\n' > "$work/typo.yaml"
 expect_error "unknown config key 'model.latnet'" "$bin" train --config "$work/typo.yaml"
 printf 'model: {type: jpvae\n' > "$work/syntax.yaml"
