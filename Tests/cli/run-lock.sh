@@ -6,6 +6,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 bin="${MVVAE_BIN:-$root/.build/debug/mvvae}"
+bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"   # absolute: the test works in its own folder
 work="$(mktemp -d /tmp/mvvae-lock-test.XXXXXX)"
 owner=""
 trap '[[ -n "$owner" ]] && { kill -9 "$owner" 2>/dev/null; wait "$owner" 2>/dev/null; }; rm -rf "$work"' EXIT

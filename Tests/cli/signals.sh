@@ -6,6 +6,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 bin="${MVVAE_BIN:-$root/.build/debug/mvvae}"
+bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"   # absolute: the test works in its own folder
 work="$(mktemp -d /tmp/mvvae-signals-test.XXXXXX)"
 trap 'pkill -KILL -f -- "--run $work/" 2>/dev/null || true; sleep 0.2; rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
