@@ -143,6 +143,15 @@ struct ImputeCommand: ParsableCommand {
                 "--png draws two-view grids, views cut from one image (Fashion-MNIST quadrants) and views that are images of one "
                     + "size (PolyFashion); these \(k) views are none of these: give --output")
         }
+        // The draws are kept (written to -draws.npy): samples × rows × the missing views' features floats.
+        let rows = observed.values.first?.rows ?? 0, width = missing.reduce(0) { $0 + ctx.model.viewDimensions[$1] }
+        let (cells, overflow) = samples.multipliedReportingOverflow(by: max(rows * width, 1))
+        let budget = ProcessInfo.processInfo.physicalMemory / 4
+        if overflow || UInt64(cells) > budget / 4 {
+            throw ValidationError(
+                "--samples \(samples) for \(rows) rows of \(width) imputed features would keep \(overflow ? "more than 2^63" : "\(cells)") "
+                    + "floats of draws (over a quarter of this machine's \(budget * 4 >> 20) MiB); give fewer --samples or rows")
+        }
         let imputer = try makeImputer(ctx, data: &data)
         let results = try imputer.impute(observed: observed, samples: samples, seed: ctx.config.seed, truth: truths)
         if let report = imputer.report { print(report) }

@@ -231,6 +231,9 @@ expect_error "data.missingRate" "$bin" train --config "$config" --set data.missi
 expect_error "evaluation.importanceSamples" "$bin" train --config "$config" --set evaluation.importanceSamples=0
 expect_error "--given must be 1 or 2" "$bin" impute --run "$work/run" --given 3 --test 4 --output "$work/x.npy"
 expect_error "exactly one of" "$bin" impute --run "$work/run" --output "$work/x.npy"
+# Draws that could not fit in memory are refused before any is made (it grew 30 MB/s without output).
+expect_error "floats of draws (over a quarter of this machine's" \
+  bash -c "ulimit -v 4000000; exec timeout -s KILL 30 '$bin' impute --run '$work/run' --given 1 --test 4 --samples 100000000 --output '$work/x.npy'"
 expect_error "Unknown option" "$bin" train --config "$config" --bogus
 # The Slurm template outside Slurm: a wrong launcher or a missing binary is named before anything runs.
 expect_error "MVVAE_LAUNCHER must be mpirun or srun, got 'mpiexec'" env MVVAE_BIN="$bin" MVVAE_LAUNCHER=mpiexec MVVAE_RUN="$work/slurm-run" bash "$root/launch/slurm.sbatch" "$root/Tests/mpi/tiny.yaml"
