@@ -168,7 +168,13 @@ public struct EvaluationConfig: Codable, Equatable {
         if classifierEpochs < 1 { throw c.invalid(.classifierEpochs, "must be ≥ 1") }
         if classifierPatience < 1 { throw c.invalid(.classifierPatience, "must be ≥ 1") }
         if classifierHidden.contains(where: { $0 < 1 }) { throw c.invalid(.classifierHidden, "layer sizes must be ≥ 1") }
-        if !(classifierLearningRate > 0) { throw c.invalid(.classifierLearningRate, "must be > 0") }
+        if !(classifierLearningRate > 0 && classifierLearningRate.isFinite) {
+            throw c.invalid(.classifierLearningRate, "must be a finite number > 0")
+        }
+        // A NaN here was accepted and failed the evaluation at its very end (encoding the report).
+        if !(activeUnitThreshold >= 0 && activeUnitThreshold.isFinite) {
+            throw c.invalid(.activeUnitThreshold, "must be a finite number ≥ 0, got \(activeUnitThreshold)")
+        }
         if trainLimit < 0 { throw c.invalid(.trainLimit, "must be ≥ 0") }
     }
 }

@@ -40,6 +40,11 @@ public struct Resumption {
             if found == nil { log("resume: no valid checkpoint in \(run); starting from scratch") }
             first = found
         case let .checkpoint(path):
+            if FileManager.default.fileExists(atPath: Checkpoint.folder(run: path)) {
+                throw ResumeError(
+                    "--resume takes auto or one checkpoint folder (\(Checkpoint.folder(run: path))/step-…); \(path) is a run folder: "
+                        + "give --run \(path) --resume auto")
+            }
             first = try Checkpoint.load(path)
         }
     }

@@ -60,10 +60,18 @@ struct EvaluateCommand: ParsableCommand {
                 folder: (path as NSString).deletingLastPathComponent
             ) { print("evaluate: \($0)") }
             let report = try model.evaluate(request)
-            try report.json.write(to: URL(fileURLWithPath: path), options: .atomic)
-            let markdownPath = (path as NSString).deletingPathExtension + ".md"
-            try report.markdown.write(toFile: markdownPath, atomically: true, encoding: .utf8)
+            // The tables first: a report that cannot be written (a read-only folder, a full disk) is not lost.
             print(report.markdown)
+            let markdownPath = (path as NSString).deletingPathExtension + ".md"
+            do {
+                try report.json.write(to: URL(fileURLWithPath: path), options: .atomic)
+                try report.markdown.write(toFile: markdownPath, atomically: true, encoding: .utf8)
+            } catch {
+                let reason = (error as NSError).localizedFailureReason ?? (error as NSError).localizedDescription
+                throw ReportNotWritten(
+                    description: "the report is printed above but could not be written to \(path) and \(markdownPath): \(reason) "
+                        + "(give --output in a writable folder)")
+            }
             print(String(format: "evaluation took %.1f s; written to %@ and %@", monotonicSeconds() - start, path, markdownPath))
         } catch let e as ValidationError {
             throw e
@@ -72,4 +80,9 @@ struct EvaluateCommand: ParsableCommand {
             throw ExitCode(1)
         }
     }
+}
+
+/// The evaluation ran and was printed; only writing it failed.
+struct ReportNotWritten: Error, CustomStringConvertible {
+    let description: String
 }

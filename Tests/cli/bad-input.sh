@@ -231,6 +231,15 @@ expect_error "data.missingRate" "$bin" train --config "$config" --set data.missi
 expect_error "evaluation.importanceSamples" "$bin" train --config "$config" --set evaluation.importanceSamples=0
 expect_error "--given must be 1 or 2" "$bin" impute --run "$work/run" --given 3 --test 4 --output "$work/x.npy"
 expect_error "exactly one of" "$bin" impute --run "$work/run" --output "$work/x.npy"
+# Results never lost at the end (issue 29): a read-only report folder gets the tables printed, then a plain error;
+# a NaN setting is refused at load; --resume given a run folder says what it takes.
+# (A "folder" that is a file: unwritable for root too, as a read-only or full disk is.)
+touch "$work/not-a-folder"
+set +e; "$bin" evaluate --run "$work/run" --no-classifiers --output "$work/not-a-folder/e.json" > "$work/ro.out" 2> "$work/ro.err"; code=$?; set -e
+((code != 0)) && grep -q "the report is printed above but could not be written" "$work/ro.err" && grep -q "^|" "$work/ro.out" \
+  || { cat "$work/ro.out" "$work/ro.err"; echo "FAIL: evaluate into an unwritable folder" >&2; exit 1; }
+expect_error "config key 'evaluation.activeUnitThreshold': must be a finite number" "$bin" train --config "$config" --set evaluation.activeUnitThreshold=.nan
+expect_error "is a run folder: give --run $work/run --resume auto" "$bin" train --config "$config" --run "$work/run" --resume "$work/run"
 # Draws that could not fit in memory are refused before any is made (it grew 30 MB/s without output).
 expect_error "floats of draws (over a quarter of this machine's" \
   bash -c "ulimit -v 4000000; exec timeout -s KILL 30 '$bin' impute --run '$work/run' --given 1 --test 4 --samples 100000000 --output '$work/x.npy'"
