@@ -27,7 +27,8 @@ public enum TrainingError: Error, CustomStringConvertible {
         case let .numericalBreakdown(step, what):
             return
                 "numerical breakdown at step \(step): \(what); nothing was applied and no checkpoint of this state is written "
-                + "(resume from the last one, with a lower training.learningRate or training.warmupSteps)"
+                + "(train again in a new --run with a lower training.learningRate or longer training.warmupSteps: a resume keeps the "
+                + "run's own settings and would refuse them)"
         }
     }
 }
