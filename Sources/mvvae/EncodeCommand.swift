@@ -91,8 +91,9 @@ struct EncodeCommand: ParsableCommand {
         var subset: DataSubset?
         if let split {
             let data = try ExperimentData(config: ctx.config.data, seed: ctx.config.seed)
-            let all = DataSubset(dataset: data.train.dataset, indices: Array(0..<data.train.dataset.count))
-            let rows = ["train": data.train, "validation": data.validation, "test": data.test][split] ?? all
+            let rows =
+                ["train": data.train, "validation": data.validation, "test": data.test][split]
+                ?? DataSubset.all(data.train.dataset)
             subset = rows
             guard rows.count > 0 else { throw ValidationError("the run's \(split) split has no rows") }
             try ViewArguments.requireObserved(rows, views: views, names: ctx.views.names, what: "the \(split) split")

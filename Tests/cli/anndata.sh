@@ -9,6 +9,14 @@ bin="${MVVAE_BIN:-$root/.build/debug/mvvae}"
 work="$(mktemp -d /tmp/mvvae-anndata-test.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# loss_falls RUN: 20 epochs logged, the mean training loss of the last three below that of the first three.
+loss_falls() {
+  python3 - "$1/metrics.jsonl" <<'PY'
+import json, sys
+losses = [json.loads(l)["trainLoss"] for l in open(sys.argv[1])]
+assert len(losses) == 20 and sum(losses[-3:]) < sum(losses[:3]), losses
+PY
+}
 python3 "$root/Tests/python/anndata_files.py" "$work" || fail "writing the .h5ad files (python3 needs anndata and h5py: run launch/setup)"
 
 cat > "$work/run.yaml" <<YAML
@@ -23,11 +31,7 @@ YAML
 "$bin" train --config "$work/run.yaml" --run "$work/run" --progress lines > "$work/train.log" 2>&1 || { cat "$work/train.log"; fail "train"; }
 grep -q "^done:" "$work/train.log" || { cat "$work/train.log"; fail "train did not finish"; }
 # The loss falls over the 20 epochs (the mean training loss of the first three against the last three).
-python3 - "$work/run/metrics.jsonl" <<'PY' || fail "the training loss did not fall"
-import json, sys
-losses = [json.loads(l)["trainLoss"] for l in open(sys.argv[1])]
-assert len(losses) == 20 and sum(losses[-3:]) < sum(losses[:3]), losses
-PY
+loss_falls "$work/run" || fail "the training loss did not fall"
 "$bin" evaluate --run "$work/run" > "$work/eval.log" 2>&1 || { cat "$work/eval.log"; fail "evaluate"; }
 grep -q "log p(x_M) per row" "$work/eval.log" || { cat "$work/eval.log"; fail "no log-likelihood in the evaluation"; }
 "$bin" encode --run "$work/run" --split test --output "$work/emb" > /dev/null || fail "encode"
@@ -59,20 +63,12 @@ PY
 # reading log(1 + x), beside the dense obsm array; the loss falls and the evaluation scores the counts.
 "$bin" train --config "$work/run.yaml" --run "$work/nb" --set 'data.views=[layers/counts, obsm/X_latent]' \
   --set 'model.likelihood=[negativeBinomial, gaussian]' --set 'model.encoder={input: [log1p, none]}' --progress lines > "$work/nb.log" 2>&1 || { cat "$work/nb.log"; fail "train nb"; }
-python3 - "$work/nb/metrics.jsonl" <<'PY' || fail "the negative binomial's training loss did not fall"
-import json, sys
-losses = [json.loads(l)["trainLoss"] for l in open(sys.argv[1])]
-assert len(losses) == 20 and sum(losses[-3:]) < sum(losses[:3]), losses
-PY
+loss_falls "$work/nb" || fail "the negative binomial's training loss did not fall"
 "$bin" evaluate --run "$work/nb" > "$work/nb-eval.log" 2>&1 || { cat "$work/nb-eval.log"; fail "evaluate nb"; }
 # The zero-inflated negative binomial (a learnt chance of an extra zero per gene) trains and evaluates the same way.
 "$bin" train --config "$work/run.yaml" --run "$work/zinb" --set 'data.views=[layers/counts, obsm/X_latent]' \
   --set 'model.likelihood=[zeroInflatedNegativeBinomial, gaussian]' --set 'model.encoder={input: [log1p, none]}' --progress lines > "$work/zinb.log" 2>&1 || { cat "$work/zinb.log"; fail "train zinb"; }
-python3 - "$work/zinb/metrics.jsonl" <<'PY' || fail "the zero-inflated negative binomial's training loss did not fall"
-import json, sys
-losses = [json.loads(l)["trainLoss"] for l in open(sys.argv[1])]
-assert len(losses) == 20 and sum(losses[-3:]) < sum(losses[:3]), losses
-PY
+loss_falls "$work/zinb" || fail "the zero-inflated negative binomial's training loss did not fall"
 "$bin" evaluate --run "$work/zinb" > "$work/zinb-eval.log" 2>&1 || { cat "$work/zinb-eval.log"; fail "evaluate zinb"; }
 # The count layer imputed from proteins, back as AnnData: X the mean, layers['std'], the file's var (gene names and
 # columns), the test cells' obs; equal to the .npy outputs.
@@ -110,11 +106,7 @@ training: {epochs: 20, batchSize: 4, learningRate: 0.01, validate: false, logEve
 evaluation: {importanceSamples: 4, classifierEpochs: 20}
 YAML
 "$bin" train --config "$work/mudata.yaml" --run "$work/mu" --progress lines > "$work/mu.log" 2>&1 || { cat "$work/mu.log"; fail "train mudata"; }
-python3 - "$work/mu/metrics.jsonl" <<'PY' || fail "the MuData run's training loss did not fall"
-import json, sys
-losses = [json.loads(l)["trainLoss"] for l in open(sys.argv[1])]
-assert len(losses) == 20 and sum(losses[-3:]) < sum(losses[:3]), losses
-PY
+loss_falls "$work/mu" || fail "the MuData run's training loss did not fall"
 "$bin" evaluate --run "$work/mu" > "$work/mu-eval.log" 2>&1 || { cat "$work/mu-eval.log"; fail "evaluate mudata"; }
 # Every kept cell encoded from the view all of them have is refused when some lack it, naming the view; proteins
 # imputed from RNA come back with the global obs names, and are not scored where the cells lack proteins.
@@ -139,11 +131,7 @@ model: {type: aggregated, aggregator: poe, latent: 2, encoderHidden: [8], featur
 training: {epochs: 20, batchSize: 5, learningRate: 0.01, validate: false, logEvery: 1000}
 YAML
 "$bin" train --config "$work/tables.yaml" --run "$work/tables" --progress lines > "$work/tables.log" 2>&1 || { cat "$work/tables.log"; fail "train on .csv/.tsv views"; }
-python3 - "$work/tables/metrics.jsonl" <<'PY' || fail "the loss on .csv/.tsv views did not fall"
-import json, sys
-losses = [json.loads(l)["trainLoss"] for l in open(sys.argv[1])]
-assert len(losses) == 20 and sum(losses[-3:]) < sum(losses[:3]), losses
-PY
+loss_falls "$work/tables" || fail "the loss on .csv/.tsv views did not fall"
 printf ',a,b\nc0,1,NA\n' > "$work/holes.csv"
 
 expect_error() {

@@ -80,79 +80,74 @@ public final class HDF5File {
 
     /// A scalar (or one-element) string attribute, variable or fixed length; nil when absent or not a string.
     public func stringAttribute(_ name: String, of element: String) -> String? {
-        guard exists(element) || element == "/", H5Aexists_by_name(file, element, name, mvvae_h5_default()) > 0 else { return nil }
-        let attribute = H5Aopen_by_name(file, element, name, mvvae_h5_default(), mvvae_h5_default())
-        guard attribute >= 0 else { return nil }
-        defer { H5Aclose(attribute) }
-        let type = H5Aget_type(attribute)
-        defer { H5Tclose(type) }
-        guard H5Tget_class(type) == H5T_STRING else { return nil }
-        if H5Tis_variable_str(type) > 0 {
-            let memory = H5Tcopy(mvvae_h5_c_string())
-            defer { H5Tclose(memory) }
-            H5Tset_size(memory, mvvae_h5_variable())
-            H5Tset_cset(memory, H5Tget_cset(type))
-            var pointer: UnsafeMutablePointer<CChar>?
-            guard H5Aread(attribute, memory, &pointer) >= 0, let p = pointer else { return nil }
-            defer { H5free_memory(p) }
-            return String(cString: p)
+        withAttribute(name, of: element) { attribute, type, _ in
+            guard H5Tget_class(type) == H5T_STRING else { return nil }
+            return Self.readStrings(type, count: 1) { H5Aread(attribute, $0, $1) }?.first
         }
-        let size = H5Tget_size(type)
-        var buffer = [CChar](repeating: 0, count: size + 1)
-        guard H5Aread(attribute, type, &buffer) >= 0 else { return nil }
-        return String(cString: buffer)
     }
 
     /// A 1-D string-array attribute (a dataframe's `column-order`); an empty attribute of any type gives
     /// []; nil when absent or not strings.
     public func stringArrayAttribute(_ name: String, of element: String) throws -> [String]? {
-        guard exists(element), H5Aexists_by_name(file, element, name, mvvae_h5_default()) > 0 else { return nil }
+        var unreadable = false
+        let values = withAttribute(name, of: element) { attribute, type, space -> [String]? in
+            let count = Int(H5Sget_simple_extent_npoints(space))
+            if count == 0 { return [] }
+            guard count > 0, H5Tget_class(type) == H5T_STRING else { return nil }
+            let values = Self.readStrings(type, count: count) { H5Aread(attribute, $0, $1) }
+            unreadable = values == nil
+            return values
+        }
+        if unreadable { throw failure(element, "cannot read the attribute '\(name)'") }
+        return values
+    }
+
+    /// An integer attribute's values (e.g. a sparse array's `shape`); nil when absent or not numeric.
+    public func integerAttribute(_ name: String, of element: String) -> [Int]? {
+        withAttribute(name, of: element) { attribute, type, space in
+            guard H5Tget_class(type) == H5T_INTEGER else { return nil }
+            let count = Int(H5Sget_simple_extent_npoints(space))
+            guard count >= 0 else { return nil }
+            var values = [Int64](repeating: 0, count: count)
+            guard H5Aread(attribute, mvvae_h5_int64(), &values) >= 0 else { return nil }
+            return values.map { Int($0) }
+        }
+    }
+
+    /// Runs `body` on attribute `name` of `element` with its type and dataspace, all closed after; nil when absent.
+    private func withAttribute<T>(_ name: String, of element: String, _ body: (hid_t, hid_t, hid_t) -> T?) -> T? {
+        guard exists(element) || element == "/", H5Aexists_by_name(file, element, name, mvvae_h5_default()) > 0 else { return nil }
         let attribute = H5Aopen_by_name(file, element, name, mvvae_h5_default(), mvvae_h5_default())
         guard attribute >= 0 else { return nil }
-        defer { H5Aclose(attribute) }
         let type = H5Aget_type(attribute), space = H5Aget_space(attribute)
         defer {
             H5Tclose(type)
             H5Sclose(space)
+            H5Aclose(attribute)
         }
-        let count = Int(H5Sget_simple_extent_npoints(space))
-        if count == 0 { return [] }
-        guard count > 0, H5Tget_class(type) == H5T_STRING else { return nil }
+        return body(attribute, type, space)
+    }
+
+    /// `count` strings of file type `type` (variable or fixed length) through `read(memoryType, buffer)` (an
+    /// H5Aread or H5Dread); nil when the read fails. Variable-length strings are freed once copied.
+    private static func readStrings(_ type: hid_t, count: Int, read: (hid_t, UnsafeMutableRawPointer) -> herr_t) -> [String]? {
+        guard count > 0 else { return [] }
         if H5Tis_variable_str(type) > 0 {
             let memory = H5Tcopy(mvvae_h5_c_string())
             defer { H5Tclose(memory) }
             H5Tset_size(memory, mvvae_h5_variable())
             H5Tset_cset(memory, H5Tget_cset(type))
             var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
-            guard H5Aread(attribute, memory, &pointers) >= 0 else { throw failure(element, "cannot read the attribute '\(name)'") }
+            guard pointers.withUnsafeMutableBytes({ read(memory, $0.baseAddress!) }) >= 0 else { return nil }
             defer { for case let p? in pointers { H5free_memory(p) } }
             return pointers.map { $0.map { String(cString: $0) } ?? "" }
         }
         let size = H5Tget_size(type)
         var buffer = [CChar](repeating: 0, count: count * size + 1)
-        guard H5Aread(attribute, type, &buffer) >= 0 else { throw failure(element, "cannot read the attribute '\(name)'") }
+        guard buffer.withUnsafeMutableBytes({ read(type, $0.baseAddress!) }) >= 0 else { return nil }
         return (0..<count).map { i in
             String(decoding: buffer[(i * size)..<((i + 1) * size)].prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         }
-    }
-
-    /// An integer attribute's values (e.g. a sparse array's `shape`); nil when absent or not numeric.
-    public func integerAttribute(_ name: String, of element: String) -> [Int]? {
-        guard exists(element), H5Aexists_by_name(file, element, name, mvvae_h5_default()) > 0 else { return nil }
-        let attribute = H5Aopen_by_name(file, element, name, mvvae_h5_default(), mvvae_h5_default())
-        guard attribute >= 0 else { return nil }
-        defer { H5Aclose(attribute) }
-        let type = H5Aget_type(attribute), space = H5Aget_space(attribute)
-        defer {
-            H5Tclose(type)
-            H5Sclose(space)
-        }
-        guard H5Tget_class(type) == H5T_INTEGER else { return nil }
-        let count = Int(H5Sget_simple_extent_npoints(space))
-        guard count >= 0 else { return nil }
-        var values = [Int64](repeating: 0, count: count)
-        guard H5Aread(attribute, mvvae_h5_int64(), &values) >= 0 else { return nil }
-        return values.map { Int($0) }
     }
 
     /// A dataset's dimensions.
@@ -234,28 +229,11 @@ public final class HDF5File {
             let type = H5Dget_type(d)
             defer { H5Tclose(type) }
             guard H5Tget_class(type) == H5T_STRING else { throw failure(dataset, "holds \(typeName(d)), not strings") }
-            let n = dims[0]
-            if H5Tis_variable_str(type) > 0 {
-                let memory = H5Tcopy(mvvae_h5_c_string())
-                defer { H5Tclose(memory) }
-                H5Tset_size(memory, mvvae_h5_variable())
-                H5Tset_cset(memory, H5Tget_cset(type))
-                var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: n)
-                guard H5Dread(d, memory, mvvae_h5_all(), mvvae_h5_all(), mvvae_h5_default(), &pointers) >= 0 else {
-                    throw failure(dataset, "cannot be read as strings")
-                }
-                defer { H5Dvlen_reclaim(memory, space, mvvae_h5_default(), &pointers) }
-                return pointers.map { $0.map { String(cString: $0) } ?? "" }
+            let strings = Self.readStrings(type, count: dims[0]) {
+                H5Dread(d, $0, mvvae_h5_all(), mvvae_h5_all(), mvvae_h5_default(), $1)
             }
-            let size = H5Tget_size(type)
-            var buffer = [CChar](repeating: 0, count: n * size + 1)
-            guard H5Dread(d, type, mvvae_h5_all(), mvvae_h5_all(), mvvae_h5_default(), &buffer) >= 0 else {
-                throw failure(dataset, "cannot be read as strings")
-            }
-            return (0..<n).map { i in
-                let bytes = buffer[(i * size)..<((i + 1) * size)].prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
-                return String(decoding: bytes, as: UTF8.self)
-            }
+            guard let strings else { throw failure(dataset, "cannot be read as strings") }
+            return strings
         }
     }
 
